@@ -1,0 +1,1 @@
+"""polls: participatory democracy polling for local-democracy pilots."""

@@ -1,0 +1,112 @@
+"""create_app(settings): the Starlette app, described as data, and the lifespan that wires it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from redis.asyncio import Redis
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from polls import scheduler
+from polls.errors import PollsError
+from polls.http import api, council, public, signin
+from polls.http.auth import SessionMiddleware
+from polls.http.errors import http_error, polls_error, server_error
+from polls.http.middleware import Protections
+from polls.http.pages import WEB
+from polls.live.embedded import EmbeddedRedis
+from polls.live.throttle import Throttle
+from polls.runtime import Runtime
+from polls.settings import EMBEDDED, Settings
+from polls.store.db import open_engine, sessions_for
+from polls.store.migrate import head_revision
+from polls.tokens import Tokens
+
+log = logging.getLogger("polls")
+
+GOVUK_ASSETS = WEB / "node_modules" / "govuk-frontend" / "dist" / "govuk" / "assets"
+
+
+class SchemaOutOfDate(RuntimeError):
+    pass
+
+
+async def _check_schema(runtime: Runtime) -> None:
+    """Refuse to serve a database the migrations have not brought up to date."""
+    try:
+        async with runtime.engine.connect() as conn:
+            current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+    except Exception:
+        current = None
+    head = head_revision()
+    if current != head:
+        raise SchemaOutOfDate(
+            f"the database schema is at {current or 'nothing'}, expected {head}: run `polls db upgrade`"
+        )
+
+
+def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            redis_url = settings.redis_url
+            if redis_url == EMBEDDED:
+                server = EmbeddedRedis(settings.data_dir / "redis")
+                await asyncio.to_thread(server.start)
+                stack.callback(server.stop)
+                redis_url = server.url
+                log.info("embedded redis-server running at %s", redis_url)
+            redis = Redis.from_url(redis_url, decode_responses=True)
+            stack.push_async_callback(redis.aclose)
+            engine = open_engine(settings.database_url)
+            stack.push_async_callback(engine.dispose)
+            runtime = Runtime(
+                settings=settings,
+                engine=engine,
+                db=sessions_for(engine),
+                redis=redis,
+                tokens=Tokens(settings.secret_keys),
+                signin_throttle=Throttle(
+                    redis, "signin", limit=settings.signin_attempts, window=settings.signin_window
+                ),
+            )
+            await _check_schema(runtime)
+            app.state.runtime = runtime
+            if run_scheduler:
+                task = asyncio.create_task(scheduler.run_forever(runtime.db, settings.scheduler_interval))
+                stack.push_async_callback(_cancel, task)
+            yield
+
+    routes: list[BaseRoute] = [
+        *public.routes,
+        *signin.routes,
+        *council.routes,
+        *api.routes(),
+        Mount("/static", StaticFiles(directory=str(WEB / "static"), check_dir=False), name="static"),
+        Mount("/assets", StaticFiles(directory=str(GOVUK_ASSETS), check_dir=False), name="assets"),
+    ]
+    middleware = [Middleware(Protections), Middleware(SessionMiddleware)]
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={
+            PollsError: polls_error,
+            HTTPException: http_error,
+            Exception: server_error,
+        },
+    )
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

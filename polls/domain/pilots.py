@@ -1,0 +1,170 @@
+"""Pilots, their areas and their staff roles: what a valid one looks like."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, EmailStr, Field, HttpUrl, ValidationError, model_validator
+
+from polls.domain.validation import StrictSpec, field_errors
+from polls.errors import FieldError
+
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
+AREA_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")
+# A full postcode ("SW1A 1AA"), a sector ("SW1A 1") or a district ("SW1A").
+POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?( [0-9]([A-Z]{2})?)?$")
+
+
+class Role(StrEnum):
+    COUNCIL_ADMIN = "council_admin"  # everything in the pilot
+    MODERATOR = "moderator"  # runs juries
+    ANALYST = "analyst"  # read-only results and exports
+
+
+ROLE_LABELS = {
+    Role.COUNCIL_ADMIN: "Council admin",
+    Role.MODERATOR: "Moderator",
+    Role.ANALYST: "Analyst",
+}
+
+
+def _languages(value: list[str]) -> list[str]:
+    seen: list[str] = []
+    for code in value:
+        if not LANGUAGE.match(code):
+            raise ValueError(f"'{code}' is not a language code such as en, cy or gd")
+        if code not in seen:
+            seen.append(code)
+    if not seen:
+        raise ValueError("Offer at least one language")
+    return seen
+
+
+def normalise_postcode(raw: str) -> str:
+    """Upper-case and put the single space where it belongs ("sw1a1aa" -> "SW1A 1AA")."""
+    compact = re.sub(r"\s+", "", raw.upper())
+    if len(compact) >= 5 and compact[-3].isdigit() and compact[-2:].isalpha():
+        return f"{compact[:-3]} {compact[-3:]}"
+    return " ".join(raw.upper().split())
+
+
+def _postcodes(value: list[str]) -> list[str]:
+    out: list[str] = []
+    for raw in value:
+        code = normalise_postcode(raw)
+        if not code:
+            continue
+        if not POSTCODE.match(code):
+            raise ValueError(f"'{raw}' is not a postcode, postcode sector or district")
+        if code not in out:
+            out.append(code)
+    return out
+
+
+def _area_code(value: str) -> str:
+    if not AREA_CODE.match(value):
+        raise ValueError("Use up to 20 letters, digits, - or _ (for example an ONS ward code)")
+    return value
+
+
+class PilotSpec(StrictSpec):
+    name: str = Field(min_length=3, max_length=120)
+    region: str = Field(min_length=2, max_length=120)
+    council: str = Field(min_length=2, max_length=160)
+    languages: Annotated[list[str], AfterValidator(_languages)] = ["en"]
+    starts_on: date
+    ends_on: date
+    contact_email: EmailStr
+    contact_phone: str = Field(default="", max_length=40)
+    accessibility_url: HttpUrl | None = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> PilotSpec:
+        if self.ends_on < self.starts_on:
+            raise ValueError("The end date must be on or after the start date")
+        return self
+
+
+class AreaSpec(StrictSpec):
+    name: str = Field(min_length=2, max_length=120)
+    code: Annotated[str, AfterValidator(_area_code)]
+    postcodes: Annotated[list[str], AfterValidator(_postcodes)] = []
+
+
+class StaffRoleSpec(StrictSpec):
+    email: EmailStr
+    role: Role
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int  # line number in the uploaded file, header is line 1
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class AreaImport:
+    rows: list[tuple[int, AreaSpec]]  # (line number, area) for every good row
+    errors: list[RowError]
+
+
+AREA_CSV_HEADER = ("name", "code", "postcodes")
+
+
+def parse_area_csv(text: str) -> AreaImport:
+    """Read areas from CSV with columns name, code, postcodes (postcodes split by ; or space).
+
+    Every row is checked; the result lists good areas and a report of bad rows with line
+    numbers, so the officer can fix the file and upload it again.
+    """
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip().lower() for h in reader.fieldnames or []]
+    missing = [h for h in ("name", "code") if h not in header]
+    if missing:
+        return AreaImport([], [RowError(1, "header", "Missing column: " + ", ".join(missing))])
+    reader.fieldnames = header
+    rows: list[tuple[int, AreaSpec]] = []
+    errors: list[RowError] = []
+    seen_codes: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if None in row:
+            errors.append(RowError(line, "row", "This row has more columns than the header"))
+            continue
+        raw_postcodes = re.split(r"[;,|]", row.get("postcodes") or "")
+        try:
+            area = AreaSpec.model_validate(
+                {
+                    "name": row.get("name") or "",
+                    "code": (row.get("code") or "").strip(),
+                    "postcodes": [p for p in raw_postcodes if p.strip()],
+                }
+            )
+        except ValidationError as exc:
+            errors.extend(RowError(line, e.field, e.message) for e in field_errors(exc))
+            continue
+        if area.code in seen_codes:
+            errors.append(
+                RowError(
+                    line,
+                    "code",
+                    f"Code {area.code} is already used on line {seen_codes[area.code]}",
+                )
+            )
+            continue
+        seen_codes[area.code] = line
+        rows.append((line, area))
+    if not rows and not errors:
+        errors.append(RowError(1, "file", "The file has no rows"))
+    return AreaImport(rows, errors)
+
+
+def row_errors_as_field_errors(errors: list[RowError]) -> list[FieldError]:
+    return [FieldError(f"line {e.line}.{e.field}", e.message) for e in errors]

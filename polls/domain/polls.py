@@ -1,0 +1,164 @@
+"""Polls: what an officer drafts, and the lifecycle a poll moves through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from polls.domain.questions import QuestionSpec
+from polls.domain.validation import StrictSpec
+from polls.errors import TransitionNotAllowed
+
+
+class PollStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
+    UNDER_REVIEW = "under_review"
+    PUBLISHED = "published"
+
+
+STATUS_LABELS = {
+    PollStatus.DRAFT: "Draft",
+    PollStatus.SCHEDULED: "Scheduled",
+    PollStatus.OPEN: "Open",
+    PollStatus.CLOSED: "Closed",
+    PollStatus.UNDER_REVIEW: "Under review",
+    PollStatus.PUBLISHED: "Results published",
+}
+
+
+class ResultsVisibility(StrEnum):
+    LIVE = "live"  # residents see results while voting is open
+    AFTER_CLOSE = "after_close"
+    AFTER_REVIEW = "after_review"  # only once an officer publishes them
+
+
+class Assurance(StrEnum):
+    POLL_CARD = "poll_card"  # codes posted to residents on poll cards
+    EVENT = "event"  # single-use codes handed out at community events
+    OPEN = "open"  # no codes: one per browser, labelled as such on results
+
+
+VISIBILITY_LABELS = {
+    ResultsVisibility.LIVE: "Live, while the poll is open",
+    ResultsVisibility.AFTER_CLOSE: "As soon as the poll closes",
+    ResultsVisibility.AFTER_REVIEW: "After officers review and publish them",
+}
+ASSURANCE_LABELS = {
+    Assurance.POLL_CARD: "Poll card codes",
+    Assurance.EVENT: "Event codes",
+    Assurance.OPEN: "Open (one per browser, not verified)",
+}
+
+
+class PollSpec(StrictSpec):
+    """The poll-level fields an officer sets while drafting."""
+
+    title: str = Field(min_length=3, max_length=200)
+    description: str = Field(default="", max_length=5000)
+    area_ids: list[int] = []  # eligible areas; empty means the whole pilot
+    opens_at: AwareDatetime | None = None
+    closes_at: AwareDatetime | None = None
+    results_visibility: ResultsVisibility = ResultsVisibility.AFTER_CLOSE
+    assurance: Assurance = Assurance.POLL_CARD
+
+    @model_validator(mode="after")
+    def _times_in_order(self) -> PollSpec:
+        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+            raise ValueError("The closing time must be after the opening time")
+        return self
+
+
+class NewPollSpec(PollSpec):
+    questions: list[QuestionSpec] = Field(default=[], max_length=100)
+
+
+class Action(StrEnum):
+    SCHEDULE = "schedule"
+    UNSCHEDULE = "unschedule"
+    OPEN = "open"
+    CLOSE = "close"
+    REVIEW = "review"
+    PUBLISH = "publish"
+
+
+ACTION_LABELS = {
+    Action.SCHEDULE: "Schedule",
+    Action.UNSCHEDULE: "Back to draft",
+    Action.OPEN: "Open now",
+    Action.CLOSE: "Close now",
+    Action.REVIEW: "Start review",
+    Action.PUBLISH: "Publish results",
+}
+
+_MOVES: dict[Action, tuple[frozenset[PollStatus], PollStatus]] = {
+    Action.SCHEDULE: (frozenset({PollStatus.DRAFT}), PollStatus.SCHEDULED),
+    Action.UNSCHEDULE: (frozenset({PollStatus.SCHEDULED}), PollStatus.DRAFT),
+    Action.OPEN: (frozenset({PollStatus.DRAFT, PollStatus.SCHEDULED}), PollStatus.OPEN),
+    Action.CLOSE: (frozenset({PollStatus.OPEN}), PollStatus.CLOSED),
+    Action.REVIEW: (frozenset({PollStatus.CLOSED}), PollStatus.UNDER_REVIEW),
+    Action.PUBLISH: (frozenset({PollStatus.UNDER_REVIEW}), PollStatus.PUBLISHED),
+}
+
+
+@dataclass(frozen=True)
+class PollFacts:
+    """What the lifecycle needs to know about a poll to decide a move."""
+
+    status: PollStatus
+    question_count: int
+    opens_at: datetime | None
+    closes_at: datetime | None
+
+
+def allowed_actions(facts: PollFacts) -> list[Action]:
+    return [a for a, (sources, _) in _MOVES.items() if facts.status in sources]
+
+
+def next_status(facts: PollFacts, action: Action, now: datetime) -> PollStatus:
+    """The status after ``action``, or TransitionNotAllowed saying why not."""
+    sources, target = _MOVES[action]
+    if facts.status not in sources:
+        raise TransitionNotAllowed(
+            f"A {STATUS_LABELS[facts.status].lower()} poll cannot be "
+            f"{'moved back to draft' if action is Action.UNSCHEDULE else action.value + 'd'}",
+            code=f"cannot_{action.value}_{facts.status.value}",
+        )
+    if action in (Action.SCHEDULE, Action.OPEN):
+        if facts.question_count == 0:
+            raise TransitionNotAllowed("Add at least one question first", code="poll_has_no_questions")
+        if facts.closes_at is not None and _aware(facts.closes_at) <= now:
+            raise TransitionNotAllowed(
+                "The closing time has already passed; set a later one", code="closing_time_passed"
+            )
+    if action is Action.SCHEDULE and (facts.opens_at is None or facts.closes_at is None):
+        raise TransitionNotAllowed(
+            "Set an opening and a closing time before scheduling", code="poll_times_missing"
+        )
+    return target
+
+
+def is_editable(status: PollStatus) -> bool:
+    """Questions and settings change only in draft: nobody can have seen or answered them."""
+    return status is PollStatus.DRAFT
+
+
+def due_action(facts: PollFacts, now: datetime) -> Action | None:
+    """What the scheduler should do to this poll now, if anything."""
+    if facts.status is PollStatus.SCHEDULED and facts.opens_at and _aware(facts.opens_at) <= now:
+        if facts.closes_at and _aware(facts.closes_at) <= now:
+            return None  # missed its whole window while the service was down; leave to officers
+        return Action.OPEN
+    if facts.status is PollStatus.OPEN and facts.closes_at and _aware(facts.closes_at) <= now:
+        return Action.CLOSE
+    return None
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; we only ever store UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

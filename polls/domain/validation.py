@@ -1,0 +1,65 @@
+"""Turns raw input (JSON bodies, form fields, CSV rows) into checked specs, or field errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError as PydanticError
+
+from polls.errors import FieldError, ValidationFailed
+
+Spec = TypeVar("Spec", bound=BaseModel)
+
+
+class StrictSpec(BaseModel):
+    """Base for every input spec: unknown fields are refused, text is trimmed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+_FRIENDLY = {
+    "missing": "This field is required",
+    "extra_forbidden": "This field is not recognised",
+    "string_too_short": "Enter at least {min_length} characters",
+    "string_too_long": "Enter at most {max_length} characters",
+    "int_parsing": "Enter a whole number",
+    "float_parsing": "Enter a number",
+    "date_from_datetime_parsing": "Enter a date as YYYY-MM-DD",
+    "date_parsing": "Enter a date as YYYY-MM-DD",
+    "datetime_from_date_parsing": "Enter a date and time as YYYY-MM-DDTHH:MM",
+    "datetime_parsing": "Enter a date and time as YYYY-MM-DDTHH:MM",
+    "greater_than": "Enter a number greater than {gt}",
+    "greater_than_equal": "Enter a number of at least {ge}",
+    "less_than_equal": "Enter a number of at most {le}",
+    "too_short": "Give at least {min_length}",
+    "too_long": "Give at most {max_length}",
+}
+
+
+def field_errors(exc: PydanticError) -> list[FieldError]:
+    errors = []
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err["loc"]) or "__root__"
+        template = _FRIENDLY.get(err["type"])
+        ctx = err.get("ctx") or {}
+        if template is not None:
+            try:
+                message = template.format(**ctx)
+            except (KeyError, IndexError):
+                message = err["msg"]
+        else:
+            message = err["msg"].removeprefix("Value error, ")
+        errors.append(FieldError(path, message))
+    return errors
+
+
+def parse(spec: type[Spec], data: Mapping[str, Any] | Any) -> Spec:
+    """Validate ``data`` against ``spec``; raise ValidationFailed listing every field problem."""
+    if not isinstance(data, Mapping):
+        raise ValidationFailed.one("__root__", "Send a JSON object")
+    try:
+        return spec.model_validate(dict(data))
+    except PydanticError as exc:
+        raise ValidationFailed(field_errors(exc)) from None

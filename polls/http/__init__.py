@@ -1,0 +1,1 @@
+"""Starlette endpoints grouped by who uses them, and the machinery they share."""

@@ -1,0 +1,1 @@
+"""Redis: the embedded server, throttles, and (later) live tallies and fan-out."""

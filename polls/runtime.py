@@ -1,0 +1,29 @@
+"""The open resources one running app holds, built in the lifespan and handed to endpoints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import HTTPConnection
+
+from polls.live.throttle import Throttle
+from polls.settings import Settings
+from polls.store.db import Database
+from polls.tokens import Tokens
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    db: Database
+    redis: Redis
+    tokens: Tokens
+    signin_throttle: Throttle
+
+
+def runtime(conn: HTTPConnection) -> Runtime:
+    rt: Runtime = conn.app.state.runtime
+    return rt

@@ -1,0 +1,45 @@
+"""Opens and closes scheduled polls at their times; safe with several app instances.
+
+Each instance wakes every few seconds and looks for due polls. The poll row is locked and its
+status re-checked inside the transition, so when two instances race, one moves the poll and
+the other finds nothing left to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from polls.errors import Conflict, NotFound
+from polls.store import polls as poll_store
+from polls.store.db import Database
+from polls.store.models import utcnow
+
+log = logging.getLogger("polls.scheduler")
+
+
+async def run_due(db: Database, now: datetime | None = None) -> list[tuple[int, str]]:
+    """One pass: returns the (poll id, action) pairs this instance carried out."""
+    now = now or utcnow()
+    async with db() as session:
+        due = await poll_store.due_polls(session, now)
+    done = []
+    for poll_id, action in due:
+        try:
+            async with db.begin() as session:
+                await poll_store.transition(session, None, poll_id, action, now)
+            done.append((poll_id, action.value))
+            log.info("poll %s: %s (scheduled)", poll_id, action.value)
+        except (Conflict, NotFound):
+            pass  # another instance got there first, or an officer moved it meanwhile
+    return done
+
+
+async def run_forever(db: Database, interval: float) -> None:
+    while True:
+        try:
+            await run_due(db)
+        except Exception:  # keep the loop alive through a database blip; log it
+            log.exception("scheduler pass failed")
+        await asyncio.sleep(interval)

@@ -1,0 +1,117 @@
+"""Configuration, read once from the environment into one typed object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+EMBEDDED = "embedded"
+
+
+class SettingsError(Exception):
+    """A required setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str  # "embedded" starts a redis-server owned by the app
+    secret_keys: tuple[str, ...] = field(repr=False)  # newest last: it signs, all verify
+    data_dir: Path = Path("var")
+    secure_cookies: bool = False
+    scheduler_interval: float = 5.0
+    signin_attempts: int = 5  # failed sign-ins per email and per address ...
+    signin_window: int = 900  # ... within this many seconds
+    base_url: str = "http://127.0.0.1:8000"
+    council_name: str = "Your council"
+    timezone: str = "Europe/London"  # how officers enter and read times
+
+    @property
+    def signing_key(self) -> str:
+        return self.secret_keys[-1]
+
+
+def _split_keys(raw: str) -> tuple[str, ...]:
+    return tuple(k.strip() for k in raw.split(",") if k.strip())
+
+
+def from_environment(env: Mapping[str, str] | None = None, *, production: bool = True) -> Settings:
+    """Build settings from the environment.
+
+    In production every secret and service address must be given; for ``polls dev``
+    (``production=False``) they default to a SQLite file and an embedded Redis under ./var.
+    """
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("POLLS_DATA_DIR", "var"))
+    missing = []
+    database_url = env.get("DATABASE_URL", "")
+    redis_url = env.get("REDIS_URL", "")
+    keys = _split_keys(env.get("SECRET_KEYS", ""))
+    if production:
+        if not database_url:
+            missing.append("DATABASE_URL (e.g. postgresql+asyncpg://polls:pw@db/polls)")
+        if not redis_url:
+            missing.append("REDIS_URL (e.g. redis://redis:6379/0)")
+        if not keys:
+            missing.append("SECRET_KEYS (comma-separated; the last one signs)")
+        if missing:
+            raise SettingsError("missing required settings: " + "; ".join(missing))
+    else:
+        database_url = database_url or f"sqlite+aiosqlite:///{data_dir / 'polls.sqlite3'}"
+        redis_url = redis_url or EMBEDDED
+        keys = keys or (_dev_secret(data_dir),)
+    if any(len(k) < 16 for k in keys):
+        raise SettingsError("SECRET_KEYS: each key must be at least 16 characters")
+    return Settings(
+        database_url=normalise_database_url(database_url),
+        redis_url=redis_url,
+        secret_keys=keys,
+        data_dir=data_dir,
+        secure_cookies=_flag(env.get("SECURE_COOKIES", "1" if production else "0")),
+        scheduler_interval=float(env.get("SCHEDULER_INTERVAL", "5")),
+        base_url=env.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        council_name=env.get("COUNCIL_NAME", "Your council"),
+        timezone=_timezone(env.get("TIMEZONE", "Europe/London")),
+    )
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URLs people paste (postgres://, postgresql://, sqlite://) and pick the async driver."""
+    for plain, async_ in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite:///", "sqlite+aiosqlite:///"),
+    ):
+        if url.startswith(plain):
+            return async_ + url[len(plain) :]
+    return url
+
+
+def _flag(raw: str) -> bool:
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _dev_secret(data_dir: Path) -> str:
+    """A per-checkout random key for development, kept so sessions survive restarts."""
+    import secrets
+
+    path = data_dir / "dev-secret-key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def _timezone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"TIMEZONE: unknown time zone {name!r} (use a name like Europe/London)") from None
+    return name

@@ -1,0 +1,1 @@
+"""Durable state: SQLAlchemy models, migrations and the operations that change them."""

@@ -1,0 +1,76 @@
+"""Opening the database: one async engine per app, SQLite tuned for concurrent writers."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def open_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    if not is_sqlite(url):
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 20)
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_async_engine(url, **kwargs)
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Writers BEGIN IMMEDIATE, taking the write lock up front: two transactions that read
+        # then write would otherwise deadlock and one fail with "database is locked". Readers
+        # begin deferred, so they never wait for a writer (WAL).
+        mode = "IMMEDIATE" if conn.get_execution_options().get("polls_writer") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+class Database:
+    """Sessions for one engine: ``db()`` to read, ``db.begin()`` for a transaction that writes."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._read: Sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._write: Sessions = async_sessionmaker(
+            engine.execution_options(polls_writer=True), expire_on_commit=False
+        )
+
+    def __call__(self) -> AsyncSession:
+        return self._read()
+
+    def begin(self) -> AbstractAsyncContextManager[AsyncSession]:
+        return self._write.begin()
+
+
+def sessions_for(engine: AsyncEngine) -> Database:
+    return Database(engine)

@@ -1,0 +1,309 @@
+"""Pilots, areas and staff roles: reading them and changing them (always with an audit entry)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from polls.domain.access import Actor, Permission
+from polls.domain.pilots import (
+    AreaImport,
+    AreaSpec,
+    PilotSpec,
+    Role,
+    RowError,
+    StaffRoleSpec,
+    row_errors_as_field_errors,
+)
+from polls.errors import Conflict, NotFound, ValidationFailed
+from polls.store import audit
+from polls.store.models import Area, Pilot, Staff, StaffRole, poll_areas
+from polls.store.staff import find_by_email, hash_password
+
+
+def pilot_snapshot(pilot: Pilot) -> dict[str, Any]:
+    return {
+        "id": pilot.id,
+        "name": pilot.name,
+        "region": pilot.region,
+        "council": pilot.council,
+        "languages": list(pilot.languages),
+        "starts_on": pilot.starts_on.isoformat(),
+        "ends_on": pilot.ends_on.isoformat(),
+        "contact_email": pilot.contact_email,
+        "contact_phone": pilot.contact_phone,
+        "accessibility_url": pilot.accessibility_url,
+    }
+
+
+def area_snapshot(area: Area) -> dict[str, Any]:
+    return {"id": area.id, "name": area.name, "code": area.code, "postcodes": list(area.postcodes)}
+
+
+def role_snapshot(role: StaffRole) -> dict[str, Any]:
+    return {
+        "staff_id": role.staff_id,
+        "email": role.staff.email,
+        "name": role.staff.name,
+        "role": role.role,
+    }
+
+
+def _apply_pilot(pilot: Pilot, spec: PilotSpec) -> None:
+    pilot.name = spec.name
+    pilot.region = spec.region
+    pilot.council = spec.council
+    pilot.languages = list(spec.languages)
+    pilot.starts_on = spec.starts_on
+    pilot.ends_on = spec.ends_on
+    pilot.contact_email = str(spec.contact_email)
+    pilot.contact_phone = spec.contact_phone
+    pilot.accessibility_url = str(spec.accessibility_url) if spec.accessibility_url else None
+
+
+async def list_pilots(session: AsyncSession, actor: Actor) -> list[Pilot]:
+    query = select(Pilot).order_by(Pilot.name)
+    if not actor.is_site_admin:
+        query = query.where(Pilot.id.in_(list(actor.roles)))
+    return list((await session.scalars(query)).all())
+
+
+async def get_pilot(session: AsyncSession, actor: Actor, pilot_id: int, permission: Permission) -> Pilot:
+    """The pilot, once the actor is known to hold ``permission`` on it (404 before 403: ids leak nothing)."""
+    pilot = await session.get(Pilot, pilot_id)
+    if pilot is None or not actor.can(Permission.VIEW_PILOT, pilot_id):
+        raise NotFound("There is no such pilot", code="pilot_not_found")
+    actor.require(permission, pilot_id)
+    return pilot
+
+
+async def create_pilot(session: AsyncSession, actor: Actor, spec: PilotSpec) -> Pilot:
+    actor.require_site_admin()
+    pilot = Pilot()
+    _apply_pilot(pilot, spec)
+    session.add(pilot)
+    await session.flush()
+    # Whoever creates a pilot administers it, so it never starts without an admin.
+    session.add(StaffRole(pilot_id=pilot.id, staff_id=actor.staff_id, role=Role.COUNCIL_ADMIN))
+    await audit.record(
+        session,
+        actor=actor.email,
+        action="pilot.create",
+        target=f"pilot:{pilot.id}",
+        pilot_id=pilot.id,
+        after=pilot_snapshot(pilot),
+    )
+    return pilot
+
+
+async def update_pilot(session: AsyncSession, actor: Actor, pilot_id: int, spec: PilotSpec) -> Pilot:
+    pilot = await get_pilot(session, actor, pilot_id, Permission.MANAGE_PILOT)
+    before = pilot_snapshot(pilot)
+    _apply_pilot(pilot, spec)
+    after = pilot_snapshot(pilot)
+    if after != before:
+        await audit.record(
+            session,
+            actor=actor.email,
+            action="pilot.update",
+            target=f"pilot:{pilot.id}",
+            pilot_id=pilot.id,
+            before=before,
+            after=after,
+        )
+    return pilot
+
+
+# Areas
+
+
+async def list_areas(session: AsyncSession, pilot_id: int) -> list[Area]:
+    query = select(Area).where(Area.pilot_id == pilot_id).order_by(Area.name)
+    return list((await session.scalars(query)).all())
+
+
+async def get_area(
+    session: AsyncSession, actor: Actor, pilot_id: int, area_id: int, permission: Permission
+) -> Area:
+    await get_pilot(session, actor, pilot_id, permission)
+    area = await session.get(Area, area_id)
+    if area is None or area.pilot_id != pilot_id:
+        raise NotFound("There is no such area in this pilot", code="area_not_found")
+    return area
+
+
+async def _code_taken(session: AsyncSession, pilot_id: int, code: str, except_id: int | None = None) -> bool:
+    query = select(Area.id).where(Area.pilot_id == pilot_id, Area.code == code)
+    found = (await session.execute(query)).scalar_one_or_none()
+    return found is not None and found != except_id
+
+
+async def add_area(session: AsyncSession, actor: Actor, pilot_id: int, spec: AreaSpec) -> Area:
+    await get_pilot(session, actor, pilot_id, Permission.MANAGE_PILOT)
+    if await _code_taken(session, pilot_id, spec.code):
+        raise ValidationFailed.one("code", f"Another area in this pilot already has the code {spec.code}")
+    area = Area(pilot_id=pilot_id, name=spec.name, code=spec.code, postcodes=list(spec.postcodes))
+    session.add(area)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor.email,
+        action="area.create",
+        target=f"area:{area.id}",
+        pilot_id=pilot_id,
+        after=area_snapshot(area),
+    )
+    return area
+
+
+async def update_area(
+    session: AsyncSession, actor: Actor, pilot_id: int, area_id: int, spec: AreaSpec
+) -> Area:
+    area = await get_area(session, actor, pilot_id, area_id, Permission.MANAGE_PILOT)
+    if await _code_taken(session, pilot_id, spec.code, except_id=area.id):
+        raise ValidationFailed.one("code", f"Another area in this pilot already has the code {spec.code}")
+    before = area_snapshot(area)
+    area.name, area.code, area.postcodes = spec.name, spec.code, list(spec.postcodes)
+    await audit.record(
+        session,
+        actor=actor.email,
+        action="area.update",
+        target=f"area:{area.id}",
+        pilot_id=pilot_id,
+        before=before,
+        after=area_snapshot(area),
+    )
+    return area
+
+
+async def delete_area(session: AsyncSession, actor: Actor, pilot_id: int, area_id: int) -> None:
+    area = await get_area(session, actor, pilot_id, area_id, Permission.MANAGE_PILOT)
+    in_use = await session.execute(
+        select(poll_areas.c.poll_id).where(poll_areas.c.area_id == area_id).limit(1)
+    )
+    if in_use.first() is not None:
+        raise Conflict("A poll is limited to this area; change the poll first", code="area_in_use")
+    before = area_snapshot(area)
+    await session.delete(area)
+    await audit.record(
+        session,
+        actor=actor.email,
+        action="area.delete",
+        target=f"area:{area_id}",
+        pilot_id=pilot_id,
+        before=before,
+    )
+
+
+async def import_areas(session: AsyncSession, actor: Actor, pilot_id: int, parsed: AreaImport) -> list[Area]:
+    """Add every area of a checked CSV, or none: a file with any bad row changes nothing."""
+    await get_pilot(session, actor, pilot_id, Permission.MANAGE_PILOT)
+
+    errors = list(parsed.errors)
+    existing = {a.code for a in await list_areas(session, pilot_id)}
+    for line, spec in parsed.rows:
+        if spec.code in existing:
+            errors.append(RowError(line, "code", f"An area with code {spec.code} already exists"))
+    if errors:
+        raise ValidationFailed(
+            row_errors_as_field_errors(errors),
+            f"{len(errors)} problem(s) in the file; nothing was imported",
+        )
+    areas = [
+        Area(pilot_id=pilot_id, name=s.name, code=s.code, postcodes=list(s.postcodes)) for _, s in parsed.rows
+    ]
+    session.add_all(areas)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor.email,
+        action="area.import",
+        target=f"pilot:{pilot_id}",
+        pilot_id=pilot_id,
+        after=[area_snapshot(a) for a in areas],
+    )
+    return areas
+
+
+# Staff roles
+
+
+async def list_roles(session: AsyncSession, pilot_id: int) -> list[StaffRole]:
+    query = select(StaffRole).where(StaffRole.pilot_id == pilot_id).join(Staff).order_by(Staff.name)
+    return list((await session.scalars(query)).all())
+
+
+async def set_role(
+    session: AsyncSession, actor: Actor, pilot_id: int, spec: StaffRoleSpec, *, name: str = ""
+) -> tuple[StaffRole, bool]:
+    """Give a staff member a role in the pilot, creating their account if needed.
+
+    Returns the role and whether a new account was created (it then needs an invitation link
+    to set its password).
+    """
+    await get_pilot(session, actor, pilot_id, Permission.MANAGE_PILOT)
+    staff = await find_by_email(session, str(spec.email))
+    created = staff is None
+    if staff is None:
+        display = name.strip() or str(spec.email).split("@")[0]
+        # Nobody knows this password; the invitation link lets them choose their own.
+        staff = Staff(
+            email=str(spec.email).lower(),
+            name=display,
+            password_hash=hash_password(secrets.token_urlsafe(32)),
+        )
+        session.add(staff)
+        await session.flush()
+        await audit.record(
+            session,
+            actor=actor.email,
+            action="staff.create",
+            target=f"staff:{staff.id}",
+            pilot_id=pilot_id,
+            after={"email": staff.email, "name": staff.name},
+        )
+    query = select(StaffRole).where(StaffRole.pilot_id == pilot_id, StaffRole.staff_id == staff.id)
+    role = (await session.execute(query)).scalar_one_or_none()
+    before = role_snapshot(role) if role else None
+    if role is None:
+        role = StaffRole(pilot_id=pilot_id, staff_id=staff.id, role=spec.role.value)
+        session.add(role)
+    else:
+        if role.staff_id == actor.staff_id and spec.role != Role.COUNCIL_ADMIN and not actor.is_site_admin:
+            raise Conflict("You cannot remove your own admin role", code="own_admin_role")
+        role.role = spec.role.value
+    await session.flush()
+    await session.refresh(role, ["staff"])
+    await audit.record(
+        session,
+        actor=actor.email,
+        action="role.set",
+        target=f"staff:{staff.id}",
+        pilot_id=pilot_id,
+        before=before,
+        after=role_snapshot(role),
+    )
+    return role, created
+
+
+async def remove_role(session: AsyncSession, actor: Actor, pilot_id: int, staff_id: int) -> None:
+    await get_pilot(session, actor, pilot_id, Permission.MANAGE_PILOT)
+    query = select(StaffRole).where(StaffRole.pilot_id == pilot_id, StaffRole.staff_id == staff_id)
+    role = (await session.execute(query)).scalar_one_or_none()
+    if role is None:
+        raise NotFound("That person has no role in this pilot", code="role_not_found")
+    if staff_id == actor.staff_id and not actor.is_site_admin:
+        raise Conflict("You cannot remove yourself from a pilot", code="own_admin_role")
+    before = role_snapshot(role)
+    await session.delete(role)
+    await audit.record(
+        session,
+        actor=actor.email,
+        action="role.remove",
+        target=f"staff:{staff_id}",
+        pilot_id=pilot_id,
+        before=before,
+    )

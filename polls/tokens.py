@@ -1,0 +1,64 @@
+"""Every signed token the service issues, in one place.
+
+Each kind has its own salt (so a token of one kind is never accepted as another), a visible
+prefix (so people and logs can tell them apart) and a maximum age. Keys rotate through
+SECRET_KEYS: the newest signs, every listed key verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+
+@dataclass(frozen=True)
+class TokenKind:
+    prefix: str
+    salt: str
+    max_age: int  # seconds
+
+
+STAFF_SESSION = TokenKind("ss_", "polls.staff-session.v1", 12 * 3600)
+STAFF_INVITE = TokenKind("si_", "polls.staff-invite.v1", 7 * 24 * 3600)
+
+
+class TokenInvalid(Exception):
+    """Forged, malformed, of another kind, or signed by a key we no longer hold."""
+
+
+class TokenExpired(TokenInvalid):
+    pass
+
+
+class Tokens:
+    def __init__(self, secret_keys: tuple[str, ...]) -> None:
+        self._keys = list(secret_keys)
+
+    def _serializer(self, kind: TokenKind) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(self._keys, salt=kind.salt)
+
+    def sign(self, kind: TokenKind, payload: Any) -> str:
+        return kind.prefix + self._serializer(kind).dumps(payload)
+
+    def owns(self, kind: TokenKind, token: str) -> bool:
+        """Is this token of ``kind`` at all? Lets handlers say "not mine" to foreign tokens."""
+        return token.startswith(kind.prefix)
+
+    def read(self, kind: TokenKind, token: str) -> Any:
+        if not self.owns(kind, token):
+            raise TokenInvalid("not a token of this kind")
+        try:
+            return self._serializer(kind).loads(token[len(kind.prefix) :], max_age=kind.max_age)
+        except SignatureExpired as exc:
+            raise TokenExpired("the link has expired") from exc
+        except BadSignature as exc:
+            raise TokenInvalid("the signature does not match") from exc
+
+
+def password_fingerprint(password_hash: str) -> str:
+    """Changes whenever the password does: sessions and invitations carry it, so a new
+    password signs out old sessions and spends the invitation that set it."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]

@@ -1,0 +1,52 @@
+"""Valid request bodies, so each test states only what it is about."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+
+
+def pilot_body(**changes: Any) -> dict[str, Any]:
+    body = {
+        "name": "Northshire Democracy Pilot",
+        "region": "North East",
+        "council": "Northshire County Council",
+        "languages": ["en"],
+        "starts_on": "2027-01-01",
+        "ends_on": "2027-12-31",
+        "contact_email": "democracy@northshire.example",
+    }
+    body.update(changes)
+    return body
+
+
+def single_question(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "kind": "single",
+        "title": "Should the library open on Sundays?",
+        "options": [{"label": "Yes"}, {"label": "No"}],
+    }
+    body.update(changes)
+    return body
+
+
+def later(hours: float) -> str:
+    return (datetime.now(timezone.utc) + timedelta(hours=hours)).isoformat()
+
+
+async def make_pilot(http: httpx.AsyncClient, **changes: Any) -> dict[str, Any]:
+    response = await http.post("/api/pilots", json=pilot_body(**changes))
+    assert response.status_code == 201, response.text
+    pilot: dict[str, Any] = response.json()
+    return pilot
+
+
+async def make_poll(http: httpx.AsyncClient, pilot_id: int, **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"title": "Library opening hours", "questions": [single_question()]}
+    body.update(changes)
+    response = await http.post(f"/api/pilots/{pilot_id}/polls", json=body)
+    assert response.status_code == 201, response.text
+    poll: dict[str, Any] = response.json()
+    return poll
