@@ -15,6 +15,7 @@ import asyncpg
 import httpx
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.app import create_app
@@ -170,3 +171,10 @@ async def officer(client: httpx.AsyncClient, admin: int) -> httpx.AsyncClient:
     """The client, signed in as a site admin."""
     await sign_in(client)
     return client
+
+
+async def count(db: AsyncSession, model: type) -> int:
+    """Rows in a table, read afresh (the read transaction ends, so the next count sees new writes)."""
+    n = int((await db.execute(select(func.count()).select_from(model))).scalar_one())
+    await db.rollback()
+    return n

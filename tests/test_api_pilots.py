@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import httpx
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.store.models import Area, AuditEntry, Pilot
-from tests.conftest import sign_in
+from tests.conftest import count, sign_in
 from tests.factories import make_pilot, pilot_body
-
-
-async def count(db: AsyncSession, model: type) -> int:
-    n = int((await db.execute(select(func.count()).select_from(model))).scalar_one())
-    await db.rollback()  # end the read so the next count sees what the app wrote since
-    return n
 
 
 async def test_site_admin_creates_a_pilot_and_becomes_its_admin(officer: httpx.AsyncClient) -> None:

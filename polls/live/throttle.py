@@ -29,8 +29,9 @@ class Throttle:
     async def hit(self, *keys: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
             for key in keys:
+                # Start the window on the first hit only (INCR keeps the expiry); works on Redis 6.2+.
+                pipe.set(self._key(key), 0, ex=self.window, nx=True)
                 pipe.incr(self._key(key))
-                pipe.expire(self._key(key), self.window, nx=True)
             await pipe.execute()
 
     async def clear(self, *keys: str) -> None:
