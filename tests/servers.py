@@ -94,17 +94,18 @@ class AppProcess:
 
     def start(self) -> None:
         polls = str(Path(sys.executable).parent / "polls")
+        # A file, not a pipe: a pipe nobody reads fills up and blocks the server.
+        self.log = tempfile.NamedTemporaryFile(prefix="polls-serve-", suffix=".log", delete=False)  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
             [polls, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
             env=self.env,
-            stdout=subprocess.PIPE,
+            stdout=self.log,
             stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                out = self.process.stdout.read().decode() if self.process.stdout else ""
-                raise RuntimeError(f"polls serve exited: {out}")
+                raise RuntimeError(f"polls serve exited: {self.output()}")
             try:
                 if httpx.get(self.base_url + "/healthz", timeout=1).status_code == 200:
                     return
@@ -112,6 +113,9 @@ class AppProcess:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError("polls serve did not become healthy in 20 s")
+
+    def output(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -121,3 +125,5 @@ class AppProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self.log.close()
+        Path(self.log.name).unlink(missing_ok=True)

@@ -68,16 +68,18 @@ class QuestionSpec(StrictSpec):
             return data
         data = dict(data)
         kind = data.get("kind")
+        defaults: dict[str, Any] = {}
         if kind == QuestionKind.MULTIPLE:
-            data.setdefault("min_choices", 0)
-            data.setdefault("max_choices", len(data.get("options") or []) or 1)
+            defaults = {"min_choices": 0, "max_choices": len(data.get("options") or []) or 1}
         elif kind == QuestionKind.RANKED:
-            data.setdefault("seats", 1)
+            defaults = {"seats": 1}
         elif kind == QuestionKind.SCALE:
-            data.setdefault("scale_min", 1)
-            data.setdefault("scale_max", 5)
+            defaults = {"scale_min": 1, "scale_max": 5}
         elif kind == QuestionKind.COMMENT:
-            data.setdefault("max_length", 1000)
+            defaults = {"max_length": 1000}
+        for key, value in defaults.items():
+            if data.get(key) is None:  # an explicit null means "the usual", like leaving it out
+                data[key] = value
         return data
 
     @model_validator(mode="after")

@@ -216,7 +216,10 @@ async def areas_page(request: Request, actor: Actor) -> Response:
 
 
 async def _import_upload(db: AsyncSession, actor: Actor, pilot_id: int, upload: UploadFile) -> None:
-    raw = await upload.read()
+    try:
+        raw = await upload.read()
+    finally:
+        await upload.close()
     if not raw:
         raise ValidationFailed.one("file", "Choose a CSV file to upload")
     try:
