@@ -72,7 +72,7 @@ def from_environment(env: Mapping[str, str] | None = None, *, production: bool =
         secure_cookies=_flag(env.get("SECURE_COOKIES", "1" if production else "0")),
         scheduler_interval=float(env.get("SCHEDULER_INTERVAL", "5")),
         base_url=env.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
-        council_name=env.get("COUNCIL_NAME", "Your council"),
+        council_name=env.get("COUNCIL_NAME", "Your council" if production else "Demo Borough Council"),
         timezone=_timezone(env.get("TIMEZONE", "Europe/London")),
     )
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -118,13 +118,32 @@ class AreaImport:
 AREA_CSV_HEADER = ("name", "code", "postcodes")
 
 
+class _NumberedLines:
+    """Feeds csv the text line by line, remembering which lines each record used."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = text.splitlines(keepends=True)
+        self._used: list[tuple[int, str]] = []
+
+    def __iter__(self) -> Iterator[str]:
+        for number, line in enumerate(self._lines, start=1):
+            self._used.append((number, line))
+            yield line
+
+    def take(self) -> int:
+        """The first non-blank line used since the last call (csv skips blank lines)."""
+        used, self._used = self._used, []
+        return next((n for n, line in used if line.strip()), used[0][0] if used else 1)
+
+
 def parse_area_csv(text: str) -> AreaImport:
-    """Read areas from CSV with columns name, code, postcodes (postcodes split by ; or space).
+    """Read areas from CSV with columns name, code, postcodes (postcodes split by ; , or |).
 
     Every row is checked; the result lists good areas and a report of bad rows with line
     numbers, so the officer can fix the file and upload it again.
     """
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    lines = _NumberedLines(text.lstrip("\ufeff"))
+    reader = csv.DictReader(lines)
     header = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [h for h in ("name", "code") if h not in header]
     if missing:
@@ -133,8 +152,9 @@ def parse_area_csv(text: str) -> AreaImport:
     rows: list[tuple[int, AreaSpec]] = []
     errors: list[RowError] = []
     seen_codes: dict[str, int] = {}
+    lines.take()
     for row in reader:
-        line = reader.line_num
+        line = lines.take()  # where the row starts, even when a quoted cell spans lines
         if None in row:
             errors.append(RowError(line, "row", "This row has more columns than the header"))
             continue

@@ -106,6 +106,24 @@ _MOVES: dict[Action, tuple[frozenset[PollStatus], PollStatus]] = {
 }
 
 
+_DONE = {
+    Action.SCHEDULE: "scheduled",
+    Action.UNSCHEDULE: "moved back to draft",
+    Action.OPEN: "opened",
+    Action.CLOSE: "closed",
+    Action.REVIEW: "reviewed",
+    Action.PUBLISH: "published",
+}
+
+
+def _a_poll(status: PollStatus) -> str:
+    """ "A draft poll", "An open poll", "A poll under review": for plain-language refusals."""
+    if status is PollStatus.UNDER_REVIEW:
+        return "A poll under review"
+    adjective = status.value
+    return f"{'An' if adjective[0] in 'aeiou' else 'A'} {adjective} poll"
+
+
 @dataclass(frozen=True)
 class PollFacts:
     """What the lifecycle needs to know about a poll to decide a move."""
@@ -125,8 +143,7 @@ def next_status(facts: PollFacts, action: Action, now: datetime) -> PollStatus:
     sources, target = _MOVES[action]
     if facts.status not in sources:
         raise TransitionNotAllowed(
-            f"A {STATUS_LABELS[facts.status].lower()} poll cannot be "
-            f"{'moved back to draft' if action is Action.UNSCHEDULE else action.value + 'd'}",
+            f"{_a_poll(facts.status)} cannot be {_DONE[action]}",
             code=f"cannot_{action.value}_{facts.status.value}",
         )
     if action in (Action.SCHEDULE, Action.OPEN):

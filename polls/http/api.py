@@ -17,8 +17,8 @@ from polls.domain.pilots import AreaSpec, PilotSpec, StaffRoleSpec, parse_area_c
 from polls.domain.polls import Action, NewPollSpec, PollSpec, allowed_actions
 from polls.domain.questions import QuestionSpec
 from polls.domain.validation import StrictSpec, parse
-from polls.errors import PollsError, TooManyRequests, ValidationFailed
-from polls.http.auth import session_of, staff_only
+from polls.errors import PollsError, ValidationFailed
+from polls.http.auth import check_csrf, current_actor, session_of, staff_only
 from polls.http.signin import attempt_sign_in, invite_link
 from polls.runtime import runtime
 from polls.store import audit
@@ -89,8 +89,6 @@ async def sign_in(request: Request) -> Response:
 
 
 async def whoami(request: Request) -> Response:
-    from polls.http.auth import current_actor
-
     actor = await current_actor(request)
     me = (
         None
@@ -107,8 +105,6 @@ async def whoami(request: Request) -> Response:
 
 
 async def sign_out(request: Request) -> Response:
-    from polls.http.auth import check_csrf
-
     check_csrf(request)
     session_of(request).sign_out()
     return Response(status_code=204)
@@ -449,6 +445,3 @@ def _dispatch(methods: dict[str, ApiRoute]) -> Callable[[Request], Awaitable[Res
         return await methods[method].endpoint(request)
 
     return endpoint
-
-
-__all__ = ["API", "ApiRoute", "TooManyRequests", "routes"]

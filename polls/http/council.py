@@ -27,7 +27,7 @@ from polls.domain.polls import (
 )
 from polls.domain.questions import KIND_LABELS, QuestionKind, QuestionSpec
 from polls.domain.validation import parse
-from polls.errors import PollsError, ValidationFailed
+from polls.errors import Conflict, PollsError, ValidationFailed
 from polls.http.auth import check_csrf, require_actor
 from polls.http.pages import errors_by_field, form_dict, render
 from polls.http.signin import invite_link
@@ -42,13 +42,19 @@ Handler = Callable[[Request, Actor], Awaitable[Response]]
 
 
 def page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Guard for officer pages: signed in, and every POST carries the session's CSRF token."""
+
     async def endpoint(request: Request) -> Response:
-        return await handler(request, await require_actor(request))
+        actor = await require_actor(request)
+        if request.method == "POST":
+            await read_form(request)
+        return await handler(request, actor)
 
     return endpoint
 
 
 async def read_form(request: Request) -> FormData:
+    # Starlette keeps the parsed form on the request, so handlers reading it again get the same one.
     form = await request.form(max_part_size=5 * 1024 * 1024)
     check_csrf(request, form)
     return form
@@ -95,31 +101,14 @@ def _pilot_data(form: FormData) -> dict[str, Any]:
     return data
 
 
-async def new_pilot(request: Request, actor: Actor) -> Response:
-    actor.require_site_admin()
-    values: dict[str, Any] = _pilot_form_values(None)
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        form = await read_form(request)
-        values = dict(form)
-        try:
-            spec = parse(PilotSpec, _pilot_data(form))
-            async with runtime(request).db.begin() as db:
-                pilot = await pilot_store.create_pilot(db, actor, spec)
-            return see_other(f"/council/pilots/{pilot.id}")
-        except ValidationFailed as exc:
-            errors = errors_by_field(exc.errors, {"__root__": "ends_on"})
-    return render(
-        request,
-        "council/pilot_form.html",
-        {"values": values, "errors": errors, "pilot": None},
-        status_code=422 if errors else 200,
-    )
-
-
-async def edit_pilot(request: Request, actor: Actor) -> Response:
-    async with runtime(request).db() as db:
-        pilot = await pilot_store.get_pilot(db, actor, pid(request), Permission.MANAGE_PILOT)
+async def pilot_form(request: Request, actor: Actor) -> Response:
+    """Create a pilot (/council/pilots/new) or change one (/council/pilots/{id}/edit)."""
+    pilot = None
+    if "pilot_id" in request.path_params:
+        async with runtime(request).db() as db:
+            pilot = await pilot_store.get_pilot(db, actor, pid(request), Permission.MANAGE_PILOT)
+    else:
+        actor.require_site_admin()
     values: dict[str, Any] = _pilot_form_values(pilot)
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -128,7 +117,10 @@ async def edit_pilot(request: Request, actor: Actor) -> Response:
         try:
             spec = parse(PilotSpec, _pilot_data(form))
             async with runtime(request).db.begin() as db:
-                await pilot_store.update_pilot(db, actor, pilot.id, spec)
+                if pilot is None:
+                    pilot = await pilot_store.create_pilot(db, actor, spec)
+                else:
+                    await pilot_store.update_pilot(db, actor, pilot.id, spec)
             return see_other(f"/council/pilots/{pilot.id}")
         except ValidationFailed as exc:
             errors = errors_by_field(exc.errors, {"__root__": "ends_on"})
@@ -356,10 +348,35 @@ def _poll_values(poll: Any) -> dict[str, Any]:
     }
 
 
-def _poll_form_context(
-    request: Request, pilot: Any, areas: Any, poll: Any, values: Any, errors: Any
-) -> dict[str, Any]:
-    return {
+async def poll_form(request: Request, actor: Actor) -> Response:
+    """Draft a poll (/council/pilots/{id}/polls/new) or change a draft (/council/polls/{id}/edit)."""
+    poll = None
+    async with runtime(request).db() as db:
+        if "poll_id" in request.path_params:
+            poll = await poll_store.get_poll(db, actor, pid(request, "poll_id"), Permission.MANAGE_PILOT)
+            pilot_id = poll.pilot_id
+        else:
+            pilot_id = pid(request)
+        pilot = await pilot_store.get_pilot(db, actor, pilot_id, Permission.MANAGE_PILOT)
+        areas = await pilot_store.list_areas(db, pilot_id)
+    values: dict[str, Any] = _poll_values(poll)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = await read_form(request)
+        values = {**dict(form), "area_ids": form.getlist("area_ids")}
+        try:
+            async with runtime(request).db.begin() as db:
+                if poll is None:
+                    spec = parse(NewPollSpec, _poll_data(request, form))
+                    poll = await poll_store.create_poll(db, actor, pilot_id, spec)
+                else:
+                    await poll_store.update_poll(
+                        db, actor, poll.id, parse(PollSpec, _poll_data(request, form))
+                    )
+            return see_other(f"/council/polls/{poll.id}")
+        except ValidationFailed as exc:
+            errors = errors_by_field(exc.errors, {"__root__": "closes_at"})
+    context = {
         "pilot": pilot,
         "poll": poll,
         "values": values,
@@ -369,57 +386,7 @@ def _poll_form_context(
         "assurance_labels": ASSURANCE_LABELS,
         "timezone": runtime(request).settings.timezone,
     }
-
-
-async def new_poll(request: Request, actor: Actor) -> Response:
-    pilot_id = pid(request)
-    async with runtime(request).db() as db:
-        pilot = await pilot_store.get_pilot(db, actor, pilot_id, Permission.MANAGE_PILOT)
-        areas = await pilot_store.list_areas(db, pilot_id)
-    values: dict[str, Any] = _poll_values(None)
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        form = await read_form(request)
-        values = {**dict(form), "area_ids": form.getlist("area_ids")}
-        try:
-            spec = parse(NewPollSpec, _poll_data(request, form))
-            async with runtime(request).db.begin() as db:
-                poll = await poll_store.create_poll(db, actor, pilot_id, spec)
-            return see_other(f"/council/polls/{poll.id}")
-        except ValidationFailed as exc:
-            errors = errors_by_field(exc.errors, {"__root__": "closes_at"})
-    return render(
-        request,
-        "council/poll_form.html",
-        _poll_form_context(request, pilot, areas, None, values, errors),
-        status_code=422 if errors else 200,
-    )
-
-
-async def edit_poll(request: Request, actor: Actor) -> Response:
-    poll_id = pid(request, "poll_id")
-    async with runtime(request).db() as db:
-        poll = await poll_store.get_poll(db, actor, poll_id, Permission.MANAGE_PILOT)
-        pilot = await pilot_store.get_pilot(db, actor, poll.pilot_id, Permission.MANAGE_PILOT)
-        areas = await pilot_store.list_areas(db, poll.pilot_id)
-    values: dict[str, Any] = _poll_values(poll)
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        form = await read_form(request)
-        values = {**dict(form), "area_ids": form.getlist("area_ids")}
-        try:
-            spec = parse(PollSpec, _poll_data(request, form))
-            async with runtime(request).db.begin() as db:
-                await poll_store.update_poll(db, actor, poll_id, spec)
-            return see_other(f"/council/polls/{poll_id}")
-        except ValidationFailed as exc:
-            errors = errors_by_field(exc.errors, {"__root__": "closes_at"})
-    return render(
-        request,
-        "council/poll_form.html",
-        _poll_form_context(request, pilot, areas, poll, values, errors),
-        status_code=422 if errors else 200,
-    )
+    return render(request, "council/poll_form.html", context, status_code=422 if errors else 200)
 
 
 async def poll_page(request: Request, actor: Actor) -> Response:
@@ -508,6 +475,8 @@ async def question_form(request: Request, actor: Actor) -> Response:
     async with runtime(request).db() as db:
         poll = await poll_store.get_poll(db, actor, poll_id, Permission.MANAGE_PILOT)
         pilot = await pilot_store.get_pilot(db, actor, poll.pilot_id, Permission.MANAGE_PILOT)
+    if not is_editable(PollStatus(poll.status)):
+        raise Conflict("Questions can only change while the poll is a draft", code="poll_not_editable")
     question = poll_store.find_question(poll, int(question_id)) if question_id is not None else None
     try:
         kind = QuestionKind(question.kind if question else request.query_params.get("kind", "single"))
@@ -570,9 +539,9 @@ GET, BOTH, POST = ["GET"], ["GET", "POST"], ["POST"]
 
 routes = [
     Route("/council", page(home), methods=GET),
-    Route("/council/pilots/new", page(new_pilot), methods=BOTH),
+    Route("/council/pilots/new", page(pilot_form), methods=BOTH),
     Route("/council/pilots/{pilot_id:int}", page(pilot_overview), methods=GET),
-    Route("/council/pilots/{pilot_id:int}/edit", page(edit_pilot), methods=BOTH),
+    Route("/council/pilots/{pilot_id:int}/edit", page(pilot_form), methods=BOTH),
     Route("/council/pilots/{pilot_id:int}/areas", page(areas_page), methods=BOTH),
     Route("/council/pilots/{pilot_id:int}/areas/{area_id:int}/edit", page(edit_area), methods=BOTH),
     Route("/council/pilots/{pilot_id:int}/areas/{area_id:int}/delete", page(delete_area), methods=POST),
@@ -583,9 +552,9 @@ routes = [
         methods=POST,
     ),
     Route("/council/pilots/{pilot_id:int}/audit", page(audit_page), methods=GET),
-    Route("/council/pilots/{pilot_id:int}/polls/new", page(new_poll), methods=BOTH),
+    Route("/council/pilots/{pilot_id:int}/polls/new", page(poll_form), methods=BOTH),
     Route("/council/polls/{poll_id:int}", page(poll_page), methods=GET),
-    Route("/council/polls/{poll_id:int}/edit", page(edit_poll), methods=BOTH),
+    Route("/council/polls/{poll_id:int}/edit", page(poll_form), methods=BOTH),
     Route("/council/polls/{poll_id:int}/actions/{action}", page(poll_action), methods=POST),
     Route("/council/polls/{poll_id:int}/questions/new", page(question_form), methods=BOTH),
     Route(

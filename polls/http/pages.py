@@ -61,6 +61,7 @@ def render(
         "csrf_token": session_of(request).csrf if hasattr(request.state, "session") else "",
         "actor": getattr(request.state, "actor", None),
         "errors": {},
+        "council_name": runtime(request).settings.council_name,
     }
     ctx.update(context or {})
     response: HTMLResponse = TEMPLATES.TemplateResponse(
