@@ -8,7 +8,10 @@ import logging
 from collections.abc import AsyncIterator
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -19,7 +22,7 @@ from polls import scheduler
 from polls.errors import PollsError
 from polls.http import api, council, public, signin
 from polls.http.auth import SessionMiddleware
-from polls.http.errors import http_error, polls_error, server_error
+from polls.http.errors import backend_down, http_error, polls_error, server_error
 from polls.http.middleware import Protections
 from polls.http.pages import WEB
 from polls.live.embedded import EmbeddedRedis
@@ -27,7 +30,7 @@ from polls.live.throttle import Throttle
 from polls.runtime import Runtime
 from polls.settings import EMBEDDED, Settings
 from polls.store.db import open_engine, sessions_for
-from polls.store.migrate import head_revision
+from polls.store.migrate import head_revision, known_revisions
 from polls.tokens import Tokens
 
 log = logging.getLogger("polls")
@@ -39,18 +42,35 @@ class SchemaOutOfDate(RuntimeError):
     pass
 
 
+class DatabaseUnreachable(RuntimeError):
+    pass
+
+
 async def _check_schema(runtime: Runtime) -> None:
-    """Refuse to serve a database the migrations have not brought up to date."""
+    """Refuse to serve a database the migrations have not brought up to date.
+
+    A schema newer than this code knows is accepted (with a warning): during a rolling upgrade
+    the old instances keep running after the new migration has been applied.
+    """
+    try:
+        async with runtime.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        raise DatabaseUnreachable(f"cannot reach the database: {type(exc).__name__}: {exc}") from None
     try:
         async with runtime.engine.connect() as conn:
             current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
     except Exception:
         current = None
     head = head_revision()
-    if current != head:
-        raise SchemaOutOfDate(
-            f"the database schema is at {current or 'nothing'}, expected {head}: run `polls db upgrade`"
-        )
+    if current == head:
+        return
+    if current is not None and current not in known_revisions():
+        log.warning("database schema %s is newer than this code (%s); carrying on", current, head)
+        return
+    raise SchemaOutOfDate(
+        f"the database schema is at {current or 'nothing'}, expected {head}: run `polls db upgrade`"
+    )
 
 
 def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
@@ -101,6 +121,10 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
         exception_handlers={
             PollsError: polls_error,
             HTTPException: http_error,
+            RedisConnectionError: backend_down,
+            RedisTimeoutError: backend_down,
+            OperationalError: backend_down,
+            InterfaceError: backend_down,
             Exception: server_error,
         },
     )

@@ -68,8 +68,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _database_settings() -> Settings:
-    """Commands that only touch the database: the production settings if given, else dev defaults."""
-    return from_environment(production=False)
+    """Commands that only touch the database: DATABASE_URL if set, else the development file.
+
+    Which one is always said, so a missing DATABASE_URL in production cannot go unnoticed.
+    """
+    import os
+
+    from sqlalchemy.engine import make_url
+
+    settings = from_environment(production=False)
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    if os.environ.get("DATABASE_URL"):
+        print(f"polls: database {shown}", file=sys.stderr)
+    else:
+        print(f"polls: DATABASE_URL is not set; using the development database {shown}", file=sys.stderr)
+    return settings
 
 
 def run_dev(host: str, port: int) -> int:

@@ -56,8 +56,12 @@ def from_environment(env: Mapping[str, str] | None = None, *, production: bool =
             missing.append("REDIS_URL (e.g. redis://redis:6379/0)")
         if not keys:
             missing.append("SECRET_KEYS (comma-separated; the last one signs)")
+        if not env.get("BASE_URL"):
+            missing.append("BASE_URL (the public address, e.g. https://polls.example.org)")
         if missing:
             raise SettingsError("missing required settings: " + "; ".join(missing))
+        if redis_url == EMBEDDED:
+            raise SettingsError("REDIS_URL=embedded is for `polls dev`: instances must share one Redis")
     else:
         database_url = database_url or f"sqlite+aiosqlite:///{data_dir / 'polls.sqlite3'}"
         redis_url = redis_url or EMBEDDED

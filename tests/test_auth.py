@@ -123,3 +123,22 @@ async def test_oversized_body_gets_413_and_nothing_happens(client: httpx.AsyncCl
     )
     assert response.status_code == 413
     assert response.json()["code"] == "body_too_large"
+
+
+async def test_redis_outage_gives_503_not_500(client: httpx.AsyncClient, admin: int, redis_server) -> None:  # type: ignore[no-untyped-def]
+    # Point this app at a Redis nobody listens on, as if it had just gone down.
+    from redis.asyncio import Redis as AsyncRedis
+
+    from polls.runtime import Runtime
+    from tests.servers import free_port
+
+    app = client._transport.app  # type: ignore[attr-defined]
+    runtime: Runtime = app.state.runtime
+    dead = AsyncRedis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.5)
+    runtime.signin_throttle.redis = dead
+    try:
+        response = await client.post("/api/session", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+        assert response.status_code == 503
+        assert response.json()["code"] == "service_unavailable"
+    finally:
+        await dead.aclose()

@@ -33,11 +33,28 @@ def sqlite_env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_serve_refuses_to_start_without_its_settings() -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEYS")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEYS", "BASE_URL")
+    }
     result = subprocess.run([POLLS, "serve"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
-    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEYS"):
+    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEYS", "BASE_URL"):
         assert name in result.stderr
+
+
+def test_serve_refuses_an_embedded_redis() -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": "sqlite:///x.sqlite3",
+        "REDIS_URL": "embedded",
+        "SECRET_KEYS": "k" * 32,
+        "BASE_URL": "https://polls.example.org",
+    }
+    result = subprocess.run([POLLS, "serve"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "instances must share one Redis" in result.stderr
 
 
 def test_serve_refuses_a_database_without_migrations(tmp_path: Path, redis_server: EmbeddedRedis) -> None:
@@ -45,6 +62,7 @@ def test_serve_refuses_a_database_without_migrations(tmp_path: Path, redis_serve
         "DATABASE_URL": f"sqlite:///{tmp_path}/empty.sqlite3",
         "REDIS_URL": redis_server.url,
         "SECRET_KEYS": "k" * 32,
+        "BASE_URL": "http://127.0.0.1",
     }
     result = subprocess.run(
         [POLLS, "serve", "--port", str(free_port())],
@@ -88,7 +106,13 @@ def test_staff_created_on_the_command_line_can_sign_in_over_real_http(
     assert "already a staff account" in again.stderr
 
     server = AppProcess(
-        {**sqlite_env, "REDIS_URL": redis_server.url, "SECRET_KEYS": "s" * 32, "SECURE_COOKIES": "0"}
+        {
+            **sqlite_env,
+            "REDIS_URL": redis_server.url,
+            "SECRET_KEYS": "s" * 32,
+            "SECURE_COOKIES": "0",
+            "BASE_URL": "http://127.0.0.1",
+        }
     )
     server.start()
     try:

@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from polls.errors import NotSignedIn, PollsError, TooManyRequests, ValidationFailed
+from polls.errors import NotSignedIn, PollsError, ServiceUnavailable, TooManyRequests, ValidationFailed
 
 log = logging.getLogger("polls.http")
 
@@ -51,6 +51,17 @@ async def http_error(request: Request, exc: Exception) -> Response:
     if wants_json(request):
         return JSONResponse({"code": code, "message": message}, status_code=exc.status_code)
     return _page(request, exc.status_code, message, {})
+
+
+async def backend_down(request: Request, exc: Exception) -> Response:
+    """The database or Redis did not answer: say so plainly, with 503, rather than a 500."""
+    log.error("backing service unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return await polls_error(
+        request,
+        ServiceUnavailable(
+            "The service is busy or being maintained. Nothing was saved; try again in a minute."
+        ),
+    )
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

@@ -39,7 +39,13 @@ async def health(request: Request) -> Response:
     )
 
 
+async def alive(request: Request) -> Response:
+    """For liveness probes: the process answers. Restarting cannot fix a database outage."""
+    return JSONResponse({"status": "alive"})
+
+
 routes = [
     Route("/", front_page, methods=["GET"]),
     Route("/healthz", health, methods=["GET"]),
+    Route("/livez", alive, methods=["GET"]),
 ]
