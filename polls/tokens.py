@@ -23,6 +23,8 @@ class TokenKind:
 
 STAFF_SESSION = TokenKind("ss_", "polls.staff-session.v1", 12 * 3600)
 STAFF_INVITE = TokenKind("si_", "polls.staff-invite.v1", 7 * 24 * 3600)
+# The voting link on a poll card; its payload is the opaque voter reference, nothing else.
+VOTER_CODE = TokenKind("vc_", "polls.voter-code.v1", 400 * 24 * 3600)
 
 
 class TokenInvalid(Exception):

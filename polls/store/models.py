@@ -196,3 +196,68 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ServiceKey(Base):
+    """Keys that must never rotate (they key stored hashes), made once by a migration."""
+
+    __tablename__ = "service_keys"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+
+
+class CodeBatch(Base):
+    """One issue of voter codes: poll cards for an area, or event codes for one poll."""
+
+    __tablename__ = "code_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pilot_id: Mapped[int] = mapped_column(ForeignKey("pilots.id", ondelete="CASCADE"), index=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"))
+    poll_id: Mapped[int | None] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))  # event codes
+    kind: Mapped[str] = mapped_column(String(20))  # poll_card | event
+    count: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VoterCode(Base):
+    """A code names an opaque reference, never a person: the council keeps the mapping to its
+    register in its own mail-merge. The short code is stored only as a keyed hash."""
+
+    __tablename__ = "voter_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pilot_id: Mapped[int] = mapped_column(ForeignKey("pilots.id", ondelete="CASCADE"), index=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("code_batches.id", ondelete="CASCADE"), index=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    short_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    replaces: Mapped[str | None] = mapped_column(String(32))  # reference of the lost card it replaces
+
+
+class Nullifier(Base):
+    """Stops a second vote: a keyed hash of (voter reference, poll). Kept apart from ballots, with
+    no timestamp, no channel and no order that could tie it to a ballot."""
+
+    __tablename__ = "nullifiers"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class Ballot(Base):
+    """One anonymous ballot: random id, no voter reference, no code, no timestamp."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (UniqueConstraint("poll_id", "tracker"), {"sqlite_with_rowid": False})
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
+    area_id: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(10))  # online | event | paper
+    answers: Mapped[dict[str, Any]]
+    tracker: Mapped[str] = mapped_column(String(64))
