@@ -20,18 +20,22 @@ from starlette.staticfiles import StaticFiles
 
 from polls import scheduler
 from polls.errors import PollsError
-from polls.http import api, council, public, signin
+from polls.http import api, codes, council, public, residents, signin, votes
 from polls.http.auth import SessionMiddleware
 from polls.http.errors import backend_down, http_error, polls_error, server_error
 from polls.http.middleware import Protections
 from polls.http.pages import WEB
 from polls.live.embedded import EmbeddedRedis
+from polls.live.hub import TallyHub
+from polls.live.tallies import Tallies
 from polls.live.throttle import Throttle
 from polls.runtime import Runtime
 from polls.settings import EMBEDDED, Settings
+from polls.store.ballots import BallotWriter
 from polls.store.db import open_engine, sessions_for
 from polls.store.migrate import head_revision, known_revisions
 from polls.tokens import Tokens
+from polls.voting import VotingBooth
 
 log = logging.getLogger("polls")
 
@@ -88,18 +92,32 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
             stack.push_async_callback(redis.aclose)
             engine = open_engine(settings.database_url)
             stack.push_async_callback(engine.dispose)
+            db = sessions_for(engine)
+            tokens = Tokens(settings.secret_keys)
+            tallies = Tallies(redis, db)
+            writer = BallotWriter(db, on_commit=tallies.apply)
+            hub = TallyHub(redis, tallies)
             runtime = Runtime(
                 settings=settings,
                 engine=engine,
-                db=sessions_for(engine),
+                db=db,
                 redis=redis,
-                tokens=Tokens(settings.secret_keys),
+                tokens=tokens,
                 signin_throttle=Throttle(
                     redis, "signin", limit=settings.signin_attempts, window=settings.signin_window
                 ),
+                tallies=tallies,
+                hub=hub,
+                booth=VotingBooth(db, redis, tokens, writer),
             )
             await _check_schema(runtime)
             app.state.runtime = runtime
+            if await tallies.ensure_present():
+                log.info("live tallies were missing from Redis: rebuilt from the database")
+            await writer.start()
+            stack.push_async_callback(writer.stop)
+            await hub.start()
+            stack.push_async_callback(hub.stop)
             if run_scheduler:
                 task = asyncio.create_task(scheduler.run_forever(runtime.db, settings.scheduler_interval))
                 stack.push_async_callback(_cancel, task)
@@ -109,6 +127,9 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
         *public.routes,
         *signin.routes,
         *council.routes,
+        *votes.routes,
+        *residents.routes,
+        *codes.routes,
         *api.routes(),
         Mount("/static", StaticFiles(directory=str(WEB / "static"), check_dir=False), name="static"),
         Mount("/assets", StaticFiles(directory=str(GOVUK_ASSETS), check_dir=False), name="assets"),

@@ -40,13 +40,19 @@ class ValidationFailed(PollsError):
     status = 422
     code = "validation_failed"
 
-    def __init__(self, errors: list[FieldError], message: str = "Check the highlighted fields") -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        errors: list[FieldError],
+        message: str = "Check the highlighted fields",
+        *,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
         self.errors = errors
 
     @classmethod
-    def one(cls, field: str, message: str) -> ValidationFailed:
-        return cls([FieldError(field, message)], message)
+    def one(cls, field: str, message: str, *, code: str | None = None) -> ValidationFailed:
+        return cls([FieldError(field, message)], message, code=code)
 
 
 class NotSignedIn(PollsError):

@@ -8,10 +8,13 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import HTTPConnection
 
+from polls.live.hub import TallyHub
+from polls.live.tallies import Tallies
 from polls.live.throttle import Throttle
 from polls.settings import Settings
 from polls.store.db import Database
 from polls.tokens import Tokens
+from polls.voting import VotingBooth
 
 
 @dataclass
@@ -22,6 +25,9 @@ class Runtime:
     redis: Redis
     tokens: Tokens
     signin_throttle: Throttle
+    tallies: Tallies
+    hub: TallyHub
+    booth: VotingBooth
 
 
 def runtime(conn: HTTPConnection) -> Runtime:

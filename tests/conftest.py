@@ -24,9 +24,10 @@ from polls.settings import Settings
 from polls.store.db import open_engine, sessions_for
 from polls.store.migrate import upgrade
 from polls.store.staff import create_staff
+from tests.factories import SECRET
 from tests.servers import Postgres, free_port
+from tests.voting_setup import voting  # noqa: F401 (a fixture shared by the voting tests)
 
-SECRET = "test-secret-key-0123456789abcdef"
 ADMIN_EMAIL = "admin@council.example"
 ADMIN_PASSWORD = "correct horse battery"
 _counter = itertools.count()
@@ -178,3 +179,27 @@ async def count(db: AsyncSession, model: type) -> int:
     n = int((await db.execute(select(func.count()).select_from(model))).scalar_one())
     await db.rollback()
     return n
+
+
+@pytest.fixture
+async def live_server(settings: Settings, redis: Redis) -> AsyncIterator[str]:
+    """The app under a real uvicorn server in this process: for websockets and real HTTP."""
+    import uvicorn
+
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings, run_scheduler=False),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    yield f"127.0.0.1:{port}"
+    server.should_exit = True
+    await task

@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+SECRET = "test-secret-key-0123456789abcdef"  # the signing key the tests give the app
+
 
 def pilot_body(**changes: Any) -> dict[str, Any]:
     body = {

@@ -179,3 +179,20 @@ def due_action(facts: PollFacts, now: datetime) -> Action | None:
 def _aware(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; we only ever store UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+_SHOWN_AFTER = {
+    ResultsVisibility.LIVE: {
+        PollStatus.OPEN,
+        PollStatus.CLOSED,
+        PollStatus.UNDER_REVIEW,
+        PollStatus.PUBLISHED,
+    },
+    ResultsVisibility.AFTER_CLOSE: {PollStatus.CLOSED, PollStatus.UNDER_REVIEW, PollStatus.PUBLISHED},
+    ResultsVisibility.AFTER_REVIEW: {PollStatus.PUBLISHED},
+}
+
+
+def results_public(visibility: ResultsVisibility, status: PollStatus) -> bool:
+    """May residents and the public see this poll's results now?"""
+    return status in _SHOWN_AFTER[visibility]

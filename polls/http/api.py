@@ -55,15 +55,15 @@ class ApiRoute:
     public: bool = False
 
 
-async def read_json(request: Request) -> Any:
+async def read_json(request: Request, *, limit: int = MAX_JSON) -> Any:
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise PollsError(
             "Send the body as JSON with Content-Type: application/json",
             code="unsupported_media_type",
         )
     raw = await request.body()
-    if len(raw) > MAX_JSON:
-        raise PollsError("The body is larger than 1 MB", code="body_too_large")
+    if len(raw) > limit:
+        raise PollsError(f"The body is larger than {limit // 1024} KB", code="body_too_large")
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -428,10 +428,11 @@ API: list[ApiRoute] = [
 
 
 def routes() -> list[Route]:
+    from polls.http.codes import API as CODES_API
     from polls.http.openapi import openapi_json
 
     by_path: dict[str, dict[str, ApiRoute]] = {}
-    for r in API:
+    for r in [*API, *CODES_API]:
         by_path.setdefault(r.path, {})[r.method] = r
     out = [Route("/api/openapi.json", openapi_json, methods=["GET"])]
     for path, methods in by_path.items():

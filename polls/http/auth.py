@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -32,26 +31,36 @@ CSRF_FIELD = "csrf_token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-@dataclass
 class StaffSession:
-    csrf: str
-    staff_id: int | None = None
-    fingerprint: str = ""
-    changed: bool = False
+    """The signed-cookie session. A CSRF token is made only when a page or call needs one, so
+    requests that never touch the session (resident votes, the API) set no cookie at all."""
+
+    def __init__(self, csrf: str | None = None, staff_id: int | None = None, fingerprint: str = "") -> None:
+        self._csrf = csrf
+        self.staff_id = staff_id
+        self.fingerprint = fingerprint
+        self.changed = False
 
     @classmethod
     def anonymous(cls) -> StaffSession:
-        return cls(csrf=secrets.token_urlsafe(24), changed=True)
+        return cls()
+
+    @property
+    def csrf(self) -> str:
+        if self._csrf is None:
+            self._csrf = secrets.token_urlsafe(24)
+            self.changed = True
+        return self._csrf
 
     def sign_in(self, staff: Staff) -> None:
         # A new CSRF token and a new signed value: rotation at sign-in.
-        self.csrf = secrets.token_urlsafe(24)
+        self._csrf = secrets.token_urlsafe(24)
         self.staff_id = staff.id
         self.fingerprint = password_fingerprint(staff.password_hash)
         self.changed = True
 
     def sign_out(self) -> None:
-        self.csrf = secrets.token_urlsafe(24)
+        self._csrf = secrets.token_urlsafe(24)
         self.staff_id = None
         self.fingerprint = ""
         self.changed = True

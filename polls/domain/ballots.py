@@ -1,0 +1,275 @@
+"""Ballots: checking a resident's answers against the poll, and what each ballot adds to the tally.
+
+Answers arrive keyed by question id (as text, since they come from JSON or forms):
+
+    single    option id                     multiple  [option id, ...]
+    ranked    [option id, ...] best first   scale     a whole number in the scale
+    budget    [option id, ...] within total comment   text up to the maximum length
+
+A question may be left unanswered; a ballot must answer at least one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from polls.domain.questions import QuestionKind
+from polls.errors import FieldError, ValidationFailed
+
+
+@dataclass(frozen=True)
+class OptionDef:
+    id: int
+    label: str
+    cost: int | None = None
+
+
+@dataclass(frozen=True)
+class QuestionDef:
+    id: int
+    kind: QuestionKind
+    title: str
+    settings: Mapping[str, Any]
+    options: tuple[OptionDef, ...] = ()
+
+    @property
+    def option_ids(self) -> frozenset[int]:
+        return frozenset(o.id for o in self.options)
+
+
+@dataclass(frozen=True)
+class PollDef:
+    """What a ballot is checked against: the questions of an open poll, which cannot change."""
+
+    id: int
+    pilot_id: int
+    area_ids: frozenset[int]  # empty: the whole pilot
+    questions: tuple[QuestionDef, ...]
+    _by_id: dict[int, QuestionDef] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_id.update({q.id: q for q in self.questions})
+
+    def question(self, question_id: int) -> QuestionDef | None:
+        return self._by_id.get(question_id)
+
+
+Answers = dict[str, Any]  # normalised: question id (str) -> answer
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+        self.codes: list[str] = []
+
+    def add(self, question_id: int | str, code: str, message: str) -> None:
+        self.errors.append(FieldError(f"answers.{question_id}", message))
+        self.codes.append(code)
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
+
+
+def _option_list(value: Any) -> list[int] | None:
+    items = value if isinstance(value, list) else [value]
+    out = [_int(v) for v in items]
+    return None if any(v is None for v in out) else [v for v in out if v is not None]
+
+
+def check_ballot(poll: PollDef, raw: Any) -> Answers:
+    """The normalised answers, or ValidationFailed naming each problem (code: the first problem's)."""
+    if not isinstance(raw, Mapping):
+        raise ValidationFailed.one(
+            "answers", "Send the answers as an object keyed by question", code="malformed_ballot"
+        )
+    problems = _Problems()
+    answers: Answers = {}
+    for key, value in raw.items():
+        question_id = _int(key)
+        question = poll.question(question_id) if question_id is not None else None
+        if question is None:
+            problems.add(key, "unknown_question", "This poll has no such question")
+            continue
+        if value is None or value == "" or value == []:
+            continue  # left unanswered
+        answer = _check_answer(question, value, problems)
+        if answer is not None:
+            answers[str(question.id)] = answer
+    if not answers and not problems.errors:
+        problems.add("", "empty_ballot", "Answer at least one question")
+    if problems.errors:
+        raise ValidationFailed(problems.errors, problems.errors[0].message, code=problems.codes[0])
+    return answers
+
+
+def _check_answer(question: QuestionDef, value: Any, problems: _Problems) -> Any:
+    kind, qid, settings = question.kind, question.id, question.settings
+    if kind is QuestionKind.COMMENT:
+        if not isinstance(value, str):
+            problems.add(qid, "malformed_answer", "Write your comment as text")
+            return None
+        text = value.strip()
+        if len(text) > int(settings["max_length"]):
+            problems.add(qid, "comment_too_long", f"Keep your comment to {settings['max_length']} characters")
+            return None
+        return text or None
+    if kind is QuestionKind.SCALE:
+        point = _int(value)
+        low, high = int(settings["scale_min"]), int(settings["scale_max"])
+        if point is None:
+            problems.add(qid, "malformed_answer", "Choose a point on the scale")
+            return None
+        if not low <= point <= high:
+            problems.add(qid, "out_of_range", f"Choose a point from {low} to {high}")
+            return None
+        return point
+    chosen = _option_list(value)
+    if chosen is None:
+        problems.add(qid, "malformed_answer", "Choose from the options given")
+        return None
+    unknown = [o for o in chosen if o not in question.option_ids]
+    if unknown:
+        problems.add(qid, "unknown_option", "That option is not in this question")
+        return None
+    if len(set(chosen)) != len(chosen):
+        code = "duplicate_rank" if kind is QuestionKind.RANKED else "duplicate_option"
+        problems.add(qid, code, "Each option can be chosen only once")
+        return None
+    if kind is QuestionKind.SINGLE:
+        if len(chosen) != 1:
+            problems.add(qid, "too_many_choices", "Choose one option")
+            return None
+        return chosen[0]
+    if kind is QuestionKind.MULTIPLE:
+        low, high = int(settings["min_choices"]), int(settings["max_choices"])
+        if len(chosen) > high:
+            problems.add(qid, "too_many_choices", f"Choose at most {high}")
+            return None
+        if len(chosen) < low:
+            problems.add(qid, "too_few_choices", f"Choose at least {low}")
+            return None
+        return sorted(chosen)
+    if kind is QuestionKind.BUDGET:
+        costs = {o.id: o.cost or 0 for o in question.options}
+        total = sum(costs[o] for o in chosen)
+        if total > int(settings["budget_total"]):
+            problems.add(
+                qid,
+                "over_budget",
+                f"Your choices cost £{total:,}, more than the £{settings['budget_total']:,} budget",
+            )
+            return None
+        return sorted(chosen)
+    return chosen  # ranked: already checked for unknown and duplicate options
+
+
+def ranking_from_positions(positions: Mapping[int, int | None]) -> list[int]:
+    """Form input "option -> rank number" as a best-first list; gaps or repeats are refused."""
+    ranked = {o: r for o, r in positions.items() if r is not None}
+    ranks = sorted(ranked.values())
+    if len(set(ranks)) != len(ranks):
+        raise ValueError("duplicate_rank")
+    if ranks != list(range(1, len(ranks) + 1)):
+        raise ValueError("missing_rank")
+    return [o for o, _ in sorted(ranked.items(), key=lambda item: item[1])]
+
+
+def canonical(poll_id: int, answers: Answers) -> bytes:
+    return json.dumps({"poll": poll_id, "answers": answers}, sort_keys=True, separators=(",", ":")).encode()
+
+
+def new_tracker(poll_id: int, answers: Answers) -> str:
+    """A hash of the ballot and a random salt: the voter can find it in the public list, and
+    nobody can work back from it to the answers (the salt is thrown away)."""
+    return hashlib.sha256(secrets.token_bytes(16) + canonical(poll_id, answers)).hexdigest()
+
+
+def tally_increments(poll: PollDef, answers: Answers, *, area_id: int | None, channel: str) -> Counter[str]:
+    """What one ballot adds to the live tally (a flat map of counters, as Redis keeps it)."""
+    inc: Counter[str] = Counter()
+    inc["ballots"] += 1
+    inc[f"area:{area_id if area_id is not None else 'none'}"] += 1
+    inc[f"channel:{channel}"] += 1
+    for key, answer in answers.items():
+        question = poll.question(int(key))
+        if question is None:
+            continue
+        q = f"q{question.id}"
+        inc[f"{q}:answered"] += 1
+        if question.kind in (QuestionKind.SINGLE,):
+            inc[f"{q}:o{answer}"] += 1
+        elif question.kind in (QuestionKind.MULTIPLE, QuestionKind.BUDGET):
+            for option in answer:
+                inc[f"{q}:o{option}"] += 1
+            if question.kind is QuestionKind.BUDGET:
+                costs = {o.id: o.cost or 0 for o in question.options}
+                inc[f"{q}:spent"] += sum(costs[o] for o in answer)
+        elif question.kind is QuestionKind.RANKED:
+            inc[f"{q}:o{answer[0]}"] += 1  # first preferences; the count itself is official
+        elif question.kind is QuestionKind.SCALE:
+            inc[f"{q}:v{answer}"] += 1
+            inc[f"{q}:sum"] += int(answer)
+    return inc
+
+
+def tally_of(poll: PollDef, ballots: Iterable[tuple[Answers, int | None, str]]) -> Counter[str]:
+    """The whole tally from stored ballots (answers, area id, channel): what Redis must equal."""
+    total: Counter[str] = Counter()
+    for answers, area_id, channel in ballots:
+        total.update(tally_increments(poll, answers, area_id=area_id, channel=channel))
+    return total
+
+
+def summarise(poll: PollDef, counts: Mapping[str, int], area_names: Mapping[int, str]) -> dict[str, Any]:
+    """Live counts shaped for people: per question and option, turnout per area and channel."""
+    questions = []
+    for question in poll.questions:
+        q = f"q{question.id}"
+        item: dict[str, Any] = {
+            "id": question.id,
+            "kind": question.kind.value,
+            "title": question.title,
+            "answered": counts.get(f"{q}:answered", 0),
+        }
+        if question.options:
+            item["options"] = [
+                {"id": o.id, "label": o.label, "count": counts.get(f"{q}:o{o.id}", 0), "cost": o.cost}
+                for o in question.options
+            ]
+        if question.kind is QuestionKind.RANKED:
+            item["counts_are"] = "first preferences"
+        if question.kind is QuestionKind.SCALE:
+            low, high = int(question.settings["scale_min"]), int(question.settings["scale_max"])
+            item["points"] = [{"value": v, "count": counts.get(f"{q}:v{v}", 0)} for v in range(low, high + 1)]
+            answered = item["answered"]
+            item["mean"] = round(counts.get(f"{q}:sum", 0) / answered, 2) if answered else None
+        if question.kind is QuestionKind.BUDGET:
+            answered = item["answered"]
+            item["average_spent"] = round(counts.get(f"{q}:spent", 0) / answered) if answered else None
+            item["budget_total"] = question.settings["budget_total"]
+        questions.append(item)
+    turnout = [
+        {"area_id": area_id, "area": name, "ballots": counts.get(f"area:{area_id}", 0)}
+        for area_id, name in area_names.items()
+    ]
+    channels = {name.split(":", 1)[1]: n for name, n in counts.items() if name.startswith("channel:")}
+    return {
+        "poll_id": poll.id,
+        "ballots": counts.get("ballots", 0),
+        "turnout": turnout,
+        "channels": channels,
+        "questions": questions,
+    }

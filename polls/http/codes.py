@@ -1,0 +1,323 @@
+"""Voter codes for officers: issue poll cards for an area, cancel lost ones, re-issue them.
+
+The codes page and the JSON API share the store operations; the QR and token work runs in a
+worker thread a few hundred cards at a time, so a large batch does not stall other requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from pydantic import Field
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from polls import cards
+from polls.domain.access import Actor, Permission
+from polls.domain.validation import StrictSpec, parse
+from polls.errors import FieldError, PollsError, ValidationFailed
+from polls.http.api import ApiRoute, read_json
+from polls.http.auth import path_int, staff_only
+from polls.http.council import page, read_form
+from polls.http.pages import errors_by_field, render
+from polls.runtime import runtime
+from polls.store import codes as code_store
+from polls.store import pilots as pilot_store
+from polls.store.codes import MAX_BATCH, BatchSummary, IssuedBatch
+from polls.store.models import Area, Pilot
+
+MAX_FROM_PAGE = 10_000  # a printable sheet of 10,000 cards is already 1,250 pages
+_CHUNK = 250  # cards made per trip to the worker thread
+NO_STORE = {"Cache-Control": "no-store"}  # voting codes must not linger in caches
+
+
+class IssueSpec(StrictSpec):
+    area_id: int
+    count: int = Field(ge=1, le=MAX_BATCH)
+
+
+def _pairs(issued: IssuedBatch) -> list[tuple[str, str]]:
+    return [(c.reference, c.short_code) for c in issued.codes]
+
+
+async def _card_rows(request: Request, issued: IssuedBatch) -> AsyncIterator[list[cards.CardRow]]:
+    settings = runtime(request).settings
+    pairs = _pairs(issued)
+    for start in range(0, len(pairs), _CHUNK):
+        yield await asyncio.to_thread(
+            cards.card_rows,
+            pairs[start : start + _CHUNK],
+            issued.area_code,
+            settings.base_url,
+            settings.secret_keys,
+        )
+
+
+def _csv_response(request: Request, issued: IssuedBatch) -> Response:
+    async def body() -> AsyncIterator[str]:
+        yield cards.csv_text([], header=True)
+        async for rows in _card_rows(request, issued):
+            yield cards.csv_text(rows)
+
+    name = f"poll-cards-pilot{issued.pilot_id}-{issued.area_code}-batch{issued.batch_id}.csv"
+    return StreamingResponse(
+        body(),
+        media_type="text/csv; charset=utf-8",
+        headers={**NO_STORE, "Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+async def _sheet_response(request: Request, issued: IssuedBatch, pilot: Pilot) -> Response:
+    rows = [row async for chunk in _card_rows(request, issued) for row in chunk]
+    html = cards.poll_card_sheet(rows, pilot, stylesheet="/council/cards.css")
+    return HTMLResponse(html, headers=NO_STORE)
+
+
+def _batch_body(batch: BatchSummary) -> dict[str, Any]:
+    return {
+        "id": batch.id,
+        "area_id": batch.area_id,
+        "area_code": batch.area_code,
+        "count": batch.count,
+        "revoked": batch.revoked,
+        "replacement": batch.replacement,
+        "created_by": batch.created_by,
+        "created_at": batch.created_at.isoformat(),
+    }
+
+
+def _by_area(batches: Sequence[BatchSummary]) -> list[dict[str, Any]]:
+    totals: dict[int | None, dict[str, Any]] = {}
+    for b in batches:
+        area = totals.setdefault(
+            b.area_id, {"name": b.area_name, "code": b.area_code, "issued": 0, "revoked": 0}
+        )
+        area["issued"] += b.count
+        area["revoked"] += b.revoked
+    return sorted(totals.values(), key=lambda a: str(a["name"]))
+
+
+# The officer page
+
+
+async def codes_page(request: Request, actor: Actor) -> Response:
+    """GET: batches so far and the forms; POST: issue a batch as a CSV download or a card sheet."""
+    pilot_id = path_int(request, "pilot_id")
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {"format": "csv"}
+    if request.method == "POST":
+        form = await read_form(request)
+        values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+        try:
+            spec = _issue_form(values)
+            async with runtime(request).db.begin() as db:
+                issued = await code_store.issue_codes(db, actor, pilot_id, spec.area_id, spec.count)
+                pilot = await pilot_store.get_pilot(db, actor, pilot_id, Permission.VIEW_PILOT)
+            if values.get("format") == "sheet":
+                return await _sheet_response(request, issued, pilot)
+            return _csv_response(request, issued)
+        except ValidationFailed as exc:
+            errors = errors_by_field(exc.errors)
+        except PollsError as exc:
+            if exc.code != "area_not_found":
+                raise
+            errors = {"area_id": "Choose one of this pilot's areas"}
+    return await _render_page(request, actor, pilot_id, values=values, errors=errors)
+
+
+def _issue_form(values: dict[str, str]) -> IssueSpec:
+    errors: dict[str, str] = {}
+    count = values.get("count", "").strip().replace(",", "")
+    if not count:
+        errors["count"] = "Enter how many codes to issue"
+    elif not count.isdigit():
+        errors["count"] = "Enter the number of codes as a whole number, like 500"
+    elif not 1 <= int(count) <= MAX_FROM_PAGE:
+        errors["count"] = (
+            f"Issue between 1 and {MAX_FROM_PAGE:,} codes at a time here; "
+            "use the command line or the API for larger batches"
+        )
+    if not values.get("area_id", "").isdigit():
+        errors["area_id"] = "Choose the area the cards are for"
+    if values.get("format") not in ("csv", "sheet"):
+        errors["format"] = "Choose a CSV file or printable poll cards"
+    if errors:
+        raise ValidationFailed([FieldError(k, v) for k, v in errors.items()])
+    return IssueSpec(area_id=int(values["area_id"]), count=int(count))
+
+
+async def change_code(request: Request, actor: Actor) -> Response:
+    """Cancel a lost card's code, or cancel it and issue its replacement (shown once)."""
+    pilot_id = path_int(request, "pilot_id")
+    form = await read_form(request)
+    reference = str(form.get("reference", "")).strip()
+    action = str(form.get("action", ""))
+    values = {"reference": reference, "format": "csv"}
+    errors: dict[str, str] = {}
+    done: dict[str, Any] | None = None
+    status = 200
+    try:
+        if not reference:
+            raise ValidationFailed.one("reference", "Enter the reference of the lost card")
+        if action not in ("revoke", "reissue"):
+            raise ValidationFailed.one("reference", "Choose to cancel the code or to issue a new one")
+        async with runtime(request).db.begin() as db:
+            if action == "revoke":
+                code = await code_store.revoke_code(db, actor, pilot_id, reference)
+                done = {"action": "revoke", "reference": code.reference}
+            else:
+                code, new = await code_store.reissue_code(db, actor, pilot_id, reference)
+                area_code = await code_store.area_code_of(db, code)
+        if action == "reissue":
+            settings = runtime(request).settings
+            (row,) = await asyncio.to_thread(
+                cards.card_rows,
+                [(new.reference, new.short_code)],
+                area_code,
+                settings.base_url,
+                settings.secret_keys,
+            )
+            svg = base64.b64encode(row.qr_svg.encode()).decode()
+            done = {
+                "action": "reissue",
+                "replaces": code.replaces,
+                "card": row,
+                "qr_data_uri": f"data:image/svg+xml;base64,{svg}",  # the CSP allows data: images
+            }
+        values = {"format": "csv"}
+    except ValidationFailed as exc:
+        errors, status = errors_by_field(exc.errors), exc.status
+    except PollsError as exc:
+        if exc.code not in ("code_not_found", "code_revoked", "code_already_replaced"):
+            raise
+        errors, status = {"reference": exc.message}, exc.status
+    return await _render_page(
+        request, actor, pilot_id, values=values, errors=errors, done=done, status=status
+    )
+
+
+async def _render_page(
+    request: Request,
+    actor: Actor,
+    pilot_id: int,
+    *,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    done: dict[str, Any] | None = None,
+    status: int | None = None,
+) -> Response:
+    async with runtime(request).db() as db:
+        pilot = await pilot_store.get_pilot(db, actor, pilot_id, Permission.VIEW_PILOT)
+        areas: list[Area] = await pilot_store.list_areas(db, pilot_id)
+        batches = await code_store.list_batches(db, actor, pilot_id)
+    return render(
+        request,
+        "council/codes.html",
+        {
+            "pilot": pilot,
+            "areas": areas,
+            "area_choices": [("", "Choose an area")] + [(str(a.id), f"{a.name} ({a.code})") for a in areas],
+            "batches": batches,
+            "by_area": _by_area(batches),
+            "values": values,
+            "errors": errors,
+            "done": done,
+            "max_from_page": MAX_FROM_PAGE,
+            "can_manage": actor.can(Permission.MANAGE_PILOT, pilot_id),
+        },
+        status_code=status or (422 if errors else 200),
+        headers=NO_STORE if done else None,
+    )
+
+
+async def sheet_css(request: Request) -> Response:
+    return Response(cards.sheet_css(), media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+
+# The JSON API
+
+
+@staff_only
+async def api_issue(request: Request, actor: Actor) -> Response:
+    spec = parse(IssueSpec, await read_json(request))
+    async with runtime(request).db.begin() as db:
+        issued = await code_store.issue_codes(
+            db, actor, path_int(request, "pilot_id"), spec.area_id, spec.count
+        )
+    return _csv_response(request, issued)
+
+
+@staff_only
+async def api_batches(request: Request, actor: Actor) -> Response:
+    async with runtime(request).db() as db:
+        batches = await code_store.list_batches(db, actor, path_int(request, "pilot_id"))
+    return JSONResponse([_batch_body(b) for b in batches])
+
+
+@staff_only
+async def api_revoke(request: Request, actor: Actor) -> Response:
+    async with runtime(request).db.begin() as db:
+        code = await code_store.revoke_code(
+            db, actor, path_int(request, "pilot_id"), request.path_params["reference"]
+        )
+        area_code = await code_store.area_code_of(db, code)
+    return JSONResponse({"reference": code.reference, "area_code": area_code, "revoked": True})
+
+
+@staff_only
+async def api_reissue(request: Request, actor: Actor) -> Response:
+    async with runtime(request).db.begin() as db:
+        code, new = await code_store.reissue_code(
+            db, actor, path_int(request, "pilot_id"), request.path_params["reference"]
+        )
+        area_code = await code_store.area_code_of(db, code)
+    settings = runtime(request).settings
+    (row,) = await asyncio.to_thread(
+        cards.card_rows, [(new.reference, new.short_code)], area_code, settings.base_url, settings.secret_keys
+    )
+    body = {
+        "reference": row.reference,
+        "replaces": code.replaces,
+        "area_code": area_code,
+        "short_code": row.short_code,
+        "short_link": row.short_link,
+        "link": row.link,
+        "qr_svg": row.qr_svg,
+    }
+    return JSONResponse(body, status_code=201, headers=NO_STORE)
+
+
+GET, BOTH, POST = ["GET"], ["GET", "POST"], ["POST"]
+
+routes: list[BaseRoute] = [
+    Route("/council/cards.css", sheet_css, methods=GET),
+    Route("/council/pilots/{pilot_id:int}/codes", page(codes_page), methods=BOTH),
+    Route("/council/pilots/{pilot_id:int}/codes/change", page(change_code), methods=POST),
+]
+
+API: list[ApiRoute] = [
+    ApiRoute("GET", "/api/pilots/{pilot_id:int}/codes", api_batches, "Poll-card batches issued so far"),
+    ApiRoute(
+        "POST",
+        "/api/pilots/{pilot_id:int}/codes",
+        api_issue,
+        "Issue poll-card codes for an area; answers the mail-merge CSV (text/csv)",
+        IssueSpec,
+    ),
+    ApiRoute(
+        "POST",
+        "/api/pilots/{pilot_id:int}/codes/{reference}/revoke",
+        api_revoke,
+        "Cancel a lost card's code",
+    ),
+    ApiRoute(
+        "POST",
+        "/api/pilots/{pilot_id:int}/codes/{reference}/reissue",
+        api_reissue,
+        "Cancel a lost card's code and issue its replacement (shown once)",
+    ),
+]

@@ -1,0 +1,327 @@
+"""Resident pages: enter or scan a code, answer, review, submit, get a receipt; follow results.
+
+Everything works without JavaScript and at 320 px; scripts only add the running budget total,
+tap-to-rank and live result updates.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from polls.domain.ballots import PollDef, QuestionDef, check_ballot, ranking_from_positions
+from polls.domain.polls import Assurance, PollStatus, ResultsVisibility, results_public
+from polls.domain.questions import QuestionKind
+from polls.errors import FieldError, PollsError, ValidationFailed
+from polls.http.auth import check_csrf
+from polls.http.pages import render
+from polls.http.votes import may_see_results, reference_for_code, results_payload
+from polls.runtime import Runtime, runtime
+from polls.store.ballots import BROWSER, AlreadyVoted, load_poll, nullifier, poll_definition
+from polls.store.codes import ballot_key, find_by_reference
+from polls.store.models import Ballot, Nullifier, Pilot, Poll, poll_areas
+from polls.tokens import VOTER_CODE
+
+BROWSER_COOKIE = "polls_browser"
+
+
+# Finding your poll
+
+
+async def enter_code(request: Request) -> Response:
+    """The page for people without a camera: type the short code from the card."""
+    errors: dict[str, str] = {}
+    values: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        form = await request.form()
+        check_csrf(request, form)
+        values = {"code": str(form.get("code", ""))}
+        try:
+            reference = await reference_for_code(runtime(request), values["code"])
+            return _to_ballot_list(request, reference)
+        except PollsError as exc:
+            errors = {"code": exc.errors[0].message if isinstance(exc, ValidationFailed) else exc.message}
+            status = exc.status
+    return render(
+        request, "residents/enter_code.html", {"values": values, "errors": errors}, status_code=status
+    )
+
+
+async def scanned_code(request: Request) -> Response:
+    """Where the QR code on a poll card leads: /c/SHORTCODE."""
+    try:
+        reference = await reference_for_code(runtime(request), request.path_params["code"])
+    except PollsError as exc:
+        message = exc.errors[0].message if isinstance(exc, ValidationFailed) else exc.message
+        return render(
+            request,
+            "residents/enter_code.html",
+            {"values": {}, "errors": {"code": message}},
+            status_code=exc.status,
+        )
+    return _to_ballot_list(request, reference)
+
+
+def _to_ballot_list(request: Request, reference: str) -> Response:
+    token = runtime(request).tokens.sign(VOTER_CODE, reference)
+    return RedirectResponse(f"/v/{token}", status_code=303)
+
+
+async def my_polls(request: Request) -> Response:
+    """The polls this code can vote in now, and which of them it has already voted in."""
+    rt = runtime(request)
+    token = request.path_params["token"]
+    reference = rt.booth.reference_from_token(token)
+    async with rt.db() as session:
+        code = await find_by_reference(session, reference)
+        if code is None:
+            raise PollsError("We do not recognise this voting link", code="code_unknown")
+        pilot = await session.get(Pilot, code.pilot_id)
+        query = select(Poll).where(Poll.pilot_id == code.pilot_id, Poll.status == PollStatus.OPEN.value)
+        polls = list((await session.scalars(query.order_by(Poll.closes_at, Poll.id))).all())
+        limits = (
+            await session.execute(
+                select(poll_areas.c.poll_id, poll_areas.c.area_id).where(
+                    poll_areas.c.poll_id.in_([p.id for p in polls])
+                )
+            )
+        ).all()
+        key = await ballot_key(session)
+        rows = []
+        for poll in polls:
+            areas = {area for poll_id, area in limits if poll_id == poll.id}
+            if areas and code.area_id not in areas:
+                continue  # the poll is for other areas
+            voted = await session.get(Nullifier, (poll.id, nullifier(key, poll.id, reference)))
+            rows.append({"poll": poll, "voted": voted is not None})
+    return render(
+        request,
+        "residents/my_polls.html",
+        {"pilot": pilot, "rows": rows, "token": token, "revoked": code.revoked},
+    )
+
+
+# The ballot
+
+
+def _answers_from_form(poll: PollDef, form: FormData) -> tuple[dict[str, Any], list[FieldError]]:
+    """Form fields q{id} (and q{id}_o{option} for ranks) as the answers check_ballot expects."""
+    answers: dict[str, Any] = {}
+    problems: list[FieldError] = []
+    for question in poll.questions:
+        name = f"q{question.id}"
+        if question.kind is QuestionKind.RANKED:
+            positions: dict[int, int | None] = {}
+            for option in question.options:
+                raw = str(form.get(f"{name}_o{option.id}", "")).strip()
+                positions[option.id] = int(raw) if raw.isdigit() else None
+            try:
+                ranking = ranking_from_positions(positions)
+            except ValueError as exc:
+                message = (
+                    "Give each option a different rank"
+                    if str(exc) == "duplicate_rank"
+                    else "Use ranks 1, 2, 3 and so on without gaps"
+                )
+                problems.append(FieldError(name, message))
+                continue
+            answers[str(question.id)] = ranking
+        elif question.kind in (QuestionKind.MULTIPLE, QuestionKind.BUDGET):
+            answers[str(question.id)] = [str(v) for v in form.getlist(name)]
+        else:
+            answers[str(question.id)] = str(form.get(name, ""))
+    return answers, problems
+
+
+def _form_values(poll: PollDef, answers: dict[str, Any]) -> dict[str, Any]:
+    """Answers back as what each input should show (for re-rendering and the review page)."""
+    values: dict[str, Any] = {}
+    for question in poll.questions:
+        answer = answers.get(str(question.id))
+        name = f"q{question.id}"
+        if question.kind is QuestionKind.RANKED and isinstance(answer, list):
+            for rank, option in enumerate(answer, start=1):
+                values[f"{name}_o{option}"] = str(rank)
+        elif isinstance(answer, list):
+            values[name] = [str(v) for v in answer]
+        elif answer is not None:
+            values[name] = str(answer)
+    return values
+
+
+async def _ballot_context(rt: Runtime, poll_id: int) -> dict[str, Any]:
+    async with rt.db() as session:
+        poll = await load_poll(session, poll_id)
+        pilot = await session.get(Pilot, poll.pilot_id)
+    if poll.status != PollStatus.OPEN.value:
+        raise PollsError("This poll is not open for voting", code="poll_not_open")
+    return {"poll": poll, "definition": poll_definition(poll), "pilot": pilot}
+
+
+async def ballot(request: Request) -> Response:
+    """GET shows the questions; POST checks the answers and shows them back for review."""
+    rt = runtime(request)
+    credential = _credential(request)
+    context = await _ballot_context(rt, int(request.path_params["poll_id"]))
+    definition: PollDef = context["definition"]
+    context.update({"action": request.url.path, "values": {}, "errors": {}, "kinds": QuestionKind})
+    if request.method == "GET":
+        return render(request, "residents/ballot.html", context)
+    form = await request.form()
+    check_csrf(request, form)
+    answers, problems = _answers_from_form(definition, form)
+    try:
+        if problems:
+            raise ValidationFailed(problems)
+        checked = check_ballot(definition, answers)
+    except ValidationFailed as exc:
+        errors = {e.field.replace("answers.", "q"): e.message for e in exc.errors}
+        if "q" in errors:
+            errors["ballot"] = errors.pop("q")
+        context.update({"values": _form_values(definition, answers), "errors": errors})
+        return render(request, "residents/ballot.html", context, status_code=422)
+    context.update(
+        {
+            "answers": checked,
+            "ballot_json": json.dumps(checked),
+            "submit_action": request.url.path + "/submit",
+            "shown": _shown_answers(definition, checked),
+            "credential": credential,
+        }
+    )
+    return render(request, "residents/review.html", context)
+
+
+def _shown_answers(poll: PollDef, answers: dict[str, Any]) -> list[tuple[QuestionDef, str]]:
+    shown = []
+    for question in poll.questions:
+        answer = answers.get(str(question.id))
+        labels = {o.id: o.label for o in question.options}
+        if answer is None:
+            text = "Not answered"
+        elif question.kind is QuestionKind.RANKED:
+            text = "; ".join(f"{i}. {labels[o]}" for i, o in enumerate(answer, start=1))
+        elif isinstance(answer, list):
+            text = ", ".join(labels[o] for o in answer) or "None chosen"
+        elif question.kind is QuestionKind.SINGLE:
+            text = labels[int(answer)]
+        else:
+            text = str(answer)
+        shown.append((question, text))
+    return shown
+
+
+async def submit(request: Request) -> Response:
+    rt = runtime(request)
+    poll_id = int(request.path_params["poll_id"])
+    form = await request.form()
+    check_csrf(request, form)
+    try:
+        answers = json.loads(str(form.get("ballot", "")))
+    except ValueError:
+        raise PollsError(
+            "Your answers did not arrive whole. Please answer again.", code="malformed_ballot"
+        ) from None
+    reference = await _reference(request)
+    async with rt.db() as session:
+        poll = await load_poll(session, poll_id)
+    try:
+        receipt = await rt.booth.cast(poll_id, reference, answers)
+    except AlreadyVoted:
+        return render(request, "residents/already_voted.html", {"poll": poll}, status_code=409)
+    return render(request, "residents/receipt.html", {"poll": poll, "tracker": receipt.tracker})
+
+
+def _credential(request: Request) -> str:
+    return str(request.path_params.get("token", ""))
+
+
+async def _reference(request: Request) -> str:
+    rt = runtime(request)
+    token = request.path_params.get("token")
+    if token:
+        return rt.booth.reference_from_token(token)
+    browser = request.cookies.get(BROWSER_COOKIE, "")
+    if len(browser) != 32:
+        raise PollsError(
+            "Your browser did not keep our cookie, so we cannot count your vote", code="no_cookie"
+        )
+    return BROWSER + browser
+
+
+async def open_ballot(request: Request) -> Response:
+    """Polls with assurance "open": one vote per browser, marked by a cookie."""
+    rt = runtime(request)
+    async with rt.db() as session:
+        poll = await load_poll(session, int(request.path_params["poll_id"]))
+    if poll.assurance != Assurance.OPEN.value:
+        raise PollsError("This poll needs the code from your poll card", code="code_required")
+    response = await ballot(request)
+    if not request.cookies.get(BROWSER_COOKIE):
+        response.set_cookie(
+            BROWSER_COOKIE, secrets.token_hex(16), max_age=365 * 24 * 3600, httponly=True, samesite="lax",
+            secure=rt.settings.secure_cookies,
+        )  # fmt: skip
+    return response
+
+
+# Results
+
+
+async def results_page(request: Request) -> Response:
+    rt = runtime(request)
+    async with rt.db() as session:
+        poll = await load_poll(session, int(request.path_params["poll_id"]))
+        pilot = await session.get(Pilot, poll.pilot_id)
+    visible = await may_see_results(request, poll)
+    results = await results_payload(rt, poll) if visible else None
+    live = visible and poll.status == PollStatus.OPEN.value
+    return render(
+        request,
+        "residents/results.html",
+        {
+            "poll": poll,
+            "pilot": pilot,
+            "results": results,
+            "live": live,
+            "public": results_public(ResultsVisibility(poll.results_visibility), PollStatus(poll.status)),
+        },
+        status_code=200 if visible else 403,
+    )
+
+
+async def trackers_page(request: Request) -> Response:
+    rt = runtime(request)
+    poll_id = int(request.path_params["poll_id"])
+    wanted = request.query_params.get("tracker", "").strip().lower()
+    async with rt.db() as session:
+        poll = await load_poll(session, poll_id)
+        found = sorted(
+            (await session.execute(select(Ballot.tracker).where(Ballot.poll_id == poll_id))).scalars()
+        )
+    return render(
+        request,
+        "residents/trackers.html",
+        {"poll": poll, "trackers": found, "wanted": wanted, "found": wanted in found if wanted else None},
+    )
+
+
+routes: list[BaseRoute] = [
+    Route("/vote", enter_code, methods=["GET", "POST"]),
+    Route("/c/{code}", scanned_code, methods=["GET"]),
+    Route("/v/{token}", my_polls, methods=["GET"]),
+    Route("/v/{token}/polls/{poll_id:int}", ballot, methods=["GET", "POST"]),
+    Route("/v/{token}/polls/{poll_id:int}/submit", submit, methods=["POST"]),
+    Route("/polls/{poll_id:int}/vote", open_ballot, methods=["GET", "POST"]),
+    Route("/polls/{poll_id:int}/vote/submit", submit, methods=["POST"]),
+    Route("/polls/{poll_id:int}/results", results_page, methods=["GET"]),
+    Route("/polls/{poll_id:int}/trackers", trackers_page, methods=["GET"]),
+]

@@ -1,0 +1,158 @@
+"""Residents vote and everyone follows results: the JSON API and the live websocket."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from polls.domain.access import Permission
+from polls.domain.ballots import summarise
+from polls.domain.codes import normalise_short_code
+from polls.domain.polls import PollStatus, ResultsVisibility, results_public
+from polls.errors import Forbidden, PollsError
+from polls.http.api import read_json
+from polls.http.auth import current_actor
+from polls.runtime import Runtime, runtime
+from polls.store.ballots import CodeNotValid, load_poll, poll_definition
+from polls.store.codes import ballot_key, find_by_short_code
+from polls.store.models import Area, Ballot, Poll
+from polls.tokens import VOTER_CODE
+
+MAX_VOTE_BODY = 64 * 1024
+
+
+async def reference_for_code(rt: Runtime, code: Any) -> str:
+    """A voting link token (vc_...) or a typed short code, as the opaque voter reference."""
+    if not isinstance(code, str) or not code.strip():
+        raise CodeNotValid("Enter the code from your poll card", code="code_missing")
+    code = code.strip()
+    if rt.tokens.owns(VOTER_CODE, code):
+        return rt.booth.reference_from_token(code)
+    normalised = normalise_short_code(code)  # a typo is caught here, before any lookup
+    async with rt.db() as session:
+        found = await find_by_short_code(session, await ballot_key(session), normalised)
+    if found is None:
+        raise CodeNotValid(
+            "We do not recognise this code. Check it against your poll card.", code="code_unknown"
+        )
+    return found.reference
+
+
+async def cast_vote(request: Request) -> Response:
+    rt = runtime(request)
+    poll_id = int(request.path_params["poll_id"])
+    body = await read_json(request, limit=MAX_VOTE_BODY)
+    if not isinstance(body, dict):
+        raise PollsError("Send an object with 'code' and 'answers'", code="malformed_ballot")
+    reference = await reference_for_code(rt, body.get("code"))
+    receipt = await rt.booth.cast(poll_id, reference, body.get("answers"))
+    return JSONResponse(
+        {
+            "poll_id": receipt.poll_id,
+            "tracker": receipt.tracker,
+            "trackers_url": f"/polls/{receipt.poll_id}/trackers",
+        },
+        status_code=201,
+    )
+
+
+async def may_see_results(request: Request, poll: Poll) -> bool:
+    public = results_public(ResultsVisibility(poll.results_visibility), PollStatus(poll.status))
+    if public:
+        return True
+    actor = await current_actor(request)
+    return actor is not None and actor.can(Permission.VIEW_RESULTS, poll.pilot_id)
+
+
+async def results_payload(rt: Runtime, poll: Poll) -> dict[str, Any]:
+    async with rt.db() as session:
+        areas = dict(
+            (await session.execute(select(Area.id, Area.name).where(Area.pilot_id == poll.pilot_id))).all()
+        )
+    if poll.areas:
+        areas = {a.id: a.name for a in poll.areas}
+    counts = await rt.tallies.read(poll.id)
+    summary = summarise(poll_definition(poll), counts, areas)
+    summary.update({"title": poll.title, "status": poll.status, "assurance": poll.assurance})
+    return summary
+
+
+async def live_results(request: Request) -> Response:
+    rt = runtime(request)
+    async with rt.db() as session:
+        poll = await load_poll(session, int(request.path_params["poll_id"]))
+    if not await may_see_results(request, poll):
+        raise Forbidden("Results for this poll are not public yet", code="results_not_public")
+    return JSONResponse(await results_payload(rt, poll))
+
+
+async def trackers(request: Request) -> Response:
+    """Every ballot tracker of a poll, sorted: a voter can check theirs is counted."""
+    rt = runtime(request)
+    poll_id = int(request.path_params["poll_id"])
+    async with rt.db() as session:
+        poll = await load_poll(session, poll_id)
+        if poll.status in (PollStatus.DRAFT.value, PollStatus.SCHEDULED.value):
+            raise Forbidden("This poll has not opened", code="poll_not_open")
+        found = (
+            (await session.execute(select(Ballot.tracker).where(Ballot.poll_id == poll_id))).scalars().all()
+        )
+    return JSONResponse({"poll_id": poll_id, "trackers": sorted(found)})
+
+
+async def live_socket(websocket: WebSocket) -> None:
+    """Pushes the poll's counts whenever they change (coalesced); read-only for the client."""
+    rt = runtime(websocket)
+    poll_id = int(websocket.path_params["poll_id"])
+    async with rt.db() as session:
+        try:
+            poll = await load_poll(session, poll_id)
+        except PollsError:
+            await websocket.close(code=4404, reason="no such poll")
+            return
+    await websocket.accept()
+    if not results_public(ResultsVisibility(poll.results_visibility), PollStatus(poll.status)):
+        await websocket.send_json({"type": "error", "code": "results_not_public"})
+        await websocket.close(code=4403)
+        return
+    async with rt.hub.subscribe(poll_id) as updates:
+        await websocket.send_json({"type": "results", "results": await results_payload(rt, poll)})
+        receiver = asyncio.create_task(_drain(websocket))
+        try:
+            while not receiver.done():
+                getter = asyncio.ensure_future(updates.get())
+                done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
+                if getter not in done:
+                    getter.cancel()
+                    break
+                await websocket.send_text(json.dumps({"type": "counts", "counts": getter.result()}))
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            receiver.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+                await receiver
+
+
+async def _drain(websocket: WebSocket) -> None:
+    """Ignore whatever the client sends (text, binary, junk); return when it goes away."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+
+
+routes: list[BaseRoute] = [
+    Route("/api/polls/{poll_id:int}/votes", cast_vote, methods=["POST"]),
+    Route("/api/polls/{poll_id:int}/results", live_results, methods=["GET"]),
+    Route("/api/polls/{poll_id:int}/trackers", trackers, methods=["GET"]),
+    WebSocketRoute("/live/polls/{poll_id:int}", live_socket),
+]

@@ -1,0 +1,136 @@
+"""Live tallies in Redis: one hash of counters per poll, updated after each commit.
+
+The database holds the ballots; Redis holds only counts derived from them, so they can be
+rebuilt at any time. A marker key says the tallies are complete: after Redis loses its data
+the marker is gone, increments stop, and the first instance to notice rebuilds from the
+database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy import select
+
+from polls.domain.ballots import Answers, PollDef, tally_increments, tally_of
+from polls.store.ballots import Vote, load_poll, poll_definition
+from polls.store.db import Database
+from polls.store.models import Ballot
+
+log = logging.getLogger("polls.tallies")
+
+PRESENT = "tallies:present"
+REBUILD_LOCK = "tallies:rebuilding"
+CHANGED = "tallies:changed"  # pub/sub channel; messages are poll ids
+
+# Increment only while the tallies are known complete; say so when they are not.
+_APPLY = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for i = 1, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
+return 1
+"""
+
+
+def tally_key(poll_id: int) -> str:
+    return f"tally:{poll_id}"
+
+
+class Tallies:
+    def __init__(self, redis: Redis, db: Database) -> None:
+        self.redis = redis
+        self.db = db
+        self._apply = redis.register_script(_APPLY)
+
+    async def apply(self, votes: Iterable[Vote]) -> None:
+        """Add committed votes to the live counts (called by the ballot writer after commit)."""
+        per_poll: dict[int, Counter[str]] = {}
+        for vote in votes:
+            per_poll.setdefault(vote.poll.id, Counter()).update(
+                tally_increments(vote.poll, vote.answers, area_id=vote.area_id, channel=vote.channel)
+            )
+        lost = False
+        for poll_id, increments in per_poll.items():
+            args: list[str | int] = []
+            for name, n in increments.items():
+                args += [name, n]
+            if not await self._apply(keys=[PRESENT, tally_key(poll_id)], args=args):
+                lost = True
+        if lost:
+            await self.rebuild_all()
+        for poll_id in per_poll:
+            await self.redis.publish(CHANGED, poll_id)
+
+    async def read(self, poll_id: int) -> dict[str, int]:
+        raw = await self.redis.hgetall(tally_key(poll_id))
+        return {str(k): int(v) for k, v in raw.items()}
+
+    async def from_database(self, poll_id: int) -> tuple[PollDef, Counter[str]]:
+        async with self.db() as session:
+            poll = poll_definition(await load_poll(session, poll_id))
+            rows = (
+                await session.execute(
+                    select(Ballot.answers, Ballot.area_id, Ballot.channel).where(Ballot.poll_id == poll_id)
+                )
+            ).all()
+        ballots: list[tuple[Answers, int | None, str]] = [(a, area, ch) for a, area, ch in rows]
+        return poll, tally_of(poll, ballots)
+
+    async def rebuild(self, poll_id: int) -> Counter[str]:
+        _, counts = await self.from_database(poll_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(tally_key(poll_id))
+            if counts:
+                mapping: dict[Any, Any] = dict(counts)
+                pipe.hset(tally_key(poll_id), mapping=mapping)
+            await pipe.execute()
+        await self.redis.publish(CHANGED, poll_id)
+        return counts
+
+    async def rebuild_all(self) -> list[int]:
+        """Rebuild every poll that has ballots, once across instances, then mark tallies present."""
+        if not await self.redis.set(REBUILD_LOCK, "1", nx=True, ex=300):
+            return []  # another instance is on it
+        try:
+            async with self.db() as session:
+                poll_ids = list((await session.execute(select(Ballot.poll_id).distinct())).scalars())
+            for poll_id in poll_ids:
+                await self.rebuild(poll_id)
+            await self.redis.set(PRESENT, "1")
+            log.info("rebuilt live tallies for %d poll(s) from the database", len(poll_ids))
+            return poll_ids
+        finally:
+            await self.redis.delete(REBUILD_LOCK)
+
+    async def ensure_present(self) -> bool:
+        """At start-up: rebuild if Redis lost the tallies. True if a rebuild ran."""
+        if await self.redis.exists(PRESENT):
+            return False
+        await self.rebuild_all()
+        return True
+
+    async def check(self, poll_id: int) -> TallyCheck:
+        _, expected = await self.from_database(poll_id)
+        live = await self.read(poll_id)
+        names = set(expected) | set(live)
+        differences = {
+            name: (live.get(name, 0), expected.get(name, 0))
+            for name in sorted(names)
+            if live.get(name, 0) != expected.get(name, 0)
+        }
+        return TallyCheck(poll_id, expected.get("ballots", 0), differences)
+
+
+@dataclass(frozen=True)
+class TallyCheck:
+    poll_id: int
+    ballots: int
+    differences: dict[str, tuple[int, int]]  # counter -> (redis, database)
+
+    @property
+    def agrees(self) -> bool:
+        return not self.differences

@@ -1,0 +1,293 @@
+"""Casting ballots durably: the group-commit writer, the nullifier guard and poll definitions.
+
+A vote is acknowledged only after the transaction holding its ballot has committed. Votes
+that arrive together share one transaction (group commit), so the cost of a durable commit
+is paid once per batch, not once per vote. Inside the batch, the nullifiers' primary key is
+the final guard against a second vote, whatever Redis said.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import random
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from polls.domain.ballots import Answers, OptionDef, PollDef, QuestionDef, new_tracker
+from polls.domain.polls import Assurance, PollStatus
+from polls.domain.questions import QuestionKind
+from polls.errors import Conflict, NotFound, PollsError, ServiceUnavailable
+from polls.store.codes import ballot_key
+from polls.store.db import Database
+from polls.store.models import Ballot, CodeBatch, Nullifier, Poll, Question, VoterCode
+
+log = logging.getLogger("polls.ballots")
+
+BROWSER = "browser:"  # references of open-poll voters are a random per-browser id
+
+
+class AlreadyVoted(Conflict):
+    code = "code_already_used"
+
+
+class PollNotOpen(Conflict):
+    code = "poll_not_open"
+
+
+class CodeNotValid(PollsError):
+    status = 403
+    code = "code_not_valid"
+
+
+def nullifier(key: bytes, poll_id: int, reference: str) -> str:
+    return hmac.new(key, f"{poll_id}:{reference}".encode(), hashlib.sha256).hexdigest()
+
+
+def poll_definition(poll: Poll) -> PollDef:
+    return PollDef(
+        id=poll.id,
+        pilot_id=poll.pilot_id,
+        area_ids=frozenset(a.id for a in poll.areas),
+        questions=tuple(
+            QuestionDef(
+                id=q.id,
+                kind=QuestionKind(q.kind),
+                title=q.title,
+                settings=dict(q.settings),
+                options=tuple(OptionDef(o.id, o.label, o.cost) for o in q.options),
+            )
+            for q in poll.questions
+        ),
+    )
+
+
+async def load_poll(session: AsyncSession, poll_id: int) -> Poll:
+    query = (
+        select(Poll)
+        .where(Poll.id == poll_id)
+        .options(selectinload(Poll.areas), selectinload(Poll.questions).selectinload(Question.options))
+    )
+    poll = (await session.execute(query)).scalar_one_or_none()
+    if poll is None:
+        raise NotFound("There is no such poll", code="poll_not_found")
+    return poll
+
+
+@dataclass(frozen=True)
+class Receipt:
+    poll_id: int
+    tracker: str
+
+
+@dataclass
+class Vote:
+    """One checked ballot waiting for the writer. ``reference`` never reaches the ballots table."""
+
+    poll: PollDef
+    assurance: Assurance
+    reference: str
+    answers: Answers
+    channel: str
+    nullifier: str = ""
+    area_id: int | None = None
+    tracker: str = ""
+    done: asyncio.Future[Receipt] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+@dataclass
+class _CodeFacts:
+    pilot_id: int
+    area_id: int | None
+    revoked: bool
+    kind: str
+    poll_id: int | None
+
+
+class BallotWriter:
+    """Collects votes from concurrent requests and commits them in batches.
+
+    ``on_commit`` is called with the accepted votes after each commit (live tallies hang off it);
+    it runs after the acknowledgement is decided and its failure never loses a vote.
+    """
+
+    def __init__(self, db: Database, *, max_batch: int = 500, on_commit: Any = None) -> None:
+        self.db = db
+        self.max_batch = max_batch
+        self.on_commit = on_commit
+        self.queue: asyncio.Queue[Vote] = asyncio.Queue()
+        self.key: bytes | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        async with self.db() as session:
+            self.key = await ballot_key(session)
+        self._task = asyncio.create_task(self._run(), name="ballot-writer")
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        # Finish the votes already queued (their requests are waiting for an answer) first.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.queue.join(), timeout=10)
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    def nullifier_for(self, poll_id: int, reference: str) -> str:
+        assert self.key is not None, "writer not started"
+        return nullifier(self.key, poll_id, reference)
+
+    async def cast(self, vote: Vote) -> Receipt:
+        vote.nullifier = vote.nullifier or self.nullifier_for(vote.poll.id, vote.reference)
+        vote.tracker = new_tracker(vote.poll.id, vote.answers)
+        await self.queue.put(vote)
+        return await vote.done
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self.queue.get()]
+            # Let requests already on their way join this batch: one event-loop turn.
+            await asyncio.sleep(0)
+            while len(batch) < self.max_batch and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            try:
+                accepted = await self._write(batch)
+            except Exception as exc:  # the database failed: nobody in this batch is acknowledged
+                log.exception("ballot batch of %d failed", len(batch))
+                for vote in batch:
+                    if not vote.done.done():
+                        vote.done.set_exception(
+                            ServiceUnavailable(
+                                "Your vote could not be saved just now. It was not counted; please try again."
+                            )
+                        )
+                del exc
+                self._batch_done(batch)
+                continue
+            for vote in accepted:
+                vote.done.set_result(Receipt(vote.poll.id, vote.tracker))
+            self._batch_done(batch)
+            if accepted and self.on_commit is not None:
+                try:
+                    await self.on_commit(accepted)
+                except Exception:  # tallies can be rebuilt from the database; the votes are safe
+                    log.exception("after-commit hook failed")
+
+    def _batch_done(self, batch: list[Vote]) -> None:
+        for _ in batch:
+            self.queue.task_done()
+
+    async def _write(self, batch: list[Vote]) -> list[Vote]:
+        async with self.db.begin() as session:
+            live = await self._refuse_ineligible(session, batch)
+            live = _first_of_each_nullifier(live)
+            if not live:
+                return []
+            taken = await _insert_nullifiers(session, live)
+            accepted = []
+            for vote in live:
+                if vote.nullifier in taken:
+                    accepted.append(vote)
+                else:
+                    vote.done.set_exception(
+                        AlreadyVoted("This code has already been used to vote in this poll")
+                    )
+            rows = [
+                {
+                    "id": secrets.token_hex(16),
+                    "poll_id": v.poll.id,
+                    "area_id": v.area_id,
+                    "channel": v.channel,
+                    "answers": v.answers,
+                    "tracker": v.tracker,
+                }
+                for v in accepted
+            ]
+            random.shuffle(rows)  # insertion order must not mirror the nullifiers' order
+            if rows:
+                await session.execute(insert(Ballot), rows)
+        return accepted
+
+    async def _refuse_ineligible(self, session: AsyncSession, batch: list[Vote]) -> list[Vote]:
+        poll_ids = {v.poll.id for v in batch}
+        statuses = dict(
+            (await session.execute(select(Poll.id, Poll.status).where(Poll.id.in_(poll_ids)))).all()
+        )
+        references = [v.reference for v in batch if not v.reference.startswith(BROWSER)]
+        codes: dict[str, _CodeFacts] = {}
+        if references:
+            query = (
+                select(VoterCode.reference, VoterCode.pilot_id, VoterCode.area_id, VoterCode.revoked,
+                       CodeBatch.kind, CodeBatch.poll_id)
+                .join(CodeBatch, CodeBatch.id == VoterCode.batch_id)
+                .where(VoterCode.reference.in_(references))
+            )  # fmt: skip
+            for ref, pilot_id, area_id, revoked, kind, poll_id in (await session.execute(query)).all():
+                codes[ref] = _CodeFacts(pilot_id, area_id, revoked, kind, poll_id)
+        live = []
+        for vote in batch:
+            problem = _refusal(vote, statuses.get(vote.poll.id), codes)
+            if problem is not None:
+                vote.done.set_exception(problem)
+            else:
+                live.append(vote)
+        return live
+
+
+def _refusal(vote: Vote, status: str | None, codes: dict[str, _CodeFacts]) -> PollsError | None:
+    if status != PollStatus.OPEN.value:
+        return PollNotOpen("This poll is not open for voting")
+    if vote.reference.startswith(BROWSER):
+        if vote.assurance is not Assurance.OPEN:
+            return CodeNotValid("This poll needs the code from your poll card")
+        return None
+    facts = codes.get(vote.reference)
+    if facts is None or facts.pilot_id != vote.poll.pilot_id:
+        return CodeNotValid("This code is not valid for this poll")
+    if facts.revoked:
+        return CodeNotValid("This code has been cancelled (reported lost). Use the new code you were sent.",
+                            code="code_revoked")  # fmt: skip
+    if facts.kind == "event" and facts.poll_id != vote.poll.id:
+        return CodeNotValid("This event code is for a different poll")
+    if vote.assurance is Assurance.POLL_CARD and facts.kind != "poll_card":
+        return CodeNotValid("This poll needs the code from your poll card")
+    if vote.poll.area_ids and facts.area_id not in vote.poll.area_ids:
+        return CodeNotValid(
+            "This poll is for other areas: your code's area is not taking part", code="wrong_area"
+        )
+    vote.area_id = facts.area_id
+    return None
+
+
+def _first_of_each_nullifier(votes: Sequence[Vote]) -> list[Vote]:
+    """Two votes with one code in the same batch: the first wins, the rest are refused."""
+    seen: set[tuple[int, str]] = set()
+    out = []
+    for vote in votes:
+        key = (vote.poll.id, vote.nullifier)
+        if key in seen:
+            vote.done.set_exception(AlreadyVoted("This code has already been used to vote in this poll"))
+        else:
+            seen.add(key)
+            out.append(vote)
+    return out
+
+
+async def _insert_nullifiers(session: AsyncSession, votes: Sequence[Vote]) -> set[str]:
+    """Insert the batch's nullifiers, skipping ones already present; return those inserted."""
+    rows = [{"poll_id": v.poll.id, "value": v.nullifier} for v in votes]
+    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(Nullifier).values(rows).on_conflict_do_nothing().returning(Nullifier.value)
+    return set((await session.execute(statement)).scalars().all())

@@ -1,0 +1,282 @@
+"""Voter codes: issuing poll-card batches, revoking lost cards, re-issuing them, finding codes.
+
+Only a keyed hash of each short code is stored; the short codes themselves leave this module
+once, in the IssuedBatch handed back to whoever prints the cards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, case, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from polls.domain.access import Actor, Permission
+from polls.domain.codes import new_reference, new_short_code
+from polls.errors import Conflict, NotFound, ValidationFailed
+from polls.store import audit
+from polls.store.models import Area, CodeBatch, ServiceKey, VoterCode
+from polls.store.pilots import get_area, get_pilot
+
+MAX_BATCH = 200_000
+POLL_CARD = "poll_card"
+_CHUNK = 5_000  # rows per INSERT round trip
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+# The ballot key never changes once the migration made it, so one read per database suffices.
+_keys: dict[str, bytes] = {}
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    reference: str
+    short_code: str  # normalised; known only here and on the printed card
+
+
+@dataclass(frozen=True)
+class IssuedBatch:
+    batch_id: int
+    pilot_id: int
+    area_id: int | None
+    area_code: str
+    codes: list[IssuedCode]
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    id: int
+    area_id: int | None
+    area_code: str
+    area_name: str
+    count: int
+    revoked: int
+    replacement: bool  # a single card issued in place of a lost one
+    created_by: str
+    created_at: datetime
+
+
+async def ballot_key(session: AsyncSession) -> bytes:
+    """The service's stable key for short-code digests (and nullifiers)."""
+    url = session.get_bind().engine.url.render_as_string(hide_password=False)
+    key = _keys.get(url)
+    if key is None:
+        query = select(ServiceKey.value).where(ServiceKey.name == "ballot_key")
+        key = bytes.fromhex((await session.execute(query)).scalar_one())
+        _keys[url] = key
+    return key
+
+
+def short_digest(key: bytes, normalised_code: str) -> str:
+    """What is stored about a short code: HMAC-SHA256, so a copy of the table reveals no code."""
+    return hmac.new(key, normalised_code.encode(), hashlib.sha256).hexdigest()
+
+
+def check_count(count: int) -> None:
+    if count < 1:
+        raise ValidationFailed.one("count", "Enter how many codes to issue: 1 or more")
+    if count > MAX_BATCH:
+        raise ValidationFailed.one("count", f"Issue at most {MAX_BATCH:,} codes at a time")
+
+
+def _new_codes(count: int) -> list[IssuedCode]:
+    references: set[str] = set()
+    shorts: set[str] = set()
+    codes: list[IssuedCode] = []
+    while len(codes) < count:
+        code = IssuedCode(new_reference(), new_short_code())
+        # 100 and 65 random bits: a repeat is next to impossible, but must not fail the batch.
+        if code.reference in references or code.short_code in shorts:
+            continue
+        references.add(code.reference)
+        shorts.add(code.short_code)
+        codes.append(code)
+    return codes
+
+
+async def issue_codes(
+    session: AsyncSession,
+    actor: Actor,
+    pilot_id: int,
+    area_id: int,
+    count: int,
+    *,
+    progress: Progress | None = None,
+) -> IssuedBatch:
+    """Make a batch of ``count`` poll-card codes for one area; one audit entry for the batch."""
+    area = await get_area(session, actor, pilot_id, area_id, Permission.MANAGE_PILOT)
+    check_count(count)
+    key = await ballot_key(session)
+    batch = CodeBatch(pilot_id=pilot_id, area_id=area.id, kind=POLL_CARD, count=count, created_by=actor.email)
+    session.add(batch)
+    await session.flush()
+    codes = _new_codes(count)
+    table = cast(Table, VoterCode.__table__)  # Core executemany: no ORM bookkeeping per row
+    for start in range(0, count, _CHUNK):
+        rows = [
+            {
+                "pilot_id": pilot_id,
+                "area_id": area.id,
+                "batch_id": batch.id,
+                "reference": c.reference,
+                "short_digest": short_digest(key, c.short_code),
+                "revoked": False,
+                "replaces": None,
+            }
+            for c in codes[start : start + _CHUNK]
+        ]
+        await session.execute(insert(table), rows)
+        if progress is not None:
+            progress(start + len(rows), count)
+    await audit.record(
+        session,
+        actor=actor.email,
+        action="codes.issue",
+        target=f"batch:{batch.id}",
+        pilot_id=pilot_id,
+        after={"batch_id": batch.id, "kind": POLL_CARD, "area": area.code, "count": count},
+    )
+    return IssuedBatch(batch.id, pilot_id, area.id, area.code, codes)
+
+
+async def find_by_short_code(session: AsyncSession, key: bytes, normalised: str) -> VoterCode | None:
+    query = select(VoterCode).where(VoterCode.short_digest == short_digest(key, normalised))
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def find_by_reference(session: AsyncSession, reference: str) -> VoterCode | None:
+    query = select(VoterCode).where(VoterCode.reference == reference)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def _code_of_pilot(session: AsyncSession, pilot_id: int, reference: str) -> VoterCode:
+    query = (
+        select(VoterCode)
+        .where(VoterCode.reference == reference.strip().upper(), VoterCode.pilot_id == pilot_id)
+        .with_for_update()  # two officers re-issuing one lost card at once make one replacement
+    )
+    code = (await session.execute(query)).scalar_one_or_none()
+    if code is None:
+        raise NotFound("There is no code with this reference in this pilot", code="code_not_found")
+    return code
+
+
+def _code_snapshot(code: VoterCode) -> dict[str, Any]:
+    return {"reference": code.reference, "area_id": code.area_id, "revoked": code.revoked}
+
+
+async def revoke_code(session: AsyncSession, actor: Actor, pilot_id: int, reference: str) -> VoterCode:
+    """Cancel a lost card's code: it can no longer be used to vote."""
+    await get_pilot(session, actor, pilot_id, Permission.MANAGE_PILOT)
+    code = await _code_of_pilot(session, pilot_id, reference)
+    if code.revoked:
+        raise Conflict("This code has already been cancelled", code="code_revoked")
+    before = _code_snapshot(code)
+    code.revoked = True
+    await audit.record(
+        session,
+        actor=actor.email,
+        action="code.revoke",
+        target=f"code:{code.reference}",
+        pilot_id=pilot_id,
+        before=before,
+        after=_code_snapshot(code),
+    )
+    return code
+
+
+async def reissue_code(
+    session: AsyncSession, actor: Actor, pilot_id: int, reference: str
+) -> tuple[VoterCode, IssuedCode]:
+    """Cancel a lost card's code (if not yet cancelled) and make one new code for the same area.
+
+    A code is replaced at most once, so a lost card never turns into two live codes.
+    """
+    await get_pilot(session, actor, pilot_id, Permission.MANAGE_PILOT)
+    old = await _code_of_pilot(session, pilot_id, reference)
+    replaced = await session.execute(select(VoterCode.reference).where(VoterCode.replaces == old.reference))
+    if replaced.first() is not None:
+        raise Conflict("This code has already been replaced by a new one", code="code_already_replaced")
+    before = _code_snapshot(old)
+    old.revoked = True
+    batch = CodeBatch(pilot_id=pilot_id, area_id=old.area_id, kind=POLL_CARD, count=1, created_by=actor.email)
+    session.add(batch)
+    await session.flush()
+    (new,) = _new_codes(1)
+    code = VoterCode(
+        pilot_id=pilot_id,
+        area_id=old.area_id,
+        batch_id=batch.id,
+        reference=new.reference,
+        short_digest=short_digest(await ballot_key(session), new.short_code),
+        revoked=False,
+        replaces=old.reference,
+    )
+    session.add(code)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor.email,
+        action="code.reissue",
+        target=f"code:{old.reference}",
+        pilot_id=pilot_id,
+        before=before,
+        after={"revoked": True, "replaced_by": new.reference, "batch_id": batch.id},
+    )
+    return code, new
+
+
+async def find_area(session: AsyncSession, actor: Actor, pilot_id: int, area_code: str) -> Area:
+    """The pilot's area with this code (such as an ONS ward code), for the command line."""
+    await get_pilot(session, actor, pilot_id, Permission.MANAGE_PILOT)
+    query = select(Area).where(Area.pilot_id == pilot_id, Area.code == area_code.strip())
+    area = (await session.execute(query)).scalar_one_or_none()
+    if area is None:
+        raise NotFound(f"This pilot has no area with the code {area_code}", code="area_not_found")
+    return area
+
+
+async def area_code_of(session: AsyncSession, code: VoterCode) -> str:
+    if code.area_id is None:
+        return ""
+    area = await session.get(Area, code.area_id)
+    return area.code if area is not None else ""
+
+
+async def list_batches(session: AsyncSession, actor: Actor, pilot_id: int) -> list[BatchSummary]:
+    """Every batch issued in the pilot, newest first, with how many of its codes are cancelled."""
+    await get_pilot(session, actor, pilot_id, Permission.VIEW_PILOT)
+    revoked = func.coalesce(func.sum(case((VoterCode.revoked.is_(True), 1), else_=0)), 0)
+    query = (
+        select(
+            CodeBatch,
+            Area.code,
+            Area.name,
+            revoked,
+            func.count(VoterCode.replaces),
+        )
+        .outerjoin(Area, Area.id == CodeBatch.area_id)
+        .outerjoin(VoterCode, VoterCode.batch_id == CodeBatch.id)
+        .where(CodeBatch.pilot_id == pilot_id, CodeBatch.kind == POLL_CARD)
+        .group_by(CodeBatch.id, Area.code, Area.name)
+        .order_by(CodeBatch.id.desc())
+    )
+    return [
+        BatchSummary(
+            id=batch.id,
+            area_id=batch.area_id,
+            area_code=area_code or "",
+            area_name=area_name or "(area deleted)",
+            count=batch.count,
+            revoked=int(n_revoked),
+            replacement=n_replacing > 0,
+            created_by=batch.created_by,
+            created_at=batch.created_at,
+        )
+        for batch, area_code, area_name, n_revoked, n_replacing in (await session.execute(query)).all()
+    ]

@@ -1,0 +1,130 @@
+"""The voting booth: from a resident's credential and answers to a durable, counted ballot.
+
+Order of checks: the credential (signed token, short code or browser id) names an opaque
+reference; the answers are checked against the poll; Redis refuses an obvious second use
+at once (fast path); the ballot writer commits ballot and nullifier together, where the
+nullifier's primary key refuses any second use Redis missed; only then is the vote
+acknowledged and added to the live tally.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from polls.domain.ballots import PollDef, check_ballot
+from polls.domain.polls import Assurance, PollStatus
+from polls.store.ballots import (
+    AlreadyVoted,
+    BallotWriter,
+    CodeNotValid,
+    PollNotOpen,
+    Receipt,
+    Vote,
+    load_poll,
+    poll_definition,
+)
+from polls.store.db import Database
+from polls.store.models import utcnow
+from polls.tokens import VOTER_CODE, TokenExpired, TokenInvalid, Tokens
+
+log = logging.getLogger("polls.voting")
+
+SPENT_TTL = 24 * 3600  # the fast path only has to outlive retries; the database guards for ever
+
+
+@dataclass(frozen=True)
+class OpenPoll:
+    definition: PollDef
+    assurance: Assurance
+    closes_at: datetime | None
+    title: str
+
+
+class VotingBooth:
+    def __init__(self, db: Database, redis: Redis, tokens: Tokens, writer: BallotWriter) -> None:
+        self.db = db
+        self.redis = redis
+        self.tokens = tokens
+        self.writer = writer
+        # Open polls cannot change their questions, so their definitions are cached for good.
+        self._open: dict[int, OpenPoll] = {}
+
+    async def open_poll(self, poll_id: int, now: datetime | None = None) -> OpenPoll:
+        cached = self._open.get(poll_id)
+        if cached is None:
+            async with self.db() as session:
+                poll = await load_poll(session, poll_id)
+                if poll.status != PollStatus.OPEN.value:
+                    raise PollNotOpen(_not_open_message(poll.status))
+                cached = OpenPoll(
+                    poll_definition(poll), Assurance(poll.assurance), poll.closes_at, poll.title
+                )
+            self._open[poll_id] = cached
+        if cached.closes_at is not None and (now or utcnow()) >= cached.closes_at:
+            raise PollNotOpen("This poll has closed")
+        return cached
+
+    def forget(self, poll_id: int) -> None:
+        self._open.pop(poll_id, None)
+
+    def reference_from_token(self, token: str) -> str:
+        try:
+            reference = self.tokens.read(VOTER_CODE, token)
+        except TokenExpired:
+            raise CodeNotValid("This voting link has expired", code="code_expired") from None
+        except TokenInvalid:
+            raise CodeNotValid(
+                "This voting link is not valid. Check it was copied in full, "
+                "or type the code from your card.",
+                code="code_invalid",
+            ) from None
+        if not isinstance(reference, str):
+            raise CodeNotValid("This voting link is not valid", code="code_invalid")
+        return reference
+
+    async def cast(
+        self, poll_id: int, reference: str, raw_answers: Any, *, channel: str = "online"
+    ) -> Receipt:
+        poll = await self.open_poll(poll_id)
+        answers = check_ballot(poll.definition, raw_answers)
+        nullifier = self.writer.nullifier_for(poll_id, reference)
+        spent = f"spent:{poll_id}:{nullifier}"
+        fast_path = True
+        try:
+            if not await self.redis.set(spent, "1", nx=True, ex=SPENT_TTL):
+                raise AlreadyVoted("This code has already been used to vote in this poll")
+        except RedisError as exc:  # Redis down: the database alone decides
+            log.warning("vote fast path unavailable: %s", exc)
+            fast_path = False
+        vote = Vote(
+            poll=poll.definition,
+            assurance=poll.assurance,
+            reference=reference,
+            answers=answers,
+            channel=channel,
+            nullifier=nullifier,
+        )
+        try:
+            return await self.writer.cast(vote)
+        except AlreadyVoted:
+            raise
+        except BaseException:
+            # Not counted: free the code again so the resident can retry.
+            if fast_path:
+                with contextlib.suppress(RedisError):
+                    await self.redis.delete(spent)
+            raise
+
+
+def _not_open_message(status: str) -> str:
+    return {
+        PollStatus.DRAFT.value: "This poll is not open yet",
+        PollStatus.SCHEDULED.value: "This poll is not open yet",
+    }.get(status, "This poll has closed")

@@ -1,0 +1,236 @@
+"""Residents vote: one person one vote, secret ballots, durable acknowledgement, live tallies."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from polls.domain.access import Actor
+from polls.domain.codes import format_short_code
+from polls.settings import Settings
+from polls.store.codes import revoke_code
+from polls.store.db import open_engine, sessions_for
+from polls.store.models import Ballot, Nullifier
+from polls.tokens import VOTER_CODE, Tokens
+from tests.conftest import count
+from tests.factories import make_poll
+from tests.voting_setup import Setup, token, vote
+
+
+async def test_a_resident_votes_once_and_gets_a_tracker_they_can_find(
+    client: httpx.AsyncClient, voting: Setup
+) -> None:
+    poll_id = voting.poll["id"]
+    link_token = token(voting.codes["north"][0].reference)
+    response = await vote(client, poll_id, link_token, voting.full_ballot())
+    assert response.status_code == 201, response.text
+    tracker = response.json()["tracker"]
+    assert len(tracker) == 64
+    listed = (await client.get(f"/api/polls/{poll_id}/trackers")).json()["trackers"]
+    assert listed == [tracker]
+    again = await vote(client, poll_id, link_token, voting.full_ballot())
+    assert again.status_code == 409
+    assert again.json()["code"] == "code_already_used"
+
+
+async def test_short_code_typed_with_spaces_and_lower_case_works(
+    client: httpx.AsyncClient, voting: Setup
+) -> None:
+    typed = format_short_code(voting.codes["north"][1].short_code).lower().replace("-", " ")
+    response = await vote(client, voting.poll["id"], typed, voting.full_ballot())
+    assert response.status_code == 201, response.text
+    # The same person with the link from the same card is refused: one code, one vote.
+    again = await vote(
+        client, voting.poll["id"], token(voting.codes["north"][1].reference), voting.full_ballot()
+    )
+    assert again.json()["code"] == "code_already_used"
+
+
+async def test_a_mistyped_short_code_is_caught_before_any_lookup(
+    client: httpx.AsyncClient, voting: Setup
+) -> None:
+    code = voting.codes["north"][2].short_code
+    typo = code[:3] + ("X" if code[3] != "X" else "Y") + code[4:]
+    response = await vote(client, voting.poll["id"], typo, voting.full_ballot())
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "code"
+
+
+@pytest.mark.parametrize(
+    ("credential", "status", "code"),
+    [
+        ("vc_not-a-real-token", 403, "code_invalid"),
+        ("", 403, "code_missing"),
+        ("0000-0000-0000-00", 403, "code_unknown"),
+    ],
+)
+async def test_bad_credentials_are_refused_with_a_specific_code(
+    client: httpx.AsyncClient, voting: Setup, credential: str, status: int, code: str | None
+) -> None:
+    response = await vote(client, voting.poll["id"], credential, voting.full_ballot())
+    assert response.status_code == status
+    if code:
+        assert response.json()["code"] == code
+
+
+async def test_forged_token_signed_with_another_key_is_refused(
+    client: httpx.AsyncClient, voting: Setup
+) -> None:
+    forged = Tokens(("another-key-entirely-0123456789",)).sign(VOTER_CODE, voting.codes["north"][0].reference)
+    response = await vote(client, voting.poll["id"], forged, voting.full_ballot())
+    assert (response.status_code, response.json()["code"]) == (403, "code_invalid")
+
+
+async def test_code_for_an_area_not_in_the_poll_is_refused(
+    client: httpx.AsyncClient, voting: Setup, db: AsyncSession
+) -> None:
+    response = await vote(
+        client, voting.poll["id"], token(voting.codes["east"][0].reference), voting.full_ballot()
+    )
+    assert (response.status_code, response.json()["code"]) == (403, "wrong_area")
+    assert await count(db, Ballot) == 0
+
+
+async def test_revoked_code_is_refused(client: httpx.AsyncClient, voting: Setup, settings: Settings) -> None:
+    reference = voting.codes["north"][3].reference
+    engine = open_engine(settings.database_url)
+    async with sessions_for(engine).begin() as session:
+        await revoke_code(
+            session, Actor(0, "test", "test", is_site_admin=True), voting.pilot["id"], reference
+        )
+    await engine.dispose()
+    response = await vote(client, voting.poll["id"], token(reference), voting.full_ballot())
+    assert (response.status_code, response.json()["code"]) == (403, "code_revoked")
+
+
+def _answers(voting: Setup, kind: str, answer: Any) -> dict[str, Any]:
+    return {str(voting.q[kind]["id"]): answer}
+
+
+@pytest.mark.parametrize(
+    ("build", "code"),
+    [
+        (lambda v: _answers(v, "single", 999999), "unknown_option"),
+        (lambda v: _answers(v, "single", [v.option("single", 0), v.option("single", 1)]), "too_many_choices"),
+        (lambda v: _answers(v, "multiple", [v.option("multiple", i) for i in range(3)]), "too_many_choices"),
+        (lambda v: _answers(v, "ranked", [v.option("ranked", 0), v.option("ranked", 0)]), "duplicate_rank"),
+        (lambda v: _answers(v, "budget", [v.option("budget", 0), v.option("budget", 1)]), "over_budget"),
+        (lambda v: _answers(v, "scale", 9), "out_of_range"),
+        (lambda v: _answers(v, "comment", "x" * 51), "comment_too_long"),
+        (lambda v: {"424242": 1}, "unknown_question"),
+        (lambda v: {}, "empty_ballot"),
+        (lambda v: "not an object", "malformed_ballot"),
+    ],
+)
+async def test_invalid_ballots_are_refused_and_the_code_stays_unused(
+    client: httpx.AsyncClient, voting: Setup, db: AsyncSession, build: Any, code: str
+) -> None:
+    credential = token(voting.codes["north"][4].reference)
+    response = await vote(client, voting.poll["id"], credential, build(voting))
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == code
+    assert await count(db, Ballot) == 0
+    assert await count(db, Nullifier) == 0
+    # The code was not spent by the bad attempt.
+    assert (await vote(client, voting.poll["id"], credential, voting.full_ballot())).status_code == 201
+
+
+async def test_votes_outside_the_open_window_are_refused(
+    client: httpx.AsyncClient, officer: httpx.AsyncClient, voting: Setup
+) -> None:
+    draft = await make_poll(officer, voting.pilot["id"])
+    response = await vote(client, draft["id"], token(voting.codes["north"][0].reference), {})
+    assert (response.status_code, response.json()["code"]) == (409, "poll_not_open")
+    await officer.post(f"/api/polls/{voting.poll['id']}/actions/close")
+    response = await vote(
+        client, voting.poll["id"], token(voting.codes["north"][0].reference), voting.full_ballot()
+    )
+    assert (response.status_code, response.json()["code"]) == (409, "poll_not_open")
+
+
+async def test_non_json_and_oversized_votes_are_refused(client: httpx.AsyncClient, voting: Setup) -> None:
+    url = f"/api/polls/{voting.poll['id']}/votes"
+    response = await client.post(
+        url, content=b"code=1", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert response.json()["code"] == "unsupported_media_type"
+    response = await client.post(url, content=b"{", headers={"content-type": "application/json"})
+    assert response.json()["code"] == "invalid_json"
+    big = {"code": "x", "answers": {"1": "y" * 70_000}}
+    response = await client.post(url, json=big)
+    assert response.json()["code"] == "body_too_large"
+
+
+async def test_two_hundred_concurrent_uses_of_one_code_count_once(
+    client: httpx.AsyncClient, voting: Setup, db: AsyncSession
+) -> None:
+    credential = token(voting.codes["north"][0].reference)
+    responses = await asyncio.gather(
+        *(vote(client, voting.poll["id"], credential, voting.full_ballot()) for _ in range(200))
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses.count(201) == 1
+    assert statuses.count(409) == 199
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"code_already_used"}
+    assert await count(db, Ballot) == 1
+
+
+async def test_live_tallies_equal_the_database_after_voting(
+    client: httpx.AsyncClient, voting: Setup, officer: httpx.AsyncClient
+) -> None:
+    for issued in voting.codes["north"][:4]:
+        assert (
+            await vote(client, voting.poll["id"], token(issued.reference), voting.full_ballot())
+        ).status_code == 201
+    results = (await client.get(f"/api/polls/{voting.poll['id']}/results")).json()
+    assert results["ballots"] == 4
+    single = next(q for q in results["questions"] if q["kind"] == "single")
+    assert [o["count"] for o in single["options"]] == [0, 4]
+    north = next(t for t in results["turnout"] if t["area"] == "North")
+    assert north["ballots"] == 4
+    app = client._transport.app  # type: ignore[attr-defined]
+    check = await app.state.runtime.tallies.check(voting.poll["id"])
+    assert check.agrees, check.differences
+    assert check.ballots == 4
+
+
+async def test_nothing_stored_links_a_code_to_a_ballot(
+    client: httpx.AsyncClient, voting: Setup, db: AsyncSession, redis: Redis
+) -> None:
+    issued = voting.codes["north"][0]
+    credential = token(issued.reference)
+    await vote(client, voting.poll["id"], credential, voting.full_ballot())
+    secrets_of_voter = [issued.reference, issued.short_code, credential]
+    # Every table except the code register itself: no column anywhere holds the voter's reference or code.
+    tables = [t for t in (await db.run_sync(lambda s: s.get_bind().dialect.get_table_names(s.connection())))]
+    for table in tables:
+        rows = (await db.execute(text(f'SELECT * FROM "{table}"'))).all()
+        dump = repr(rows)
+        if table == "voter_codes":
+            assert "More trees" not in dump  # the register holds no ballot content
+            continue
+        for secret in secrets_of_voter:
+            assert secret not in dump, f"{table} holds the voter's code"
+    ballot = (await db.execute(select(Ballot))).scalar_one()
+    assert set(ballot.__table__.columns.keys()) == {
+        "id",
+        "poll_id",
+        "area_id",
+        "channel",
+        "answers",
+        "tracker",
+    }
+    await db.rollback()
+    # Redis: no key or value mentions the voter, and the only per-voter key is a nullifier.
+    for key in await redis.keys("*"):
+        for secret in secrets_of_voter:
+            assert secret not in key
+        if await redis.type(key) == "string":
+            value = await redis.get(key)
+            assert all(secret not in (value or "") for secret in secrets_of_voter)
