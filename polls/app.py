@@ -88,14 +88,15 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
                 stack.callback(server.stop)
                 redis_url = server.url
                 log.info("embedded redis-server running at %s", redis_url)
-            redis = Redis.from_url(redis_url, decode_responses=True)
+            # Enough connections for every request in flight; beyond that, wait rather than fail.
+            redis = Redis.from_url(redis_url, decode_responses=True, max_connections=512)
             stack.push_async_callback(redis.aclose)
             engine = open_engine(settings.database_url)
             stack.push_async_callback(engine.dispose)
             db = sessions_for(engine)
             tokens = Tokens(settings.secret_keys)
             tallies = Tallies(redis, db)
-            writer = BallotWriter(db, on_commit=tallies.apply)
+            writer = BallotWriter(db, redis=redis, on_commit=tallies.apply)
             hub = TallyHub(redis, tallies)
             runtime = Runtime(
                 settings=settings,
@@ -134,7 +135,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
         Mount("/static", StaticFiles(directory=str(WEB / "static"), check_dir=False), name="static"),
         Mount("/assets", StaticFiles(directory=str(GOVUK_ASSETS), check_dir=False), name="assets"),
     ]
-    middleware = [Middleware(Protections), Middleware(SessionMiddleware)]
+    middleware = [Middleware(votes.VoteLane), Middleware(Protections), Middleware(SessionMiddleware)]
     return Starlette(
         routes=routes,
         middleware=middleware,

@@ -276,12 +276,14 @@ def run_codes(args: argparse.Namespace) -> int:
     from polls.errors import PollsError
 
     settings = _database_settings()
+    if args.codes_command != "revoke":
+        _check_card_settings(settings)
     try:
         if args.codes_command == "issue":
             return codes_issue(settings, args.pilot, args.area, args.count, args.csv, args.sheet)
         if args.codes_command == "revoke":
             asyncio.run(_revoke(settings, args.pilot, args.reference))
-            print(f"code {args.reference} is cancelled: it can no longer be used to vote")
+            print(f"code {args.reference.strip().upper()} is cancelled: it can no longer be used to vote")
             return 0
         return codes_reissue(settings, args.pilot, args.reference, args.sheet)
     except PollsError as exc:
@@ -307,6 +309,18 @@ class _Output:
             self.partial.replace(self.path)
         else:
             self.partial.unlink(missing_ok=True)
+
+
+def _check_card_settings(settings: Settings) -> None:
+    """Cards carry links signed with SECRET_KEYS under BASE_URL: a real database needs the real ones."""
+    import os
+
+    missing = [name for name in ("SECRET_KEYS", "BASE_URL") if not os.environ.get(name)]
+    if os.environ.get("DATABASE_URL") and missing:
+        raise SettingsError(
+            f"{' and '.join(missing)} must be set as the server has them: the links on the cards use them"
+        )
+    print(f"polls: the links on the cards start with {settings.base_url}", file=sys.stderr)
 
 
 def codes_issue(

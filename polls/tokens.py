@@ -38,9 +38,13 @@ class TokenExpired(TokenInvalid):
 class Tokens:
     def __init__(self, secret_keys: tuple[str, ...]) -> None:
         self._keys = list(secret_keys)
+        self._serializers: dict[str, URLSafeTimedSerializer] = {}
 
     def _serializer(self, kind: TokenKind) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(self._keys, salt=kind.salt)
+        serializer = self._serializers.get(kind.salt)
+        if serializer is None:
+            serializer = self._serializers[kind.salt] = URLSafeTimedSerializer(self._keys, salt=kind.salt)
+        return serializer
 
     def sign(self, kind: TokenKind, payload: Any) -> str:
         return kind.prefix + self._serializer(kind).dumps(payload)

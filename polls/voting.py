@@ -1,27 +1,24 @@
 """The voting booth: from a resident's credential and answers to a durable, counted ballot.
 
 Order of checks: the credential (signed token, short code or browser id) names an opaque
-reference; the answers are checked against the poll; Redis refuses an obvious second use
-at once (fast path); the ballot writer commits ballot and nullifier together, where the
-nullifier's primary key refuses any second use Redis missed; only then is the vote
-acknowledged and added to the live tally.
+reference; the answers are checked against the poll; the ballot writer refuses an obvious
+second use from Redis (fast path, one round trip per batch) and commits ballot and nullifier
+together, where the nullifier's primary key refuses any second use Redis missed; only then is
+the vote acknowledged and added to the live tally.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from polls.domain.ballots import PollDef, check_ballot
 from polls.domain.polls import Assurance, PollStatus
 from polls.store.ballots import (
-    AlreadyVoted,
     BallotWriter,
     CodeNotValid,
     PollNotOpen,
@@ -35,8 +32,6 @@ from polls.store.models import utcnow
 from polls.tokens import VOTER_CODE, TokenExpired, TokenInvalid, Tokens
 
 log = logging.getLogger("polls.voting")
-
-SPENT_TTL = 24 * 3600  # the fast path only has to outlive retries; the database guards for ever
 
 
 @dataclass(frozen=True)
@@ -94,33 +89,14 @@ class VotingBooth:
     ) -> Receipt:
         poll = await self.open_poll(poll_id)
         answers = check_ballot(poll.definition, raw_answers)
-        nullifier = self.writer.nullifier_for(poll_id, reference)
-        spent = f"spent:{poll_id}:{nullifier}"
-        fast_path = True
-        try:
-            if not await self.redis.set(spent, "1", nx=True, ex=SPENT_TTL):
-                raise AlreadyVoted("This code has already been used to vote in this poll")
-        except RedisError as exc:  # Redis down: the database alone decides
-            log.warning("vote fast path unavailable: %s", exc)
-            fast_path = False
         vote = Vote(
             poll=poll.definition,
             assurance=poll.assurance,
             reference=reference,
             answers=answers,
             channel=channel,
-            nullifier=nullifier,
         )
-        try:
-            return await self.writer.cast(vote)
-        except AlreadyVoted:
-            raise
-        except BaseException:
-            # Not counted: free the code again so the resident can retry.
-            if fast_path:
-                with contextlib.suppress(RedisError):
-                    await self.redis.delete(spent)
-            raise
+        return await self.writer.cast(vote)
 
 
 def _not_open_message(status: str) -> str:

@@ -48,6 +48,7 @@ class Setup:
         self.pilot, self.poll, self.areas = pilot, poll, areas
         self.q = {q["kind"]: q for q in poll["questions"]}
         self.codes: dict[str, list[IssuedCode]] = {}
+        self.codes_for_restart: list[IssuedCode] = []
 
     def option(self, kind: str, index: int) -> int:
         return int(self.q[kind]["options"][index]["id"])
@@ -96,6 +97,7 @@ async def voting(officer: httpx.AsyncClient, settings: Settings) -> Setup:
     assert (await officer.post(f"/api/polls/{poll['id']}/actions/open")).status_code == 200
     setup = Setup(pilot, poll, areas)
     setup.codes["north"] = await issue(settings, pilot["id"], areas[0]["id"], 5)
+    setup.codes_for_restart = await issue(settings, pilot["id"], areas[1]["id"], 5)
     setup.codes["east"] = await issue(settings, pilot["id"], areas[2]["id"], 1)
     return setup
 

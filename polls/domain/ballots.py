@@ -17,6 +17,7 @@ import secrets
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from polls.domain.questions import QuestionKind
@@ -38,7 +39,7 @@ class QuestionDef:
     settings: Mapping[str, Any]
     options: tuple[OptionDef, ...] = ()
 
-    @property
+    @cached_property
     def option_ids(self) -> frozenset[int]:
         return frozenset(o.id for o in self.options)
 

@@ -27,7 +27,7 @@ from polls.http.pages import errors_by_field, render
 from polls.runtime import runtime
 from polls.store import codes as code_store
 from polls.store import pilots as pilot_store
-from polls.store.codes import MAX_BATCH, BatchSummary, IssuedBatch
+from polls.store.codes import MAX_BATCH, BatchSummary, IssuedBatch, IssuedCode
 from polls.store.models import Area, Pilot
 
 MAX_FROM_PAGE = 10_000  # a printable sheet of 10,000 cards is already 1,250 pages
@@ -40,21 +40,15 @@ class IssueSpec(StrictSpec):
     count: int = Field(ge=1, le=MAX_BATCH)
 
 
-def _pairs(issued: IssuedBatch) -> list[tuple[str, str]]:
-    return [(c.reference, c.short_code) for c in issued.codes]
+async def _cards(request: Request, codes: Sequence[IssuedCode], area_code: str) -> list[cards.CardRow]:
+    settings = runtime(request).settings
+    pairs = [(c.reference, c.short_code) for c in codes]
+    return await asyncio.to_thread(cards.card_rows, pairs, area_code, settings.base_url, settings.secret_keys)
 
 
 async def _card_rows(request: Request, issued: IssuedBatch) -> AsyncIterator[list[cards.CardRow]]:
-    settings = runtime(request).settings
-    pairs = _pairs(issued)
-    for start in range(0, len(pairs), _CHUNK):
-        yield await asyncio.to_thread(
-            cards.card_rows,
-            pairs[start : start + _CHUNK],
-            issued.area_code,
-            settings.base_url,
-            settings.secret_keys,
-        )
+    for start in range(0, len(issued.codes), _CHUNK):
+        yield await _cards(request, issued.codes[start : start + _CHUNK], issued.area_code)
 
 
 def _csv_response(request: Request, issued: IssuedBatch) -> Response:
@@ -73,7 +67,7 @@ def _csv_response(request: Request, issued: IssuedBatch) -> Response:
 
 async def _sheet_response(request: Request, issued: IssuedBatch, pilot: Pilot) -> Response:
     rows = [row async for chunk in _card_rows(request, issued) for row in chunk]
-    html = cards.poll_card_sheet(rows, pilot, stylesheet="/council/cards.css")
+    html = await asyncio.to_thread(cards.poll_card_sheet, rows, pilot, stylesheet="/council/cards.css")
     return HTMLResponse(html, headers=NO_STORE)
 
 
@@ -131,6 +125,8 @@ async def codes_page(request: Request, actor: Actor) -> Response:
 
 def _issue_form(values: dict[str, str]) -> IssueSpec:
     errors: dict[str, str] = {}
+    if not values.get("area_id", "").isdigit():
+        errors["area_id"] = "Choose the area the cards are for"
     count = values.get("count", "").strip().replace(",", "")
     if not count:
         errors["count"] = "Enter how many codes to issue"
@@ -141,8 +137,6 @@ def _issue_form(values: dict[str, str]) -> IssueSpec:
             f"Issue between 1 and {MAX_FROM_PAGE:,} codes at a time here; "
             "use the command line or the API for larger batches"
         )
-    if not values.get("area_id", "").isdigit():
-        errors["area_id"] = "Choose the area the cards are for"
     if values.get("format") not in ("csv", "sheet"):
         errors["format"] = "Choose a CSV file or printable poll cards"
     if errors:
@@ -173,14 +167,7 @@ async def change_code(request: Request, actor: Actor) -> Response:
                 code, new = await code_store.reissue_code(db, actor, pilot_id, reference)
                 area_code = await code_store.area_code_of(db, code)
         if action == "reissue":
-            settings = runtime(request).settings
-            (row,) = await asyncio.to_thread(
-                cards.card_rows,
-                [(new.reference, new.short_code)],
-                area_code,
-                settings.base_url,
-                settings.secret_keys,
-            )
+            (row,) = await _cards(request, [new], area_code)
             svg = base64.b64encode(row.qr_svg.encode()).decode()
             done = {
                 "action": "reissue",
@@ -275,10 +262,7 @@ async def api_reissue(request: Request, actor: Actor) -> Response:
             db, actor, path_int(request, "pilot_id"), request.path_params["reference"]
         )
         area_code = await code_store.area_code_of(db, code)
-    settings = runtime(request).settings
-    (row,) = await asyncio.to_thread(
-        cards.card_rows, [(new.reference, new.short_code)], area_code, settings.base_url, settings.secret_keys
-    )
+    (row,) = await _cards(request, [new], area_code)
     body = {
         "reference": row.reference,
         "replaces": code.replaces,

@@ -5,21 +5,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+import re
 from typing import Any
 
+from redis.exceptions import RedisError
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from polls.domain.access import Permission
 from polls.domain.ballots import summarise
 from polls.domain.codes import normalise_short_code
 from polls.domain.polls import PollStatus, ResultsVisibility, results_public
-from polls.errors import Forbidden, PollsError
+from polls.errors import Forbidden, PollsError, ServiceUnavailable
 from polls.http.api import read_json
 from polls.http.auth import current_actor
+from polls.http.errors import error_body
+from polls.http.middleware import SECURITY_HEADERS
 from polls.runtime import Runtime, runtime
 from polls.store.ballots import CodeNotValid, load_poll, poll_definition
 from polls.store.codes import ballot_key, find_by_short_code
@@ -27,6 +34,8 @@ from polls.store.models import Area, Ballot, Poll
 from polls.tokens import VOTER_CODE
 
 MAX_VOTE_BODY = 64 * 1024
+
+log = logging.getLogger("polls.votes")
 
 
 async def reference_for_code(rt: Runtime, code: Any) -> str:
@@ -156,3 +165,36 @@ routes: list[BaseRoute] = [
     Route("/api/polls/{poll_id:int}/trackers", trackers, methods=["GET"]),
     WebSocketRoute("/live/polls/{poll_id:int}", live_socket),
 ]
+
+
+VOTE_PATH = re.compile(r"/api/polls/(\d+)/votes")
+
+
+class VoteLane:
+    """Votes are the busiest request by far, so they skip the general middleware and route
+    table (sessions, CSRF, page errors): a vote carries its own credential and needs none of
+    it. Errors still map to the same JSON bodies and status codes, and the same security
+    headers are added."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        match = VOTE_PATH.fullmatch(scope["path"]) if scope["type"] == "http" else None
+        if match is None or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        request.scope.setdefault("path_params", {})["poll_id"] = int(match.group(1))
+        try:
+            response = await cast_vote(request)
+        except PollsError as exc:
+            response = JSONResponse(error_body(exc), status_code=exc.status)
+        except (RedisError, OperationalError, InterfaceError, OSError) as exc:
+            log.error("vote refused, backing service unavailable: %s", exc)
+            unavailable = ServiceUnavailable(
+                "Your vote could not be saved just now. It was not counted; try again."
+            )
+            response = JSONResponse(error_body(unavailable), status_code=503)
+        response.raw_headers.extend(SECURITY_HEADERS)
+        await response(scope, receive, send)

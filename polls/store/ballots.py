@@ -14,12 +14,13 @@ import hashlib
 import hmac
 import logging
 import random
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +35,12 @@ from polls.store.db import Database
 from polls.store.models import Ballot, CodeBatch, Nullifier, Poll, Question, VoterCode
 
 log = logging.getLogger("polls.ballots")
+
+# Core tables for the hot path: plain executemany, no ORM bookkeeping per row.
+BALLOTS = cast(Table, Ballot.__table__)
+NULLIFIERS = cast(Table, Nullifier.__table__)
+
+SPENT_TTL = 24 * 3600  # the fast path only has to outlive retries; the database guards for ever
 
 BROWSER = "browser:"  # references of open-poll voters are a random per-browser id
 
@@ -122,8 +129,11 @@ class BallotWriter:
     it runs after the acknowledgement is decided and its failure never loses a vote.
     """
 
-    def __init__(self, db: Database, *, max_batch: int = 500, on_commit: Any = None) -> None:
+    def __init__(
+        self, db: Database, *, redis: Redis | None = None, max_batch: int = 500, on_commit: Any = None
+    ) -> None:
         self.db = db
+        self.redis = redis
         self.max_batch = max_batch
         self.on_commit = on_commit
         self.queue: asyncio.Queue[Vote] = asyncio.Queue()
@@ -150,7 +160,7 @@ class BallotWriter:
         return nullifier(self.key, poll_id, reference)
 
     async def cast(self, vote: Vote) -> Receipt:
-        vote.nullifier = vote.nullifier or self.nullifier_for(vote.poll.id, vote.reference)
+        vote.nullifier = self.nullifier_for(vote.poll.id, vote.reference)
         vote.tracker = new_tracker(vote.poll.id, vote.answers)
         await self.queue.put(vote)
         return await vote.done
@@ -162,9 +172,11 @@ class BallotWriter:
             await asyncio.sleep(0)
             while len(batch) < self.max_batch and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
+            claimed = await self._claim(batch)
+            accepted: list[Vote] = []
             try:
-                accepted = await self._write(batch)
-            except Exception as exc:  # the database failed: nobody in this batch is acknowledged
+                accepted = await self._write([v for v in batch if not v.done.done()])
+            except Exception:  # the database failed: nobody in this batch is acknowledged
                 log.exception("ballot batch of %d failed", len(batch))
                 for vote in batch:
                     if not vote.done.done():
@@ -173,17 +185,57 @@ class BallotWriter:
                                 "Your vote could not be saved just now. It was not counted; please try again."
                             )
                         )
-                del exc
-                self._batch_done(batch)
-                continue
             for vote in accepted:
                 vote.done.set_result(Receipt(vote.poll.id, vote.tracker))
+            await self._release(claimed)
             self._batch_done(batch)
             if accepted and self.on_commit is not None:
                 try:
                     await self.on_commit(accepted)
                 except Exception:  # tallies can be rebuilt from the database; the votes are safe
                     log.exception("after-commit hook failed")
+
+    @staticmethod
+    def _spent_key(vote: Vote) -> str:
+        return f"spent:{vote.poll.id}:{vote.nullifier}"
+
+    async def _claim(self, batch: list[Vote]) -> list[Vote]:
+        """Fast path: one Redis round trip marks the batch's nullifiers spent and refuses any
+        already marked. Returns the votes this batch claimed. Redis down: the database decides."""
+        if self.redis is None:
+            return []
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for vote in batch:
+                    pipe.set(self._spent_key(vote), "1", nx=True, ex=SPENT_TTL)
+                results = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            log.warning("vote fast path unavailable: %s", exc)
+            return []
+        claimed = []
+        for vote, fresh in zip(batch, results, strict=True):
+            if fresh:
+                claimed.append(vote)
+            else:
+                vote.done.set_exception(AlreadyVoted("This code has already been used to vote in this poll"))
+        return claimed
+
+    async def _release(self, claimed: list[Vote]) -> None:
+        """Votes refused for another reason, or lost to a database failure, did not spend their
+        code: free it so the resident can try again."""
+        if self.redis is None:
+            return
+        unspent = [
+            self._spent_key(v)
+            for v in claimed
+            if v.done.done()
+            and not v.done.cancelled()
+            and isinstance(v.done.exception(), Exception)
+            and not isinstance(v.done.exception(), AlreadyVoted)
+        ]
+        if unspent:
+            with contextlib.suppress(RedisError, OSError):
+                await self.redis.delete(*unspent)
 
     def _batch_done(self, batch: list[Vote]) -> None:
         for _ in batch:
@@ -206,7 +258,6 @@ class BallotWriter:
                     )
             rows = [
                 {
-                    "id": secrets.token_hex(16),
                     "poll_id": v.poll.id,
                     "area_id": v.area_id,
                     "channel": v.channel,
@@ -217,7 +268,7 @@ class BallotWriter:
             ]
             random.shuffle(rows)  # insertion order must not mirror the nullifiers' order
             if rows:
-                await session.execute(insert(Ballot), rows)
+                await session.execute(insert(BALLOTS), rows)
         return accepted
 
     async def _refuse_ineligible(self, session: AsyncSession, batch: list[Vote]) -> list[Vote]:
@@ -289,5 +340,7 @@ async def _insert_nullifiers(session: AsyncSession, votes: Sequence[Vote]) -> se
     """Insert the batch's nullifiers, skipping ones already present; return those inserted."""
     rows = [{"poll_id": v.poll.id, "value": v.nullifier} for v in votes]
     dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = dialect_insert(Nullifier).values(rows).on_conflict_do_nothing().returning(Nullifier.value)
-    return set((await session.execute(statement)).scalars().all())
+    # executemany with RETURNING: one cached statement, sent as multi-row batches by SQLAlchemy.
+    statement = dialect_insert(NULLIFIERS).on_conflict_do_nothing().returning(NULLIFIERS.c.value)
+    result = await session.execute(statement, rows)
+    return set(result.scalars().all())

@@ -250,14 +250,14 @@ class Nullifier(Base):
 
 
 class Ballot(Base):
-    """One anonymous ballot: random id, no voter reference, no code, no timestamp."""
+    """One anonymous ballot: no voter reference, no code, no timestamp. Its key is the poll and
+    its tracker (a salted hash), so one index serves both storage and the public tracker list."""
 
     __tablename__ = "ballots"
-    __table_args__ = (UniqueConstraint("poll_id", "tracker"), {"sqlite_with_rowid": False})
+    __table_args__ = {"sqlite_with_rowid": False}
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True)
+    tracker: Mapped[str] = mapped_column(String(64), primary_key=True)
     area_id: Mapped[int | None] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(10))  # online | event | paper
     answers: Mapped[dict[str, Any]]
-    tracker: Mapped[str] = mapped_column(String(64))

@@ -27,19 +27,15 @@ def upgrade() -> None:
     )
     op.create_table(
         "ballots",
-        sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("poll_id", sa.Integer(), nullable=False),
+        sa.Column("tracker", sa.String(length=64), nullable=False),
         sa.Column("area_id", sa.Integer(), nullable=True),
         sa.Column("channel", sa.String(length=10), nullable=False),
         sa.Column("answers", sa.JSON(), nullable=False),
-        sa.Column("tracker", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(["poll_id"], ["polls.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("poll_id", "tracker"),
+        sa.PrimaryKeyConstraint("poll_id", "tracker"),
         sqlite_with_rowid=False,
     )
-    with op.batch_alter_table("ballots", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_ballots_poll_id"), ["poll_id"], unique=False)
 
     op.create_table(
         "code_batches",
@@ -107,8 +103,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_code_batches_pilot_id"))
 
     op.drop_table("code_batches")
-    with op.batch_alter_table("ballots", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_ballots_poll_id"))
-
     op.drop_table("ballots")
     op.drop_table("service_keys")

@@ -1,0 +1,1 @@
+"""Benchmarks: `polls bench ...` measures what the issues name, against a baseline, in one run."""
