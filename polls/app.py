@@ -20,7 +20,7 @@ from starlette.staticfiles import StaticFiles
 
 from polls import scheduler
 from polls.errors import PollsError
-from polls.http import api, codes, council, public, residents, signin, votes
+from polls.http import api, codes, council, paper, public, residents, signin, votes
 from polls.http.auth import SessionMiddleware
 from polls.http.errors import backend_down, http_error, polls_error, server_error
 from polls.http.middleware import Protections
@@ -130,6 +130,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
         *council.routes,
         *votes.routes,
         *residents.routes,
+        *paper.routes,
         *codes.routes,
         *api.routes(),
         Mount("/static", StaticFiles(directory=str(WEB / "static"), check_dir=False), name="static"),

@@ -112,7 +112,7 @@ async def my_polls(request: Request) -> Response:
 # The ballot
 
 
-def _answers_from_form(poll: PollDef, form: FormData) -> tuple[dict[str, Any], list[FieldError]]:
+def answers_from_form(poll: PollDef, form: FormData) -> tuple[dict[str, Any], list[FieldError]]:
     """Form fields q{id} (and q{id}_o{option} for ranks) as the answers check_ballot expects."""
     answers: dict[str, Any] = {}
     problems: list[FieldError] = []
@@ -141,7 +141,7 @@ def _answers_from_form(poll: PollDef, form: FormData) -> tuple[dict[str, Any], l
     return answers, problems
 
 
-def _form_values(poll: PollDef, answers: dict[str, Any]) -> dict[str, Any]:
+def form_values(poll: PollDef, answers: dict[str, Any]) -> dict[str, Any]:
     """Answers back as what each input should show (for re-rendering and the review page)."""
     values: dict[str, Any] = {}
     for question in poll.questions:
@@ -177,7 +177,7 @@ async def ballot(request: Request) -> Response:
         return render(request, "residents/ballot.html", context)
     form = await request.form()
     check_csrf(request, form)
-    answers, problems = _answers_from_form(definition, form)
+    answers, problems = answers_from_form(definition, form)
     try:
         if problems:
             raise ValidationFailed(problems)
@@ -186,7 +186,7 @@ async def ballot(request: Request) -> Response:
         errors = {e.field.replace("answers.", "q"): e.message for e in exc.errors}
         if "q" in errors:
             errors["ballot"] = errors.pop("q")
-        context.update({"values": _form_values(definition, answers), "errors": errors})
+        context.update({"values": form_values(definition, answers), "errors": errors})
         return render(request, "residents/ballot.html", context, status_code=422)
     context.update(
         {
