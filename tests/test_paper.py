@@ -94,7 +94,11 @@ async def test_csv_of_counted_ballots_is_all_checked_before_anything_is_entered(
     url = f"/council/polls/{voting.poll['id']}/paper"
     single, ranked = voting.q["single"], voting.q["ranked"]
     codes = voting.codes["north"]
-    bad = f"code,{single['title']},q{ranked['id']}\n{codes[3].short_code},North,A > C\n{codes[4].short_code},West,\n"
+    bad = (
+        f"code,{single['title']},q{ranked['id']}\n"
+        f"{codes[3].short_code},North,A > C\n"
+        f"{codes[4].short_code},West,\n"
+    )
     page = await officer_pages.get(url)
     response = await officer_pages.post(
         url + "/upload",
