@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING, TextIO
 
 import uvicorn
 
+from polls import cli_live
 from polls.domain.access import Actor, Permission
+from polls.domain.codes import format_short_code
 from polls.settings import Settings, SettingsError, from_environment
 from polls.store.audit import ChainReport
 from polls.store.demo import DemoInfo
+from polls.tokens import VOTER_CODE, Tokens
 
 if TYPE_CHECKING:
     from polls.store.codes import IssuedBatch
@@ -71,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if name == "reissue":
             one.add_argument("--sheet", type=Path, help="write the new poll card (HTML) here")
 
+    cli_live.add_parsers(commands)
+
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -87,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return audit_verify()
         if args.command == "codes":
             return run_codes(args)
+        if args.command in ("tallies", "bench"):
+            return cli_live.run(args)
     except SettingsError as exc:
         print(f"polls: configuration problem: {exc}", file=sys.stderr)
         return 2
@@ -119,10 +126,18 @@ def run_dev(host: str, port: int) -> int:
     upgrade(settings.database_url)
     info = asyncio.run(_seed(settings))
     base = f"http://{host}:{port}"
+    tokens = Tokens(settings.secret_keys)
+    votes = "\n".join(
+        f"    {format_short_code(short)}   {base}/v/{tokens.sign(VOTER_CODE, reference)}"
+        for reference, short in info.codes
+    )
     print(
         f"\n  polls is starting at {base}\n"
         f"  Demo pilot: {base}/council/pilots/{info.pilot_id}\n"
-        f"  Sign in at {base}/sign-in as {info.email} / {info.password}\n"
+        f"  Sign in at {base}/sign-in as {info.email} / {info.password}\n\n"
+        f"  Vote in the demo poll as a resident: type a code at {base}/vote or open its link\n"
+        f"{votes}\n"
+        f"  Live results: {base}/polls/{info.poll_id}/results\n\n"
         f"  Data lives in {settings.data_dir}/ (delete it to start afresh). Ctrl-C stops everything.\n",
         flush=True,
     )
@@ -137,7 +152,8 @@ async def _seed(settings: Settings) -> DemoInfo:
     engine = open_engine(settings.database_url)
     try:
         async with sessions_for(engine).begin() as session:
-            return await demo.seed(session)
+            info = await demo.seed(session)
+            return await demo.fresh_codes(session, info)
     finally:
         await engine.dispose()
 

@@ -136,6 +136,8 @@ class BallotWriter:
         self.redis = redis
         self.max_batch = max_batch
         self.on_commit = on_commit
+        self._committed: asyncio.Queue[list[Vote]] = asyncio.Queue()
+        self._hook_task: asyncio.Task[None] | None = None
         self.queue: asyncio.Queue[Vote] = asyncio.Queue()
         self.key: bytes | None = None
         self._task: asyncio.Task[None] | None = None
@@ -144,6 +146,7 @@ class BallotWriter:
         async with self.db() as session:
             self.key = await ballot_key(session)
         self._task = asyncio.create_task(self._run(), name="ballot-writer")
+        self._hook_task = asyncio.create_task(self._after_commit(), name="ballot-after-commit")
 
     async def stop(self) -> None:
         if self._task is None:
@@ -151,9 +154,13 @@ class BallotWriter:
         # Finish the votes already queued (their requests are waiting for an answer) first.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.queue.join(), timeout=10)
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._committed.join(), timeout=10)
+        for task in (self._task, self._hook_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     def nullifier_for(self, poll_id: int, reference: str) -> str:
         assert self.key is not None, "writer not started"
@@ -190,10 +197,18 @@ class BallotWriter:
             await self._release(claimed)
             self._batch_done(batch)
             if accepted and self.on_commit is not None:
-                try:
-                    await self.on_commit(accepted)
-                except Exception:  # tallies can be rebuilt from the database; the votes are safe
-                    log.exception("after-commit hook failed")
+                # Handed to its own task, in order, so the next batch can start committing now.
+                self._committed.put_nowait(accepted)
+
+    async def _after_commit(self) -> None:
+        while True:
+            accepted = await self._committed.get()
+            try:
+                await self.on_commit(accepted)
+            except Exception:  # tallies can be rebuilt from the database; the votes are safe
+                log.exception("after-commit hook failed")
+            finally:
+                self._committed.task_done()
 
     @staticmethod
     def _spent_key(vote: Vote) -> str:

@@ -28,6 +28,11 @@ class DemoInfo:
     email: str
     password: str
     created: bool
+    poll_id: int = 0  # the open demo poll
+    codes: tuple[tuple[str, str], ...] = ()  # (reference, short code) fresh for this run
+
+
+DEMO_CODES = 5
 
 
 async def seed(session: AsyncSession) -> DemoInfo:
@@ -178,3 +183,29 @@ async def seed(session: AsyncSession) -> DemoInfo:
     )
     await poll_store.transition(session, officer, park.id, Action.SCHEDULE)
     return DemoInfo(pilot.id, DEMO_EMAIL, DEMO_PASSWORD, created=True)
+
+
+async def fresh_codes(session: AsyncSession, info: DemoInfo) -> DemoInfo:
+    """A few new poll-card codes for Northgate at every start: only hashes are stored, so the
+    codes printed last time cannot be shown again."""
+    from dataclasses import replace
+
+    from polls.domain.polls import PollStatus
+    from polls.store.codes import issue_codes
+    from polls.store.models import Area, Poll
+
+    officer = await find_by_email(session, DEMO_EMAIL)
+    assert officer is not None
+    actor = Actor(staff_id=officer.id, email=officer.email, name=officer.name, is_site_admin=True)
+    area = (
+        await session.execute(select(Area).where(Area.pilot_id == info.pilot_id, Area.code == "E05000001"))
+    ).scalar_one()
+    poll_id = (
+        await session.execute(
+            select(Poll.id)
+            .where(Poll.pilot_id == info.pilot_id, Poll.status == PollStatus.OPEN.value)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    batch = await issue_codes(session, actor, info.pilot_id, area.id, DEMO_CODES)
+    return replace(info, poll_id=poll_id or 0, codes=tuple((c.reference, c.short_code) for c in batch.codes))
