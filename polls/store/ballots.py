@@ -334,6 +334,8 @@ def _refusal(vote: Vote, status: str | None, codes: dict[str, _CodeFacts]) -> Po
             "This poll is for other areas: your code's area is not taking part", code="wrong_area"
         )
     vote.area_id = facts.area_id
+    if facts.kind == "event" and vote.channel == "online":
+        vote.channel = "event"  # turnout per channel: codes handed out at events count as "event"
     return None
 
 

@@ -20,7 +20,7 @@ from polls.domain.access import Actor, Permission
 from polls.domain.codes import new_reference, new_short_code
 from polls.errors import Conflict, NotFound, ValidationFailed
 from polls.store import audit
-from polls.store.models import Area, CodeBatch, ServiceKey, VoterCode
+from polls.store.models import Area, CodeBatch, Poll, ServiceKey, VoterCode, utcnow
 from polls.store.pilots import get_area, get_pilot
 
 MAX_BATCH = 200_000
@@ -280,3 +280,65 @@ async def list_batches(session: AsyncSession, actor: Actor, pilot_id: int) -> li
         )
         for batch, area_code, area_name, n_revoked, n_replacing in (await session.execute(query)).all()
     ]
+
+
+EVENT = "event"
+
+
+async def issue_event_code(
+    session: AsyncSession, actor: Actor, poll_id: int, area_id: int | None
+) -> tuple[Poll, IssuedCode]:
+    """One single-use code for one poll, handed out by a moderator at a community event.
+
+    Codes issued for the same poll share one batch per day, so the batch list stays readable.
+    """
+    from polls.domain.polls import Assurance, PollStatus
+    from polls.store.polls import get_poll
+
+    poll = await get_poll(session, actor, poll_id, Permission.RUN_JURY)
+    if poll.assurance != Assurance.EVENT.value:
+        raise Conflict(
+            "Event codes are for polls whose voters are checked at events", code="not_an_event_poll"
+        )
+    if poll.status not in (PollStatus.SCHEDULED.value, PollStatus.OPEN.value):
+        raise Conflict("Event codes can be handed out only for scheduled or open polls", code="poll_not_open")
+    eligible = {a.id for a in poll.areas}
+    if area_id is not None:
+        area = await session.get(Area, area_id)
+        if area is None or area.pilot_id != poll.pilot_id or (eligible and area_id not in eligible):
+            raise ValidationFailed.one("area_id", "Choose one of the poll's areas")
+    elif eligible:
+        raise ValidationFailed.one("area_id", "Choose the area the person lives in")
+    today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    query = select(CodeBatch).where(
+        CodeBatch.poll_id == poll.id, CodeBatch.kind == EVENT, CodeBatch.created_at >= today
+    )
+    batch = (await session.execute(query.limit(1))).scalar_one_or_none()
+    if batch is None:
+        batch = CodeBatch(
+            pilot_id=poll.pilot_id, poll_id=poll.id, area_id=None, kind=EVENT, count=0, created_by=actor.email
+        )
+        session.add(batch)
+        await session.flush()
+    batch.count += 1
+    (new,) = _new_codes(1)
+    session.add(
+        VoterCode(
+            pilot_id=poll.pilot_id,
+            area_id=area_id,
+            batch_id=batch.id,
+            reference=new.reference,
+            short_digest=short_digest(await ballot_key(session), new.short_code),
+            revoked=False,
+        )
+    )
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor.email,
+        action="code.event_issue",
+        target=f"poll:{poll.id}",
+        pilot_id=poll.pilot_id,
+        after={"batch_id": batch.id, "area_id": area_id},
+    )
+    return poll, new
