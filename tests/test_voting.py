@@ -233,3 +233,17 @@ async def test_nothing_stored_links_a_code_to_a_ballot(
         if await redis.type(key) == "string":
             value = await redis.get(key)
             assert all(secret not in (value or "") for secret in secrets_of_voter)
+
+
+async def test_an_expired_voting_link_is_refused(
+    client: httpx.AsyncClient, voting: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from itsdangerous.timed import TimestampSigner
+
+    with monkeypatch.context() as patch:
+        patch.setattr(TimestampSigner, "get_timestamp", lambda self: int(time.time()) - 401 * 24 * 3600)
+        old_link = token(voting.codes["north"][0].reference)
+    response = await vote(client, voting.poll["id"], old_link, voting.full_ballot())
+    assert (response.status_code, response.json()["code"]) == (403, "code_expired")
