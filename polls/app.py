@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -75,6 +76,14 @@ async def _check_schema(runtime: Runtime) -> None:
     raise SchemaOutOfDate(
         f"the database schema is at {current or 'nothing'}, expected {head}: run `polls db upgrade`"
     )
+
+
+def tune_garbage_collector() -> None:
+    """Collect young objects less often: each vote makes many short-lived objects, and the
+    default thresholds made collections run mid-request often enough to double the slowest
+    1% of response times. Objects alive at start-up are frozen out of collections entirely."""
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
 
 
 def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:

@@ -119,7 +119,7 @@ def _database_settings() -> Settings:
 
 
 def run_dev(host: str, port: int) -> int:
-    from polls.app import create_app
+    from polls.app import create_app, tune_garbage_collector
     from polls.store.migrate import upgrade
 
     settings = from_environment(production=False)
@@ -141,7 +141,9 @@ def run_dev(host: str, port: int) -> int:
         f"  Data lives in {settings.data_dir}/ (delete it to start afresh). Ctrl-C stops everything.\n",
         flush=True,
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", lifespan="on")
+    app = create_app(settings)
+    tune_garbage_collector()
+    uvicorn.run(app, host=host, port=port, log_level="info", lifespan="on")
     return 0
 
 
@@ -159,11 +161,13 @@ async def _seed(settings: Settings) -> DemoInfo:
 
 
 def run_serve(host: str, port: int, proxy_headers: bool) -> int:
-    from polls.app import create_app
+    from polls.app import create_app, tune_garbage_collector
 
     settings = from_environment(production=True)
+    app = create_app(settings)
+    tune_garbage_collector()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=host,
         port=port,
         proxy_headers=proxy_headers,

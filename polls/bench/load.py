@@ -86,7 +86,9 @@ async def watch_counts(url: str, poll_id: int, stop: asyncio.Event) -> list[tupl
             except TimeoutError:
                 continue
             message = json.loads(raw)
-            if message.get("type") == "counts":
+            if message.get("type") == "results":  # the counts before this run's first vote
+                seen.append((time.monotonic(), -int(message["results"]["ballots"])))
+            elif message.get("type") == "counts":
                 seen.append((time.monotonic(), int(message["counts"].get("ballots", 0))))
     return seen
 
@@ -130,7 +132,10 @@ async def _main(config: dict[str, Any], bodies: list[bytes]) -> dict[str, Any]:
         stop.set()
         seen = await watcher
     acked = len(result.latencies)
-    live = tally_latencies(result.acked_at, seen) if watcher is not None else []
+    live: list[float] = []
+    if seen and seen[0][1] <= 0:
+        baseline = -seen[0][1]
+        live = tally_latencies(result.acked_at, seen[1:], start_count=baseline)
     return {
         "sent": result.sent,
         "acknowledged": acked,

@@ -35,16 +35,13 @@ def serve(kind: str, port: int, env_file: str | None = None) -> None:
     if kind == "bare":
         app = bare_app()
     else:
-        from polls.app import create_app
+        from polls.app import create_app, tune_garbage_collector
         from polls.settings import from_environment
 
         if env_file:
             os.environ.update(json.loads(Path(env_file).read_text()))
         app = create_app(from_environment(production=False), run_scheduler=False)
-        if os.environ.get("POLLS_BENCH_GC"):
-            import gc
-
-            gc.set_threshold(*map(int, os.environ["POLLS_BENCH_GC"].split(",")))
+        tune_garbage_collector()  # as `polls serve` does
     uvicorn.run(
         app,
         host="127.0.0.1",
