@@ -21,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 
 from polls import scheduler
 from polls.errors import PollsError
-from polls.http import api, codes, council, event, paper, public, residents, signin, votes
+from polls.http import api, codes, council, event, paper, public, residents, signin, translations, votes
 from polls.http.auth import SessionMiddleware
 from polls.http.errors import backend_down, http_error, polls_error, server_error
 from polls.http.middleware import Protections
@@ -141,6 +141,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
         *residents.routes,
         *paper.routes,
         *event.routes,
+        *translations.routes,
         *codes.routes,
         *api.routes(),
         Mount("/static", StaticFiles(directory=str(WEB / "static"), check_dir=False), name="static"),

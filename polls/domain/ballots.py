@@ -38,6 +38,7 @@ class QuestionDef:
     title: str
     settings: Mapping[str, Any]
     options: tuple[OptionDef, ...] = ()
+    help_text: str = ""
 
     @cached_property
     def option_ids(self) -> frozenset[int]:

@@ -427,12 +427,19 @@ API: list[ApiRoute] = [
 ]
 
 
-def routes() -> list[Route]:
+def all_operations() -> list[ApiRoute]:
+    """Every API operation, for the router and the OpenAPI document alike."""
     from polls.http.codes import API as CODES_API
+    from polls.http.translations import API as TRANSLATIONS_API
+
+    return [*API, *CODES_API, *TRANSLATIONS_API]
+
+
+def routes() -> list[Route]:
     from polls.http.openapi import openapi_json
 
     by_path: dict[str, dict[str, ApiRoute]] = {}
-    for r in [*API, *CODES_API]:
+    for r in all_operations():
         by_path.setdefault(r.path, {})[r.method] = r
     out = [Route("/api/openapi.json", openapi_json, methods=["GET"])]
     for path, methods in by_path.items():

@@ -26,6 +26,7 @@ from polls.domain.polls import (
     is_editable,
 )
 from polls.domain.questions import KIND_LABELS, QuestionKind, QuestionSpec
+from polls.domain.translations import LANGUAGE_NAMES
 from polls.domain.validation import parse
 from polls.errors import Conflict, PollsError, ValidationFailed
 from polls.http.auth import check_csrf, require_actor
@@ -408,6 +409,7 @@ async def poll_page(request: Request, actor: Actor) -> Response:
             "editable": is_editable(PollStatus(poll.status)),
             "can_manage": actor.can(Permission.MANAGE_PILOT, pilot.id),
             "kinds": list(QuestionKind),
+            "language_names": LANGUAGE_NAMES,
         },
     )
 

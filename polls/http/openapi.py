@@ -35,12 +35,11 @@ _RESPONSES = {
 
 
 def document() -> dict[str, Any]:
-    from polls.http.api import API
-    from polls.http.codes import API as CODES_API
+    from polls.http.api import all_operations
 
     schemas: dict[str, Any] = {"Error": _ERROR}
     paths: dict[str, dict[str, Any]] = {}
-    for route in [*API, *CODES_API]:
+    for route in all_operations():
         path = re.sub(r"\{(\w+)(:\w+)?\}", r"{\1}", route.path)
         op: dict[str, Any] = {
             "summary": route.summary,

@@ -44,6 +44,7 @@ def _datetime_local(context: Any, value: datetime | str | None) -> str:
 
 
 TEMPLATES.env.filters["when"] = _when
+TEMPLATES.env.globals["_"] = lambda text: text  # resident pages put a translator in its place
 TEMPLATES.env.filters["datetime_local"] = _datetime_local
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -21,15 +22,21 @@ from polls.domain.polls import Assurance, PollStatus, ResultsVisibility, results
 from polls.domain.questions import QuestionKind
 from polls.errors import FieldError, PollsError, ValidationFailed
 from polls.http.auth import check_csrf
-from polls.http.pages import render
+from polls.http.i18n import render_resident, resident_language, translator
 from polls.http.votes import may_see_results, reference_for_code, results_payload
-from polls.runtime import Runtime, runtime
-from polls.store.ballots import BROWSER, AlreadyVoted, load_poll, nullifier, poll_definition
+from polls.runtime import runtime
+from polls.store.ballots import BROWSER, AlreadyVoted, load_poll, localised_definition, nullifier
 from polls.store.codes import ballot_key, find_by_reference
 from polls.store.models import Ballot, Nullifier, Pilot, Poll, poll_areas
 from polls.tokens import VOTER_CODE
 
 BROWSER_COOKIE = "polls_browser"
+
+
+def poll_text(poll: Poll, language: str, field: str) -> str:
+    """The poll's title or description in ``language`` where translated."""
+    translated = str((poll.translations or {}).get(language, {}).get(field) or "")
+    return translated or str(getattr(poll, field))
 
 
 # Finding your poll
@@ -50,8 +57,12 @@ async def enter_code(request: Request) -> Response:
         except PollsError as exc:
             errors = {"code": exc.errors[0].message if isinstance(exc, ValidationFailed) else exc.message}
             status = exc.status
-    return render(
-        request, "residents/enter_code.html", {"values": values, "errors": errors}, status_code=status
+    return render_resident(
+        request,
+        "residents/enter_code.html",
+        {"values": values, "errors": errors},
+        await _all_languages(request),
+        status_code=status,
     )
 
 
@@ -61,13 +72,24 @@ async def scanned_code(request: Request) -> Response:
         reference = await reference_for_code(runtime(request), request.path_params["code"])
     except PollsError as exc:
         message = exc.errors[0].message if isinstance(exc, ValidationFailed) else exc.message
-        return render(
+        return render_resident(
             request,
             "residents/enter_code.html",
             {"values": {}, "errors": {"code": message}},
+            await _all_languages(request),
             status_code=exc.status,
         )
     return _to_ballot_list(request, reference)
+
+
+async def _all_languages(request: Request) -> list[str]:
+    """Before we know a resident's pilot: every language any pilot offers, English first."""
+    async with runtime(request).db() as session:
+        offered = (await session.execute(select(Pilot.languages))).scalars().all()
+    languages = ["en"]
+    for pilot_languages in offered:
+        languages += [code for code in pilot_languages if code not in languages]
+    return languages
 
 
 def _to_ballot_list(request: Request, reference: str) -> Response:
@@ -102,10 +124,12 @@ async def my_polls(request: Request) -> Response:
                 continue  # the poll is for other areas
             voted = await session.get(Nullifier, (poll.id, nullifier(key, poll.id, reference)))
             rows.append({"poll": poll, "voted": voted is not None})
-    return render(
+    assert pilot is not None
+    return render_resident(
         request,
         "residents/my_polls.html",
         {"pilot": pilot, "rows": rows, "token": token, "revoked": code.revoked},
+        pilot.languages,
     )
 
 
@@ -157,24 +181,31 @@ def form_values(poll: PollDef, answers: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-async def _ballot_context(rt: Runtime, poll_id: int) -> dict[str, Any]:
-    async with rt.db() as session:
+async def _ballot_context(request: Request, poll_id: int) -> dict[str, Any]:
+    async with runtime(request).db() as session:
         poll = await load_poll(session, poll_id)
         pilot = await session.get(Pilot, poll.pilot_id)
-    if poll.status != PollStatus.OPEN.value:
+    if poll.status != PollStatus.OPEN.value or pilot is None:
         raise PollsError("This poll is not open for voting", code="poll_not_open")
-    return {"poll": poll, "definition": poll_definition(poll), "pilot": pilot}
+    language = resident_language(request, pilot.languages)
+    return {
+        "poll": poll,
+        "definition": localised_definition(poll, language),
+        "pilot": pilot,
+        "poll_title": poll_text(poll, language, "title"),
+        "poll_description": poll_text(poll, language, "description"),
+    }
 
 
 async def ballot(request: Request) -> Response:
     """GET shows the questions; POST checks the answers and shows them back for review."""
-    rt = runtime(request)
     credential = _credential(request)
-    context = await _ballot_context(rt, int(request.path_params["poll_id"]))
+    context = await _ballot_context(request, int(request.path_params["poll_id"]))
     definition: PollDef = context["definition"]
+    offered = context["pilot"].languages
     context.update({"action": request.url.path, "values": {}, "errors": {}, "kinds": QuestionKind})
     if request.method == "GET":
-        return render(request, "residents/ballot.html", context)
+        return render_resident(request, "residents/ballot.html", context, offered)
     form = await request.form()
     check_csrf(request, form)
     answers, problems = answers_from_form(definition, form)
@@ -187,26 +218,28 @@ async def ballot(request: Request) -> Response:
         if "q" in errors:
             errors["ballot"] = errors.pop("q")
         context.update({"values": form_values(definition, answers), "errors": errors})
-        return render(request, "residents/ballot.html", context, status_code=422)
+        return render_resident(request, "residents/ballot.html", context, offered, status_code=422)
     context.update(
         {
             "answers": checked,
             "ballot_json": json.dumps(checked),
             "submit_action": request.url.path + "/submit",
-            "shown": _shown_answers(definition, checked),
+            "shown": _shown_answers(definition, checked, translator(resident_language(request, offered))),
             "credential": credential,
         }
     )
-    return render(request, "residents/review.html", context)
+    return render_resident(request, "residents/review.html", context, offered)
 
 
-def _shown_answers(poll: PollDef, answers: dict[str, Any]) -> list[tuple[QuestionDef, str]]:
+def _shown_answers(
+    poll: PollDef, answers: dict[str, Any], _: Callable[[str], str]
+) -> list[tuple[QuestionDef, str]]:
     shown = []
     for question in poll.questions:
         answer = answers.get(str(question.id))
         labels = {o.id: o.label for o in question.options}
         if answer is None:
-            text = "Not answered"
+            text = _("Not answered")
         elif question.kind is QuestionKind.RANKED:
             text = "; ".join(f"{i}. {labels[o]}" for i, o in enumerate(answer, start=1))
         elif isinstance(answer, list):
@@ -233,11 +266,17 @@ async def submit(request: Request) -> Response:
     reference = await _reference(request)
     async with rt.db() as session:
         poll = await load_poll(session, poll_id)
+        pilot = await session.get(Pilot, poll.pilot_id)
+    offered = pilot.languages if pilot else ["en"]
     try:
         receipt = await rt.booth.cast(poll_id, reference, answers)
     except AlreadyVoted:
-        return render(request, "residents/already_voted.html", {"poll": poll}, status_code=409)
-    return render(request, "residents/receipt.html", {"poll": poll, "tracker": receipt.tracker})
+        return render_resident(
+            request, "residents/already_voted.html", {"poll": poll}, offered, status_code=409
+        )
+    return render_resident(
+        request, "residents/receipt.html", {"poll": poll, "tracker": receipt.tracker}, offered
+    )
 
 
 def _credential(request: Request) -> str:
@@ -281,19 +320,23 @@ async def results_page(request: Request) -> Response:
     async with rt.db() as session:
         poll = await load_poll(session, int(request.path_params["poll_id"]))
         pilot = await session.get(Pilot, poll.pilot_id)
+    assert pilot is not None
+    language = resident_language(request, pilot.languages)
     visible = await may_see_results(request, poll)
-    results = await results_payload(rt, poll) if visible else None
+    results = await results_payload(rt, poll, language) if visible else None
     live = visible and poll.status == PollStatus.OPEN.value
-    return render(
+    return render_resident(
         request,
         "residents/results.html",
         {
             "poll": poll,
+            "poll_title": poll_text(poll, language, "title"),
             "pilot": pilot,
             "results": results,
             "live": live,
             "public": results_public(ResultsVisibility(poll.results_visibility), PollStatus(poll.status)),
         },
+        pilot.languages,
         status_code=200 if visible else 403,
     )
 
@@ -304,13 +347,15 @@ async def trackers_page(request: Request) -> Response:
     wanted = request.query_params.get("tracker", "").strip().lower()
     async with rt.db() as session:
         poll = await load_poll(session, poll_id)
+        pilot = await session.get(Pilot, poll.pilot_id)
         found = sorted(
             (await session.execute(select(Ballot.tracker).where(Ballot.poll_id == poll_id))).scalars()
         )
-    return render(
+    return render_resident(
         request,
         "residents/trackers.html",
         {"poll": poll, "trackers": found, "wanted": wanted, "found": wanted in found if wanted else None},
+        pilot.languages if pilot else ["en"],
     )
 
 

@@ -28,7 +28,7 @@ from polls.http.auth import current_actor
 from polls.http.errors import error_body
 from polls.http.middleware import SECURITY_HEADERS
 from polls.runtime import Runtime, runtime
-from polls.store.ballots import CodeNotValid, load_poll, poll_definition
+from polls.store.ballots import CodeNotValid, load_poll, localised_definition, poll_definition
 from polls.store.codes import ballot_key, find_by_short_code
 from polls.store.models import Area, Ballot, Poll
 from polls.tokens import VOTER_CODE
@@ -81,7 +81,7 @@ async def may_see_results(request: Request, poll: Poll) -> bool:
     return actor is not None and actor.can(Permission.VIEW_RESULTS, poll.pilot_id)
 
 
-async def results_payload(rt: Runtime, poll: Poll) -> dict[str, Any]:
+async def results_payload(rt: Runtime, poll: Poll, language: str | None = None) -> dict[str, Any]:
     async with rt.db() as session:
         areas = dict(
             (await session.execute(select(Area.id, Area.name).where(Area.pilot_id == poll.pilot_id))).all()
@@ -89,7 +89,8 @@ async def results_payload(rt: Runtime, poll: Poll) -> dict[str, Any]:
     if poll.areas:
         areas = {a.id: a.name for a in poll.areas}
     counts = await rt.tallies.read(poll.id)
-    summary = summarise(poll_definition(poll), counts, areas)
+    definition = localised_definition(poll, language) if language else poll_definition(poll)
+    summary = summarise(definition, counts, areas)
     summary.update({"title": poll.title, "status": poll.status, "assurance": poll.assurance})
     return summary
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import selectinload
 from polls.domain.ballots import Answers, OptionDef, PollDef, QuestionDef, new_tracker
 from polls.domain.polls import Assurance, PollStatus
 from polls.domain.questions import QuestionKind
+from polls.domain.translations import localise
 from polls.errors import Conflict, NotFound, PollsError, ServiceUnavailable
 from polls.store.codes import ballot_key
 from polls.store.db import Database
@@ -74,10 +75,21 @@ def poll_definition(poll: Poll) -> PollDef:
                 title=q.title,
                 settings=dict(q.settings),
                 options=tuple(OptionDef(o.id, o.label, o.cost) for o in q.options),
+                help_text=q.help_text,
             )
             for q in poll.questions
         ),
     )
+
+
+def localised_definition(poll: Poll, language: str) -> PollDef:
+    """The poll's questions as a resident reading ``language`` sees them."""
+    texts: dict[str, Any] = {}
+    for question in poll.questions:
+        texts[f"q{question.id}"] = question.translations or {}
+        for option in question.options:
+            texts[f"o{option.id}"] = option.translations or {}
+    return localise(poll_definition(poll), texts, language)
 
 
 async def load_poll(session: AsyncSession, poll_id: int) -> Poll:

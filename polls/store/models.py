@@ -130,6 +130,8 @@ class Poll(Base):
     closes_at: Mapped[datetime | None]
     results_visibility: Mapped[str] = mapped_column(String(20))
     assurance: Mapped[str] = mapped_column(String(20))
+    # Other languages the pilot offers: {"cy": {"title": ..., "description": ...}}
+    translations: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -149,6 +151,7 @@ class Question(Base):
     title: Mapped[str] = mapped_column(String(300))
     help_text: Mapped[str] = mapped_column(Text, default="")
     settings: Mapped[dict[str, Any]]
+    translations: Mapped[dict[str, Any]] = mapped_column(default=dict)  # title, help text, scale labels
 
     poll: Mapped[Poll] = relationship(back_populates="questions")
     options: Mapped[list[Option]] = relationship(
@@ -165,6 +168,7 @@ class Option(Base):
     label: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     cost: Mapped[int | None] = mapped_column(BigInteger)
+    translations: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"cy": {"label": ...}}
 
     question: Mapped[Question] = relationship(back_populates="options")
 

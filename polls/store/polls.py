@@ -13,6 +13,7 @@ from polls.domain import polls as lifecycle
 from polls.domain.access import SYSTEM, Actor, Permission
 from polls.domain.polls import Action, NewPollSpec, PollFacts, PollSpec, PollStatus
 from polls.domain.questions import QuestionSpec
+from polls.domain.translations import PollTranslation, check_ids
 from polls.errors import Conflict, NotFound, ValidationFailed
 from polls.store import audit
 from polls.store.models import Area, Option, Poll, Question, utcnow
@@ -329,3 +330,66 @@ async def count_polls_by_status(session: AsyncSession, pilot_id: int) -> dict[st
         select(Poll.status, func.count()).where(Poll.pilot_id == pilot_id).group_by(Poll.status)
     )
     return {status: n for status, n in rows.all()}
+
+
+def translation_snapshot(poll: Poll, language: str) -> dict[str, Any]:
+    return {
+        "language": language,
+        "title": (poll.translations or {}).get(language, {}).get("title", ""),
+        "description": (poll.translations or {}).get(language, {}).get("description", ""),
+        "questions": {
+            str(q.id): {
+                **(q.translations or {}).get(language, {}),
+                "options": {
+                    str(o.id): (o.translations or {}).get(language, {}).get("label", "") for o in q.options
+                },
+            }
+            for q in poll.questions
+        },
+    }
+
+
+async def set_translation(
+    session: AsyncSession, actor: Actor, poll_id: int, language: str, spec: PollTranslation
+) -> Poll:
+    """Replace the poll's texts in one of the pilot's other languages (drafts only, like all content)."""
+    poll = await _editable_poll(session, actor, poll_id)
+    pilot = await get_pilot(session, actor, poll.pilot_id, Permission.MANAGE_PILOT)
+    if language not in pilot.languages[1:]:
+        offered = ", ".join(pilot.languages[1:]) or "none"
+        raise ValidationFailed.one(
+            "language", f"Translations are for the pilot's other languages ({offered}), not '{language}'"
+        )
+    check_ids(spec, {q.id: [o.id for o in q.options] for q in poll.questions})
+    before = translation_snapshot(poll, language)
+    poll.translations = {
+        **(poll.translations or {}),
+        language: {"title": spec.title, "description": spec.description},
+    }
+    for question in poll.questions:
+        text = spec.questions.get(question.id)
+        mine = (
+            {
+                "title": text.title,
+                "help_text": text.help_text,
+                "min_label": text.min_label,
+                "max_label": text.max_label,
+            }
+            if text
+            else {}
+        )
+        question.translations = {**(question.translations or {}), language: mine}
+        for option in question.options:
+            label = text.options.get(option.id, "") if text else ""
+            option.translations = {**(option.translations or {}), language: {"label": label}}
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor.email,
+        action="poll.translate",
+        target=f"poll:{poll.id}",
+        pilot_id=poll.pilot_id,
+        before=before,
+        after=translation_snapshot(poll, language),
+    )
+    return poll

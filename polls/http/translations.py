@@ -1,0 +1,120 @@
+"""Officers translate a draft poll into the pilot's other languages (page and API)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from polls.domain.access import Actor, Permission
+from polls.domain.questions import QuestionKind
+from polls.domain.translations import LANGUAGE_NAMES, PollTranslation
+from polls.domain.validation import parse
+from polls.errors import ValidationFailed
+from polls.http.api import ApiRoute, read_json
+from polls.http.auth import staff_only
+from polls.http.council import page, read_form
+from polls.http.pages import render
+from polls.runtime import runtime
+from polls.store import pilots as pilot_store
+from polls.store import polls as poll_store
+
+
+def _from_form(form: FormData, poll: Any) -> dict[str, Any]:
+    """Form fields (title, q12_title, o34 ...) as a PollTranslation body."""
+    body: dict[str, Any] = {"title": form.get("title", ""), "description": form.get("description", "")}
+    questions: dict[str, Any] = {}
+    for question in poll.questions:
+        prefix = f"q{question.id}_"
+        item: dict[str, Any] = {
+            key: form.get(prefix + key, "") for key in ("title", "help_text", "min_label", "max_label")
+        }
+        item["options"] = {str(o.id): form.get(f"o{o.id}", "") for o in question.options}
+        questions[str(question.id)] = item
+    body["questions"] = questions
+    return body
+
+
+def _values(snapshot: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {"title": snapshot["title"], "description": snapshot["description"]}
+    for qid, item in snapshot["questions"].items():
+        for key in ("title", "help_text", "min_label", "max_label"):
+            values[f"q{qid}_{key}"] = item.get(key, "")
+        for oid, label in item["options"].items():
+            values[f"o{oid}"] = label
+    return values
+
+
+async def translation_page(request: Request, actor: Actor) -> Response:
+    rt = runtime(request)
+    poll_id, language = int(request.path_params["poll_id"]), request.path_params["language"]
+    async with rt.db() as db:
+        poll = await poll_store.get_poll(db, actor, poll_id, Permission.MANAGE_PILOT)
+        pilot = await pilot_store.get_pilot(db, actor, poll.pilot_id, Permission.MANAGE_PILOT)
+    errors: dict[str, str] = {}
+    values = _values(poll_store.translation_snapshot(poll, language))
+    if request.method == "POST":
+        form = await read_form(request)
+        values = dict(form)
+        try:
+            spec = parse(PollTranslation, _from_form(form, poll))
+            async with rt.db.begin() as db:
+                await poll_store.set_translation(db, actor, poll_id, language, spec)
+            return RedirectResponse(f"/council/polls/{poll_id}", status_code=303)
+        except ValidationFailed as exc:
+            errors = {e.field.replace("questions.", "q").replace(".", "_"): e.message for e in exc.errors}
+    context = {
+        "poll": poll,
+        "pilot": pilot,
+        "language": language,
+        "language_name": LANGUAGE_NAMES.get(language, language),
+        "values": values,
+        "errors": errors,
+        "kinds": QuestionKind,
+    }
+    return render(request, "council/translation.html", context, status_code=422 if errors else 200)
+
+
+@staff_only
+async def put_translation(request: Request, actor: Actor) -> Response:
+    spec = parse(PollTranslation, await read_json(request))
+    poll_id, language = int(request.path_params["poll_id"]), request.path_params["language"]
+    async with runtime(request).db.begin() as db:
+        poll = await poll_store.set_translation(db, actor, poll_id, language, spec)
+        return JSONResponse(poll_store.translation_snapshot(poll, language))
+
+
+@staff_only
+async def get_translation(request: Request, actor: Actor) -> Response:
+    poll_id, language = int(request.path_params["poll_id"]), request.path_params["language"]
+    async with runtime(request).db() as db:
+        poll = await poll_store.get_poll(db, actor, poll_id, Permission.VIEW_PILOT)
+        return JSONResponse(poll_store.translation_snapshot(poll, language))
+
+
+routes: list[BaseRoute] = [
+    Route(
+        "/council/polls/{poll_id:int}/translations/{language}",
+        page(translation_page),
+        methods=["GET", "POST"],
+    ),
+]
+
+API = [
+    ApiRoute(
+        "GET",
+        "/api/polls/{poll_id:int}/translations/{language}",
+        get_translation,
+        "A poll's texts in a language",
+    ),
+    ApiRoute(
+        "PUT",
+        "/api/polls/{poll_id:int}/translations/{language}",
+        put_translation,
+        "Set a draft poll's texts in one of the pilot's other languages",
+        PollTranslation,
+    ),
+]

@@ -1,0 +1,104 @@
+"""Residents see the poll in their language where the pilot offers several."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from polls.domain.translations import choose_language
+from polls.settings import Settings
+from tests.factories import make_pilot, make_poll
+from tests.voting_setup import issue, token
+
+
+def welsh(poll: dict[str, Any]) -> dict[str, Any]:
+    question = poll["questions"][0]
+    return {
+        "title": "Oriau agor y llyfrgell",
+        "questions": {
+            str(question["id"]): {
+                "title": "A ddylai'r llyfrgell agor ar ddydd Sul?",
+                "options": {
+                    str(question["options"][0]["id"]): "Dylai",
+                    str(question["options"][1]["id"]): "Na ddylai",
+                },
+            }
+        },
+    }
+
+
+async def test_officer_translates_a_poll_and_residents_read_it_in_welsh(
+    officer: httpx.AsyncClient, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    pilot = await make_pilot(officer, languages=["en", "cy"])
+    area = (
+        await officer.post(f"/api/pilots/{pilot['id']}/areas", json={"name": "Bangor", "code": "W1"})
+    ).json()
+    poll = await make_poll(officer, pilot["id"])
+    response = await officer.put(f"/api/polls/{poll['id']}/translations/cy", json=welsh(poll))
+    assert response.status_code == 200, response.text
+    assert response.json()["title"] == "Oriau agor y llyfrgell"
+    await officer.post(f"/api/polls/{poll['id']}/actions/open")
+    (code,) = await issue(settings, pilot["id"], area["id"], 1)
+
+    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as resident:
+        url = f"/v/{token(code.reference)}/polls/{poll['id']}"
+        page = await resident.get(url + "?lang=cy")
+        assert '<html lang="cy"' in page.text
+        assert "Oriau agor y llyfrgell" in page.text
+        assert "Na ddylai" in page.text
+        assert "Gwirio eich atebion" in page.text  # the service's own words too
+        again = await resident.get(url)  # the choice is remembered
+        assert "Oriau agor y llyfrgell" in again.text
+        english = await resident.get(url + "?lang=en")
+        assert "Library opening hours" in english.text and "Check your answers" in english.text
+
+
+async def test_browser_language_is_used_when_offered(
+    officer: httpx.AsyncClient, client: httpx.AsyncClient
+) -> None:
+    assert choose_language(["en", "cy"], None, None, "cy-GB,cy;q=0.9,en;q=0.5") == "cy"
+    assert choose_language(["en", "cy"], "fr", None, "fr") == "en"
+    assert choose_language(["en", "cy"], None, "cy", "en") == "cy"
+
+
+async def test_translations_are_checked_and_only_for_drafts(officer: httpx.AsyncClient) -> None:
+    pilot = await make_pilot(officer, languages=["en", "cy"])
+    poll = await make_poll(officer, pilot["id"])
+    not_offered = await officer.put(f"/api/polls/{poll['id']}/translations/gd", json={"title": "Fosgladh"})
+    assert (not_offered.status_code, not_offered.json()["errors"][0]["field"]) == (422, "language")
+    unknown = await officer.put(
+        f"/api/polls/{poll['id']}/translations/cy", json={"questions": {"999999": {"title": "Dim"}}}
+    )
+    assert unknown.status_code == 422
+    await officer.post(f"/api/polls/{poll['id']}/actions/open")
+    late = await officer.put(f"/api/polls/{poll['id']}/translations/cy", json=welsh(poll))
+    assert (late.status_code, late.json()["code"]) == (409, "poll_not_editable")
+
+
+async def test_translation_page_saves_and_shows_originals_as_hints(officer: httpx.AsyncClient) -> None:
+    import re
+
+    pilot = await make_pilot(officer, languages=["en", "cy"])
+    poll = await make_poll(officer, pilot["id"])
+    url = f"/council/polls/{poll['id']}/translations/cy"
+    page = await officer.get(url)
+    assert page.status_code == 200
+    assert "Library opening hours" in page.text  # the original, as a hint
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf
+    question = poll["questions"][0]
+    saved = await officer.post(
+        url,
+        data={
+            "csrf_token": csrf.group(1),
+            "title": "Oriau agor",
+            f"q{question['id']}_title": "Dydd Sul?",
+            f"o{question['options'][0]['id']}": "Ie",
+        },
+    )
+    assert saved.status_code == 303
+    stored = (await officer.get(f"/api/polls/{poll['id']}/translations/cy")).json()
+    assert stored["title"] == "Oriau agor"
+    assert stored["questions"][str(question["id"])]["options"][str(question["options"][0]["id"])] == "Ie"
