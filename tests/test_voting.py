@@ -247,3 +247,12 @@ async def test_an_expired_voting_link_is_refused(
         old_link = token(voting.codes["north"][0].reference)
     response = await vote(client, voting.poll["id"], old_link, voting.full_ballot())
     assert (response.status_code, response.json()["code"]) == (403, "code_expired")
+
+
+async def test_officers_see_turnout_on_the_poll_page(
+    client: httpx.AsyncClient, officer: httpx.AsyncClient, voting: Setup
+) -> None:
+    await vote(client, voting.poll["id"], token(voting.codes["north"][0].reference), voting.full_ballot())
+    page = await officer.get(f"/council/polls/{voting.poll['id']}")
+    assert 'id="turnout-ballots">1<' in page.text
+    assert "North: 1" in page.text and "1 online" in page.text

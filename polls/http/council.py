@@ -394,12 +394,24 @@ async def poll_page(request: Request, actor: Actor) -> Response:
     async with runtime(request).db() as db:
         poll = await poll_store.get_poll(db, actor, pid(request, "poll_id"), Permission.VIEW_PILOT)
         pilot = await pilot_store.get_pilot(db, actor, poll.pilot_id, Permission.VIEW_PILOT)
+        areas = await pilot_store.list_areas(db, pilot.id)
+    turnout = None
+    if PollStatus(poll.status) not in (PollStatus.DRAFT, PollStatus.SCHEDULED):
+        # Officers always see turnout, whatever residents may see of the results.
+        counts = await runtime(request).tallies.read(poll.id)
+        shown = poll.areas or areas
+        turnout = {
+            "ballots": counts.get("ballots", 0),
+            "areas": [(a.name, counts.get(f"area:{a.id}", 0)) for a in shown],
+            "channels": {k.split(":", 1)[1]: v for k, v in counts.items() if k.startswith("channel:")},
+        }
     return render(
         request,
         "council/poll.html",
         {
             "pilot": pilot,
             "poll": poll,
+            "turnout": turnout,
             "status_labels": STATUS_LABELS,
             "kind_labels": KIND_LABELS,
             "visibility_labels": VISIBILITY_LABELS,
