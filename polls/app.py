@@ -118,7 +118,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
                 ),
                 tallies=tallies,
                 hub=hub,
-                booth=VotingBooth(db, redis, tokens, writer),
+                booth=VotingBooth(db, tokens, writer),
             )
             await _check_schema(runtime)
             app.state.runtime = runtime

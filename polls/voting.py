@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from redis.asyncio import Redis
-
 from polls.domain.ballots import PollDef, check_ballot
 from polls.domain.polls import Assurance, PollStatus
 from polls.store.ballots import (
@@ -43,9 +41,8 @@ class OpenPoll:
 
 
 class VotingBooth:
-    def __init__(self, db: Database, redis: Redis, tokens: Tokens, writer: BallotWriter) -> None:
+    def __init__(self, db: Database, tokens: Tokens, writer: BallotWriter) -> None:
         self.db = db
-        self.redis = redis
         self.tokens = tokens
         self.writer = writer
         # Open polls cannot change their questions, so their definitions are cached for good.
@@ -65,9 +62,6 @@ class VotingBooth:
         if cached.closes_at is not None and (now or utcnow()) >= cached.closes_at:
             raise PollNotOpen("This poll has closed")
         return cached
-
-    def forget(self, poll_id: int) -> None:
-        self._open.pop(poll_id, None)
 
     def reference_from_token(self, token: str) -> str:
         try:

@@ -256,3 +256,44 @@ async def test_officers_see_turnout_on_the_poll_page(
     page = await officer.get(f"/council/polls/{voting.poll['id']}")
     assert 'id="turnout-ballots">1<' in page.text
     assert "North: 1" in page.text and "1 online" in page.text
+
+
+async def test_a_replacement_card_cannot_vote_where_the_lost_card_voted(
+    client: httpx.AsyncClient, voting: Setup, settings: Settings
+) -> None:
+    from polls.store.codes import reissue_code
+
+    lost = voting.codes["north"][0]
+    assert (
+        await vote(client, voting.poll["id"], token(lost.reference), voting.full_ballot())
+    ).status_code == 201
+    engine = open_engine(settings.database_url)
+    async with sessions_for(engine).begin() as session:
+        _, replacement = await reissue_code(
+            session, Actor(0, "test", "test", is_site_admin=True), voting.pilot["id"], lost.reference
+        )
+    await engine.dispose()
+    again = await vote(client, voting.poll["id"], token(replacement.reference), voting.full_ballot())
+    assert (again.status_code, again.json()["code"]) == (409, "code_already_used")
+
+
+async def test_a_vote_whose_request_goes_away_does_not_stop_the_writer(
+    client: httpx.AsyncClient, voting: Setup, db: AsyncSession
+) -> None:
+    booth = client._transport.app.state.runtime.booth  # type: ignore[attr-defined]
+    gone = asyncio.create_task(
+        booth.cast(voting.poll["id"], voting.codes["north"][0].reference, voting.full_ballot())
+    )
+    await asyncio.sleep(0)
+    gone.cancel()
+    response = await asyncio.wait_for(
+        vote(client, voting.poll["id"], token(voting.codes["north"][1].reference), voting.full_ballot()), 10
+    )
+    assert response.status_code == 201
+    # Either the cancelled vote was already on its way and counted (its code is spent), or it never
+    # reached the writer (its code is free): never counted-but-free or spent-but-uncounted.
+    counted = await count(db, Ballot) == 2
+    again = await vote(
+        client, voting.poll["id"], token(voting.codes["north"][0].reference), voting.full_ballot()
+    )
+    assert again.status_code == (409 if counted else 201)

@@ -45,6 +45,7 @@ class Tallies:
         self.redis = redis
         self.db = db
         self._apply = redis.register_script(_APPLY)
+        self.stale = False  # an update failed half-way: rebuild before counting on
 
     async def apply(self, votes: Iterable[Vote]) -> None:
         """Add committed votes to the live counts (called by the ballot writer after commit)."""
@@ -53,15 +54,24 @@ class Tallies:
             per_poll.setdefault(vote.poll.id, Counter()).update(
                 tally_increments(vote.poll, vote.answers, area_id=vote.area_id, channel=vote.channel)
             )
-        lost = False
-        for poll_id, increments in per_poll.items():
-            args: list[str | int] = []
-            for name, n in increments.items():
-                args += [name, n]
-            if not await self._apply(keys=[PRESENT, tally_key(poll_id)], args=args):
-                lost = True
-        if lost:
-            await self.rebuild_all()
+        if self.stale:
+            # The database already holds these votes, so a rebuild counts them too.
+            if await self.rebuild_all():
+                self.stale = False
+        else:
+            lost = False
+            try:
+                for poll_id, increments in per_poll.items():
+                    args: list[str | int] = []
+                    for name, n in increments.items():
+                        args += [name, n]
+                    if not await self._apply(keys=[PRESENT, tally_key(poll_id)], args=args):
+                        lost = True
+            except Exception:
+                self.stale = True  # some increments may be missing: rebuild at the next commit
+                raise
+            if lost:
+                await self.rebuild_all()
         for poll_id in per_poll:
             await self.redis.publish(CHANGED, poll_id)
 
@@ -91,10 +101,11 @@ class Tallies:
         await self.redis.publish(CHANGED, poll_id)
         return counts
 
-    async def rebuild_all(self) -> list[int]:
-        """Rebuild every poll that has ballots, once across instances, then mark tallies present."""
+    async def rebuild_all(self) -> list[int] | None:
+        """Rebuild every poll that has ballots, once across instances, then mark tallies present.
+        None when another instance is already rebuilding."""
         if not await self.redis.set(REBUILD_LOCK, "1", nx=True, ex=300):
-            return []  # another instance is on it
+            return None
         try:
             async with self.db() as session:
                 poll_ids = list((await session.execute(select(Ballot.poll_id).distinct())).scalars())

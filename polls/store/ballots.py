@@ -132,24 +132,45 @@ class _CodeFacts:
     revoked: bool
     kind: str
     poll_id: int | None
+    voter_key: str  # the first card's reference: a replacement card spends the same nullifiers
+
+
+UNAVAILABLE = "Your vote could not be saved just now. It was not counted; please try again."
+CLAIM_TTL = 60  # a claim only has to outlive its batch; it is extended once the ballot commits
+
+
+def _settle(vote: Vote, outcome: Receipt | BaseException) -> None:
+    """Answer a waiting vote once; a request that went away (cancelled) is simply skipped."""
+    if vote.done.done():
+        return
+    if isinstance(outcome, BaseException):
+        vote.done.set_exception(outcome)
+    else:
+        vote.done.set_result(outcome)
 
 
 class BallotWriter:
     """Collects votes from concurrent requests and commits them in batches.
 
-    ``on_commit`` is called with the accepted votes after each commit (live tallies hang off it);
-    it runs after the acknowledgement is decided and its failure never loses a vote.
+    ``on_commit`` is called with the accepted votes after each commit, before the next batch
+    (live tallies hang off it, and a tally rebuild must not race this instance's own commits);
+    its failure never loses a vote.
     """
 
     def __init__(
-        self, db: Database, *, redis: Redis | None = None, max_batch: int = 500, on_commit: Any = None
+        self,
+        db: Database,
+        *,
+        redis: Redis | None = None,
+        max_batch: int = 500,
+        on_commit: Any = None,
+        answer_within: float = 30.0,
     ) -> None:
         self.db = db
         self.redis = redis
         self.max_batch = max_batch
         self.on_commit = on_commit
-        self._committed: asyncio.Queue[list[Vote]] = asyncio.Queue()
-        self._hook_task: asyncio.Task[None] | None = None
+        self.answer_within = answer_within
         self.queue: asyncio.Queue[Vote] = asyncio.Queue()
         self.key: bytes | None = None
         self._task: asyncio.Task[None] | None = None
@@ -158,7 +179,6 @@ class BallotWriter:
         async with self.db() as session:
             self.key = await ballot_key(session)
         self._task = asyncio.create_task(self._run(), name="ballot-writer")
-        self._hook_task = asyncio.create_task(self._after_commit(), name="ballot-after-commit")
 
     async def stop(self) -> None:
         if self._task is None:
@@ -166,23 +186,21 @@ class BallotWriter:
         # Finish the votes already queued (their requests are waiting for an answer) first.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.queue.join(), timeout=10)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._committed.join(), timeout=10)
-        for task in (self._task, self._hook_task):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
 
-    def nullifier_for(self, poll_id: int, reference: str) -> str:
+    def nullifier_for(self, poll_id: int, voter_key: str) -> str:
         assert self.key is not None, "writer not started"
-        return nullifier(self.key, poll_id, reference)
+        return nullifier(self.key, poll_id, voter_key)
 
     async def cast(self, vote: Vote) -> Receipt:
-        vote.nullifier = self.nullifier_for(vote.poll.id, vote.reference)
         vote.tracker = new_tracker(vote.poll.id, vote.answers)
         await self.queue.put(vote)
-        return await vote.done
+        try:
+            return await asyncio.wait_for(asyncio.shield(vote.done), timeout=self.answer_within)
+        except TimeoutError:
+            raise ServiceUnavailable(UNAVAILABLE) from None
 
     async def _run(self) -> None:
         while True:
@@ -191,87 +209,83 @@ class BallotWriter:
             await asyncio.sleep(0)
             while len(batch) < self.max_batch and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
-            claimed = await self._claim(batch)
-            accepted: list[Vote] = []
             try:
-                accepted = await self._write([v for v in batch if not v.done.done()])
-            except Exception:  # the database failed: nobody in this batch is acknowledged
+                await self._process(batch)
+            except Exception:  # never let one batch stop the writer: every later vote would hang
                 log.exception("ballot batch of %d failed", len(batch))
                 for vote in batch:
-                    if not vote.done.done():
-                        vote.done.set_exception(
-                            ServiceUnavailable(
-                                "Your vote could not be saved just now. It was not counted; please try again."
-                            )
-                        )
-            for vote in accepted:
-                vote.done.set_result(Receipt(vote.poll.id, vote.tracker))
-            await self._release(claimed)
-            self._batch_done(batch)
-            if accepted and self.on_commit is not None:
-                # Handed to its own task, in order, so the next batch can start committing now.
-                self._committed.put_nowait(accepted)
+                    _settle(vote, ServiceUnavailable(UNAVAILABLE))
+            finally:
+                for _ in batch:
+                    self.queue.task_done()
 
-    async def _after_commit(self) -> None:
-        while True:
-            accepted = await self._committed.get()
+    async def _process(self, batch: list[Vote]) -> None:
+        claimed: list[Vote] = []
+        try:
+            accepted = await self._write(batch, claimed)
+        except Exception:
+            log.error("ballot batch of %d could not be committed", len(batch))  # no parameters logged
+            for vote in batch:
+                _settle(vote, ServiceUnavailable(UNAVAILABLE))
+            await self._release(claimed, accepted=[])
+            return
+        for vote in accepted:
+            _settle(vote, Receipt(vote.poll.id, vote.tracker))
+        await self._release(claimed, accepted=accepted)
+        if accepted and self.on_commit is not None:
             try:
                 await self.on_commit(accepted)
             except Exception:  # tallies can be rebuilt from the database; the votes are safe
                 log.exception("after-commit hook failed")
-            finally:
-                self._committed.task_done()
 
     @staticmethod
     def _spent_key(vote: Vote) -> str:
         return f"spent:{vote.poll.id}:{vote.nullifier}"
 
-    async def _claim(self, batch: list[Vote]) -> list[Vote]:
-        """Fast path: one Redis round trip marks the batch's nullifiers spent and refuses any
-        already marked. Returns the votes this batch claimed. Redis down: the database decides."""
-        if self.redis is None:
-            return []
+    async def _claim(self, votes: list[Vote], claimed: list[Vote]) -> list[Vote]:
+        """Fast path: one Redis round trip marks the nullifiers spent (briefly) and refuses any
+        already marked; returns the votes left to write. Redis down: the database decides."""
+        if self.redis is None or not votes:
+            return votes
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
-                for vote in batch:
-                    pipe.set(self._spent_key(vote), "1", nx=True, ex=SPENT_TTL)
+                for vote in votes:
+                    pipe.set(self._spent_key(vote), "1", nx=True, ex=CLAIM_TTL)
                 results = await pipe.execute()
         except (RedisError, OSError) as exc:
             log.warning("vote fast path unavailable: %s", exc)
-            return []
-        claimed = []
-        for vote, fresh in zip(batch, results, strict=True):
+            return votes
+        left = []
+        for vote, fresh in zip(votes, results, strict=True):
             if fresh:
                 claimed.append(vote)
+                left.append(vote)
             else:
-                vote.done.set_exception(AlreadyVoted("This code has already been used to vote in this poll"))
-        return claimed
+                _settle(vote, AlreadyVoted("This code has already been used to vote in this poll"))
+        return left
 
-    async def _release(self, claimed: list[Vote]) -> None:
-        """Votes refused for another reason, or lost to a database failure, did not spend their
-        code: free it so the resident can try again."""
-        if self.redis is None:
+    async def _release(self, claimed: list[Vote], *, accepted: list[Vote]) -> None:
+        """Claims of committed votes last a day; every other claim is freed at once, so a code
+        that did not vote (refused, failed, or its request went away) can try again."""
+        if self.redis is None or not claimed:
             return
-        unspent = [
-            self._spent_key(v)
-            for v in claimed
-            if v.done.done()
-            and not v.done.cancelled()
-            and isinstance(v.done.exception(), Exception)
-            and not isinstance(v.done.exception(), AlreadyVoted)
-        ]
-        if unspent:
-            with contextlib.suppress(RedisError, OSError):
-                await self.redis.delete(*unspent)
+        kept = {id(v) for v in accepted}
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for vote in claimed:
+                    if id(vote) in kept:
+                        pipe.expire(self._spent_key(vote), SPENT_TTL)
+                    else:
+                        pipe.delete(self._spent_key(vote))
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            log.warning("could not settle fast-path claims: %s", exc)
 
-    def _batch_done(self, batch: list[Vote]) -> None:
-        for _ in batch:
-            self.queue.task_done()
-
-    async def _write(self, batch: list[Vote]) -> list[Vote]:
+    async def _write(self, batch: list[Vote], claimed: list[Vote]) -> list[Vote]:
         async with self.db.begin() as session:
-            live = await self._refuse_ineligible(session, batch)
+            live = await self._refuse_ineligible(session, [v for v in batch if not v.done.done()])
             live = _first_of_each_nullifier(live)
+            live = await self._claim(live, claimed)
             if not live:
                 return []
             taken = await _insert_nullifiers(session, live)
@@ -280,9 +294,7 @@ class BallotWriter:
                 if vote.nullifier in taken:
                     accepted.append(vote)
                 else:
-                    vote.done.set_exception(
-                        AlreadyVoted("This code has already been used to vote in this poll")
-                    )
+                    _settle(vote, AlreadyVoted("This code has already been used to vote in this poll"))
             rows = [
                 {
                     "poll_id": v.poll.id,
@@ -300,27 +312,40 @@ class BallotWriter:
 
     async def _refuse_ineligible(self, session: AsyncSession, batch: list[Vote]) -> list[Vote]:
         poll_ids = {v.poll.id for v in batch}
-        statuses = dict(
-            (await session.execute(select(Poll.id, Poll.status).where(Poll.id.in_(poll_ids)))).all()
-        )
+        # FOR SHARE (PostgreSQL): an officer closing the poll waits for this batch, and this
+        # batch waits for a close already under way, so no ballot lands in a closed poll.
+        locked = select(Poll.id, Poll.status).where(Poll.id.in_(poll_ids)).with_for_update(read=True)
+        statuses = dict((await session.execute(locked)).all())
         references = [v.reference for v in batch if not v.reference.startswith(BROWSER)]
         codes: dict[str, _CodeFacts] = {}
         if references:
             query = (
-                select(VoterCode.reference, VoterCode.pilot_id, VoterCode.area_id, VoterCode.revoked,
-                       CodeBatch.kind, CodeBatch.poll_id)
+                select(
+                    VoterCode.reference,
+                    VoterCode.pilot_id,
+                    VoterCode.area_id,
+                    VoterCode.revoked,
+                    CodeBatch.kind,
+                    CodeBatch.poll_id,
+                    VoterCode.voter_key,
+                )
                 .join(CodeBatch, CodeBatch.id == VoterCode.batch_id)
                 .where(VoterCode.reference.in_(references))
-            )  # fmt: skip
-            for ref, pilot_id, area_id, revoked, kind, poll_id in (await session.execute(query)).all():
-                codes[ref] = _CodeFacts(pilot_id, area_id, revoked, kind, poll_id)
+                .with_for_update(read=True, of=VoterCode)
+            )
+            for ref, pilot_id, area_id, revoked, kind, poll_id, voter_key in (
+                await session.execute(query)
+            ).all():
+                codes[ref] = _CodeFacts(pilot_id, area_id, revoked, kind, poll_id, voter_key or ref)
         live = []
         for vote in batch:
             problem = _refusal(vote, statuses.get(vote.poll.id), codes)
             if problem is not None:
-                vote.done.set_exception(problem)
-            else:
-                live.append(vote)
+                _settle(vote, problem)
+                continue
+            facts = codes.get(vote.reference)
+            vote.nullifier = self.nullifier_for(vote.poll.id, facts.voter_key if facts else vote.reference)
+            live.append(vote)
         return live
 
 
@@ -358,7 +383,7 @@ def _first_of_each_nullifier(votes: Sequence[Vote]) -> list[Vote]:
     for vote in votes:
         key = (vote.poll.id, vote.nullifier)
         if key in seen:
-            vote.done.set_exception(AlreadyVoted("This code has already been used to vote in this poll"))
+            _settle(vote, AlreadyVoted("This code has already been used to vote in this poll"))
         else:
             seen.add(key)
             out.append(vote)

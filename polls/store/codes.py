@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, case, func, insert, select
+from sqlalchemy import Table, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.domain.access import Actor, Permission
@@ -127,6 +127,7 @@ async def issue_codes(
                 "short_digest": short_digest(key, c.short_code),
                 "revoked": False,
                 "replaces": None,
+                "voter_key": c.reference,
             }
             for c in codes[start : start + _CHUNK]
         ]
@@ -216,6 +217,7 @@ async def reissue_code(
         short_digest=short_digest(await ballot_key(session), new.short_code),
         revoked=False,
         replaces=old.reference,
+        voter_key=old.voter_key or old.reference,
     )
     session.add(code)
     await session.flush()
@@ -320,7 +322,8 @@ async def issue_event_code(
         )
         session.add(batch)
         await session.flush()
-    batch.count += 1
+    # In SQL, not Python: two moderators handing out codes at once must both be counted.
+    await session.execute(update(CodeBatch).where(CodeBatch.id == batch.id).values(count=CodeBatch.count + 1))
     (new,) = _new_codes(1)
     session.add(
         VoterCode(
@@ -330,6 +333,7 @@ async def issue_event_code(
             reference=new.reference,
             short_digest=short_digest(await ballot_key(session), new.short_code),
             revoked=False,
+            voter_key=new.reference,
         )
     )
     await session.flush()

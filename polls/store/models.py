@@ -240,6 +240,9 @@ class VoterCode(Base):
     short_digest: Mapped[str] = mapped_column(String(64), unique=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     replaces: Mapped[str | None] = mapped_column(String(32))  # reference of the lost card it replaces
+    # What nullifiers are made from: the first card's reference, carried by every replacement,
+    # so a card reported lost after voting cannot vote again through its replacement.
+    voter_key: Mapped[str | None] = mapped_column(String(32))
 
 
 class Nullifier(Base):
