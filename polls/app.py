@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import re
 from collections.abc import AsyncIterator
 
 from redis.asyncio import Redis
@@ -86,6 +87,23 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(20_000, 50, 100)
 
 
+class RedactVotingLinks(logging.Filter):
+    """Access logs must not carry voting links: a link's token names the voter's reference."""
+
+    PATTERN = re.compile(r"/v/vc_[A-Za-z0-9_.\-]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(
+                self.PATTERN.sub("/v/vc_[hidden]", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
+def redact_voting_links() -> None:
+    logging.getLogger("uvicorn.access").addFilter(RedactVotingLinks())
+
+
 def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -97,15 +115,25 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
                 stack.callback(server.stop)
                 redis_url = server.url
                 log.info("embedded redis-server running at %s", redis_url)
-            # Enough connections for every request in flight; beyond that, wait rather than fail.
+            # Enough connections for every request in flight; past that, requests get a 503.
             redis = Redis.from_url(redis_url, decode_responses=True, max_connections=512)
+            # The vote fast path gives up quickly: a frozen Redis must not hold up every batch,
+            # since the database decides anyway.
+            fast_path = Redis.from_url(
+                redis_url,
+                decode_responses=True,
+                socket_timeout=0.25,
+                socket_connect_timeout=0.25,
+                max_connections=8,
+            )
+            stack.push_async_callback(fast_path.aclose)
             stack.push_async_callback(redis.aclose)
             engine = open_engine(settings.database_url)
             stack.push_async_callback(engine.dispose)
             db = sessions_for(engine)
             tokens = Tokens(settings.secret_keys)
             tallies = Tallies(redis, db)
-            writer = BallotWriter(db, redis=redis, on_commit=tallies.apply)
+            writer = BallotWriter(db, redis=fast_path, on_commit=tallies.apply)
             hub = TallyHub(redis, tallies)
             runtime = Runtime(
                 settings=settings,

@@ -120,7 +120,7 @@ def _database_settings() -> Settings:
 
 
 def run_dev(host: str, port: int) -> int:
-    from polls.app import create_app, tune_garbage_collector
+    from polls.app import create_app, redact_voting_links, tune_garbage_collector
     from polls.store.migrate import upgrade
 
     settings = from_environment(production=False)
@@ -144,6 +144,7 @@ def run_dev(host: str, port: int) -> int:
     )
     app = create_app(settings)
     tune_garbage_collector()
+    redact_voting_links()
     uvicorn.run(app, host=host, port=port, log_level="info", lifespan="on")
     return 0
 
@@ -162,11 +163,12 @@ async def _seed(settings: Settings) -> DemoInfo:
 
 
 def run_serve(host: str, port: int, proxy_headers: bool) -> int:
-    from polls.app import create_app, tune_garbage_collector
+    from polls.app import create_app, redact_voting_links, tune_garbage_collector
 
     settings = from_environment(production=True)
     app = create_app(settings)
     tune_garbage_collector()
+    redact_voting_links()
     uvicorn.run(
         app,
         host=host,

@@ -143,3 +143,24 @@ def test_paper_csv_reads_labels_rankings_and_numbers() -> None:
     assert [(p.line, "number" in p.message) for p in problems] == [(3, True)]
     _, problems = parse_paper_csv(poll, "code,Mystery\nC1,x\n")
     assert problems[0].message.startswith("Columns that match no question")
+
+
+async def test_csv_with_a_code_from_another_area_enters_nothing(
+    officer_pages: httpx.AsyncClient, voting: Setup, db: AsyncSession
+) -> None:
+    url = f"/council/polls/{voting.poll['id']}/paper"
+    single = voting.q["single"]
+    csv = (
+        f"code,q{single['id']}\n"
+        f"{voting.codes['north'][0].short_code},North\n"
+        f"{voting.codes['east'][0].short_code},South\n"
+    )
+    page = await officer_pages.get(url)
+    response = await officer_pages.post(
+        url + "/upload",
+        data={"csrf_token": csrf_from(page.text)},
+        files={"file": ("c.csv", csv.encode(), "text/csv")},
+    )
+    assert response.status_code == 422
+    assert "Line 3" in response.text
+    assert await count(db, Ballot) == 0

@@ -59,6 +59,7 @@ async def test_a_mistyped_short_code_is_caught_before_any_lookup(
     typo = code[:3] + ("X" if code[3] != "X" else "Y") + code[4:]
     response = await vote(client, voting.poll["id"], typo, voting.full_ballot())
     assert response.status_code == 422
+    assert response.json()["code"] == "code_typo"
     assert response.json()["errors"][0]["field"] == "code"
 
 
@@ -297,3 +298,39 @@ async def test_a_vote_whose_request_goes_away_does_not_stop_the_writer(
         client, voting.poll["id"], token(voting.codes["north"][0].reference), voting.full_ballot()
     )
     assert again.status_code == (409 if counted else 201)
+
+
+@pytest.mark.parametrize("answer", ["--1", "²", "9" * 5000, 10**30, True])
+async def test_strange_numbers_are_a_clear_refusal_not_a_server_error(
+    client: httpx.AsyncClient, voting: Setup, answer: Any
+) -> None:
+    response = await vote(
+        client,
+        voting.poll["id"],
+        token(voting.codes["north"][0].reference),
+        {str(voting.q["scale"]["id"]): answer},
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "malformed_answer"
+
+
+async def test_absurd_ids_in_addresses_are_not_found(client: httpx.AsyncClient, voting: Setup) -> None:
+    huge = "9" * 25
+    assert (await client.get(f"/polls/{huge}/results")).status_code == 404
+    response = await client.post(f"/api/polls/{huge}/votes", json={"code": "x", "answers": {}})
+    assert response.status_code == 404
+
+
+async def test_a_cancelled_card_is_refused_before_the_ballot_is_filled_in(
+    client: httpx.AsyncClient, voting: Setup, settings: Settings
+) -> None:
+    reference = voting.codes["north"][2].reference
+    engine = open_engine(settings.database_url)
+    async with sessions_for(engine).begin() as session:
+        await revoke_code(
+            session, Actor(0, "test", "test", is_site_admin=True), voting.pilot["id"], reference
+        )
+    await engine.dispose()
+    page = await client.get(f"/v/{token(reference)}/polls/{voting.poll['id']}")
+    assert page.status_code == 403
+    assert "cancelled" in page.text

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -75,12 +76,16 @@ class _Problems:
         self.codes.append(code)
 
 
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
+
+
 def _int(value: Any) -> int | None:
+    """A whole number from JSON or a form field; anything else (and absurdly long digits) is None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return value if abs(value) < 10**9 else None
+    if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
         return int(value.strip())
     return None
 
@@ -89,6 +94,17 @@ def _option_list(value: Any) -> list[int] | None:
     items = value if isinstance(value, list) else [value]
     out = [_int(v) for v in items]
     return None if any(v is None for v in out) else [v for v in out if v is not None]
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates from a crafted JSON body
+        return False
+    return True
 
 
 def check_ballot(poll: PollDef, raw: Any) -> Answers:
@@ -124,6 +140,9 @@ def _check_answer(question: QuestionDef, value: Any, problems: _Problems) -> Any
             problems.add(qid, "malformed_answer", "Write your comment as text")
             return None
         text = value.strip()
+        if _CONTROL.search(text) or not _is_utf8(text):
+            problems.add(qid, "malformed_answer", "Your comment has characters we cannot store")
+            return None
         if len(text) > int(settings["max_length"]):
             problems.add(qid, "comment_too_long", f"Keep your comment to {settings['max_length']} characters")
             return None

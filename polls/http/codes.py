@@ -279,28 +279,28 @@ GET, BOTH, POST = ["GET"], ["GET", "POST"], ["POST"]
 
 routes: list[BaseRoute] = [
     Route("/council/cards.css", sheet_css, methods=GET),
-    Route("/council/pilots/{pilot_id:int}/codes", page(codes_page), methods=BOTH),
-    Route("/council/pilots/{pilot_id:int}/codes/change", page(change_code), methods=POST),
+    Route("/council/pilots/{pilot_id:id}/codes", page(codes_page), methods=BOTH),
+    Route("/council/pilots/{pilot_id:id}/codes/change", page(change_code), methods=POST),
 ]
 
 API: list[ApiRoute] = [
-    ApiRoute("GET", "/api/pilots/{pilot_id:int}/codes", api_batches, "Poll-card batches issued so far"),
+    ApiRoute("GET", "/api/pilots/{pilot_id:id}/codes", api_batches, "Poll-card batches issued so far"),
     ApiRoute(
         "POST",
-        "/api/pilots/{pilot_id:int}/codes",
+        "/api/pilots/{pilot_id:id}/codes",
         api_issue,
         "Issue poll-card codes for an area; answers the mail-merge CSV (text/csv)",
         IssueSpec,
     ),
     ApiRoute(
         "POST",
-        "/api/pilots/{pilot_id:int}/codes/{reference}/revoke",
+        "/api/pilots/{pilot_id:id}/codes/{reference}/revoke",
         api_revoke,
         "Cancel a lost card's code",
     ),
     ApiRoute(
         "POST",
-        "/api/pilots/{pilot_id:int}/codes/{reference}/reissue",
+        "/api/pilots/{pilot_id:id}/codes/{reference}/reissue",
         api_reissue,
         "Cancel a lost card's code and issue its replacement (shown once)",
     ),

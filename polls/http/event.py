@@ -34,7 +34,11 @@ async def event_codes(request: Request, actor: Actor) -> Response:
         context["values"] = {"area_id": raw_area}
         try:
             async with rt.db.begin() as db:
-                area_id = int(raw_area) if raw_area.isdigit() else None
+                area_id = (
+                    int(raw_area)
+                    if raw_area.isascii() and raw_area.isdigit() and len(raw_area) < 10
+                    else None
+                )
                 _, issued = await issue_event_code(db, actor, poll_id, area_id)
             short = format_short_code(issued.short_code)
             link = f"{rt.settings.base_url}/c/{issued.short_code}"
@@ -51,5 +55,5 @@ async def event_codes(request: Request, actor: Actor) -> Response:
 
 
 routes: list[BaseRoute] = [
-    Route("/council/polls/{poll_id:int}/event", page(event_codes), methods=["GET", "POST"]),
+    Route("/council/polls/{poll_id:id}/event", page(event_codes), methods=["GET", "POST"]),
 ]

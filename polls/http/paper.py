@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 from polls.domain.access import Actor, Permission
 from polls.domain.ballots import check_ballot
 from polls.domain.paper import PaperProblem, PaperRow, parse_paper_csv
-from polls.domain.polls import PollStatus
+from polls.domain.polls import Assurance, PollStatus
 from polls.domain.questions import QuestionKind
 from polls.errors import Conflict, PollsError, ValidationFailed
 from polls.http.council import page, read_form
@@ -26,7 +26,7 @@ from polls.http.votes import reference_for_code
 from polls.runtime import runtime
 from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store
-from polls.store.ballots import AlreadyVoted, poll_definition
+from polls.store.ballots import AlreadyVoted, eligibility, poll_definition
 
 PAPER = "paper"
 
@@ -126,6 +126,15 @@ async def paper_upload(request: Request, actor: Actor) -> Response:
         except PollsError as exc:
             message = exc.errors[0].message if isinstance(exc, ValidationFailed) else exc.message
             problems.append(PaperProblem(row.line, message))
+    async with rt.db() as session:
+        refusals = await eligibility(
+            session, definition, Assurance(poll.assurance), list(references.values())
+        )
+    problems += [
+        PaperProblem(line, refusals[reference].message)
+        for line, reference in references.items()
+        if reference in refusals
+    ]
     if problems:
         report = {"entered": 0, "refused": [], "problems": sorted(problems, key=lambda p: p.line)}
         return render(request, "council/paper.html", _context(poll, pilot, report=report), status_code=422)
@@ -136,11 +145,13 @@ async def paper_upload(request: Request, actor: Actor) -> Response:
             entered += 1
         except AlreadyVoted:
             refused.append(PaperProblem(row.line, "code already used: this ballot does not count"))
+        except PollsError as exc:  # something changed since the check (a code revoked meanwhile ...)
+            refused.append(PaperProblem(row.line, exc.message))
     report = {"entered": entered, "refused": refused, "problems": []}
     return render(request, "council/paper.html", _context(poll, pilot, report=report))
 
 
 routes: list[BaseRoute] = [
-    Route("/council/polls/{poll_id:int}/paper", page(paper_ballot), methods=["GET", "POST"]),
-    Route("/council/polls/{poll_id:int}/paper/upload", page(paper_upload), methods=["POST"]),
+    Route("/council/polls/{poll_id:id}/paper", page(paper_ballot), methods=["GET", "POST"]),
+    Route("/council/polls/{poll_id:id}/paper/upload", page(paper_upload), methods=["POST"]),
 ]

@@ -25,7 +25,16 @@ from polls.http.auth import check_csrf
 from polls.http.i18n import render_resident, resident_language, translator
 from polls.http.votes import may_see_results, reference_for_code, results_payload
 from polls.runtime import runtime
-from polls.store.ballots import BROWSER, AlreadyVoted, load_poll, localised_definition, nullifier
+from polls.store.ballots import (
+    BROWSER,
+    AlreadyVoted,
+    CodeNotValid,
+    PollNotOpen,
+    eligibility,
+    load_poll,
+    localised_definition,
+    nullifier,
+)
 from polls.store.codes import ballot_key, find_by_reference
 from polls.store.models import Ballot, Nullifier, Pilot, Poll, poll_areas
 from polls.tokens import VOTER_CODE
@@ -105,7 +114,7 @@ async def my_polls(request: Request) -> Response:
     async with rt.db() as session:
         code = await find_by_reference(session, reference)
         if code is None:
-            raise PollsError("We do not recognise this voting link", code="code_unknown")
+            raise CodeNotValid("We do not recognise this voting link", code="code_unknown")
         pilot = await session.get(Pilot, code.pilot_id)
         query = select(Poll).where(Poll.pilot_id == code.pilot_id, Poll.status == PollStatus.OPEN.value)
         polls = list((await session.scalars(query.order_by(Poll.closes_at, Poll.id))).all())
@@ -146,7 +155,7 @@ def answers_from_form(poll: PollDef, form: FormData) -> tuple[dict[str, Any], li
             positions: dict[int, int | None] = {}
             for option in question.options:
                 raw = str(form.get(f"{name}_o{option.id}", "")).strip()
-                positions[option.id] = int(raw) if raw.isdigit() else None
+                positions[option.id] = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else None
             try:
                 ranking = ranking_from_positions(positions)
             except ValueError as exc:
@@ -186,7 +195,7 @@ async def _ballot_context(request: Request, poll_id: int) -> dict[str, Any]:
         poll = await load_poll(session, poll_id)
         pilot = await session.get(Pilot, poll.pilot_id)
     if poll.status != PollStatus.OPEN.value or pilot is None:
-        raise PollsError("This poll is not open for voting", code="poll_not_open")
+        raise PollNotOpen("This poll is not open for voting")
     language = resident_language(request, pilot.languages)
     return {
         "poll": poll,
@@ -199,8 +208,8 @@ async def _ballot_context(request: Request, poll_id: int) -> dict[str, Any]:
 
 async def ballot(request: Request) -> Response:
     """GET shows the questions; POST checks the answers and shows them back for review."""
-    credential = _credential(request)
     context = await _ballot_context(request, int(request.path_params["poll_id"]))
+    await _refuse_ineligible_early(request, context["poll"], context["definition"])
     definition: PollDef = context["definition"]
     offered = context["pilot"].languages
     context.update({"action": request.url.path, "values": {}, "errors": {}, "kinds": QuestionKind})
@@ -225,10 +234,23 @@ async def ballot(request: Request) -> Response:
             "ballot_json": json.dumps(checked),
             "submit_action": request.url.path + "/submit",
             "shown": _shown_answers(definition, checked, translator(resident_language(request, offered))),
-            "credential": credential,
         }
     )
     return render_resident(request, "residents/review.html", context, offered)
+
+
+async def _refuse_ineligible_early(request: Request, poll: Poll, definition: PollDef) -> None:
+    """Before a resident fills in a ballot: a link that is forged, expired, cancelled or for
+    another area is refused now, not after they have answered every question."""
+    token = request.path_params.get("token")
+    if not token:
+        return
+    rt = runtime(request)
+    reference = rt.booth.reference_from_token(token)
+    async with rt.db() as session:
+        problems = await eligibility(session, definition, Assurance(poll.assurance), [reference])
+    if reference in problems:
+        raise problems[reference]
 
 
 def _shown_answers(
@@ -277,10 +299,6 @@ async def submit(request: Request) -> Response:
     return render_resident(
         request, "residents/receipt.html", {"poll": poll, "tracker": receipt.tracker}, offered
     )
-
-
-def _credential(request: Request) -> str:
-    return str(request.path_params.get("token", ""))
 
 
 async def _reference(request: Request) -> str:
@@ -363,10 +381,10 @@ routes: list[BaseRoute] = [
     Route("/vote", enter_code, methods=["GET", "POST"]),
     Route("/c/{code}", scanned_code, methods=["GET"]),
     Route("/v/{token}", my_polls, methods=["GET"]),
-    Route("/v/{token}/polls/{poll_id:int}", ballot, methods=["GET", "POST"]),
-    Route("/v/{token}/polls/{poll_id:int}/submit", submit, methods=["POST"]),
-    Route("/polls/{poll_id:int}/vote", open_ballot, methods=["GET", "POST"]),
-    Route("/polls/{poll_id:int}/vote/submit", submit, methods=["POST"]),
-    Route("/polls/{poll_id:int}/results", results_page, methods=["GET"]),
-    Route("/polls/{poll_id:int}/trackers", trackers_page, methods=["GET"]),
+    Route("/v/{token}/polls/{poll_id:id}", ballot, methods=["GET", "POST"]),
+    Route("/v/{token}/polls/{poll_id:id}/submit", submit, methods=["POST"]),
+    Route("/polls/{poll_id:id}/vote", open_ballot, methods=["GET", "POST"]),
+    Route("/polls/{poll_id:id}/vote/submit", submit, methods=["POST"]),
+    Route("/polls/{poll_id:id}/results", results_page, methods=["GET"]),
+    Route("/polls/{poll_id:id}/trackers", trackers_page, methods=["GET"]),
 ]

@@ -97,7 +97,7 @@ async def get_translation(request: Request, actor: Actor) -> Response:
 
 routes: list[BaseRoute] = [
     Route(
-        "/council/polls/{poll_id:int}/translations/{language}",
+        "/council/polls/{poll_id:id}/translations/{language}",
         page(translation_page),
         methods=["GET", "POST"],
     ),
@@ -106,13 +106,13 @@ routes: list[BaseRoute] = [
 API = [
     ApiRoute(
         "GET",
-        "/api/polls/{poll_id:int}/translations/{language}",
+        "/api/polls/{poll_id:id}/translations/{language}",
         get_translation,
         "A poll's texts in a language",
     ),
     ApiRoute(
         "PUT",
-        "/api/polls/{poll_id:int}/translations/{language}",
+        "/api/polls/{poll_id:id}/translations/{language}",
         put_translation,
         "Set a draft poll's texts in one of the pilot's other languages",
         PollTranslation,

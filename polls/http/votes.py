@@ -15,7 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from polls.domain.access import Permission
@@ -26,7 +26,7 @@ from polls.errors import Forbidden, PollsError, ServiceUnavailable
 from polls.http.api import read_json
 from polls.http.auth import current_actor
 from polls.http.errors import error_body
-from polls.http.middleware import SECURITY_HEADERS
+from polls.http.middleware import SECURITY_HEADERS, BodyTooLarge
 from polls.runtime import Runtime, runtime
 from polls.store.ballots import CodeNotValid, load_poll, localised_definition, poll_definition
 from polls.store.codes import ballot_key, find_by_short_code
@@ -161,14 +161,29 @@ async def _drain(websocket: WebSocket) -> None:
 
 
 routes: list[BaseRoute] = [
-    Route("/api/polls/{poll_id:int}/votes", cast_vote, methods=["POST"]),
-    Route("/api/polls/{poll_id:int}/results", live_results, methods=["GET"]),
-    Route("/api/polls/{poll_id:int}/trackers", trackers, methods=["GET"]),
-    WebSocketRoute("/live/polls/{poll_id:int}", live_socket),
+    Route("/api/polls/{poll_id:id}/votes", cast_vote, methods=["POST"]),
+    Route("/api/polls/{poll_id:id}/results", live_results, methods=["GET"]),
+    Route("/api/polls/{poll_id:id}/trackers", trackers, methods=["GET"]),
+    WebSocketRoute("/live/polls/{poll_id:id}", live_socket),
 ]
 
 
-VOTE_PATH = re.compile(r"/api/polls/(\d+)/votes")
+def _limited(receive: Receive, limit: int) -> Receive:
+    """Stop reading a body (sent in chunks, without a length) once it passes ``limit`` bytes."""
+    received = 0
+
+    async def limited() -> Message:
+        nonlocal received
+        message = await receive()
+        received += len(message.get("body", b""))
+        if received > limit:
+            raise BodyTooLarge
+        return message
+
+    return limited
+
+
+VOTE_PATH = re.compile(r"/api/polls/([0-9]{1,9})/votes")
 
 
 class VoteLane:
@@ -185,14 +200,26 @@ class VoteLane:
         if match is None or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        request = Request(scope, receive)
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > MAX_VOTE_BODY:
+            response: Response = JSONResponse(
+                {"code": "body_too_large", "message": "A vote is at most 64 KB"}, status_code=413
+            )
+            response.raw_headers.extend(SECURITY_HEADERS)
+            await response(scope, receive, send)
+            return
+        request = Request(scope, _limited(receive, MAX_VOTE_BODY))
         request.scope.setdefault("path_params", {})["poll_id"] = int(match.group(1))
         try:
             response = await cast_vote(request)
         except PollsError as exc:
             response = JSONResponse(error_body(exc), status_code=exc.status)
+        except BodyTooLarge:
+            response = JSONResponse(
+                {"code": "body_too_large", "message": "A vote is at most 64 KB"}, status_code=413
+            )
         except (RedisError, OperationalError, InterfaceError, OSError) as exc:
-            log.error("vote refused, backing service unavailable: %s", exc)
+            log.error("vote refused, backing service unavailable: %s", type(exc).__name__)
             unavailable = ServiceUnavailable(
                 "Your vote could not be saved just now. It was not counted; try again."
             )

@@ -316,27 +316,7 @@ class BallotWriter:
         # batch waits for a close already under way, so no ballot lands in a closed poll.
         locked = select(Poll.id, Poll.status).where(Poll.id.in_(poll_ids)).with_for_update(read=True)
         statuses = dict((await session.execute(locked)).all())
-        references = [v.reference for v in batch if not v.reference.startswith(BROWSER)]
-        codes: dict[str, _CodeFacts] = {}
-        if references:
-            query = (
-                select(
-                    VoterCode.reference,
-                    VoterCode.pilot_id,
-                    VoterCode.area_id,
-                    VoterCode.revoked,
-                    CodeBatch.kind,
-                    CodeBatch.poll_id,
-                    VoterCode.voter_key,
-                )
-                .join(CodeBatch, CodeBatch.id == VoterCode.batch_id)
-                .where(VoterCode.reference.in_(references))
-                .with_for_update(read=True, of=VoterCode)
-            )
-            for ref, pilot_id, area_id, revoked, kind, poll_id, voter_key in (
-                await session.execute(query)
-            ).all():
-                codes[ref] = _CodeFacts(pilot_id, area_id, revoked, kind, poll_id, voter_key or ref)
+        codes = await _code_facts(session, [v.reference for v in batch], lock=True)
         live = []
         for vote in batch:
             problem = _refusal(vote, statuses.get(vote.poll.id), codes)
@@ -347,6 +327,48 @@ class BallotWriter:
             vote.nullifier = self.nullifier_for(vote.poll.id, facts.voter_key if facts else vote.reference)
             live.append(vote)
         return live
+
+
+async def _code_facts(session: AsyncSession, references: list[str], *, lock: bool) -> dict[str, _CodeFacts]:
+    wanted = [r for r in references if not r.startswith(BROWSER)]
+    if not wanted:
+        return {}
+    query = (
+        select(
+            VoterCode.reference,
+            VoterCode.pilot_id,
+            VoterCode.area_id,
+            VoterCode.revoked,
+            CodeBatch.kind,
+            CodeBatch.poll_id,
+            VoterCode.voter_key,
+        )
+        .join(CodeBatch, CodeBatch.id == VoterCode.batch_id)
+        .where(VoterCode.reference.in_(wanted))
+    )
+    if lock:
+        query = query.with_for_update(read=True, of=VoterCode)
+    return {
+        ref: _CodeFacts(pilot_id, area_id, revoked, kind, poll_id, voter_key or ref)
+        for ref, pilot_id, area_id, revoked, kind, poll_id, voter_key in (await session.execute(query)).all()
+    }
+
+
+async def eligibility(
+    session: AsyncSession, poll: PollDef, assurance: Assurance, references: list[str]
+) -> dict[str, PollsError]:
+    """Why each of these codes could not vote in this open poll (the ones that can are absent).
+
+    The same rules the writer applies, checked early: before a resident fills in a ballot, and
+    for every row of a paper count before any of it is entered."""
+    codes = await _code_facts(session, references, lock=False)
+    problems: dict[str, PollsError] = {}
+    for reference in references:
+        trial = Vote(poll=poll, assurance=assurance, reference=reference, answers={}, channel="online")
+        problem = _refusal(trial, PollStatus.OPEN.value, codes)
+        if problem is not None:
+            problems[reference] = problem
+    return problems
 
 
 def _refusal(vote: Vote, status: str | None, codes: dict[str, _CodeFacts]) -> PollsError | None:

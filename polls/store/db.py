@@ -23,6 +23,9 @@ def is_sqlite(url: str) -> bool:
 
 
 def open_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # Errors must never print the parameters of a failed statement: they would put ballots
+    # (and what could tie them to voters) into the logs.
+    kwargs.setdefault("hide_parameters", True)
     if not is_sqlite(url):
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
