@@ -110,7 +110,9 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
         async with contextlib.AsyncExitStack() as stack:
             redis_url = settings.redis_url
             if redis_url == EMBEDDED:
-                server = EmbeddedRedis(settings.data_dir / "redis")
+                # Not persisted: everything in it is rebuilt from the database, and an append-only
+                # file would log each vote's fast-path key beside its tally increments.
+                server = EmbeddedRedis(settings.data_dir / "redis", persistent=False)
                 await asyncio.to_thread(server.start)
                 stack.callback(server.stop)
                 redis_url = server.url
