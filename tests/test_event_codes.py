@@ -75,3 +75,18 @@ async def test_event_codes_need_an_event_poll_and_an_area(officer: httpx.AsyncCl
     missing_area = await officer.post(url, data={"csrf_token": csrf_from(page.text)})
     assert missing_area.status_code == 422
     assert 'id="area_id-error"' in missing_area.text
+
+
+async def test_an_event_code_lists_only_its_own_poll(officer: httpx.AsyncClient, voting: Setup) -> None:
+    poll = await open_event_poll(officer, voting)
+    url = f"/council/polls/{poll['id']}/event"
+    page = await officer.get(url)
+    issued = await officer.post(
+        url, data={"csrf_token": csrf_from(page.text), "area_id": str(voting.areas[0]["id"])}
+    )
+    code = re.search(r'id="event-code">([0-9A-Z-]+)<', issued.text)
+    assert code
+    found = await officer.post("/vote", data={"csrf_token": csrf_from(page.text), "code": code.group(1)})
+    listing = await officer.get(found.headers["location"])
+    assert f"/polls/{poll['id']}" in listing.text
+    assert f'/polls/{voting.poll["id"]}"' not in listing.text

@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from polls.domain.translations import LANGUAGE_NAMES, choose_language
 from polls.http.pages import render
+from polls.runtime import runtime
 
 COOKIE = "polls_lang"
 
@@ -94,5 +95,12 @@ def render_resident(
     }
     response = render(request, template, context, status_code=status_code)
     if request.query_params.get("lang") == language:
-        response.set_cookie(COOKIE, language, max_age=365 * 24 * 3600, httponly=True, samesite="lax")
+        response.set_cookie(
+            COOKIE,
+            language,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="lax",
+            secure=runtime(request).settings.secure_cookies,
+        )
     return response

@@ -128,10 +128,14 @@ async def my_polls(request: Request) -> Response:
         key = await ballot_key(session)
         rows = []
         for poll in polls:
-            areas = {area for poll_id, area in limits if poll_id == poll.id}
-            if areas and code.area_id not in areas:
-                continue  # the poll is for other areas
-            voted = await session.get(Nullifier, (poll.id, nullifier(key, poll.id, reference)))
+            areas = frozenset(area for poll_id, area in limits if poll_id == poll.id)
+            light = PollDef(id=poll.id, pilot_id=poll.pilot_id, area_ids=areas, questions=())
+            # The writer's own rules: other areas, event codes of other polls, and so on.
+            if await eligibility(session, light, Assurance(poll.assurance), [reference]):
+                continue
+            voted = await session.get(
+                Nullifier, (poll.id, nullifier(key, poll.id, code.voter_key or reference))
+            )
             rows.append({"poll": poll, "voted": voted is not None})
     assert pilot is not None
     return render_resident(
@@ -265,7 +269,7 @@ def _shown_answers(
         elif question.kind is QuestionKind.RANKED:
             text = "; ".join(f"{i}. {labels[o]}" for i, o in enumerate(answer, start=1))
         elif isinstance(answer, list):
-            text = ", ".join(labels[o] for o in answer) or "None chosen"
+            text = ", ".join(labels[o] for o in answer) or _("Not answered")
         elif question.kind is QuestionKind.SINGLE:
             text = labels[int(answer)]
         else:

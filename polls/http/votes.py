@@ -82,12 +82,12 @@ async def may_see_results(request: Request, poll: Poll) -> bool:
 
 
 async def results_payload(rt: Runtime, poll: Poll, language: str | None = None) -> dict[str, Any]:
-    async with rt.db() as session:
-        areas = dict(
-            (await session.execute(select(Area.id, Area.name).where(Area.pilot_id == poll.pilot_id))).all()
-        )
     if poll.areas:
         areas = {a.id: a.name for a in poll.areas}
+    else:
+        async with rt.db() as session:
+            query = select(Area.id, Area.name).where(Area.pilot_id == poll.pilot_id).order_by(Area.name)
+            areas = dict((await session.execute(query)).all())
     counts = await rt.tallies.read(poll.id)
     definition = localised_definition(poll, language) if language else poll_definition(poll)
     summary = summarise(definition, counts, areas)
@@ -136,18 +136,20 @@ async def live_socket(websocket: WebSocket) -> None:
     async with rt.hub.subscribe(poll_id) as updates:
         await websocket.send_json({"type": "results", "results": await results_payload(rt, poll)})
         receiver = asyncio.create_task(_drain(websocket))
+        getter: asyncio.Future[dict[str, int]] | None = None
         try:
             while not receiver.done():
                 getter = asyncio.ensure_future(updates.get())
                 done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
                 if getter not in done:
-                    getter.cancel()
                     break
                 await websocket.send_text(json.dumps({"type": "counts", "counts": getter.result()}))
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
-            receiver.cancel()
+            for task in (getter, receiver):
+                if task is not None and not task.done():
+                    task.cancel()
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
                 await receiver
 
