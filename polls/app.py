@@ -130,7 +130,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
             )
             stack.push_async_callback(fast_path.aclose)
             stack.push_async_callback(redis.aclose)
-            engine = open_engine(settings.database_url)
+            engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
             stack.push_async_callback(engine.dispose)
             db = sessions_for(engine)
             tokens = Tokens(settings.secret_keys)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import uvicorn
 
-from polls import cli_live
+from polls import cli_count, cli_live
 from polls.domain.access import Actor, Permission
 from polls.domain.codes import format_short_code
 from polls.settings import Settings, SettingsError, from_environment
@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     dev.add_argument("--port", type=int, default=8000)
 
     serve = commands.add_parser(
-        "serve", help="run in production (needs DATABASE_URL, REDIS_URL, SECRET_KEYS)"
+        "serve", help="run in production (needs DATABASE_URL, REDIS_URL, SECRET_KEYS, BALLOT_KEY, BASE_URL)"
     )
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=8000)
@@ -75,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             one.add_argument("--sheet", type=Path, help="write the new poll card (HTML) here")
 
     cli_live.add_parsers(commands)
+    cli_count.add_parsers(commands)
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -93,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return audit_verify()
         if args.command == "codes":
             return run_codes(args)
+        if args.command == "recount":
+            return cli_count.run(args)
         if args.command in ("tallies", "bench"):
             return cli_live.run(args)
     except SettingsError as exc:
@@ -153,7 +156,7 @@ async def _seed(settings: Settings) -> DemoInfo:
     from polls.store import demo
     from polls.store.db import open_engine, sessions_for
 
-    engine = open_engine(settings.database_url)
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     try:
         async with sessions_for(engine).begin() as session:
             info = await demo.seed(session)
@@ -214,7 +217,7 @@ async def _create_staff(settings: Settings, email: str, name: str, password: str
     from polls.store.db import open_engine, sessions_for
     from polls.store.staff import create_staff
 
-    engine = open_engine(settings.database_url)
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     try:
         async with sessions_for(engine).begin() as session:
             staff = await create_staff(
@@ -250,7 +253,7 @@ async def _verify(settings: Settings) -> ChainReport:
     from polls.store import audit
     from polls.store.db import open_engine, sessions_for
 
-    engine = open_engine(settings.database_url)
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     try:
         async with sessions_for(engine)() as session:
             return await audit.verify(session)
@@ -335,13 +338,14 @@ class _Output:
 
 
 def _check_card_settings(settings: Settings) -> None:
-    """Cards carry links signed with SECRET_KEYS under BASE_URL: a real database needs the real ones."""
+    """Cards carry links signed with SECRET_KEYS under BASE_URL, and codes keyed with BALLOT_KEY:
+    a real database needs the real ones."""
     import os
 
-    missing = [name for name in ("SECRET_KEYS", "BASE_URL") if not os.environ.get(name)]
+    missing = [name for name in ("SECRET_KEYS", "BASE_URL", "BALLOT_KEY") if not os.environ.get(name)]
     if os.environ.get("DATABASE_URL") and missing:
         raise SettingsError(
-            f"{' and '.join(missing)} must be set as the server has them: the links on the cards use them"
+            f"{' and '.join(missing)} must be set as the server has them: the cards depend on them"
         )
     print(f"polls: the links on the cards start with {settings.base_url}", file=sys.stderr)
 
@@ -403,7 +407,7 @@ async def _issue(
     from polls.store.pilots import get_pilot
 
     actor = _cli_actor("issue")
-    engine = open_engine(settings.database_url)
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     try:
         async with sessions_for(engine).begin() as session:
             area = await find_area(session, actor, pilot_id, area_code)
@@ -417,7 +421,7 @@ async def _revoke(settings: Settings, pilot_id: int, reference: str) -> None:
     from polls.store.codes import revoke_code
     from polls.store.db import open_engine, sessions_for
 
-    engine = open_engine(settings.database_url)
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     try:
         async with sessions_for(engine).begin() as session:
             await revoke_code(session, _cli_actor("revoke"), pilot_id, reference)
@@ -451,7 +455,7 @@ async def _reissue(settings: Settings, pilot_id: int, reference: str) -> tuple[t
     from polls.store.pilots import get_pilot
 
     actor = _cli_actor("reissue")
-    engine = open_engine(settings.database_url)
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     try:
         async with sessions_for(engine).begin() as session:
             code, new = await reissue_code(session, actor, pilot_id, reference)

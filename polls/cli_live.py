@@ -6,6 +6,7 @@ import argparse
 import asyncio
 from typing import Any
 
+from polls import cli_count
 from polls.settings import EMBEDDED, Settings, SettingsError, from_environment
 
 
@@ -24,9 +25,12 @@ def add_parsers(commands: Any) -> None:
     votes = bench_commands.add_parser("votes", help="votes per second against a bare Starlette endpoint")
     votes.add_argument("--voters", type=int, default=30_000)
     votes.add_argument("--concurrency", type=int, default=200)
+    cli_count.add_bench_parser(bench_commands)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.command == "bench" and args.bench_command == "count":
+        return cli_count.run_bench()
     if args.command == "bench":
         from polls.bench import votes
 
@@ -56,7 +60,7 @@ async def _tallies(settings: Settings, redis_url: str, command: str, poll_id: in
     from polls.store.db import open_engine, sessions_for
     from polls.store.models import Ballot
 
-    engine = open_engine(settings.database_url)
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     redis = Redis.from_url(redis_url, decode_responses=True)
     try:
         db = sessions_for(engine)

@@ -2,6 +2,7 @@
 
 PollsError                      base; carries a machine-readable ``code``
 ├── ValidationFailed  (422)     input broke a rule; ``errors`` names each field
+├── BallotFileError   (422)     a ballot file for a recount is malformed (names the line)
 ├── NotSignedIn       (401)     the request needs a signed-in staff member
 ├── Forbidden         (403)     signed in, but the role does not allow it
 ├── CsrfFailed        (403)     missing or wrong CSRF token

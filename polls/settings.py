@@ -27,6 +27,9 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     council_name: str = "Your council"
     timezone: str = "Europe/London"  # how officers enter and read times
+    # Keys the nullifiers and short-code digests together with a key kept in the database, so a
+    # copy of the database alone cannot tie a voter's code to anything. Never changes.
+    ballot_key: str = field(default="", repr=False)
 
     @property
     def signing_key(self) -> str:
@@ -56,6 +59,10 @@ def from_environment(env: Mapping[str, str] | None = None, *, production: bool =
             missing.append("REDIS_URL (e.g. redis://redis:6379/0)")
         if not keys:
             missing.append("SECRET_KEYS (comma-separated; the last one signs)")
+        if not env.get("BALLOT_KEY"):
+            missing.append(
+                "BALLOT_KEY (32+ random characters, never changed, not stored with database backups)"
+            )
         if not env.get("BASE_URL"):
             missing.append("BASE_URL (the public address, e.g. https://polls.example.org)")
         if missing:
@@ -66,6 +73,11 @@ def from_environment(env: Mapping[str, str] | None = None, *, production: bool =
         database_url = database_url or f"sqlite+aiosqlite:///{data_dir / 'polls.sqlite3'}"
         redis_url = redis_url or EMBEDDED
         keys = keys or (_dev_secret(data_dir),)
+        ballot_key = env.get("BALLOT_KEY") or _dev_secret(data_dir, "dev-ballot-key")
+    if production:
+        ballot_key = env.get("BALLOT_KEY", "")
+    if len(ballot_key) < 32:
+        raise SettingsError("BALLOT_KEY: use at least 32 random characters")
     if any(len(k) < 16 for k in keys):
         raise SettingsError("SECRET_KEYS: each key must be at least 16 characters")
     return Settings(
@@ -78,6 +90,7 @@ def from_environment(env: Mapping[str, str] | None = None, *, production: bool =
         base_url=env.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         council_name=env.get("COUNCIL_NAME", "Your council" if production else "Demo Borough Council"),
         timezone=_timezone(env.get("TIMEZONE", "Europe/London")),
+        ballot_key=ballot_key,
     )
 
 
@@ -97,11 +110,11 @@ def _flag(raw: str) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _dev_secret(data_dir: Path) -> str:
-    """A per-checkout random key for development, kept so sessions survive restarts."""
+def _dev_secret(data_dir: Path, name: str = "dev-secret-key") -> str:
+    """A per-checkout random key for development, kept so sessions (and codes) survive restarts."""
     import secrets
 
-    path = data_dir / "dev-secret-key"
+    path = data_dir / name
     if path.exists():
         return path.read_text().strip()
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ from polls.settings import Settings
 from polls.store.db import open_engine, sessions_for
 from polls.store.migrate import upgrade
 from polls.store.staff import create_staff
-from tests.factories import SECRET
+from tests.factories import BALLOT_KEY, SECRET
 from tests.servers import Postgres, free_port
 from tests.voting_setup import voting  # noqa: F401 (a fixture shared by the voting tests)
 
@@ -120,12 +120,13 @@ def settings(database_url: str, redis_server: EmbeddedRedis, tmp_path: Path) -> 
         secret_keys=(SECRET,),
         data_dir=tmp_path,
         scheduler_interval=0.2,
+        ballot_key=BALLOT_KEY,
     )
 
 
 @pytest.fixture
 async def db(settings: Settings) -> AsyncIterator[AsyncSession]:
-    engine = open_engine(settings.database_url)
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     async with sessions_for(engine)() as session:
         yield session
     await engine.dispose()
@@ -133,7 +134,7 @@ async def db(settings: Settings) -> AsyncIterator[AsyncSession]:
 
 @pytest.fixture
 async def admin(settings: Settings) -> int:
-    engine = open_engine(settings.database_url)
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     async with sessions_for(engine).begin() as session:
         staff = await create_staff(
             session,

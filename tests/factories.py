@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 SECRET = "test-secret-key-0123456789abcdef"  # the signing key the tests give the app
+BALLOT_KEY = "test-ballot-key-0123456789abcdef0123456789"  # the settings half of the ballot key
 
 
 def pilot_body(**changes: Any) -> dict[str, Any]:

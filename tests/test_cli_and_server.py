@@ -36,11 +36,11 @@ def test_serve_refuses_to_start_without_its_settings() -> None:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEYS", "BASE_URL")
+        if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEYS", "BASE_URL", "BALLOT_KEY")
     }
     result = subprocess.run([POLLS, "serve"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
-    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEYS", "BASE_URL"):
+    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEYS", "BASE_URL", "BALLOT_KEY"):
         assert name in result.stderr
 
 
@@ -50,6 +50,7 @@ def test_serve_refuses_an_embedded_redis() -> None:
         "DATABASE_URL": "sqlite:///x.sqlite3",
         "REDIS_URL": "embedded",
         "SECRET_KEYS": "k" * 32,
+        "BALLOT_KEY": "b" * 32,
         "BASE_URL": "https://polls.example.org",
     }
     result = subprocess.run([POLLS, "serve"], env=env, capture_output=True, text=True, timeout=60)
@@ -62,6 +63,7 @@ def test_serve_refuses_a_database_without_migrations(tmp_path: Path, redis_serve
         "DATABASE_URL": f"sqlite:///{tmp_path}/empty.sqlite3",
         "REDIS_URL": redis_server.url,
         "SECRET_KEYS": "k" * 32,
+        "BALLOT_KEY": "b" * 32,
         "BASE_URL": "http://127.0.0.1",
     }
     result = subprocess.run(
@@ -110,6 +112,7 @@ def test_staff_created_on_the_command_line_can_sign_in_over_real_http(
             **sqlite_env,
             "REDIS_URL": redis_server.url,
             "SECRET_KEYS": "s" * 32,
+            "BALLOT_KEY": "b" * 32,
             "SECURE_COOKIES": "0",
             "BASE_URL": "http://127.0.0.1",
         }

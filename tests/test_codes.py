@@ -478,6 +478,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{tmp_path}/polls.sqlite3",
         "POLLS_DATA_DIR": str(tmp_path),
         "SECRET_KEYS": SECRET,
+        "BALLOT_KEY": "b" * 32,
         "BASE_URL": "https://polls.example.gov.uk",
     }
     assert run_polls("db", "upgrade", env=env).returncode == 0

@@ -22,7 +22,7 @@ async def test_due_polls_open_then_close_and_the_scheduler_is_audited(
     pilot = await make_pilot(officer)
     poll = await make_poll(officer, pilot["id"], opens_at=later(1), closes_at=later(2))
     assert (await officer.post(f"/api/polls/{poll['id']}/actions/schedule")).status_code == 200
-    engine = open_engine(settings.database_url)
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     sessions = sessions_for(engine)
     try:
         assert await scheduler.run_due(sessions, utcnow()) == []
@@ -48,7 +48,7 @@ async def test_two_instances_racing_open_a_poll_exactly_once(
     pilot = await make_pilot(officer)
     poll = await make_poll(officer, pilot["id"], opens_at=later(1), closes_at=later(2))
     await officer.post(f"/api/polls/{poll['id']}/actions/schedule")
-    engines = [open_engine(settings.database_url) for _ in range(4)]
+    engines = [open_engine(settings.database_url, ballot_key=settings.ballot_key) for _ in range(4)]
     when = utcnow() + timedelta(hours=1, minutes=1)
     try:
         results = await asyncio.gather(*(scheduler.run_due(sessions_for(e), when) for e in engines))

@@ -28,6 +28,7 @@ async def test_two_hundred_concurrent_votes_with_one_code_over_two_processes_cou
         "DATABASE_URL": settings.database_url,
         "REDIS_URL": settings.redis_url,
         "SECRET_KEYS": SECRET,
+        "BALLOT_KEY": settings.ballot_key,
         "BASE_URL": "http://127.0.0.1",
         "SECURE_COOKIES": "0",
     }
@@ -68,6 +69,7 @@ async def test_redis_restart_mid_vote_loses_nothing_and_tallies_converge(
         redis_url=own_redis.url,
         secret_keys=settings.secret_keys,
         data_dir=tmp_path,
+        ballot_key=settings.ballot_key,
     )
     app = create_app(isolated, run_scheduler=False)
     acknowledged = 0

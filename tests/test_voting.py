@@ -100,7 +100,7 @@ async def test_code_for_an_area_not_in_the_poll_is_refused(
 
 async def test_revoked_code_is_refused(client: httpx.AsyncClient, voting: Setup, settings: Settings) -> None:
     reference = voting.codes["north"][3].reference
-    engine = open_engine(settings.database_url)
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     async with sessions_for(engine).begin() as session:
         await revoke_code(
             session, Actor(0, "test", "test", is_site_admin=True), voting.pilot["id"], reference
@@ -268,7 +268,7 @@ async def test_a_replacement_card_cannot_vote_where_the_lost_card_voted(
     assert (
         await vote(client, voting.poll["id"], token(lost.reference), voting.full_ballot())
     ).status_code == 201
-    engine = open_engine(settings.database_url)
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     async with sessions_for(engine).begin() as session:
         _, replacement = await reissue_code(
             session, Actor(0, "test", "test", is_site_admin=True), voting.pilot["id"], lost.reference
@@ -325,7 +325,7 @@ async def test_a_cancelled_card_is_refused_before_the_ballot_is_filled_in(
     client: httpx.AsyncClient, voting: Setup, settings: Settings
 ) -> None:
     reference = voting.codes["north"][2].reference
-    engine = open_engine(settings.database_url)
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     async with sessions_for(engine).begin() as session:
         await revoke_code(
             session, Actor(0, "test", "test", is_site_admin=True), voting.pilot["id"], reference

@@ -69,7 +69,7 @@ def token(reference: str) -> str:
 
 
 async def issue(settings: Settings, pilot_id: int, area_id: int, n: int) -> list[IssuedCode]:
-    engine = open_engine(settings.database_url)
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     try:
         async with sessions_for(engine).begin() as session:
             batch = await issue_codes(

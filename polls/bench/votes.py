@@ -48,8 +48,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _seed(database_url: str, codes: int) -> tuple[int, list[str], list[dict[str, Any]]]:
-    engine = open_engine(database_url)
+async def _seed(
+    database_url: str, codes: int, ballot_key: str
+) -> tuple[int, list[str], list[dict[str, Any]]]:
+    engine = open_engine(database_url, ballot_key=ballot_key)
     try:
         async with sessions_for(engine).begin() as session:
             staff = await create_staff(
@@ -188,7 +190,7 @@ async def _verify(database_url: str, redis_url: str, poll_id: int) -> dict[str, 
     from polls.live.tallies import Tallies
     from polls.store.models import Ballot, Nullifier
 
-    engine = open_engine(database_url)
+    engine = open_engine(database_url)  # counting only: no ballot key needed
     redis = Redis.from_url(redis_url, decode_responses=True)
     try:
         db = sessions_for(engine)
@@ -214,7 +216,8 @@ def run(votes: int = 30_000, concurrency: int = 200, warmup: int = 2_000) -> dic
         upgrade(database_url)
         redis.start()
         print(f"issuing {votes + warmup:,} codes ...", file=sys.stderr, flush=True)
-        poll_id, references, questions = asyncio.run(_seed(database_url, votes + warmup))
+        ballot_key = secrets.token_urlsafe(32)
+        poll_id, references, questions = asyncio.run(_seed(database_url, votes + warmup, ballot_key))
         key = secrets.token_urlsafe(32)
         tokens = Tokens((key,))
         rng = random.Random(7)
@@ -232,6 +235,7 @@ def run(votes: int = 30_000, concurrency: int = 200, warmup: int = 2_000) -> dic
                     "DATABASE_URL": database_url,
                     "REDIS_URL": redis.url,
                     "SECRET_KEYS": key,
+                    "BALLOT_KEY": ballot_key,
                     "POLLS_DATA_DIR": str(workdir),
                 }
             )

@@ -62,14 +62,22 @@ class BatchSummary:
 
 
 async def ballot_key(session: AsyncSession) -> bytes:
-    """The service's stable key for short-code digests (and nullifiers)."""
-    url = session.get_bind().engine.url.render_as_string(hide_password=False)
-    key = _keys.get(url)
-    if key is None:
+    """The service's stable key for short-code digests and nullifiers.
+
+    Made of two halves that never change: one in the database (made by a migration), one in the
+    settings (BALLOT_KEY), so neither a database copy nor the settings alone can recompute a
+    nullifier from a voter's code."""
+    bind = session.get_bind()
+    outside = bind.get_execution_options().get("polls_ballot_key")
+    if not outside:
+        raise RuntimeError("the ballot key is not configured: open the engine with settings.ballot_key")
+    url = bind.engine.url.render_as_string(hide_password=False)
+    stored = _keys.get(url)
+    if stored is None:
         query = select(ServiceKey.value).where(ServiceKey.name == "ballot_key")
-        key = bytes.fromhex((await session.execute(query)).scalar_one())
-        _keys[url] = key
-    return key
+        stored = bytes.fromhex((await session.execute(query)).scalar_one())
+        _keys[url] = stored
+    return hmac.new(str(outside).encode(), stored, hashlib.sha256).digest()
 
 
 def short_digest(key: bytes, normalised_code: str) -> str:

@@ -22,10 +22,13 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def open_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def open_engine(url: str, *, ballot_key: str | None = None, **kwargs: Any) -> AsyncEngine:
+    """An engine; ``ballot_key`` (settings.ballot_key) rides along for polls.store.codes.ballot_key."""
     # Errors must never print the parameters of a failed statement: they would put ballots
     # (and what could tie them to voters) into the logs.
     kwargs.setdefault("hide_parameters", True)
+    if ballot_key:
+        kwargs["execution_options"] = {**kwargs.get("execution_options", {}), "polls_ballot_key": ballot_key}
     if not is_sqlite(url):
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)

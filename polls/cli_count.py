@@ -1,0 +1,198 @@
+"""`polls recount FILE`: count a published ballot file (or a PrefLib, BLT or pabulib file) again.
+
+Prints each question's result for people (every round or stage for ranked methods), then one
+line of JSON with every result, which for a published file equals the official result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from polls.domain.ballot_files import BallotFile, BallotFileError, QuestionBallots, read_ballot_file
+from polls.domain.counting import official
+from polls.domain.counting.equal_shares import EqualSharesResult
+from polls.domain.counting.instant_runoff import InstantRunoffResult
+from polls.domain.counting.results import as_json
+from polls.domain.counting.scale import ScaleResult
+from polls.domain.counting.schulze import SchulzeResult
+from polls.domain.counting.stv import STVResult
+from polls.domain.counting.ties import Tie
+from polls.domain.questions import QuestionKind
+
+Naming = Callable[[int | None], str]
+
+
+def add_parsers(commands: Any) -> None:
+    recount = commands.add_parser(
+        "recount",
+        help="count a ballot file again: a poll's published file, PrefLib .soi/.toi, BLT or pabulib .pb",
+    )
+    recount.add_argument("file", type=Path)
+    recount.add_argument("--method", choices=official.ALL_METHODS, help="count by this method instead")
+    recount.add_argument("--seats", type=int, help="seats to fill (ranked questions; STV when more than 1)")
+    recount.add_argument("--question", type=int, help="only this question (its id)")
+
+
+def add_bench_parser(bench_commands: Any) -> None:
+    """`polls bench count`, for the bench command group in cli_live."""
+    bench_commands.add_parser("count", help="counting methods against pref_voting and pabutools")
+
+
+def run_bench() -> int:
+    from polls.bench import count
+
+    print(count.report(count.run()))
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        text = args.file.read_text(encoding="utf-8")
+        ballot_file = read_ballot_file(args.file.name, text)
+    except OSError as exc:
+        print(f"polls recount: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    except UnicodeDecodeError:
+        print(f"polls recount: {args.file} is not UTF-8 text", file=sys.stderr)
+        return 1
+    except BallotFileError as exc:
+        print(f"polls recount: {args.file}, {exc.message}", file=sys.stderr)
+        return 1
+    if args.seats is not None and args.seats < 1:
+        print("polls recount: --seats must be at least 1", file=sys.stderr)
+        return 2
+    chosen = _chosen(ballot_file, args)
+    if isinstance(chosen, str):
+        print(f"polls recount: {chosen}", file=sys.stderr)
+        return 2
+    results = []
+    for item, method in chosen:
+        result = official.count(item.question, item.ballots, method, args.seats)
+        print("\n".join(describe(item, result)))
+        print()
+        results.append(
+            {"question": item.question.id, "title": item.question.title, "result": as_json(result)}
+        )
+    print(json.dumps({"file": args.file.name, "format": ballot_file.format, "results": results}))
+    return 0
+
+
+def _chosen(ballot_file: BallotFile, args: argparse.Namespace) -> list[tuple[QuestionBallots, str]] | str:
+    items = [q for q in ballot_file.questions if q.question.kind is not QuestionKind.COMMENT]
+    if args.question is not None:
+        items = [q for q in items if q.question.id == args.question]
+        if not items:
+            return f"the file has no counted question {args.question}"
+    chosen = []
+    for item in items:
+        method = args.method or item.method or official.usual_method(item.question, args.seats)
+        if method in official.METHODS[item.question.kind]:
+            chosen.append((item, method))
+    if not chosen:
+        return f"{args.method} cannot count any question in this file"
+    return chosen
+
+
+def describe(item: QuestionBallots, result: official.Result) -> list[str]:
+    """The result as lines of text for people."""
+    question = item.question
+    label = {o.id: o.label for o in question.options}
+
+    def name(option: int | None) -> str:
+        return "nobody" if option is None else label.get(option, str(option))
+
+    lines = [f"Question {question.id}: {question.title or '(untitled)'}", f"  method: {result.method}"]
+    if isinstance(result, ScaleResult):
+        points = ", ".join(f"{p}: {n}" for p, n in result.distribution.items())
+        lines += [f"  {result.ballots} answers; {points}", f"  mean {result.mean}, median {result.median}"]
+        return lines
+    lines.append(f"  ballots: {result.ballots}")
+    if isinstance(result, STVResult):
+        lines += _stv(result, name)
+    elif isinstance(result, InstantRunoffResult):
+        for r in result.rounds:
+            votes = ", ".join(f"{name(o)} {v}" for o, v in r.votes.items())
+            outcome = (
+                f"elected {name(r.elected)}" if r.elected is not None else f"excluded {name(r.excluded)}"
+            )
+            lines.append(
+                f"  round {r.number}: {votes}; exhausted {r.exhausted}; {outcome}{_tie(r.tie, name)}"
+            )
+        lines.append(f"  winner: {name(result.winner)}")
+    elif isinstance(result, EqualSharesResult):
+        for p in result.purchases:
+            lines.append(f"  equal shares: {name(p.project)} (cost {p.cost}, {p.price:.2f} per supporter)")
+        lines += [f"  completion: {name(s.project)} (cost {s.cost})" for s in result.completed if s.funded]
+        lines.append(f"  share per voter {result.share:.2f} after {result.rises} rises; spent {result.spent}")
+        lines += [f"  tie{_tie(t, name)}" for t in result.ties]
+    elif isinstance(result, SchulzeResult):
+        lines.append("  ranking: " + " > ".join(" = ".join(name(o) for o in tier) for tier in result.tiers))
+        lines.append(f"  winner: {name(result.winner)}{_tie(result.tie, name)}")
+    else:
+        lines += _simple(as_json(result), name)
+    return lines
+
+
+def _stv(result: STVResult, name: Naming) -> list[str]:
+    """Candidates down the side and stages across, as councils publish a count; the last two rows
+    add up what has been set aside so far, so every column totals the valid votes."""
+    lines = [f"  seats: {result.seats}; quota: {result.quota}"]
+    stages = result.stages
+    set_aside = {"non-transferable": 0.0, "lost to rounding": 0.0}
+    rows: dict[str, list[float]] = {
+        name(o): [s.votes[o] for s in stages] for o in (stages[0].votes if stages else ())
+    }
+    for label in set_aside:
+        rows[label] = []
+    for s in stages:
+        set_aside["non-transferable"] += s.non_transferable
+        set_aside["lost to rounding"] += s.lost_to_rounding
+        for label, total in set_aside.items():
+            rows[label].append(total)
+    width = max(len(label) for label in rows) + 2
+    lines.append("  " + " " * width + "".join(f"{'stage ' + str(s.number):>14}" for s in stages))
+    lines += [
+        f"  {label:<{width}}" + "".join(f"{v:>14.5f}" for v in values) for label, values in rows.items()
+    ]
+    for s in stages:
+        what = s.action if s.candidate is None else f"{s.action} of {name(s.candidate)}"
+        if s.transfer_values:
+            what += " at " + ", ".join(f"{v:.5f}" for v in s.transfer_values)
+        if s.elected:
+            how = "filling the last vacancies" if s.last_vacancies else "reaching the quota"
+            what += f"; elected {', '.join(name(o) for o in s.elected)} ({how})"
+        lines.append(f"  stage {s.number}: {what}{_tie(s.tie, name)}")
+    lines.append(f"  elected: {', '.join(name(o) for o in result.elected) or 'nobody'}")
+    return lines
+
+
+def _simple(data: dict[str, Any], name: Naming) -> list[str]:
+    lines = []
+    for key in ("votes", "points", "wins"):
+        if key in data:
+            lines.append(f"  {key}: " + ", ".join(f"{name(int(o))} {n}" for o, n in data[key].items()))
+    if "funded" in data:
+        lines.append(
+            f"  funded: {', '.join(name(o) for o in data['funded']) or 'nothing'}; spent {data['spent']}"
+        )
+    if "winner" in data:
+        lines.append(f"  winner: {name(data['winner'])}")
+    ties = data.get("ties") or ([data["tie"]] if data.get("tie") else [])
+    for t in ties:
+        among = ", ".join(name(o) for o in t["among"])
+        lines.append(
+            f"  tie for {t['about']} between {among}, decided by {t['decided_by']}: {name(t['chosen'])}"
+        )
+    return lines
+
+
+def _tie(tie: Tie | None, name: Naming) -> str:
+    if tie is None:
+        return ""
+    among = ", ".join(name(o) for o in tie.among)
+    return f" (tie for {tie.about} between {among}, decided by {tie.decided_by}: {name(tie.chosen)})"
