@@ -19,9 +19,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from polls.domain.access import Permission
+from polls.domain.ballot_files import write_published
 from polls.domain.ballots import summarise
 from polls.domain.codes import normalise_short_code
+from polls.domain.counting.official import usual_method
 from polls.domain.polls import PollStatus, ResultsVisibility, results_public
+from polls.domain.questions import QuestionKind
 from polls.errors import Forbidden, PollsError, ServiceUnavailable
 from polls.http.api import read_json
 from polls.http.auth import current_actor
@@ -118,6 +121,31 @@ async def trackers(request: Request) -> Response:
     return JSONResponse({"poll_id": poll_id, "trackers": sorted(found)})
 
 
+async def published_ballots(request: Request) -> Response:
+    """The poll's anonymised ballots, shuffled, for anyone to recount with `polls recount`.
+
+    Offered once voting has closed and the results are public (staff with the results role
+    may fetch it earlier, to check the count before publication)."""
+    rt = runtime(request)
+    async with rt.db() as session:
+        poll = await load_poll(session, int(request.path_params["poll_id"]))
+        if poll.status in (PollStatus.DRAFT.value, PollStatus.SCHEDULED.value, PollStatus.OPEN.value):
+            raise Forbidden("The ballots are published once voting has closed", code="poll_not_closed")
+        if not await may_see_results(request, poll):
+            raise Forbidden("Results for this poll are not public yet", code="results_not_public")
+        answers = (
+            (await session.execute(select(Ballot.answers).where(Ballot.poll_id == poll.id))).scalars().all()
+        )
+    definition = poll_definition(poll)
+    methods = {q.id: usual_method(q) for q in definition.questions if q.kind is not QuestionKind.COMMENT}
+    body = write_published(definition, poll.title, methods, answers)
+    return Response(
+        body,
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": f'attachment; filename="poll-{poll.id}-ballots.jsonl"'},
+    )
+
+
 async def live_socket(websocket: WebSocket) -> None:
     """Pushes the poll's counts whenever they change (coalesced); read-only for the client."""
     rt = runtime(websocket)
@@ -166,6 +194,7 @@ routes: list[BaseRoute] = [
     Route("/api/polls/{poll_id:id}/votes", cast_vote, methods=["POST"]),
     Route("/api/polls/{poll_id:id}/results", live_results, methods=["GET"]),
     Route("/api/polls/{poll_id:id}/trackers", trackers, methods=["GET"]),
+    Route("/polls/{poll_id:id}/ballots.jsonl", published_ballots, methods=["GET"]),
     WebSocketRoute("/live/polls/{poll_id:id}", live_socket),
 ]
 
