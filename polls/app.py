@@ -29,7 +29,7 @@ from polls.http.middleware import Protections
 from polls.http.pages import WEB
 from polls.live.embedded import EmbeddedRedis
 from polls.live.hub import TallyHub
-from polls.live.tallies import Tallies
+from polls.live.tallies import Tallies, reconcile_forever
 from polls.live.throttle import Throttle
 from polls.runtime import Runtime
 from polls.settings import EMBEDDED, Settings
@@ -161,6 +161,8 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
             if run_scheduler:
                 task = asyncio.create_task(scheduler.run_forever(runtime.db, settings.scheduler_interval))
                 stack.push_async_callback(_cancel, task)
+                reconciler = asyncio.create_task(reconcile_forever(tallies))
+                stack.push_async_callback(_cancel, reconciler)
             yield
 
     routes: list[BaseRoute] = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -48,3 +49,26 @@ async def test_check_reports_drift_and_rebuild_repairs_it(
     rebuilt = await asyncio.to_thread(polls_command, settings, "tallies", "rebuild", "--poll", poll)
     assert rebuilt.returncode == 0
     assert await redis.hget(f"tally:{poll}", "ballots") == "3"
+
+
+async def test_reconciliation_repairs_a_tally_that_stays_wrong(
+    client: httpx.AsyncClient, voting: Setup, redis: Redis
+) -> None:
+    from polls.live.tallies import reconcile_forever
+
+    assert (
+        await vote(client, voting.poll["id"], token(voting.codes["north"][0].reference), voting.full_ballot())
+    ).status_code == 201
+    await redis.hincrby(f"tally:{voting.poll['id']}", "ballots", 7)
+    tallies = client._transport.app.state.runtime.tallies  # type: ignore[attr-defined]
+    task = asyncio.create_task(reconcile_forever(tallies, interval=0.2))
+    try:
+        for _ in range(50):
+            await asyncio.sleep(0.1)
+            if await redis.hget(f"tally:{voting.poll['id']}", "ballots") == "1":
+                break
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert await redis.hget(f"tally:{voting.poll['id']}", "ballots") == "1"

@@ -8,6 +8,7 @@ database.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from collections.abc import Iterable
@@ -145,3 +146,31 @@ class TallyCheck:
     @property
     def agrees(self) -> bool:
         return not self.differences
+
+
+RECONCILE_LOCK = "tallies:reconciling"
+
+
+async def reconcile_forever(tallies: Tallies, interval: float = 60.0) -> None:
+    """Every ``interval`` seconds one instance compares each poll's live tally with the database;
+    a difference seen twice running (not just votes in flight) is repaired by a rebuild."""
+    suspect: dict[int, dict[str, tuple[int, int]]] = {}
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            if not await tallies.redis.set(RECONCILE_LOCK, "1", nx=True, ex=max(1, int(interval))):
+                continue
+            async with tallies.db() as session:
+                poll_ids = list((await session.execute(select(Ballot.poll_id).distinct())).scalars())
+            for poll_id in poll_ids:
+                check = await tallies.check(poll_id)
+                if check.agrees:
+                    suspect.pop(poll_id, None)
+                elif suspect.get(poll_id) == check.differences:
+                    log.warning("poll %s: live tally differed from the database twice; rebuilding", poll_id)
+                    await tallies.rebuild(poll_id)
+                    suspect.pop(poll_id, None)
+                else:
+                    suspect[poll_id] = check.differences
+        except Exception:  # a Redis or database blip: try again next time
+            log.exception("tally reconciliation pass failed")
