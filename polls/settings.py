@@ -31,10 +31,6 @@ class Settings:
     # copy of the database alone cannot tie a voter's code to anything. Never changes.
     ballot_key: str = field(default="", repr=False)
 
-    @property
-    def signing_key(self) -> str:
-        return self.secret_keys[-1]
-
 
 def _split_keys(raw: str) -> tuple[str, ...]:
     return tuple(k.strip() for k in raw.split(",") if k.strip())

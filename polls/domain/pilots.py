@@ -115,9 +115,6 @@ class AreaImport:
     errors: list[RowError]
 
 
-AREA_CSV_HEADER = ("name", "code", "postcodes")
-
-
 class _NumberedLines:
     """Feeds csv the text line by line, remembering which lines each record used."""
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable
 from functools import wraps
-from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -175,5 +174,4 @@ def staff_only(endpoint: Callable[[Request, Actor], Awaitable[Response]]) -> End
 
 
 def path_int(request: Request, name: str) -> int:
-    value: Any = request.path_params[name]
-    return int(value)
+    return int(request.path_params[name])

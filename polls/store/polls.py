@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -323,13 +323,6 @@ async def due_polls(session: AsyncSession, now: datetime) -> list[tuple[int, Act
         if action is not None:
             due.append((poll.id, action))
     return due
-
-
-async def count_polls_by_status(session: AsyncSession, pilot_id: int) -> dict[str, int]:
-    rows = await session.execute(
-        select(Poll.status, func.count()).where(Poll.pilot_id == pilot_id).group_by(Poll.status)
-    )
-    return {status: n for status, n in rows.all()}
 
 
 def translation_snapshot(poll: Poll, language: str) -> dict[str, Any]:
