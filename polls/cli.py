@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import uvicorn
 
-from polls import cli_count, cli_live
+from polls import cli_count, cli_jury, cli_live
 from polls.domain.access import Actor, Permission
 from polls.domain.codes import format_short_code
 from polls.settings import Settings, SettingsError, from_environment
@@ -76,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     cli_live.add_parsers(commands)
     cli_count.add_parsers(commands)
+    cli_jury.add_parsers(commands)
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -96,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_codes(args)
         if args.command == "recount":
             return cli_count.run(args)
+        if args.command == "jury":
+            return cli_jury.run(args)
         if args.command in ("tallies", "bench"):
             return cli_live.run(args)
     except SettingsError as exc:

@@ -26,11 +26,17 @@ def add_parsers(commands: Any) -> None:
     votes.add_argument("--voters", type=int, default=30_000)
     votes.add_argument("--concurrency", type=int, default=200)
     cli_count.add_bench_parser(bench_commands)
+    bench_commands.add_parser("sortition", help="leximin panel lotteries: probabilities and times")
 
 
 def run(args: argparse.Namespace) -> int:
     if args.command == "bench" and args.bench_command == "count":
         return cli_count.run_bench()
+    if args.command == "bench" and args.bench_command == "sortition":
+        from polls.bench import sortition
+
+        print(sortition.report(sortition.run()))
+        return 0
     if args.command == "bench":
         from polls.bench import votes
 
