@@ -133,7 +133,7 @@ def _measure(pool: Pool, size: int) -> dict[str, Any]:
     probabilities = [float(p) for p in lottery.probabilities().values()]
     assert not lottery.problems(), lottery.problems()
     return {
-        "seconds": round(seconds, 2),
+        "seconds": round(seconds, 3),
         "people": len(pool),
         "groups": len(groups),
         "panels": len(lottery.panels),

@@ -33,7 +33,7 @@ SLACK = 1e-9
 # Rounds of multiplicative weights for a varied first set of panels, at most.
 STARTING_ROUNDS = 40
 
-Report = Callable[[str, int, int], None]  # step, groups settled, panels known
+Report = Callable[[str, int, int, float | None], None]  # step, groups settled, panels known, lowest settled
 
 
 def settle_by_columns(
@@ -41,7 +41,7 @@ def settle_by_columns(
 ) -> dict[int, float]:
     """Every group's leximin probability; ``panels`` (a start) gains the panels needed to reach them."""
     never = _add_starting_panels(groups, finder, panels)
-    report("starting panels", 0, len(panels))
+    report("starting panels", 0, len(panels), None)
     settled = {g: 0.0 for g in never}
     _settle_in_stages(groups, finder, panels, settled, report)
     return settled
@@ -106,7 +106,7 @@ def _settle_in_stages(
             panels.append(found[0])
             solver.add_row(dual, _panel_row(found[0], sizes))
             if len(panels) % 50 == 0:
-                report("fairest lottery", len(settled), len(panels))
+                report("fairest lottery", len(settled), len(panels), _lowest(settled))
             continue
         level = max(0.0, dual.getInfo().objective_function_value)
         newly = [g for g in columns if g not in settled and weights[g] > WEIGHT]
@@ -116,7 +116,11 @@ def _settle_in_stages(
             settled[g] = level
             dual.changeCoeff(0, g, 0.0)
             dual.changeColCost(g, -max(0.0, level - SLACK))
-        report("fairest lottery", len(settled), len(panels))
+        report("fairest lottery", len(settled), len(panels), _lowest(settled))
+
+
+def _lowest(settled: dict[int, float]) -> float | None:
+    return min(settled.values()) if settled else None
 
 
 def _panel_row(panel: Panel, sizes: npt.NDArray[np.float64]) -> Row:

@@ -92,8 +92,8 @@ def fairest_lottery(
                 return distribution
         panels = found
 
-    def columns(step: str, settled: int, found: int) -> None:
-        report(SolveProgress(step, settled / n, found))
+    def columns(step: str, settled: int, found: int, lowest: float | None) -> None:
+        report(SolveProgress(step, settled / n, found, lowest))
 
     settled = settle_by_columns(groups, finder, panels, columns)
     levels_found = [settled[g] for g in range(n)]
