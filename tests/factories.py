@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -53,3 +54,10 @@ async def make_poll(http: httpx.AsyncClient, pilot_id: int, **changes: Any) -> d
     assert response.status_code == 201, response.text
     poll: dict[str, Any] = response.json()
     return poll
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF field"
+    return match.group(1)

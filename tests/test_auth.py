@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import httpx
 from redis.asyncio import Redis
 from sqlalchemy import select
@@ -11,12 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.store.models import Staff
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, sign_in
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "page has no CSRF field"
-    return match.group(1)
+from tests.factories import csrf_from
 
 
 async def test_password_is_stored_as_argon2(admin: int, db: AsyncSession) -> None:

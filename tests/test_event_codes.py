@@ -9,14 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.store.models import Ballot
-from tests.factories import make_poll, single_question
+from tests.factories import csrf_from, make_poll, single_question
 from tests.voting_setup import Setup
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
 
 
 async def open_event_poll(officer: httpx.AsyncClient, voting: Setup) -> dict:  # type: ignore[type-arg]

@@ -6,14 +6,8 @@ import re
 
 import httpx
 
-from tests.factories import make_poll, single_question
+from tests.factories import csrf_from, make_poll, single_question
 from tests.voting_setup import Setup
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
 
 
 async def test_a_browser_votes_once_in_an_open_poll(

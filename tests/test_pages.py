@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.store.models import Area, Pilot, Poll, Question
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, count
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "page has no CSRF field"
-    return match.group(1)
+from tests.factories import csrf_from
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import httpx
 import pytest
 from sqlalchemy import select
@@ -15,13 +13,8 @@ from polls.domain.paper import parse_paper_csv
 from polls.domain.questions import QuestionKind
 from polls.store.models import Ballot
 from tests.conftest import count
+from tests.factories import csrf_from
 from tests.voting_setup import Setup, token, vote
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
 
 
 @pytest.fixture

@@ -10,13 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from polls.domain.codes import format_short_code
 from polls.store.models import Ballot
 from tests.conftest import count
+from tests.factories import csrf_from
 from tests.voting_setup import Setup, token, vote
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
 
 
 async def test_resident_types_code_answers_reviews_and_gets_a_receipt(
