@@ -25,6 +25,11 @@ STAFF_SESSION = TokenKind("ss_", "polls.staff-session.v1", 12 * 3600)
 STAFF_INVITE = TokenKind("si_", "polls.staff-invite.v1", 7 * 24 * 3600)
 # The voting link on a poll card; its payload is the opaque voter reference, nothing else.
 VOTER_CODE = TokenKind("vc_", "polls.voter-code.v1", 400 * 24 * 3600)
+# A juror invitation: payload {"j": juror id, "n": invitation nonce}; single use (the nonce is
+# spent when the person accepts or declines) and it expires before the jury meets.
+JUROR_INVITE = TokenKind("ji_", "polls.juror-invite.v1", 21 * 24 * 3600)
+# A juror's own link into the jury room, given once they accept: payload {"j": juror id, "n": nonce}.
+JUROR_ROOM = TokenKind("jr_", "polls.juror-room.v1", 180 * 24 * 3600)
 
 
 class TokenInvalid(Exception):
