@@ -268,3 +268,89 @@ class Ballot(Base):
     area_id: Mapped[int | None] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(10))  # online | event | paper
     answers: Mapped[dict[str, Any]]
+
+
+# Juries ---------------------------------------------------------------------------------------
+# Selection by lot (polls.store.juries): the jury, its recruitment pool (ids and features only;
+# the council keeps names and addresses), the published lottery, the draw, and the jurors invited.
+
+
+class Jury(Base):
+    """A citizens' jury (12-24) or assembly (up to 150) and its selection.
+
+    Status: setting_up -> computed (lottery ready, not yet public) -> published (probabilities and
+    seed commitment public) -> drawn (seed revealed, panel and reserves fixed) -> inviting ->
+    in_session -> reported.
+    """
+
+    __tablename__ = "juries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pilot_id: Mapped[int] = mapped_column(ForeignKey("pilots.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    remit: Mapped[str] = mapped_column(Text)  # the question the jury answers
+    kind: Mapped[str] = mapped_column(String(20))  # jury | assembly
+    size: Mapped[int] = mapped_column(Integer)  # k, seats on the panel
+    threshold: Mapped[int] = mapped_column(Integer)  # supermajority for recommendations, percent
+    households_apart: Mapped[bool] = mapped_column(Boolean, default=False)  # one per household
+    status: Mapped[str] = mapped_column(String(20), default="setting_up", index=True)
+    # [{"category", "feature", "min", "max"}], categories in the categories file's order.
+    quotas: Mapped[list[Any]] = mapped_column(default=list)
+    # A running or failed solve: {"state": "running"|"failed", "started_at", "step", "fraction",
+    # "panels", "lowest", "report" (infeasibility in words), "relaxations": [...]}; None when idle.
+    solve: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    lottery: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the published lottery file
+    lottery_facts: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # seconds, panels, groups, lowest
+    seed_sha256: Mapped[str | None] = mapped_column(String(64))  # the commitment
+    seed: Mapped[str | None] = mapped_column(String(64))  # secret until drawn, public after
+    computed_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    draw: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the draw record (polls-sortition-draw/1)
+    drawn_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PoolMember(Base):
+    """One person in a jury's recruitment pool: the council's id for them, their features and a
+    keyed hash of their household; never a name, an address or a contact detail."""
+
+    __tablename__ = "jury_pool_members"
+    __table_args__ = (UniqueConstraint("jury_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jury_id: Mapped[int] = mapped_column(ForeignKey("juries.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[str] = mapped_column(String(64))  # the id column of the council's CSV
+    position: Mapped[int] = mapped_column(Integer)  # order in the uploaded file
+    features: Mapped[dict[str, Any]]  # category -> feature
+    household: Mapped[str | None] = mapped_column(String(64))  # keyed hash; None: nobody else
+
+
+class Juror(Base):
+    """Someone drawn for the panel (or as a reserve) and their invitation.
+
+    Status: waiting (a reserve not yet asked) -> invited -> accepted | declined | expired;
+    accepted -> withdrawn. ``seat`` is the panel seat they are asked to fill (a reserve takes the
+    seat of the juror they replace).
+    """
+
+    __tablename__ = "jurors"
+    __table_args__ = (UniqueConstraint("jury_id", "pool_member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jury_id: Mapped[int] = mapped_column(ForeignKey("juries.id", ondelete="CASCADE"), index=True)
+    pool_member_id: Mapped[int] = mapped_column(ForeignKey("jury_pool_members.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(10))  # panel | reserve, as drawn
+    position: Mapped[int] = mapped_column(Integer)  # 1-based: panel by id, reserves in the draw's order
+    seat: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="waiting")
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("jurors.id", ondelete="SET NULL"))
+    invite_nonce: Mapped[str | None] = mapped_column(String(32))  # None once spent
+    invited_at: Mapped[datetime | None]
+    invite_expires_at: Mapped[datetime | None]
+    link_exported_at: Mapped[datetime | None]  # when the officer last downloaded this invitation
+    responded_at: Mapped[datetime | None]
+    room_nonce: Mapped[str | None] = mapped_column(String(32))  # JUROR_ROOM links carry it
+    display_name: Mapped[str | None] = mapped_column(String(40))  # chosen when accepting
+
+    pool_member: Mapped[PoolMember] = relationship(lazy="joined")
