@@ -22,7 +22,20 @@ from starlette.staticfiles import StaticFiles
 
 from polls import scheduler
 from polls.errors import PollsError
-from polls.http import api, codes, council, event, paper, public, residents, signin, translations, votes
+from polls.http import (
+    api,
+    codes,
+    council,
+    event,
+    paper,
+    pilot_page,
+    public,
+    residents,
+    results,
+    signin,
+    translations,
+    votes,
+)
 from polls.http.auth import SessionMiddleware
 from polls.http.errors import backend_down, http_error, polls_error, server_error
 from polls.http.middleware import Protections
@@ -175,6 +188,8 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
         *event.routes,
         *translations.routes,
         *codes.routes,
+        *results.routes,
+        *pilot_page.routes,
         *api.routes(),
         Mount("/static", StaticFiles(directory=str(WEB / "static"), check_dir=False), name="static"),
         Mount("/assets", StaticFiles(directory=str(GOVUK_ASSETS), check_dir=False), name="assets"),

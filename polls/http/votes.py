@@ -34,6 +34,7 @@ from polls.runtime import Runtime, runtime
 from polls.store.ballots import CodeNotValid, load_poll, localised_definition, poll_definition
 from polls.store.codes import ballot_key, find_by_short_code
 from polls.store.models import Area, Ballot, Poll
+from polls.store.results import official_for
 from polls.tokens import VOTER_CODE
 
 MAX_VOTE_BODY = 64 * 1024
@@ -133,12 +134,20 @@ async def published_ballots(request: Request) -> Response:
             raise Forbidden("The ballots are published once voting has closed", code="poll_not_closed")
         if not await may_see_results(request, poll):
             raise Forbidden("Results for this poll are not public yet", code="results_not_public")
+        stored = await official_for(session, poll)
         answers = (
-            (await session.execute(select(Ballot.answers).where(Ballot.poll_id == poll.id))).scalars().all()
+            []
+            if stored
+            else (await session.execute(select(Ballot.answers).where(Ballot.poll_id == poll.id)))
+            .scalars()
+            .all()
         )
-    definition = poll_definition(poll)
-    methods = {q.id: usual_method(q) for q in definition.questions if q.kind is not QuestionKind.COMMENT}
-    body = write_published(definition, poll.title, methods, answers)
+    if stored is not None:
+        body = stored.ballot_file  # the very file the official result was counted from
+    else:  # closed before official results were stored
+        definition = poll_definition(poll)
+        methods = {q.id: usual_method(q) for q in definition.questions if q.kind is not QuestionKind.COMMENT}
+        body = write_published(definition, poll.title, methods, answers)
     return Response(
         body,
         media_type="application/x-ndjson",

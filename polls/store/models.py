@@ -354,3 +354,64 @@ class Juror(Base):
     display_name: Mapped[str | None] = mapped_column(String(40))  # chosen when accepting
 
     pool_member: Mapped[PoolMember] = relationship(lazy="joined")
+
+# Official results
+
+
+class OfficialResult(Base):
+    """A closed poll's official count, made from its ballots in the database when it closed.
+
+    ``ballot_file`` is the published anonymised ballot file exactly as offered for download, so
+    its SHA-256 stays the same and anyone can check that `polls recount` on it gives the results
+    stored here."""
+
+    __tablename__ = "official_results"
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True)
+    ballots: Mapped[int] = mapped_column(Integer)
+    # {"areas": [{"area_id", "area", "ballots"}], "channels": {"online": n, "event": n, "paper": n}}
+    turnout: Mapped[dict[str, Any]]
+    ballot_file: Mapped[str] = mapped_column(Text)
+    ballot_file_sha256: Mapped[str] = mapped_column(String(64))
+    counted_at: Mapped[datetime]
+    published_at: Mapped[datetime | None]
+
+    questions: Mapped[list[QuestionResult]] = relationship(
+        order_by="QuestionResult.position", cascade="all, delete-orphan"
+    )
+
+
+class QuestionResult(Base):
+    """One question's official result (``as_json`` of the count; comments: how many answered)
+    and the council's response to it ("you said, we did")."""
+
+    __tablename__ = "question_results"
+
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True
+    )
+    poll_id: Mapped[int] = mapped_column(
+        ForeignKey("official_results.poll_id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str | None] = mapped_column(String(30))  # None: a comment question, not counted
+    result: Mapped[dict[str, Any]]
+    response: Mapped[str] = mapped_column(Text, default="")
+
+
+class FollowUp(Base):
+    """A dated update on what the council did after a decision: for a published poll now, and
+    for a jury's report later (``subject_kind`` "poll" or "jury", ``subject_id`` its id)."""
+
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pilot_id: Mapped[int] = mapped_column(ForeignKey("pilots.id", ondelete="CASCADE"), index=True)
+    subject_kind: Mapped[str] = mapped_column(String(20))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    milestone_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str | None] = mapped_column(String(20))  # planned | in_progress | done
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

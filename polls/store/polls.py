@@ -304,6 +304,11 @@ async def transition(
         before={"status": before},
         after={"status": poll.status},
     )
+    # Official results are counted in this same transaction, under the row lock (imported here:
+    # the results module builds on this one).
+    from polls.store.results import after_transition
+
+    await after_transition(session, poll, actor, now)
     return poll
 
 

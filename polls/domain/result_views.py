@@ -1,0 +1,354 @@
+"""Official results as people read them: per option rows, a chart, round-by-round tables and the
+tie-breaks in words, made from a stored result (``counting.results.as_json``) and its question.
+
+The same rows feed the page's table, its chart and the CSV download, so they always agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from polls.domain.ballots import QuestionDef
+from polls.domain.charts import Bar, bar_chart, describe
+from polls.domain.publication import METHOD_LABELS
+from polls.domain.questions import QuestionKind
+
+
+@dataclass(frozen=True)
+class Row:
+    option_id: int | None  # None for a scale point
+    label: str
+    values: tuple[tuple[str, str], ...]  # (measure, value as written)
+    amount: float  # what the chart draws
+    outcome: str  # "winner", "elected", "funded", ... or ""
+
+
+@dataclass(frozen=True)
+class Table:
+    caption: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    id: int
+    title: str
+    kind: str
+    method: str | None
+    method_label: str
+    ballots: int
+    summary: str
+    rows: tuple[Row, ...]
+    measure: str  # what the chart shows, e.g. "votes"
+    chart: str  # inline SVG, "" when there is nothing to draw
+    rounds: Table | None
+    ties: tuple[str, ...]
+    lot_rule: str
+    response: str
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        first = "Point" if self.kind == QuestionKind.SCALE.value else "Option"
+        measures = tuple(m for m, _ in self.rows[0].values) if self.rows else ()
+        return (first, *measures, "Result")
+
+
+def number(value: float | int | None, places: int = 5) -> str:
+    """Whole numbers as they are; STV's fractional votes to five places, trailing zeros cut."""
+    if value is None:
+        return "–"
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.{places}f}".rstrip("0").rstrip(".")
+
+
+def _share(n: float, total: int) -> str:
+    return f"{number(n)} ({100 * n / total:.0f}%)" if total else number(n)
+
+
+def view(
+    question: QuestionDef, method: str | None, result: Mapping[str, Any], response: str = ""
+) -> QuestionView:
+    label = {o.id: o.label for o in question.options}
+
+    def name(option: Any) -> str:
+        return "nobody" if option is None else label.get(int(option), str(option))
+
+    ballots = int(result.get("ballots", result.get("answered", 0)) or 0)
+    method_label = METHOD_LABELS.get(method or "", "Read by the council, not counted")
+    builder = _BUILDERS.get(method or "", _comments)
+    rows, measure, summary, rounds, notes = builder(question, result, name, ballots)
+    bars = [Bar(r.label, r.amount, _shown(r), r.outcome) for r in rows]
+    chart_id = f"chart-q{question.id}"
+    chart = ""
+    if bars:
+        title = f"{question.title}: {measure}"
+        chart = bar_chart(chart_id, title, describe(bars, measure), bars)
+    ties = tuple(_tie_text(t, name) for t in _ties(result))
+    lot = result.get("lot") or {}
+    lot_rule = ""
+    if any("lot" in t for t in ties) and lot:
+        lot_rule = (
+            "Ties are decided by a lot drawn from the ballots themselves: "
+            f"{lot.get('rule', '')} (seed {lot.get('seed', '')})."
+        )
+    return QuestionView(
+        id=question.id,
+        title=question.title,
+        kind=question.kind.value,
+        method=method,
+        method_label=method_label,
+        ballots=ballots,
+        summary=summary,
+        rows=tuple(rows),
+        measure=measure,
+        chart=chart,
+        rounds=rounds,
+        ties=ties,
+        lot_rule=lot_rule,
+        response=response,
+        notes=tuple(notes),
+    )
+
+
+def _shown(row: Row) -> str:
+    return row.values[0][1] if row.values else number(row.amount)
+
+
+Built = tuple[list[Row], str, str, Table | None, list[str]]
+
+
+def _votes(question: QuestionDef, result: Mapping[str, Any], name: Any, ballots: int) -> Built:
+    key = "points" if "points" in result else "wins" if "wins" in result else "votes"
+    measure = {"points": "points", "wins": "head-to-head contests won", "votes": "votes"}[key]
+    counts = {int(k): v for k, v in result.get(key, {}).items()}
+    winner = result.get("winner")
+    rows = []
+    for option in question.options:
+        n = counts.get(option.id, 0)
+        shown = _share(n, ballots) if key == "votes" else number(n)
+        rows.append(
+            Row(option.id, option.label, ((measure, shown),), n, "winner" if option.id == winner else "")
+        )
+    method = result.get("method")
+    if method == "condorcet" and winner is None:
+        summary = "No option beats every other head to head, so there is no Condorcet winner."
+    else:
+        summary = f"Winner: {name(winner)}." if winner is not None else "No ballot chose an option."
+    notes = []
+    if method == "approval":
+        notes.append("Each ballot supports any number of options; an option's count is its supporters.")
+    if method == "borda":
+        notes.append(
+            "Each ranking gives points by position (modified Borda count: unranked options score nothing)."
+        )
+    return rows, measure, summary, None, notes
+
+
+def _schulze(question: QuestionDef, result: Mapping[str, Any], name: Any, ballots: int) -> Built:
+    paths = {
+        int(a): {int(b): v for b, v in row.items()} for a, row in result.get("strongest_paths", {}).items()
+    }
+    beats = {a: sum(1 for b, v in row.items() if v > paths.get(b, {}).get(a, 0)) for a, row in paths.items()}
+    order = [int(o) for o in result.get("order", [])]
+    winners = {int(o) for o in result.get("winners", [])}
+    rows = []
+    for option in sorted(question.options, key=lambda o: order.index(o.id) if o.id in order else len(order)):
+        place = order.index(option.id) + 1 if option.id in order else 0
+        values = (("options beaten", number(beats.get(option.id, 0))), ("place", number(place)))
+        rows.append(
+            Row(
+                option.id,
+                option.label,
+                values,
+                beats.get(option.id, 0),
+                "winner" if option.id in winners else "",
+            )
+        )
+    tiers = " > ".join(" = ".join(name(o) for o in tier) for tier in result.get("tiers", []))
+    summary = f"Schulze ranking: {tiers}." if tiers else "No ballot ranked an option."
+    return (
+        rows,
+        "options beaten by strongest path",
+        summary,
+        None,
+        ["Offered as a comparison with the official method."],
+    )
+
+
+def _instant_runoff(question: QuestionDef, result: Mapping[str, Any], name: Any, ballots: int) -> Built:
+    rounds = result.get("rounds", [])
+    first = {int(k): v for k, v in rounds[0]["votes"].items()} if rounds else {}
+    winner = result.get("winner")
+    out_round = {int(r["excluded"]): r["number"] for r in rounds if r.get("excluded") is not None}
+    rows = []
+    for option in question.options:
+        outcome = "winner" if option.id == winner else ""
+        out = f"round {out_round[option.id]}" if option.id in out_round else "–"
+        values = (("first preferences", _share(first.get(option.id, 0), ballots)), ("excluded in", out))
+        rows.append(Row(option.id, option.label, values, first.get(option.id, 0), outcome))
+    headers = ("Option", *(f"Round {r['number']}" for r in rounds))
+    body: list[tuple[str, ...]] = []
+    for option in question.options:
+        body.append((option.label, *(number(r["votes"].get(str(option.id))) for r in rounds)))
+    body.append(("Exhausted (no preference left)", *(number(r["exhausted"]) for r in rounds)))
+    outcome_row = []
+    for r in rounds:
+        outcome_row.append(
+            f"{name(r['elected'])} elected"
+            if r.get("elected") is not None
+            else f"{name(r['excluded'])} excluded"
+        )
+    body.append(("Outcome", *outcome_row))
+    table = Table(
+        "Votes in each round: the last option is excluded and its ballots move to their next preference",
+        headers,
+        tuple(body),
+    )
+    summary = (
+        f"Winner: {name(winner)}, after {len(rounds)} round{'s' if len(rounds) != 1 else ''}."
+        if winner is not None
+        else "No ballot ranked an option."
+    )
+    return rows, "first preferences", summary, table, []
+
+
+def _stv(question: QuestionDef, result: Mapping[str, Any], name: Any, ballots: int) -> Built:
+    stages = result.get("stages", [])
+    first = {int(k): v for k, v in stages[0]["votes"].items()} if stages else {}
+    elected_at = {int(o): s["number"] for s in stages for o in s.get("elected", [])}
+    rows = []
+    for option in question.options:
+        at = f"stage {elected_at[option.id]}" if option.id in elected_at else "–"
+        values = (("first preferences", number(first.get(option.id, 0))), ("elected at", at))
+        rows.append(
+            Row(
+                option.id,
+                option.label,
+                values,
+                first.get(option.id, 0),
+                "elected" if option.id in elected_at else "",
+            )
+        )
+    headers = ["Candidate"]
+    for s in stages:
+        what = s["action"] if s.get("candidate") is None else f"{s['action']} of {name(s['candidate'])}"
+        headers.append(f"Stage {s['number']}: {what}")
+    body: list[tuple[str, ...]] = []
+    for option in question.options:
+        body.append((option.label, *(number(s["votes"].get(str(option.id))) for s in stages)))
+    non_transferable = lost = 0.0
+    nt_row, lost_row, outcome_row = [], [], []
+    for s in stages:
+        non_transferable += s.get("non_transferable", 0)
+        lost += s.get("lost_to_rounding", 0)
+        nt_row.append(number(round(non_transferable, 5)))
+        lost_row.append(number(round(lost, 5)))
+        elected = ", ".join(name(o) for o in s.get("elected", []))
+        outcome_row.append(f"elected {elected}" if elected else "–")
+    body += [
+        ("Non-transferable, so far", *nt_row),
+        ("Lost to rounding, so far", *lost_row),
+        ("Outcome", *outcome_row),
+    ]
+    table = Table(
+        f"The count, stage by stage (quota {number(result.get('quota'))}, {_seats(result)})",
+        tuple(headers),
+        tuple(body),
+    )
+    elected = ", ".join(name(o) for o in result.get("elected", [])) or "nobody"
+    summary = f"Elected ({_seats(result)}): {elected}."
+    notes = [str(result.get("rules", ""))] if result.get("rules") else []
+    return rows, "first preferences", summary, table, notes
+
+
+def _scale(question: QuestionDef, result: Mapping[str, Any], name: Any, ballots: int) -> Built:
+    low, high = question.settings.get("min_label") or "", question.settings.get("max_label") or ""
+    points = sorted((int(k), v) for k, v in result.get("distribution", {}).items())
+    rows = []
+    for i, (point, n) in enumerate(points):
+        words = (
+            f"{point} – {low}"
+            if i == 0 and low
+            else f"{point} – {high}"
+            if i == len(points) - 1 and high
+            else str(point)
+        )
+        rows.append(Row(None, words, (("answers", _share(n, ballots)),), n, ""))
+    mean, median = number(result.get("mean"), 2), number(result.get("median"), 2)
+    summary = f"Mean {mean}, median {median}, from {number(ballots)} answers."
+    return rows, "answers", summary, None, []
+
+
+def _budget(question: QuestionDef, result: Mapping[str, Any], name: Any, ballots: int) -> Built:
+    votes = {int(k): v for k, v in result.get("votes", {}).items()}
+    funded = [int(o) for o in result.get("funded", [])]
+    completed = {int(s["project"]) for s in result.get("completed", []) if s.get("funded")}
+    rows = []
+    for option in question.options:
+        outcome = ""
+        if option.id in funded:
+            outcome = "funded (completion)" if option.id in completed else "funded"
+        values = (("votes", _share(votes.get(option.id, 0), ballots)), ("cost", f"£{number(option.cost)}"))
+        rows.append(Row(option.id, option.label, values, votes.get(option.id, 0), outcome))
+    budget = result.get("budget", question.settings.get("budget_total"))
+    names = ", ".join(name(o) for o in funded) or "nothing"
+    summary = f"Funded: {names}; £{number(result.get('spent'))} of £{number(budget)} spent."
+    notes = []
+    if str(result.get("method", "")).startswith("equal_shares"):
+        notes.append(
+            "Method of Equal Shares: the budget is shared equally among voters, and a project is "
+            "bought when its supporters can pay for it; what is left is completed by raising the "
+            "shares, then greedily."
+        )
+    else:
+        notes.append("Greedy: projects in order of votes, each funded if the money left covers it.")
+    return rows, "votes", summary, None, notes
+
+
+def _comments(question: QuestionDef, result: Mapping[str, Any], name: Any, ballots: int) -> Built:
+    comments = f"{number(ballots)} comment{'s' if ballots != 1 else ''}"
+    summary = f"{comments}, read by the council and summarised in its response."
+    return [], "comments", summary, None, []
+
+
+_BUILDERS = {
+    "plurality": _votes,
+    "approval": _votes,
+    "borda": _votes,
+    "condorcet": _votes,
+    "schulze": _schulze,
+    "instant_runoff": _instant_runoff,
+    "stv": _stv,
+    "scale": _scale,
+    "greedy": _budget,
+    "equal_shares": _budget,
+    "equal_shares_cost": _budget,
+}
+
+
+def _ties(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    found = []
+    if result.get("tie"):
+        found.append(result["tie"])
+    found += result.get("ties") or []
+    for step in [*(result.get("rounds") or []), *(result.get("stages") or [])]:
+        if step.get("tie"):
+            found.append(step["tie"])
+    return found
+
+
+def _tie_text(tie: Mapping[str, Any], name: Any) -> str:
+    among = ", ".join(name(o) for o in tie.get("among", []))
+    where = f"At stage {tie['stage']}, " if tie.get("stage", 0) > 0 else ""
+    about, how = tie.get("about", "a place"), tie.get("decided_by")
+    return f"{where}{among} were tied for {about}; decided by {how}: {name(tie.get('chosen'))}."
+
+
+def _seats(result: Mapping[str, Any]) -> str:
+    seats = result.get("seats")
+    return f"{seats} seat{'s' if seats != 1 else ''}"

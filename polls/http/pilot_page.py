@@ -1,0 +1,53 @@
+"""The public page of a pilot: what is open now, what was decided and what the council did."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from polls.domain.publication import FOLLOW_UP_LABELS
+from polls.errors import NotFound
+from polls.http.pages import render
+from polls.http.results import question_views
+from polls.runtime import runtime
+from polls.store import results as result_store
+from polls.store.models import Pilot
+
+
+async def pilot_page(request: Request) -> Response:
+    async with runtime(request).db() as db:
+        pilot = await db.get(Pilot, int(request.path_params["pilot_id"]))
+        if pilot is None:
+            raise NotFound("There is no such pilot", code="pilot_not_found")
+        polls = await result_store.pilot_polls(db, pilot.id)
+        published_ids = [poll.id for poll, _ in polls.published]
+        follow_ups = await result_store.follow_ups(db, result_store.POLL, published_ids)
+    published = [
+        {
+            "poll": poll,
+            "result": result,
+            "views": question_views(poll, result),
+            "follow_ups": follow_ups.get(poll.id, []),
+        }
+        for poll, result in polls.published
+    ]
+    # Juries in session: the juries' module fills this list (each item with title, status_label
+    # and url); the page shows the section only when it is not empty.
+    juries: list[Any] = []
+    return render(
+        request,
+        "results/pilot.html",
+        {
+            "pilot": pilot,
+            "open_polls": polls.open,
+            "published": published,
+            "juries": juries,
+            "follow_up_labels": FOLLOW_UP_LABELS,
+        },
+    )
+
+
+routes: list[BaseRoute] = [Route("/pilots/{pilot_id:id}", pilot_page, methods=["GET"])]

@@ -1,0 +1,339 @@
+"""Official results: counted from the ballots in the database when a poll closes, reviewed by
+officers (counting method and the council's response per question), published, and followed up.
+
+The count runs inside the lifecycle transaction that closes the poll, after its row is locked,
+so the ballots it reads are final (the ballot writer takes a share lock on the same row) and
+with several app instances exactly one counts. Counting again replaces nothing that exists
+unless an officer chose another method; every change is audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from polls.domain import publication
+from polls.domain.access import SYSTEM, Actor, Permission
+from polls.domain.ballot_files import write_published
+from polls.domain.ballots import PollDef, QuestionDef
+from polls.domain.counting import official
+from polls.domain.counting.results import as_json
+from polls.domain.polls import PollStatus
+from polls.domain.publication import FollowUpSpec
+from polls.domain.questions import QuestionKind
+from polls.errors import NotFound
+from polls.store import audit
+from polls.store.ballots import poll_definition
+from polls.store.models import Area, Ballot, FollowUp, OfficialResult, Poll, QuestionResult, utcnow
+from polls.store.polls import get_poll
+
+POLL = "poll"  # follow-up subject kinds: "poll" now; juries' reports later
+
+
+def _hashable(answer: Any) -> Any:
+    return tuple(answer) if isinstance(answer, list) else answer
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _count_question(
+    question: QuestionDef, method: str | None, answers: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
+    key = str(question.id)
+    if method is None:
+        return {"method": None, "answered": sum(1 for a in answers if str(a.get(key, "")).strip())}
+    tally: Counter[Any] = Counter(_hashable(a[key]) for a in answers if key in a)
+    return as_json(official.count(question, tally.items(), method))
+
+
+async def _ballots(session: AsyncSession, poll_id: int) -> list[tuple[dict[str, Any], int | None, str]]:
+    query = select(Ballot.answers, Ballot.area_id, Ballot.channel).where(Ballot.poll_id == poll_id)
+    return [(a, area, channel) for a, area, channel in (await session.execute(query)).all()]
+
+
+async def _turnout(
+    session: AsyncSession, poll: Poll, rows: Sequence[tuple[Any, int | None, str]]
+) -> dict[str, Any]:
+    areas = poll.areas or list(
+        (await session.scalars(select(Area).where(Area.pilot_id == poll.pilot_id).order_by(Area.name))).all()
+    )
+    by_area = Counter(area for _, area, _ in rows)
+    channels = Counter(channel for _, _, channel in rows)
+    listed = [{"area_id": a.id, "area": a.name, "ballots": by_area.get(a.id, 0)} for a in areas]
+    elsewhere = sum(n for area, n in by_area.items() if area not in {a.id for a in areas})
+    if elsewhere:
+        listed.append({"area_id": None, "area": "No area recorded", "ballots": elsewhere})
+    return {
+        "areas": listed,
+        "channels": {c: channels.get(c, 0) for c in ("online", "event", "paper")},
+    }
+
+
+def _methods(definition: PollDef, chosen: dict[int, str | None]) -> dict[int, str | None]:
+    out: dict[int, str | None] = {}
+    for q in definition.questions:
+        out[q.id] = None if q.kind is QuestionKind.COMMENT else chosen.get(q.id) or official.usual_method(q)
+    return out
+
+
+def _file(
+    definition: PollDef, title: str, methods: dict[int, str | None], answers: Sequence[dict[str, Any]]
+) -> str:
+    counted = {k: v for k, v in methods.items() if v is not None}
+    return write_published(definition, title, counted, answers, random.SystemRandom())
+
+
+async def load(session: AsyncSession, poll_id: int, *, lock: bool = False) -> OfficialResult | None:
+    query = (
+        select(OfficialResult)
+        .where(OfficialResult.poll_id == poll_id)
+        .options(selectinload(OfficialResult.questions))
+        .execution_options(populate_existing=True)
+    )
+    if lock:
+        query = query.with_for_update(of=OfficialResult)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def count_official(
+    session: AsyncSession, poll: Poll, actor: Actor | None, now: datetime
+) -> OfficialResult:
+    """Count the closed poll's ballots and store the official result, once: when it exists
+    already (another instance, an earlier step), it is returned unchanged. The caller holds
+    the poll row's lock."""
+    existing = await load(session, poll.id)
+    if existing is not None:
+        return existing
+    definition = poll_definition(poll)
+    rows = await _ballots(session, poll.id)
+    answers = [a for a, _, _ in rows]
+    methods = _methods(definition, {})
+    text = _file(definition, poll.title, methods, answers)
+    result = OfficialResult(
+        poll_id=poll.id,
+        ballots=len(rows),
+        turnout=await _turnout(session, poll, rows),
+        ballot_file=text,
+        ballot_file_sha256=sha256(text),
+        counted_at=now,
+        published_at=None,
+        questions=[
+            QuestionResult(
+                question_id=q.id,
+                position=position,
+                method=methods[q.id],
+                result=_count_question(q, methods[q.id], answers),
+                response="",
+            )
+            for position, q in enumerate(definition.questions)
+        ],
+    )
+    session.add(result)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor.email if actor else SYSTEM,
+        action="results.count",
+        target=f"poll:{poll.id}",
+        pilot_id=poll.pilot_id,
+        after=_summary(result),
+    )
+    return result
+
+
+def _summary(result: OfficialResult) -> dict[str, Any]:
+    return {
+        "ballots": result.ballots,
+        "ballot_file_sha256": result.ballot_file_sha256,
+        "methods": {str(q.question_id): q.method for q in result.questions},
+    }
+
+
+async def after_transition(session: AsyncSession, poll: Poll, actor: Actor | None, now: datetime) -> None:
+    """The lifecycle's hook: count at close (the scheduler's or an officer's), make sure a count
+    exists before review and publication, and date the publication."""
+    status = PollStatus(poll.status)
+    if status not in (PollStatus.CLOSED, PollStatus.UNDER_REVIEW, PollStatus.PUBLISHED):
+        return
+    result = await count_official(session, poll, actor, now)
+    if status is PollStatus.PUBLISHED:
+        result.published_at = now
+        await session.flush()
+
+
+async def _reviewable(session: AsyncSession, actor: Actor, poll_id: int) -> tuple[Poll, OfficialResult]:
+    poll = await get_poll(session, actor, poll_id, Permission.MANAGE_PILOT, lock=True)
+    publication.require_reviewable(PollStatus(poll.status))
+    result = await count_official(session, poll, actor, utcnow())
+    return poll, result
+
+
+def _question(poll: Poll, result: OfficialResult, question_id: int) -> tuple[QuestionDef, QuestionResult]:
+    definition = poll_definition(poll).question(question_id)
+    stored = next((q for q in result.questions if q.question_id == question_id), None)
+    if definition is None or stored is None:
+        raise NotFound("There is no such question in this poll", code="question_not_found")
+    return definition, stored
+
+
+async def set_method(
+    session: AsyncSession, actor: Actor, poll_id: int, question_id: int, method: str
+) -> OfficialResult:
+    """Count one question by another method: its result and the ballot file's header change
+    (the ballots in the file, and their order, stay as they are)."""
+    poll, result = await _reviewable(session, actor, poll_id)
+    question, stored = _question(poll, result, question_id)
+    publication.check_method(question, method)
+    if stored.method == method:
+        return result
+    before = {"method": stored.method, "ballot_file_sha256": result.ballot_file_sha256}
+    _, _, ballots = result.ballot_file.partition("\n")
+    answers = [a for a, _, _ in await _ballots(session, poll.id)]
+    stored.method = method
+    stored.result = _count_question(question, method, answers)
+    definition = poll_definition(poll)
+    methods = {q.question_id: q.method for q in result.questions}
+    new_header = write_published(definition, poll.title, {k: v for k, v in methods.items() if v}, [])
+    result.ballot_file = new_header + ballots
+    result.ballot_file_sha256 = sha256(result.ballot_file)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor.email,
+        action="results.method",
+        target=f"question:{question_id}",
+        pilot_id=poll.pilot_id,
+        before=before,
+        after={"method": method, "ballot_file_sha256": result.ballot_file_sha256},
+    )
+    return result
+
+
+async def set_response(
+    session: AsyncSession, actor: Actor, poll_id: int, question_id: int, spec: publication.ResponseSpec
+) -> OfficialResult:
+    poll, result = await _reviewable(session, actor, poll_id)
+    _, stored = _question(poll, result, question_id)
+    if stored.response == spec.response:
+        return result
+    before = stored.response
+    stored.response = spec.response
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor.email,
+        action="results.response",
+        target=f"question:{question_id}",
+        pilot_id=poll.pilot_id,
+        before={"response": before},
+        after={"response": spec.response},
+    )
+    return result
+
+
+async def official_for(session: AsyncSession, poll: Poll) -> OfficialResult | None:
+    return await load(session, poll.id)
+
+
+# Follow-ups
+
+
+def follow_up_snapshot(item: FollowUp) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "subject": f"{item.subject_kind}:{item.subject_id}",
+        "title": item.title,
+        "body": item.body,
+        "milestone_on": item.milestone_on.isoformat(),
+        "status": item.status,
+        "created_by": item.created_by,
+        "created_at": item.created_at.isoformat(),
+    }
+
+
+async def add_follow_up(session: AsyncSession, actor: Actor, poll_id: int, spec: FollowUpSpec) -> FollowUp:
+    poll = await get_poll(session, actor, poll_id, Permission.MANAGE_PILOT, lock=True)
+    publication.require_published(PollStatus(poll.status))
+    item = FollowUp(
+        pilot_id=poll.pilot_id,
+        subject_kind=POLL,
+        subject_id=poll.id,
+        title=spec.title,
+        body=spec.body,
+        milestone_on=spec.milestone_on,
+        status=spec.status.value if spec.status else None,
+        created_by=actor.email,
+        created_at=utcnow(),
+    )
+    session.add(item)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor.email,
+        action="follow_up.create",
+        target=f"follow_up:{item.id}",
+        pilot_id=poll.pilot_id,
+        after=follow_up_snapshot(item),
+    )
+    return item
+
+
+async def follow_ups(
+    session: AsyncSession, subject_kind: str, subject_ids: Sequence[int]
+) -> dict[int, list[FollowUp]]:
+    """Follow-ups by subject, newest milestone first."""
+    if not subject_ids:
+        return {}
+    query = (
+        select(FollowUp)
+        .where(FollowUp.subject_kind == subject_kind, FollowUp.subject_id.in_(subject_ids))
+        .order_by(FollowUp.milestone_on.desc(), FollowUp.id.desc())
+    )
+    out: dict[int, list[FollowUp]] = {}
+    for item in (await session.scalars(query)).all():
+        out.setdefault(item.subject_id, []).append(item)
+    return out
+
+
+@dataclass(frozen=True)
+class PilotPolls:
+    open: list[Poll]
+    published: list[tuple[Poll, OfficialResult]]
+
+
+async def pilot_polls(session: AsyncSession, pilot_id: int) -> PilotPolls:
+    """What the public pilot page lists: open polls, and published ones with their results."""
+    query = (
+        select(Poll)
+        .where(
+            Poll.pilot_id == pilot_id,
+            Poll.status.in_([PollStatus.OPEN.value, PollStatus.PUBLISHED.value]),
+        )
+        .options(selectinload(Poll.questions))
+        .order_by(Poll.closes_at.desc(), Poll.id.desc())
+    )
+    polls = list((await session.scalars(query)).all())
+    published_ids = [p.id for p in polls if p.status == PollStatus.PUBLISHED.value]
+    results = {}
+    if published_ids:
+        found = await session.scalars(
+            select(OfficialResult)
+            .where(OfficialResult.poll_id.in_(published_ids))
+            .options(selectinload(OfficialResult.questions))
+        )
+        results = {r.poll_id: r for r in found.all()}
+    return PilotPolls(
+        open=[p for p in polls if p.status == PollStatus.OPEN.value],
+        published=[(p, results[p.id]) for p in polls if p.id in results],
+    )
