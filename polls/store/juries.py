@@ -1,0 +1,513 @@
+"""Juries and their selection by lot: the pool, the lottery, its publication, the draw (all audited).
+
+Juror invitations are in ``polls.store.jurors``. The lottery is computed in a worker thread by
+``compute_lottery``, which writes its progress to the jury row every couple of seconds so that
+any app instance can show it, and a solve whose instance died is seen to have stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from polls.domain.access import Actor, Permission
+from polls.domain.juries import (
+    CHANGEABLE,
+    PUBLIC,
+    STATUS_LABELS,
+    DrawSpec,
+    FeatureProfile,
+    JurorStatus,
+    JuryKind,
+    JurySpec,
+    JuryStatus,
+    panel_profile,
+    require_status,
+)
+from polls.domain.sortition import (
+    Lottery,
+    Person,
+    Pool,
+    Quota,
+    Quotas,
+    QuotasInfeasible,
+    SolveProgress,
+    commitment,
+    draw,
+    fairest_lottery,
+    group_pool,
+    make_lottery,
+    new_seed,
+    read_lottery,
+)
+from polls.domain.sortition.relaxation import InfeasibilityReport
+from polls.errors import Conflict, NotFound
+from polls.store import audit
+from polls.store.db import Database
+from polls.store.models import Juror, Jury, PoolMember, utcnow
+from polls.store.pilots import get_pilot
+
+log = logging.getLogger("polls.juries")
+
+HEARTBEAT = 2.0  # seconds between progress writes while a solve runs
+STALE = timedelta(seconds=60)  # no progress written for this long: the solving instance is gone
+
+
+def jury_snapshot(jury: Jury) -> dict[str, Any]:
+    return {
+        "id": jury.id,
+        "pilot_id": jury.pilot_id,
+        "title": jury.title,
+        "remit": jury.remit,
+        "kind": jury.kind,
+        "size": jury.size,
+        "threshold": jury.threshold,
+        "households_apart": jury.households_apart,
+        "status": jury.status,
+    }
+
+
+async def get_jury(
+    session: AsyncSession, actor: Actor, jury_id: int, permission: Permission, *, lock: bool = False
+) -> Jury:
+    """The jury, once the actor holds ``permission`` in its pilot (404 before 403: ids leak nothing)."""
+    jury = await session.get(Jury, jury_id, with_for_update=lock, populate_existing=lock)
+    if jury is None or not actor.can(Permission.VIEW_PILOT, jury.pilot_id):
+        raise NotFound("There is no such jury", code="jury_not_found")
+    actor.require(permission, jury.pilot_id)
+    return jury
+
+
+async def list_juries(session: AsyncSession, actor: Actor, pilot_id: int) -> list[Jury]:
+    await get_pilot(session, actor, pilot_id, Permission.VIEW_PILOT)
+    query = select(Jury).where(Jury.pilot_id == pilot_id).order_by(Jury.created_at, Jury.id)
+    return list((await session.scalars(query)).all())
+
+
+async def create_jury(session: AsyncSession, actor: Actor, pilot_id: int, spec: JurySpec) -> Jury:
+    await get_pilot(session, actor, pilot_id, Permission.MANAGE_PILOT)
+    jury = Jury(pilot_id=pilot_id, status=JuryStatus.SETTING_UP, quotas=[])
+    _apply(jury, spec)
+    session.add(jury)
+    await session.flush()
+    await _audit(session, actor, jury, "jury.create", after=jury_snapshot(jury))
+    return jury
+
+
+async def update_jury(session: AsyncSession, actor: Actor, jury_id: int, spec: JurySpec) -> Jury:
+    """Title, remit and threshold may change until the report; size, kind and households only
+    before publication (a computed lottery is then discarded)."""
+    jury = await get_jury(session, actor, jury_id, Permission.MANAGE_PILOT, lock=True)
+    require_status(jury.status, set(JuryStatus) - {JuryStatus.REPORTED}, "change the jury")
+    before = jury_snapshot(jury)
+    selection = (JuryKind(jury.kind), jury.size, jury.households_apart)
+    if (spec.kind, spec.size, spec.households_apart) != selection:
+        require_status(jury.status, CHANGEABLE, "change the size, kind or households rule")
+        _refuse_while_solving(jury)
+        _discard_lottery(jury)
+    _apply(jury, spec)
+    after = jury_snapshot(jury)
+    if after != before:
+        await _audit(session, actor, jury, "jury.update", before=before, after=after)
+    return jury
+
+
+def _apply(jury: Jury, spec: JurySpec) -> None:
+    jury.title, jury.remit, jury.kind = spec.title, spec.remit, spec.kind.value
+    jury.size, jury.threshold, jury.households_apart = spec.size, spec.threshold, spec.households_apart
+
+
+async def _audit(
+    session: AsyncSession,
+    actor: Actor | str,
+    jury: Jury,
+    action: str,
+    *,
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    await audit.record(
+        session,
+        actor=actor if isinstance(actor, str) else actor.email,
+        action=action,
+        target=f"jury:{jury.id}",
+        pilot_id=jury.pilot_id,
+        before=before,
+        after=after,
+    )
+
+
+def _discard_lottery(jury: Jury) -> None:
+    jury.lottery = jury.lottery_facts = jury.seed = jury.seed_sha256 = jury.computed_at = None
+    jury.solve = None
+    jury.status = JuryStatus.SETTING_UP
+
+
+# The pool
+
+
+async def replace_pool(session: AsyncSession, actor: Actor, jury_id: int, pool: Pool) -> Jury:
+    """The uploaded pool and quotas replace any earlier ones, whole (the pool was checked in full)."""
+    jury = await get_jury(session, actor, jury_id, Permission.MANAGE_PILOT, lock=True)
+    require_status(jury.status, CHANGEABLE, "upload a new pool")
+    _refuse_while_solving(jury)
+    before = _pool_summary(jury.quotas, await pool_size(session, jury.id))
+    await session.execute(delete(PoolMember).where(PoolMember.jury_id == jury.id))
+    # Households are kept as hashes salted afresh for each upload and never stored: equal
+    # addresses stay equal within the pool, and no address can be recovered or guessed.
+    salt = secrets.token_bytes(16)
+    categories = pool.quotas.categories
+    rows = [
+        {
+            "jury_id": jury.id,
+            "person_id": person.id,
+            "position": position,
+            "features": dict(zip(categories, person.features, strict=True)),
+            "household": _household_key(salt, person.household),
+        }
+        for position, person in enumerate(pool.people, 1)
+    ]
+    for start in range(0, len(rows), 1000):
+        await session.execute(insert(PoolMember), rows[start : start + 1000])
+    jury.quotas = [
+        {"category": q.category, "feature": q.feature, "min": q.min, "max": q.max} for q in pool.quotas.quotas
+    ]
+    _discard_lottery(jury)
+    await _audit(
+        session, actor, jury, "jury.pool.upload", before=before, after=_pool_summary(jury.quotas, len(rows))
+    )
+    return jury
+
+
+def _household_key(salt: bytes, household: str | None) -> str | None:
+    if household is None:
+        return None
+    return hashlib.sha256(salt + household.encode()).hexdigest()[:32]
+
+
+def _pool_summary(quotas: list[Any], people: int) -> dict[str, Any]:
+    return {"people": people, "quotas": quotas}
+
+
+async def pool_size(session: AsyncSession, jury_id: int) -> int:
+    query = select(func.count()).select_from(PoolMember).where(PoolMember.jury_id == jury_id)
+    return int((await session.execute(query)).scalar_one())
+
+
+def quotas_of(jury: Jury) -> Quotas:
+    return Quotas(
+        tuple(Quota(q["category"], q["feature"], int(q["min"]), int(q["max"])) for q in jury.quotas)
+    )
+
+
+async def pool_members(session: AsyncSession, jury_id: int) -> list[PoolMember]:
+    query = select(PoolMember).where(PoolMember.jury_id == jury_id).order_by(PoolMember.position)
+    return list((await session.scalars(query)).all())
+
+
+async def load_pool(session: AsyncSession, jury: Jury) -> Pool:
+    quotas = quotas_of(jury)
+    people = tuple(
+        Person(m.person_id, tuple(str(m.features[c]) for c in quotas.categories), m.household)
+        for m in await pool_members(session, jury.id)
+    )
+    return Pool(people, quotas)
+
+
+# The lottery
+
+
+def solve_is_running(jury: Jury, now: datetime | None = None) -> bool:
+    solve = jury.solve or {}
+    if solve.get("state") != "running":
+        return False
+    updated = datetime.fromisoformat(str(solve["updated_at"]))
+    return (now or utcnow()) - updated < STALE
+
+
+def _refuse_while_solving(jury: Jury) -> None:
+    if solve_is_running(jury):
+        raise Conflict("The lottery is being computed; wait for it to finish", code="lottery_computing")
+
+
+async def start_lottery(session: AsyncSession, actor: Actor, jury_id: int) -> str:
+    """Mark the jury's lottery as being computed; the run id to hand to ``compute_lottery``."""
+    jury = await get_jury(session, actor, jury_id, Permission.MANAGE_PILOT, lock=True)
+    require_status(jury.status, CHANGEABLE, "compute the lottery")
+    _refuse_while_solving(jury)
+    people = await pool_size(session, jury.id)
+    if not people:
+        raise Conflict("Upload the people and categories files first", code="jury_pool_missing")
+    run = secrets.token_hex(8)
+    now = utcnow().isoformat()
+    _discard_lottery(jury)
+    jury.solve = {
+        "state": "running",
+        "run": run,
+        "by": actor.email,
+        "started_at": now,
+        "updated_at": now,
+        "step": "starting",
+        "fraction": 0.0,
+        "panels": 0,
+        "lowest": None,
+    }
+    await _audit(session, actor, jury, "jury.lottery.start", after={"people": people, "size": jury.size})
+    return run
+
+
+@dataclass(frozen=True)
+class _Solved:
+    lottery: Lottery | None
+    seed: str
+    seconds: float
+    report: InfeasibilityReport | None = None
+
+
+def _solve(pool: Pool, size: int, households: bool, progress: Any) -> _Solved:
+    """In a worker thread: the fairest lottery and a fresh seed committed to in it."""
+    started = time.monotonic()
+    seed = new_seed()
+    groups = group_pool(pool, households=households)
+    try:
+        distribution = fairest_lottery(groups, size, progress)
+    except QuotasInfeasible as exc:
+        return _Solved(None, seed, time.monotonic() - started, exc.report)
+    lottery = make_lottery(distribution, households_apart=households, seed_sha256=commitment(seed))
+    return _Solved(lottery, seed, time.monotonic() - started)
+
+
+async def compute_lottery(db: Database, jury_id: int, run: str) -> None:
+    """Solve in a worker thread (the event loop stays free), writing progress, then the result."""
+    async with db() as session:
+        jury = await session.get(Jury, jury_id)
+        if jury is None:
+            return
+        pool = await load_pool(session, jury)
+        size, households = jury.size, jury.households_apart
+    latest: list[SolveProgress] = []
+    task = asyncio.ensure_future(asyncio.to_thread(_solve, pool, size, households, latest.append))
+    try:
+        while not task.done():
+            await asyncio.wait({task}, timeout=HEARTBEAT)
+            if not task.done() and not await _write_progress(
+                db, jury_id, run, latest[-1] if latest else None
+            ):
+                return  # superseded (the pool changed, or an officer started again)
+        solved = task.result()
+    except Exception as exc:  # the solver failed: say so on the page rather than spin forever
+        log.exception("lottery for jury %s failed", jury_id)
+        await _finish(db, jury_id, run, failure=f"The solver failed ({type(exc).__name__}: {exc}).")
+        return
+    if solved.lottery is None:
+        assert solved.report is not None
+        await _finish(db, jury_id, run, report=solved.report)
+        return
+    await _finish(db, jury_id, run, solved=solved, pool_people=len(pool))
+
+
+async def _write_progress(db: Database, jury_id: int, run: str, progress: SolveProgress | None) -> bool:
+    async with db.begin() as session:
+        jury = await session.get(Jury, jury_id, with_for_update=True)
+        if jury is None or (jury.solve or {}).get("run") != run:
+            return False
+        solve = dict(jury.solve or {}, updated_at=utcnow().isoformat())
+        if progress is not None:
+            solve |= {
+                "step": progress.step,
+                "fraction": progress.fraction,
+                "panels": progress.panels,
+                "lowest": progress.lowest,
+            }
+        jury.solve = solve
+    return True
+
+
+async def _finish(
+    db: Database,
+    jury_id: int,
+    run: str,
+    *,
+    solved: _Solved | None = None,
+    pool_people: int = 0,
+    report: InfeasibilityReport | None = None,
+    failure: str | None = None,
+) -> None:
+    async with db.begin() as session:
+        jury = await session.get(Jury, jury_id, with_for_update=True)
+        if jury is None or (jury.solve or {}).get("run") != run:
+            return
+        by = str((jury.solve or {}).get("by", "system"))
+        if solved is None or solved.lottery is None:
+            jury.solve = {
+                "state": "failed",
+                "run": run,
+                "by": by,
+                "finished_at": utcnow().isoformat(),
+                "report": report.describe() if report else failure,
+                "conflicts": list(report.conflicts) if report else [],
+                "relaxations": [r.describe() for r in report.relaxations] if report else [],
+            }
+            await _audit(session, by, jury, "jury.lottery.failed", after={"report": jury.solve["report"]})
+            return
+        lottery = solved.lottery
+        probabilities = lottery.probabilities()
+        jury.lottery = lottery.to_json()
+        jury.seed, jury.seed_sha256 = solved.seed, lottery.seed_sha256
+        jury.lottery_facts = {
+            "seconds": round(solved.seconds, 3),
+            "people": pool_people,
+            "groups": len(lottery.groups),
+            "panels": len(lottery.panels),
+            "lowest_probability": float(min(probabilities.values())),
+            "highest_probability": float(max(probabilities.values())),
+            "lottery_sha256": lottery.fingerprint(),
+        }
+        jury.solve = None
+        jury.computed_at = utcnow()
+        jury.status = JuryStatus.COMPUTED
+        await _audit(
+            session,
+            by,
+            jury,
+            "jury.lottery.computed",
+            after={"seed_sha256": jury.seed_sha256, **jury.lottery_facts},
+        )
+
+
+def lottery_of(jury: Jury) -> Lottery:
+    if jury.lottery is None:
+        raise Conflict("The lottery has not been computed yet", code="lottery_missing")
+    return read_lottery(jury.lottery)
+
+
+async def publish_lottery(session: AsyncSession, actor: Actor, jury_id: int) -> Jury:
+    """Make everyone's probability and the seed commitment public; from now on the selection is fixed."""
+    jury = await get_jury(session, actor, jury_id, Permission.MANAGE_PILOT, lock=True)
+    require_status(jury.status, {JuryStatus.COMPUTED}, "publish the lottery")
+    jury.status, jury.published_at = JuryStatus.PUBLISHED, utcnow()
+    await _audit(
+        session,
+        actor,
+        jury,
+        "jury.lottery.publish",
+        after={
+            "seed_sha256": jury.seed_sha256,
+            "lottery_sha256": (jury.lottery_facts or {}).get("lottery_sha256"),
+        },
+    )
+    return jury
+
+
+async def draw_jury(session: AsyncSession, actor: Actor, jury_id: int, spec: DrawSpec) -> Jury:
+    """Reveal the seed and draw the panel and reserves; every juror row is made here."""
+    jury = await get_jury(session, actor, jury_id, Permission.MANAGE_PILOT, lock=True)
+    require_status(jury.status, {JuryStatus.PUBLISHED}, "draw the panel")
+    assert jury.seed is not None
+    record = draw(
+        lottery_of(jury), jury.seed, reserves=spec.reserves, public_randomness=spec.public_randomness
+    )
+    members = {m.person_id: m.id for m in await pool_members(session, jury.id)}
+    jurors = [
+        Juror(
+            jury_id=jury.id,
+            pool_member_id=members[person],
+            role="panel",
+            position=seat,
+            seat=seat,
+            status=JurorStatus.WAITING,
+        )
+        for seat, person in enumerate(record.panel, 1)
+    ] + [
+        Juror(
+            jury_id=jury.id,
+            pool_member_id=members[person],
+            role="reserve",
+            position=n,
+            status=JurorStatus.WAITING,
+        )
+        for n, person in enumerate(record.reserves, 1)
+    ]
+    session.add_all(jurors)
+    jury.draw, jury.drawn_at, jury.status = record.to_json(), utcnow(), JuryStatus.DRAWN
+    await session.flush()
+    await _audit(session, actor, jury, "jury.draw", after=record.to_json())
+    return jury
+
+
+# What the public sees
+
+
+@dataclass(frozen=True)
+class PublicJury:
+    id: int
+    title: str
+    remit: str
+    kind: str
+    size: int
+    status: str
+    status_label: str
+    url: str
+
+
+async def public_juries(session: AsyncSession, pilot_id: int) -> list[PublicJury]:
+    """A pilot's juries whose lottery is public, oldest first, for the public pilot page."""
+    query = (
+        select(Jury)
+        .where(Jury.pilot_id == pilot_id, Jury.status.in_([s.value for s in PUBLIC]))
+        .order_by(Jury.created_at, Jury.id)
+    )
+    return [
+        PublicJury(
+            j.id,
+            j.title,
+            j.remit,
+            j.kind,
+            j.size,
+            j.status,
+            STATUS_LABELS[JuryStatus(j.status)],
+            f"/juries/{j.id}",
+        )
+        for j in (await session.scalars(query)).all()
+    ]
+
+
+async def public_jury(session: AsyncSession, jury_id: int) -> Jury:
+    jury = await session.get(Jury, jury_id)
+    if jury is None or jury.status not in PUBLIC:
+        raise NotFound("There is no such jury", code="jury_not_found")
+    return jury
+
+
+async def drawn_profile(session: AsyncSession, jury: Jury) -> list[FeatureProfile]:
+    """The panel as drawn, against the quotas and the pool."""
+    members = await pool_members(session, jury.id)
+    chosen = set((jury.draw or {}).get("panel", []))
+    return panel_profile(
+        quotas_of(jury), [m.features for m in members], [m.features for m in members if m.person_id in chosen]
+    )
+
+
+async def seated_profile(session: AsyncSession, jury: Jury) -> list[FeatureProfile]:
+    """The panel as it stands (the jurors who accepted), against the quotas and the pool: for reports."""
+    members = await pool_members(session, jury.id)
+    query = select(Juror.pool_member_id).where(Juror.jury_id == jury.id, Juror.status == JurorStatus.ACCEPTED)
+    accepted = set((await session.scalars(query)).all())
+    return panel_profile(
+        quotas_of(jury), [m.features for m in members], [m.features for m in members if m.id in accepted]
+    )
+
+
+def probabilities_rows(jury: Jury) -> Sequence[tuple[str, float]]:
+    """Every pool member's published selection probability, by id."""
+    return sorted((str(k), float(v)) for k, v in ((jury.lottery or {}).get("probabilities") or {}).items())
