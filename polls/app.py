@@ -150,7 +150,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
             db = sessions_for(engine)
             tokens = Tokens(settings.secret_keys)
             tallies = Tallies(redis, db)
-            writer = BallotWriter(db, redis=fast_path, on_commit=tallies.apply)
+            writer = BallotWriter(db, redis=fast_path, on_commit=tallies.apply, recover=tallies.recover)
             hub = TallyHub(redis, tallies)
             runtime = Runtime(
                 settings=settings,
