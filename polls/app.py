@@ -29,6 +29,7 @@ from polls.http import (
     event,
     juries,
     juries_public,
+    jury_room,
     paper,
     pilot_page,
     public,
@@ -44,6 +45,7 @@ from polls.http.middleware import Protections
 from polls.http.pages import WEB
 from polls.live.embedded import EmbeddedRedis
 from polls.live.hub import TallyHub
+from polls.live.jury_rooms import JuryRooms
 from polls.live.tallies import Tallies, reconcile_forever
 from polls.live.throttle import Throttle
 from polls.runtime import Runtime
@@ -164,6 +166,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
                 tallies=tallies,
                 hub=hub,
                 booth=VotingBooth(db, tokens, writer),
+                jury_rooms=JuryRooms(redis, db),
             )
             await _check_schema(runtime)
             app.state.runtime = runtime
@@ -173,6 +176,8 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
             stack.push_async_callback(writer.stop)
             await hub.start()
             stack.push_async_callback(hub.stop)
+            await runtime.jury_rooms.start()
+            stack.push_async_callback(runtime.jury_rooms.stop)
             if run_scheduler:
                 task = asyncio.create_task(scheduler.run_forever(runtime.db, settings.scheduler_interval))
                 stack.push_async_callback(_cancel, task)
@@ -190,6 +195,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
         *event.routes,
         *translations.routes,
         *codes.routes,
+        *jury_room.routes,
         *juries.routes,
         *juries_public.routes,
         *results.routes,

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import HTTPConnection
 
 from polls.live.hub import TallyHub
+from polls.live.jury_rooms import JuryRooms
 from polls.live.tallies import Tallies
 from polls.live.throttle import Throttle
 from polls.settings import Settings
@@ -28,6 +29,7 @@ class Runtime:
     tallies: Tallies
     hub: TallyHub
     booth: VotingBooth
+    jury_rooms: JuryRooms
 
 
 def runtime(conn: HTTPConnection) -> Runtime:

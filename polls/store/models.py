@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -414,4 +415,41 @@ class FollowUp(Base):
     milestone_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str | None] = mapped_column(String(20))  # planned | in_progress | done
     created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Jury sessions ---------------------------------------------------------------------------------
+# Live deliberation rooms (polls.store.jury_sessions): a session's state is the fold of its event
+# log (polls.domain.jury_room). ``last_seq`` is the log's counter: appenders lock the session row
+# and take the next numbers, so every session's log is numbered 1, 2, 3, ... without gaps.
+
+
+class JurySession(Base):
+    __tablename__ = "jury_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jury_id: Mapped[int] = mapped_column(ForeignKey("juries.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="waiting")  # waiting | live | ended
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    jury: Mapped[Jury] = relationship(lazy="joined")
+
+
+class JuryEvent(Base):
+    """One event of a session's log. Votes name their juror here (the room needs it to let a
+    juror change their vote and see it), so this table is never shown as it is: everyone reads
+    events through polls.domain.jury_room.project, and votes never reach the audit log."""
+
+    __tablename__ = "jury_events"
+    __table_args__ = (UniqueConstraint("session_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("jury_sessions.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]]
+    at: Mapped[float] = mapped_column(Float(precision=53))  # seconds since the epoch, as decided
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

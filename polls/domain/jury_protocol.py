@@ -1,0 +1,109 @@
+"""The jury room's websocket message protocol, version 1: parsing client messages, shaping replies.
+
+Every message is one JSON object in a text frame, with ``"v": 1`` and a ``"type"``.
+
+Connecting: ``/live/jury-sessions/{id}`` with optional query parameters ``token`` (a juror's
+room link token, ``jr_...``), ``after`` (the last event id the client saw, to resume) and
+``as=observer`` (a signed-in moderator watching as the public). The role is juror (valid
+token), moderator (signed-in staff with the run-jury permission for the jury's pilot, same
+origin) or observer (anyone else).
+
+Server to client:
+
+- ``{"v":1,"type":"welcome","session":id,"role":"moderator"|"juror"|"observer","juror":id|null}``
+- then, when ``after`` was given, every event after it, in order:
+  ``{"v":1,"type":"event","id":seq,"event":{...}}``
+- ``{"v":1,"type":"snapshot","id":seq,"state":{...}}``: the room as this audience sees it
+  (polls.domain.jury_room.view) at event ``seq``;
+- live, for each new event: ``{"v":1,"type":"event","id":seq,"event":{...},"state":{...}}``
+  (``state`` rides on the last event of a batch). Event ids grow by one without gaps.
+- ``{"v":1,"type":"ack","ref":ref,"ids":[seq, ...]}`` when a command was accepted;
+- ``{"v":1,"type":"error","code":code,"message":text,"ref":ref}`` when it was not: nothing
+  changed and the connection stays open.
+
+Client to server: a command, ``{"v":1,"type":<command>,"ref":<optional string or number
+echoed back>, ...fields}``, one of polls.domain.jury_room.COMMANDS, for example
+``{"v":1,"type":"raise_hand"}``, ``{"v":1,"type":"vote","recommendation":12,"choice":"yes"}``
+or ``{"v":1,"type":"ping"}`` (answered with ``pong``).
+
+Error codes: ``malformed`` (not JSON, not an object, a binary frame, bad fields),
+``unsupported_version``, ``unknown_type``, ``too_large`` (over 16 KB), ``too_many`` (over the
+connection's rate), ``unauthorised`` (the role may not send it), ``not_allowed`` (not now,
+e.g. a closed poll), ``not_found`` (no such item, poll, recommendation or juror),
+``unavailable`` (the database or Redis is down; try again).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from polls.domain.jury_room import CommandRefused
+
+VERSION = 1
+MAX_MESSAGE = 16 * 1024  # characters in one client message
+ERROR_CODES = (
+    "malformed",
+    "unsupported_version",
+    "unknown_type",
+    "too_large",
+    "too_many",
+    "unauthorised",
+    "not_allowed",
+    "not_found",
+    "unavailable",
+)
+Ref = str | int | None
+
+
+def parse(raw: str | bytes | None) -> tuple[dict[str, Any], Ref]:
+    """A client message as (command, ref), or CommandRefused naming what is wrong with it."""
+    if not isinstance(raw, str):
+        raise CommandRefused("malformed", "Send JSON text frames, not binary")
+    if len(raw) > MAX_MESSAGE:
+        raise CommandRefused("too_large", f"A message is at most {MAX_MESSAGE // 1024} KB")
+    try:
+        message = json.loads(raw)
+    except ValueError:
+        raise CommandRefused("malformed", "The message is not valid JSON") from None
+    if not isinstance(message, dict):
+        raise CommandRefused("malformed", "Send a JSON object")
+    ref = message.pop("ref", None)
+    if not (ref is None or (isinstance(ref, str) and len(ref) <= 64) or type(ref) is int):
+        raise CommandRefused("malformed", "ref must be a string of up to 64 characters or a number")
+    if message.pop("v", None) != VERSION:
+        raise CommandRefused("unsupported_version", f'Send "v": {VERSION}')
+    if not isinstance(message.get("type"), str):
+        raise CommandRefused("malformed", "Say the message's type")
+    return message, ref
+
+
+def dumps(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+
+def welcome(session_id: int, role: str, juror_id: int | None) -> str:
+    return dumps({"v": VERSION, "type": "welcome", "session": session_id, "role": role, "juror": juror_id})
+
+
+def event(seq: int, projected: dict[str, Any], state: dict[str, Any] | None = None) -> str:
+    message: dict[str, Any] = {"v": VERSION, "type": "event", "id": seq, "event": projected}
+    if state is not None:
+        message["state"] = state
+    return dumps(message)
+
+
+def snapshot(seq: int, state: dict[str, Any]) -> str:
+    return dumps({"v": VERSION, "type": "snapshot", "id": seq, "state": state})
+
+
+def ack(ref: Ref, ids: list[int]) -> str:
+    return dumps({"v": VERSION, "type": "ack", "ref": ref, "ids": ids})
+
+
+def pong(ref: Ref) -> str:
+    return dumps({"v": VERSION, "type": "pong", "ref": ref})
+
+
+def error(code: str, message: str, ref: Ref = None) -> str:
+    return dumps({"v": VERSION, "type": "error", "code": code, "message": message, "ref": ref})

@@ -1,0 +1,248 @@
+"""Jury rooms shared across app instances: events fanned out through Redis to local websockets.
+
+Each instance keeps, for every session somebody on it is connected to, the folded state and
+the local subscribers. A command is decided and committed through polls.store.jury_sessions,
+folded here at once, then published on one Redis channel; every instance folds what it hears.
+Events carry their sequence number, so an instance that misses one (a gap, or Redis down for
+a while) reads the rest from the database; a sweep every few seconds catches a silent miss.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import select
+
+from polls.domain import jury_protocol as protocol
+from polls.domain.jury_room import Event, Role, RoomActor, RoomState, decide, fold_in_place, project, view
+from polls.domain.jury_room import juror_added as juror_added_events
+from polls.store import jury_sessions
+from polls.store.db import Database
+from polls.store.models import JurySession
+
+log = logging.getLogger("polls.jury_rooms")
+
+CHANNEL = "jury-room-events"
+BACKLOG = 500  # messages queued for one slow client before it is told to reconnect
+
+
+@dataclass(eq=False)
+class Subscriber:
+    role: Role
+    juror_id: int | None
+    queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
+    dropped: bool = False  # fell too far behind: its socket is closed, the client resumes
+
+    def send(self, text: str) -> None:
+        if self.dropped:
+            return
+        if self.queue.qsize() >= BACKLOG:
+            self.dropped = True
+            self.queue.put_nowait(None)
+            return
+        self.queue.put_nowait(text)
+
+
+@dataclass(eq=False)
+class Room:
+    session_id: int
+    state: RoomState
+    subscribers: set[Subscriber] = field(default_factory=set)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+@dataclass(frozen=True)
+class Joined:
+    subscriber: Subscriber
+    missed: list[str]  # event messages after the client's last id, in order
+    snapshot: str
+
+
+class JuryRooms:
+    def __init__(self, redis: Redis, db: Database, *, sweep_interval: float = 3.0) -> None:
+        self.redis = redis
+        self.db = db
+        self.sweep_interval = sweep_interval
+        self.rooms: dict[int, Room] = {}
+        self._loading: dict[int, asyncio.Lock] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._listening = asyncio.Event()
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._listen(), name="jury-room-listen"),
+            asyncio.create_task(self._sweep(), name="jury-room-sweep"),
+        ]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._listening.wait(), 5)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _room(self, session_id: int) -> Room:
+        room = self.rooms.get(session_id)
+        if room is not None:
+            return room
+        async with self._loading.setdefault(session_id, asyncio.Lock()):
+            room = self.rooms.get(session_id)
+            if room is None:
+                async with self.db() as session:
+                    state = await jury_sessions.load_state(session, session_id)
+                room = self.rooms[session_id] = Room(session_id, state)
+        return room
+
+    async def _state(self, session_id: int) -> RoomState:
+        """The live state where someone here follows the room; otherwise read from the log."""
+        room = self.rooms.get(session_id)
+        if room is not None:
+            return room.state
+        async with self.db() as session:
+            return await jury_sessions.load_state(session, session_id)
+
+    @contextlib.asynccontextmanager
+    async def join(
+        self, session_id: int, role: Role, juror_id: int | None = None, *, after: int | None = None
+    ) -> AsyncIterator[Joined]:
+        """Subscribe; yields what the client missed since ``after`` and a snapshot, after which
+        the subscriber's queue carries every later event exactly once, in order."""
+        room = await self._room(session_id)
+        subscriber = Subscriber(role, juror_id)
+        async with room.lock:  # no event is folded between subscribing and taking the snapshot
+            room.subscribers.add(subscriber)
+            seq = room.state.seq
+            snapshot = protocol.snapshot(seq, view(room.state, role, juror_id))
+        try:
+            missed: list[str] = []
+            if after is not None and after < seq:
+                async with self.db() as session:
+                    past = await jury_sessions.events(session, session_id, after=max(0, after), upto=seq)
+                missed = [protocol.event(e.seq, project(e, role, juror_id)) for e in past]
+            yield Joined(subscriber, missed, snapshot)
+        finally:
+            room.subscribers.discard(subscriber)
+            if not room.subscribers and self.rooms.get(session_id) is room:
+                del self.rooms[session_id]
+
+    async def command(
+        self, session_id: int, actor: RoomActor, command: Mapping[str, Any], *, audit_actor: str | None
+    ) -> list[Event]:
+        """Decide, commit, fold and publish one command; CommandRefused changes nothing.
+
+        The command is checked against this instance's state first, so refused ones (an
+        observer voting, a flood of junk) never reach the database; the store decides again
+        on the log's latest state, under its lock."""
+        state = await self._state(session_id)
+        decide(state, actor, command, now=time.time())
+        stored, _ = await jury_sessions.append(
+            self.db,
+            session_id,
+            state,
+            lambda state: decide(state, actor, command, now=time.time()),
+            audit_actor=audit_actor,
+        )
+        await self._deliver(session_id, stored)
+        return stored
+
+    async def add_juror(self, session_id: int, juror_id: int, name: str) -> None:
+        """A juror who accepted after the session was made joins its panel on arrival."""
+        state = await self._state(session_id)
+        if juror_id in state.jurors:
+            return
+        stored, _ = await jury_sessions.append(
+            self.db,
+            session_id,
+            state,
+            lambda state: juror_added_events(state, juror_id, name, now=time.time()),
+        )
+        await self._deliver(session_id, stored)
+
+    async def _deliver(self, session_id: int, stored: list[Event]) -> None:
+        if not stored:
+            return
+        await self._receive(session_id, stored)
+        message = json.dumps({"s": session_id, "e": [[e.seq, e.type, e.data, e.at] for e in stored]})
+        try:
+            await self.redis.publish(CHANNEL, message)
+        except (RedisError, OSError) as exc:  # committed already: other instances catch up by sweeping
+            log.warning("could not publish jury room events (%s); other instances will catch up", exc)
+
+    async def _receive(self, session_id: int, events: list[Event]) -> None:
+        room = self.rooms.get(session_id)
+        if room is None:
+            return
+        async with room.lock:
+            new = [e for e in events if e.seq > room.state.seq]
+            if events and not new:
+                return
+            if not new or new[0].seq != room.state.seq + 1:  # a gap, or a sweep: read the log
+                async with self.db() as session:
+                    new = await jury_sessions.events(session, session_id, after=room.state.seq)
+                if not new:
+                    return
+            fold_in_place(room.state, new)
+            self._fan_out(room, new)
+
+    def _fan_out(self, room: Room, new: list[Event]) -> None:
+        """One message per audience, shared by every subscriber in it (observers are the many)."""
+        cache: dict[tuple[Role, int | None], list[str]] = {}
+        last = new[-1].seq
+        for subscriber in list(room.subscribers):
+            key = (subscriber.role, subscriber.juror_id)
+            messages = cache.get(key)
+            if messages is None:
+                state = view(room.state, *key)
+                messages = cache[key] = [
+                    protocol.event(e.seq, project(e, *key), state if e.seq == last else None) for e in new
+                ]
+            for text in messages:
+                subscriber.send(text)
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                async with self.redis.pubsub() as pubsub:
+                    await pubsub.subscribe(CHANNEL)
+                    self._listening.set()
+                    async for message in pubsub.listen():
+                        if message["type"] != "message":
+                            continue
+                        body = json.loads(message["data"])
+                        if body["s"] in self.rooms:
+                            events = [Event(t, d, at, seq) for seq, t, d, at in body["e"]]
+                            await self._receive(int(body["s"]), events)
+            except (RedisError, OSError) as exc:
+                log.warning("jury room channel lost (%s); reconnecting", exc)
+                await asyncio.sleep(0.5)
+                await self._catch_up()  # whatever was published meanwhile is in the database
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(self.sweep_interval)
+            try:
+                await self._catch_up()
+            except Exception:  # the database away for a moment: the next sweep tries again
+                log.warning("jury room sweep failed", exc_info=True)
+
+    async def _catch_up(self) -> None:
+        if not self.rooms:
+            return
+        async with self.db() as session:
+            query = select(JurySession.id, JurySession.last_seq).where(JurySession.id.in_(list(self.rooms)))
+            heads = dict((await session.execute(query)).tuples().all())
+        for session_id, last in heads.items():
+            room = self.rooms.get(session_id)
+            if room is not None and last > room.state.seq:
+                await self._receive(session_id, [])

@@ -1,0 +1,154 @@
+"""Jury sessions and their event logs: made, read and appended to (moderator changes audited).
+
+Appending locks the session row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's writers
+already queue behind ``BEGIN IMMEDIATE``) and numbers the new events from its ``last_seq``, so
+any number of app instances write one gapless log. A command is decided inside that lock, on
+the state caught up to the log's end, so two instances never decide on different pasts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from polls.domain.access import Actor, Permission
+from polls.domain.jury_room import Event, RoomState, created, fold_in_place, replay
+from polls.errors import NotFound
+from polls.store import audit
+from polls.store.db import Database
+from polls.store.models import Juror, Jury, JuryEvent, JurySession, utcnow
+
+ACCEPTED = "accepted"  # a juror who said yes to their invitation (polls.domain.juries.JurorStatus)
+
+
+def juror_name(juror: Juror) -> str:
+    return juror.display_name or f"Juror {juror.seat or juror.position}"
+
+
+async def panel(session: AsyncSession, jury_id: int) -> dict[int, str]:
+    """The jurors who accepted, by id, with the names they chose."""
+    query = select(Juror).where(Juror.jury_id == jury_id, Juror.status == ACCEPTED).order_by(Juror.id)
+    return {j.id: juror_name(j) for j in (await session.scalars(query)).all()}
+
+
+async def create_session(session: AsyncSession, actor: Actor, jury_id: int, title: str) -> JurySession:
+    """A new session for the jury, its log opened with the panel as it stands."""
+    jury = await session.get(Jury, jury_id)
+    if jury is None or not actor.can(Permission.RUN_JURY, jury.pilot_id):
+        raise NotFound("There is no such jury")
+    jurors = await panel(session, jury.id)
+    first = created(title, jury.remit, jury.threshold, jurors, now=utcnow().timestamp())
+    row = JurySession(jury_id=jury.id, title=title, status="waiting", last_seq=1, created_by=actor.email)
+    session.add(row)
+    await session.flush()
+    session.add(_row(row.id, first, 1))
+    await audit.record(
+        session,
+        actor=actor.email,
+        action="jury_session.create",
+        target=f"jury_session:{row.id}",
+        pilot_id=jury.pilot_id,
+        after={"jury_id": jury.id, "title": title, "jurors": len(jurors)},
+    )
+    return row
+
+
+def _row(session_id: int, event: Event, seq: int) -> JuryEvent:
+    return JuryEvent(
+        session_id=session_id,
+        seq=seq,
+        type=event.type,
+        payload=event.data,
+        at=event.at,
+        created_at=datetime.fromtimestamp(event.at, UTC),
+    )
+
+
+def _event(row: JuryEvent) -> Event:
+    return Event(row.type, dict(row.payload), row.at, row.seq)
+
+
+async def get_session(session: AsyncSession, session_id: int) -> JurySession:
+    found = await session.get(JurySession, session_id)
+    if found is None:
+        raise NotFound("There is no such jury session")
+    return found
+
+
+async def sessions_of(session: AsyncSession, jury_id: int) -> list[JurySession]:
+    query = select(JurySession).where(JurySession.jury_id == jury_id).order_by(JurySession.id)
+    return list((await session.scalars(query)).all())
+
+
+async def events(
+    session: AsyncSession, session_id: int, *, after: int = 0, upto: int | None = None
+) -> list[Event]:
+    query = select(JuryEvent).where(JuryEvent.session_id == session_id, JuryEvent.seq > after)
+    if upto is not None:
+        query = query.where(JuryEvent.seq <= upto)
+    return [_event(row) for row in (await session.scalars(query.order_by(JuryEvent.seq))).all()]
+
+
+async def load_state(session: AsyncSession, session_id: int) -> RoomState:
+    return replay(await events(session, session_id))
+
+
+Decider = Callable[[RoomState], Sequence[Event]]
+
+
+async def append(
+    db: Database,
+    session_id: int,
+    state: RoomState,
+    decide: Decider,
+    *,
+    audit_actor: str | None = None,
+) -> tuple[list[Event], RoomState]:
+    """Decide on the state at the log's end and append what was decided, in one transaction.
+
+    ``state`` is the caller's folded state (possibly behind; it is not changed). Returns the
+    stored events (numbered) and the state after them. ``audit_actor`` (a moderator's email)
+    writes one audit entry per event in the same transaction; jurors' commands pass None, so
+    no vote ever reaches the audit log. CommandRefused from ``decide`` rolls everything back.
+    """
+    current = replay([], state)  # a copy taken now: the caller's state may move on meanwhile
+    async with db.begin() as session:
+        query = select(JurySession).where(JurySession.id == session_id).with_for_update(of=JurySession)
+        row = (await session.scalars(query)).one_or_none()
+        if row is None:
+            raise NotFound("There is no such jury session")
+        if current.seq > row.last_seq:
+            raise RuntimeError(f"state at {current.seq} is ahead of the log at {row.last_seq}")
+        fold_in_place(current, await events(session, session_id, after=current.seq))
+        decided = list(decide(current))
+        stored = []
+        for event in decided:
+            row.last_seq += 1
+            stored.append(Event(event.type, event.data, event.at, row.last_seq))
+            session.add(_row(session_id, event, row.last_seq))
+        fold_in_place(current, stored)
+        row.status = current.status
+        if audit_actor is not None:
+            for event in stored:
+                await audit.record(
+                    session,
+                    actor=audit_actor,
+                    action=f"jury_session.{event.type}",
+                    target=f"jury_session:{session_id}",
+                    pilot_id=row.jury.pilot_id,
+                    after={"seq": event.seq, **event.data},
+                )
+    return stored, current
+
+
+async def accepted_juror(session: AsyncSession, jury_id: int, juror_id: int, nonce: str) -> Juror | None:
+    """The juror a room link names, if they accepted a seat on this jury and the link is current."""
+    juror = await session.get(Juror, juror_id)
+    if juror is None or juror.jury_id != jury_id or juror.status != ACCEPTED:
+        return None
+    if not juror.room_nonce or juror.room_nonce != nonce:
+        return None
+    return juror

@@ -1,0 +1,465 @@
+"""Jury rooms end to end: real uvicorn, real websockets clients, real Redis and databases."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+from redis.asyncio import Redis
+from sqlalchemy import select
+
+from polls.app import create_app
+from polls.domain.access import Actor
+from polls.domain.pilots import Role
+from polls.settings import Settings
+from polls.store import audit
+from polls.store.db import open_engine, sessions_for
+from polls.store.jury_sessions import append, create_session, load_state
+from polls.store.models import AuditEntry, Juror, Jury, JuryEvent, JurySession, Pilot, PoolMember, StaffRole
+from polls.store.staff import create_staff
+from polls.tokens import JUROR_ROOM, Tokens
+from tests.factories import SECRET, csrf_from
+from tests.servers import free_port
+
+MODERATOR_EMAIL = "mo@council.example"
+MODERATOR_PASSWORD = "moderator password 1"
+NAMES = ["Ann", "Bo", "Cy", "Di"]
+
+
+@dataclass
+class Jury4:
+    pilot_id: int
+    jury_id: int
+    session_id: int
+    jurors: list[int]
+    tokens: dict[int, str]
+
+
+async def make_jury(settings: Settings) -> Jury4:
+    """A pilot with a moderator, a jury of four who accepted, and one session for it."""
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
+    db = sessions_for(engine)
+    async with db.begin() as s:
+        pilot = Pilot(
+            name="Northshire",
+            region="North",
+            council="Northshire Council",
+            languages=["en"],
+            starts_on=date(2027, 1, 1),
+            ends_on=date(2027, 12, 31),
+            contact_email="d@northshire.example",
+        )
+        s.add(pilot)
+        await s.flush()
+        staff = await create_staff(
+            s, email=MODERATOR_EMAIL, name="Mo", password=MODERATOR_PASSWORD, actor="test"
+        )
+        s.add(StaffRole(pilot_id=pilot.id, staff_id=staff.id, role=Role.MODERATOR.value))
+        jury = Jury(pilot_id=pilot.id, title="Buses jury", remit="How should buses change?", kind="jury")
+        jury.size, jury.threshold, jury.quotas = 4, 75, []
+        s.add(jury)
+        await s.flush()
+        jurors = []
+        for n, name in enumerate(NAMES, start=1):
+            member = PoolMember(jury_id=jury.id, person_id=f"p{n}", position=n, features={})
+            s.add(member)
+            await s.flush()
+            juror = Juror(jury_id=jury.id, pool_member_id=member.id, role="panel", position=n, seat=n)
+            juror.status, juror.room_nonce, juror.display_name = "accepted", secrets.token_hex(8), name
+            s.add(juror)
+            jurors.append(juror)
+        await s.flush()
+        actor = Actor(staff.id, MODERATOR_EMAIL, "Mo", roles={pilot.id: Role.MODERATOR})
+        session = await create_session(s, actor, jury.id, "Day 1")
+        signer = Tokens(settings.secret_keys)
+        tokens = {j.id: signer.sign(JUROR_ROOM, {"j": j.id, "n": j.room_nonce}) for j in jurors}
+        result = Jury4(pilot.id, jury.id, session.id, [j.id for j in jurors], tokens)
+    await engine.dispose()
+    return result
+
+
+@pytest.fixture
+async def jury(settings: Settings) -> Jury4:
+    return await make_jury(settings)
+
+
+async def moderator_cookie(server: str) -> str:
+    async with httpx.AsyncClient(base_url=f"http://{server}") as http:
+        response = await http.post(
+            "/api/session", json={"email": MODERATOR_EMAIL, "password": MODERATOR_PASSWORD}
+        )
+        assert response.status_code == 200, response.text
+        return f"polls_session={response.cookies['polls_session']}"
+
+
+class Client:
+    """A websockets client that reads the protocol's messages."""
+
+    def __init__(self, socket: Any) -> None:
+        self.socket = socket
+
+    async def next(self, wait: float = 3) -> dict[str, Any]:
+        message: dict[str, Any] = json.loads(await asyncio.wait_for(self.socket.recv(), wait))
+        return message
+
+    async def until(self, kind: str, wait: float = 3) -> dict[str, Any]:
+        while True:
+            message = await self.next(wait)
+            if message["type"] == kind:
+                return message
+
+    async def send(self, command: dict[str, Any] | str | bytes) -> None:
+        await self.socket.send(
+            command if isinstance(command, str | bytes) else json.dumps({"v": 1, **command})
+        )
+
+    async def joined(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        welcome = await self.until("welcome")
+        return welcome, await self.until("snapshot")
+
+
+@contextlib.asynccontextmanager
+async def connect(
+    server: str, session_id: int, query: str = "", cookie: str | None = None
+) -> AsyncIterator[Client]:
+    headers = {"Cookie": cookie} if cookie else None
+    async with websockets.connect(
+        f"ws://{server}/live/jury-sessions/{session_id}{query}", additional_headers=headers
+    ) as socket:
+        yield Client(socket)
+
+
+async def test_moderator_event_reaches_juror_and_observer(live_server: str, jury: Jury4) -> None:
+    cookie = await moderator_cookie(live_server)
+    first = jury.jurors[0]
+    async with (
+        connect(live_server, jury.session_id, cookie=cookie) as mod,
+        connect(live_server, jury.session_id, f"?token={jury.tokens[first]}") as juror,
+        connect(live_server, jury.session_id) as observer,
+    ):
+        roles = {}
+        for name, client in (("mod", mod), ("juror", juror), ("observer", observer)):
+            welcome, snapshot = await client.joined()
+            roles[name] = welcome["role"]
+            assert snapshot["state"]["status"] == "waiting"
+        assert roles == {"mod": "moderator", "juror": "juror", "observer": "observer"}
+        await mod.send({"type": "start_session", "ref": "go"})
+        assert (await mod.until("ack"))["ref"] == "go"
+        for client in (juror, observer):
+            event = await client.until("event")
+            assert event["event"]["type"] == "session_started" and event["state"]["status"] == "live"
+        await juror.send({"type": "raise_hand"})
+        seen = await mod.until("event")
+        assert seen["state"]["queue"] == [{"juror": first, "name": "Ann"}]
+        assert "jurors" in seen["state"]  # speaking totals are for the moderator only
+        seen = await observer.until("event")
+        assert "jurors" not in seen["state"] and seen["state"]["queue"][0]["name"] == "Ann"
+
+
+async def test_reconnecting_client_gets_missed_events_in_order_then_live(
+    live_server: str, jury: Jury4
+) -> None:
+    cookie = await moderator_cookie(live_server)
+    async with connect(live_server, jury.session_id, cookie=cookie) as mod:
+        await mod.joined()
+        async with connect(live_server, jury.session_id) as observer:
+            _, snapshot = await observer.joined()
+            last = snapshot["id"]
+        await mod.send({"type": "start_session"})
+        await mod.send({"type": "add_item", "phase": "evidence", "title": "Officer", "minutes": 5})
+        await mod.send({"type": "draft_recommendation", "text": "Keep route 7"})
+        for _ in range(3):
+            await mod.until("ack")
+        async with connect(live_server, jury.session_id, f"?after={last}") as observer:
+            await observer.until("welcome")
+            missed = [await observer.next() for _ in range(3)]
+            assert [m["type"] for m in missed] == ["event"] * 3
+            assert [m["id"] for m in missed] == [last + 1, last + 2, last + 3]
+            assert [m["event"]["type"] for m in missed] == [
+                "session_started",
+                "item_added",
+                "recommendation_drafted",
+            ]
+            snapshot = await observer.next()
+            assert snapshot["type"] == "snapshot" and snapshot["id"] == last + 3
+            await mod.send({"type": "set_phase", "phase": "evidence"})
+            live = await observer.until("event")
+            assert live["id"] == last + 4 and live["state"]["phase"] == "evidence"
+
+
+@contextlib.asynccontextmanager
+async def second_server(settings: Settings) -> AsyncIterator[str]:
+    import uvicorn
+
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings, run_scheduler=False), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_two_app_instances_share_one_room(live_server: str, settings: Settings, jury: Jury4) -> None:
+    cookie = await moderator_cookie(live_server)
+    first, second = jury.jurors[:2]
+    async with (
+        second_server(settings) as other,
+        connect(live_server, jury.session_id, cookie=cookie) as mod,
+        connect(other, jury.session_id) as observer,
+        connect(other, jury.session_id, f"?token={jury.tokens[first]}") as juror_a,
+        connect(live_server, jury.session_id, f"?token={jury.tokens[second]}") as juror_b,
+    ):
+        for client in (mod, observer, juror_a, juror_b):
+            await client.joined()
+        await mod.send({"type": "start_session"})
+        assert (await observer.until("event"))["state"]["status"] == "live"
+        await mod.until("event")
+        await juror_a.send({"type": "raise_hand"})  # on the other instance
+        await juror_a.until("ack")
+        await juror_b.send({"type": "raise_hand"})
+        ids = []
+        for _ in range(2):
+            event = await mod.until("event")
+            ids.append(event["id"])
+        assert event["state"]["queue"] == [{"juror": first, "name": "Ann"}, {"juror": second, "name": "Bo"}]
+        watched = [(await observer.until("event"))["id"] for _ in range(2)]
+        assert watched == ids == [ids[0], ids[0] + 1]
+
+
+async def test_state_survives_a_missed_redis_message(
+    live_server: str, settings: Settings, jury: Jury4
+) -> None:
+    """An instance that misses a message reads the gap from the database on the next one."""
+    cookie = await moderator_cookie(live_server)
+    async with connect(live_server, jury.session_id, cookie=cookie) as mod:
+        await mod.joined()
+        # Written behind the live instance's back (as if its Redis message were lost).
+        engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
+        db = sessions_for(engine)
+        async with db() as s:
+            state = await load_state(s, jury.session_id)
+        from polls.domain.jury_room import MODERATOR, decide
+
+        await append(
+            db, jury.session_id, state, lambda st: decide(st, MODERATOR, {"type": "start_session"}, now=1e9)
+        )
+        await engine.dispose()
+        await mod.send({"type": "add_item", "phase": "welcome", "title": "Hello", "minutes": 5})
+        events = [await mod.until("event") for _ in range(2)]
+        assert [e["event"]["type"] for e in events] == ["session_started", "item_added"]
+        assert events[1]["state"]["status"] == "live"
+
+
+async def last_seq(settings: Settings, session_id: int) -> int:
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
+    async with sessions_for(engine)() as s:
+        seq = (await s.execute(select(JurySession.last_seq).where(JurySession.id == session_id))).scalar_one()
+    await engine.dispose()
+    return int(seq)
+
+
+@pytest.mark.parametrize(
+    ("who", "message", "code"),
+    [
+        ("juror", {"type": "next_speaker"}, "unauthorised"),
+        ("observer", {"type": "vote", "recommendation": 1, "choice": "yes"}, "unauthorised"),
+        ("observer", {"type": "raise_hand"}, "unauthorised"),
+        ("juror", "{not json", "malformed"),
+        ("juror", b"\x00\x01binary", "malformed"),
+        ("juror", "[1, 2]", "malformed"),
+        ("juror", '{"type": "raise_hand"}', "unsupported_version"),
+        ("juror", {"type": "dance"}, "unknown_type"),
+        ("juror", {"type": "straw_vote", "poll": "first", "option": 0}, "malformed"),
+        ("observer", json.dumps({"v": 1, "type": "raise_hand", "pad": "x" * 20_000}), "too_large"),
+    ],
+)
+async def test_bad_input_gets_an_error_changes_nothing_and_the_socket_stays_open(
+    live_server: str, settings: Settings, jury: Jury4, who: str, message: Any, code: str
+) -> None:
+    cookie = await moderator_cookie(live_server)
+    query = f"?token={jury.tokens[jury.jurors[0]]}" if who == "juror" else ""
+    async with (
+        connect(live_server, jury.session_id, cookie=cookie) as mod,
+        connect(live_server, jury.session_id, query) as client,
+    ):
+        await mod.joined()
+        await client.joined()
+        await mod.send({"type": "start_session"})
+        await client.until("event")
+        before = await last_seq(settings, jury.session_id)
+        await client.send(message)
+        error = await client.until("error")
+        assert error["code"] == code and error["message"]
+        await client.send({"type": "ping", "ref": 7})
+        assert (await client.until("pong"))["ref"] == 7  # still connected
+        assert await last_seq(settings, jury.session_id) == before
+
+
+async def test_a_flood_is_refused_message_by_message_and_the_socket_survives(
+    live_server: str, settings: Settings, jury: Jury4
+) -> None:
+    async with connect(live_server, jury.session_id, f"?token={jury.tokens[jury.jurors[0]]}") as juror:
+        await juror.joined()
+        before = await last_seq(settings, jury.session_id)
+        for n in range(60):
+            await juror.send({"type": "raise_hand", "ref": n})  # refused anyway: not started
+        replies = [await juror.until("error") for _ in range(60)]
+        codes = {r["code"] for r in replies}
+        assert codes == {"not_allowed", "too_many"}
+        assert sum(r["code"] == "too_many" for r in replies) >= 30
+        assert await last_seq(settings, jury.session_id) == before
+        await asyncio.sleep(0.5)
+        await juror.send({"type": "ping"})
+        assert (await juror.until("pong"))["type"] == "pong"
+
+
+async def test_a_bad_room_link_is_refused_and_closed(live_server: str, jury: Jury4) -> None:
+    forged = Tokens(("another-secret-key-0123456789",)).sign(JUROR_ROOM, {"j": jury.jurors[0], "n": "x"})
+    stale = Tokens((SECRET,)).sign(JUROR_ROOM, {"j": jury.jurors[0], "n": "an-old-nonce"})
+    for token in (forged, stale):
+        async with connect(live_server, jury.session_id, f"?token={token}") as client:
+            assert (await client.next())["code"] == "unauthorised"
+            with pytest.raises(websockets.ConnectionClosed):
+                await client.next()
+
+
+async def test_moderator_changes_are_audited_and_votes_are_not(
+    live_server: str, settings: Settings, jury: Jury4, redis: Redis
+) -> None:
+    cookie = await moderator_cookie(live_server)
+    first = jury.jurors[0]
+    async with (
+        connect(live_server, jury.session_id, cookie=cookie) as mod,
+        connect(live_server, jury.session_id, f"?token={jury.tokens[first]}") as juror,
+        connect(live_server, jury.session_id) as observer,
+    ):
+        for client in (mod, juror, observer):
+            await client.joined()
+        await mod.send({"type": "start_session"})
+        await mod.send({"type": "draft_recommendation", "text": "Keep route 7"})
+        await mod.until("event")
+        rec = (await mod.until("event"))["event"]["id"]
+        await mod.send({"type": "open_vote", "recommendation": rec})
+        await juror.until("event")
+        await juror.until("event")
+        await juror.until("event")
+        await juror.send({"type": "vote", "recommendation": rec, "choice": "no"})
+        mine = await juror.until("event")
+        assert mine["event"]["choice"] == "no" and mine["state"]["recommendations"][0]["my_vote"] == "no"
+        seen = [await observer.until("event") for _ in range(4)][-1]
+        assert seen["event"] == {"type": "vote_cast", "at": seen["event"]["at"], "recommendation": rec}
+        assert "counts" not in seen["state"]["recommendations"][0]
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
+    async with sessions_for(engine)() as s:
+        entries = list((await s.scalars(select(AuditEntry).order_by(AuditEntry.seq))).all())
+        actions = [e.action for e in entries if e.target == f"jury_session:{jury.session_id}"]
+        assert actions == [
+            "jury_session.create",
+            "jury_session.session_started",
+            "jury_session.recommendation_drafted",
+            "jury_session.vote_opened",
+        ]
+        assert all(e.actor == MODERATOR_EMAIL for e in entries if e.target.startswith("jury_session"))
+        assert not any("vote_cast" in json.dumps(e.after) for e in entries)
+        report = await audit.verify(s)
+        assert report.broken is None and report.head_matches
+        stored = (
+            await s.scalars(select(JuryEvent.type).where(JuryEvent.session_id == jury.session_id))
+        ).all()
+        assert list(stored)[-1] == "vote_cast"
+    await engine.dispose()
+
+
+async def test_concurrent_appends_number_the_log_without_gaps(settings: Settings, jury: Jury4) -> None:
+    from polls.domain.jury_room import MODERATOR, RoomState, decide
+
+    engines = [open_engine(settings.database_url, ballot_key=settings.ballot_key) for _ in range(2)]
+    dbs = [sessions_for(e) for e in engines]
+
+    async def add(n: int) -> None:
+        def decider(state: RoomState) -> Any:
+            return decide(state, MODERATOR, {"type": "draft_recommendation", "text": f"R{n}"}, now=float(n))
+
+        # Every writer starts from the same stale state, as two instances would.
+        await append(dbs[n % 2], jury.session_id, RoomState(), decider, audit_actor=MODERATOR_EMAIL)
+
+    await asyncio.gather(*(add(n) for n in range(16)))
+    async with dbs[0]() as s:
+        seqs = (await s.scalars(select(JuryEvent.seq).where(JuryEvent.session_id == jury.session_id))).all()
+        state = await load_state(s, jury.session_id)
+    assert sorted(seqs) == list(range(1, 18))
+    assert sorted(r.text for r in state.recommendations) == sorted(f"R{n}" for n in range(16))
+    assert len({r.id for r in state.recommendations}) == 16
+    for engine in engines:
+        await engine.dispose()
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+async def test_moderator_runs_the_room_from_the_console_without_javascript(
+    live_server: str, jury: Jury4
+) -> None:
+    async with httpx.AsyncClient(base_url=f"http://{live_server}") as http:
+        await http.post("/api/session", json={"email": MODERATOR_EMAIL, "password": MODERATOR_PASSWORD})
+        page = await http.get(f"/council/jury-sessions/{jury.session_id}")
+        assert page.status_code == 200 and "Moderator's console" in page.text
+        csrf = csrf_from(page.text)
+        done = await http.post(
+            f"/council/jury-sessions/{jury.session_id}", data={"csrf_token": csrf, "type": "start_session"}
+        )
+        assert done.status_code == 303
+        form = {
+            "csrf_token": csrf,
+            "type": "open_straw_poll",
+            "question": "Cut route 7?",
+            "options": "Yes\nNo",
+        }
+        await http.post(f"/council/jury-sessions/{jury.session_id}", data=form)
+        refused = await http.post(
+            f"/council/jury-sessions/{jury.session_id}",
+            data={"csrf_token": csrf, "type": "close_straw_poll", "poll": "99"},
+        )
+        assert refused.status_code == 422 and "There is no straw poll 99" in refused.text
+        no_csrf = await http.post(f"/council/jury-sessions/{jury.session_id}", data={"type": "end_session"})
+        assert no_csrf.status_code == 403
+        juror_page = await http.get(f"/juries/{jury.jury_id}/room/{jury.tokens[jury.jurors[1]]}")
+        assert "Bo" in juror_page.text and "Cut route 7?" in juror_page.text
+        voted = await http.post(
+            f"/juries/{jury.jury_id}/room/{jury.tokens[jury.jurors[1]]}",
+            data={"type": "straw_vote", "poll": "1", "option": "1"},
+        )
+        assert voted.status_code == 303
+        mine = await http.get(f"/juries/{jury.jury_id}/room/{jury.tokens[jury.jurors[1]]}")
+        assert "You chose <strong>No</strong>" in mine.text
+        public = await http.get(f"/jury-sessions/{jury.session_id}")
+        assert public.status_code == 200 and "1 voted." in public.text and "You chose" not in public.text
+        assert "Watching live" in public.text
+
+
+async def test_console_is_for_moderators_and_bad_links_are_refused(live_server: str, jury: Jury4) -> None:
+    async with httpx.AsyncClient(base_url=f"http://{live_server}") as http:
+        anonymous = await http.get(f"/council/jury-sessions/{jury.session_id}")
+        assert anonymous.status_code == 303 and "/sign-in" in anonymous.headers["location"]
+        bad = await http.get(f"/juries/{jury.jury_id}/room/jr_forged")
+        assert bad.status_code == 403
+        missing = await http.get("/jury-sessions/999999")
+        assert missing.status_code == 404

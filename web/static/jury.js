@@ -1,0 +1,111 @@
+// Jury room pages: follow the room's websocket, send commands on it, tick the timers.
+// Without JavaScript the page works by posting forms and reloading; this only makes it live.
+(function () {
+  "use strict";
+  var room = document.getElementById("jury-room");
+  if (!room || !window.WebSocket) return;
+  var socketPath = room.getAttribute("data-socket");
+  var lastId = parseInt(room.getAttribute("data-seq"), 10) || 0;
+  // Server time minus ours, so every device counts down to the same second.
+  var offset = parseFloat(room.getAttribute("data-server-now")) - Date.now() / 1000;
+  var socket = null;
+  var retry = 500;
+  var refreshing = null;
+  var INT_FIELDS = ["item", "seconds", "juror", "poll", "option", "recommendation"];
+
+  function showError(text) {
+    var box = document.getElementById("room-error");
+    if (!box) return;
+    box.textContent = text || "";
+    box.hidden = !text;
+  }
+
+  function tick() {
+    var now = Date.now() / 1000 + offset;
+    var timers = document.querySelectorAll(".app-timer");
+    for (var i = 0; i < timers.length; i++) {
+      var remaining = parseFloat(timers[i].getAttribute("data-remaining"));
+      var started = timers[i].getAttribute("data-started-at");
+      var left = started ? Math.max(0, remaining - (now - parseFloat(started))) : remaining;
+      var whole = Math.round(left);
+      timers[i].textContent = Math.floor(whole / 60) + ":" + ("0" + (whole % 60)).slice(-2);
+    }
+  }
+
+  // Re-read the page (rendered server-side for this audience) and swap the room in.
+  function refresh() {
+    if (refreshing) return;
+    refreshing = setTimeout(function () {
+      refreshing = null;
+      fetch(location.href, { credentials: "same-origin" })
+        .then(function (r) { return r.text(); })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("jury-room");
+          if (!fresh) return;
+          var error = document.getElementById("room-error");
+          var keep = error && !error.hidden ? error.textContent : "";
+          room.innerHTML = fresh.innerHTML;
+          offset = parseFloat(fresh.getAttribute("data-server-now")) - Date.now() / 1000;
+          showError(keep);
+          tick();
+        });
+    }, 150);
+  }
+
+  function connect() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var joiner = socketPath.indexOf("?") >= 0 ? "&" : "?";
+    socket = new WebSocket(scheme + location.host + socketPath + joiner + "after=" + lastId);
+    socket.onopen = function () { retry = 500; };
+    socket.onmessage = function (message) {
+      var data = JSON.parse(message.data);
+      if (data.type === "event") {
+        lastId = data.id;
+        if (data.state) refresh();
+      } else if (data.type === "snapshot") {
+        if (data.id !== parseInt(room.getAttribute("data-seq"), 10)) refresh();
+        lastId = data.id;
+      } else if (data.type === "error") {
+        showError(data.message);
+      } else if (data.type === "ack") {
+        showError("");
+      }
+    };
+    socket.onclose = function () {
+      socket = null;
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 10000);
+    };
+  }
+
+  function commandFrom(form) {
+    var command = { v: 1 };
+    var fields = new FormData(form);
+    fields.forEach(function (value, key) {
+      if (key === "csrf_token") return;
+      value = String(value).trim();
+      if (INT_FIELDS.indexOf(key) >= 0) {
+        if (value !== "") command[key] = /^[0-9]{1,9}$/.test(value) ? parseInt(value, 10) : value;
+      } else if (key === "minutes") {
+        command[key] = parseFloat(value);
+      } else if (key === "options") {
+        command[key] = value.split("\n").map(function (s) { return s.trim(); }).filter(Boolean);
+      } else if (!((key === "url" || key === "witness") && value === "")) {
+        command[key] = value;
+      }
+    });
+    return command;
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("js-command")) return;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return; // fall back to posting the form
+    event.preventDefault();
+    socket.send(JSON.stringify(commandFrom(form)));
+  });
+
+  tick();
+  setInterval(tick, 1000);
+  connect();
+})();
