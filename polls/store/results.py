@@ -33,7 +33,16 @@ from polls.domain.questions import QuestionKind
 from polls.errors import NotFound
 from polls.store import audit
 from polls.store.ballots import poll_definition
-from polls.store.models import Area, Ballot, FollowUp, OfficialResult, Poll, QuestionResult, utcnow
+from polls.store.models import (
+    Area,
+    Ballot,
+    FollowUp,
+    OfficialResult,
+    Poll,
+    Question,
+    QuestionResult,
+    utcnow,
+)
 from polls.store.polls import get_poll
 
 POLL = "poll"  # follow-up subject kinds: "poll" now; juries' reports later
@@ -320,7 +329,7 @@ async def pilot_polls(session: AsyncSession, pilot_id: int) -> PilotPolls:
             Poll.pilot_id == pilot_id,
             Poll.status.in_([PollStatus.OPEN.value, PollStatus.PUBLISHED.value]),
         )
-        .options(selectinload(Poll.questions))
+        .options(selectinload(Poll.areas), selectinload(Poll.questions).selectinload(Question.options))
         .order_by(Poll.closes_at.desc(), Poll.id.desc())
     )
     polls = list((await session.scalars(query)).all())

@@ -1,0 +1,193 @@
+"""Results pages: officers review and publish; the public sees charts with accessible names, the
+same numbers in tables, rounds, turnout, responses, follow-ups and downloads that parse, and
+nothing at all before publication."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from polls.domain.ballot_files import read_pabulib, read_published
+from polls.domain.counting import official
+from polls.domain.counting.results import as_json
+from polls.store.models import QuestionResult
+from tests.factories import csrf_from
+from tests.test_results_store import vote_and_close
+from tests.voting_setup import Setup
+
+
+async def publish(officer: httpx.AsyncClient, poll_id: int) -> None:
+    for action in ("review", "publish"):
+        assert (await officer.post(f"/api/polls/{poll_id}/actions/{action}")).status_code == 200
+
+
+async def test_nothing_is_public_before_publication_but_staff_preview_it(
+    client: httpx.AsyncClient, officer: httpx.AsyncClient, voting: Setup
+) -> None:
+    poll_id = await vote_and_close(client, officer, voting)
+    budget = voting.q["budget"]["id"]
+    urls = [
+        f"/polls/{poll_id}/official",
+        f"/polls/{poll_id}/official.csv",
+        f"/polls/{poll_id}/official.json",
+        f"/polls/{poll_id}/questions/{budget}/ballots.pb",
+    ]
+    preview = await officer.get(urls[0])
+    assert preview.status_code == 200
+    assert "Not published yet" in preview.text
+    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as public:
+        for url in urls:
+            response = await public.get(url)
+            assert response.status_code == 404, url
+            assert "Winner" not in response.text
+        pilot_page = (await public.get(f"/pilots/{voting.pilot['id']}")).text
+        assert f"/polls/{poll_id}/official" not in pilot_page
+        await publish(officer, poll_id)
+        for url in urls:
+            assert (await public.get(url)).status_code == 200, url
+
+
+async def test_review_page_saves_responses_and_refuses_bad_ones_next_to_the_field(
+    client: httpx.AsyncClient, officer: httpx.AsyncClient, voting: Setup, db: AsyncSession
+) -> None:
+    poll_id = await vote_and_close(client, officer, voting)
+    page = await officer.get(f"/council/polls/{poll_id}/results")
+    assert page.status_code == 200
+    assert "Start review" in page.text
+    assert 'name="method-' in page.text  # closed polls can already be recounted by another method
+    single, scale = voting.q["single"]["id"], voting.q["scale"]["id"]
+    form = {"csrf_token": csrf_from(page.text), f"response-{single}": "Fine", f"response-{scale}": "y" * 5001}
+    refused = await officer.post(f"/council/polls/{poll_id}/results/responses", data=form)
+    assert refused.status_code == 422
+    assert f'id="response-{scale}-error"' in refused.text
+    assert "Enter at most 5000 characters" in refused.text
+    stored = (
+        await db.execute(select(QuestionResult.response).where(QuestionResult.question_id == single))
+    ).scalar_one()
+    await db.rollback()
+    assert stored == ""  # nothing saved when any field is wrong
+
+    form[f"response-{scale}"] = "We will light the high street."
+    saved = await officer.post(f"/council/polls/{poll_id}/results/responses", data=form)
+    assert saved.status_code == 303
+    ranked = voting.q["ranked"]["id"]
+    bad = await officer.post(
+        f"/council/polls/{poll_id}/results/questions/{ranked}/method",
+        data={"csrf_token": form["csrf_token"], f"method-{ranked}": "greedy"},
+    )
+    assert bad.status_code == 422
+    assert f'id="method-{ranked}-error"' in bad.text
+    good = await officer.post(
+        f"/council/polls/{poll_id}/results/questions/{ranked}/method",
+        data={"csrf_token": form["csrf_token"], f"method-{ranked}": "borda"},
+    )
+    assert good.status_code == 303
+    await publish(officer, poll_id)
+    after = await officer.get(f"/council/polls/{poll_id}/results")
+    assert "Save responses" not in after.text and "Add update" in after.text
+    added = await officer.post(
+        f"/council/polls/{poll_id}/follow-ups",
+        data={
+            "csrf_token": form["csrf_token"],
+            "title": "Lights",
+            "body": "Ordered.",
+            "milestone_on": "soon",
+        },
+    )
+    assert added.status_code == 422
+    assert 'id="milestone_on-error"' in added.text
+
+
+def _svgs(html: str) -> list[str]:
+    return re.findall(r"<svg\b.*?</svg>", html, flags=re.S)
+
+
+async def test_published_page_shows_accessible_charts_tables_rounds_and_the_story(
+    client: httpx.AsyncClient, officer: httpx.AsyncClient, voting: Setup
+) -> None:
+    poll_id = await vote_and_close(client, officer, voting)
+    single = voting.q["single"]["id"]
+    await officer.put(
+        f"/api/polls/{poll_id}/official/questions/{single}/response", json={"response": "We heard you."}
+    )
+    await publish(officer, poll_id)
+    added = await officer.post(
+        f"/api/polls/{poll_id}/follow-ups",
+        json={
+            "title": "Park plan agreed",
+            "body": "Cabinet agreed it.",
+            "milestone_on": "2027-06-01",
+            "status": "done",
+        },
+    )
+    assert added.status_code == 201
+
+    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as public:
+        page = (await public.get(f"/polls/{poll_id}/official")).text
+        pilot_page = (await public.get(f"/pilots/{voting.pilot['id']}")).text
+    assert "<script" not in page.split("</head>")[1]  # the page needs no script of its own
+    svgs = _svgs(page)
+    assert len(svgs) == 5  # every counted question; the comment question has no chart
+    for svg in svgs:
+        assert 'role="img"' in svg
+        labelled = re.search(r'aria-labelledby="([^"]+) ([^"]+)"', svg)
+        assert labelled, svg[:200]
+        assert f'<title id="{labelled.group(1)}">' in svg and f'<desc id="{labelled.group(2)}">' in svg
+    ranked_svg = next(s for s in svgs if "Rank the projects" in s)
+    assert "winner" in ranked_svg  # said in words, not only by colour
+    assert page.count('class="govuk-table"') >= 5 + 2  # a table per chart, and turnout
+    assert 'data-rounds="' in page and "Round 1" in page
+    assert "Exhausted" in page
+    assert "We heard you." in page and "Park plan agreed" in page and "Done" in page
+    assert "Poll card: one vote per code" in page
+    for href in ("official.csv", "official.json", "ballots.jsonl", "ballots.pb", "/trackers"):
+        assert href in page
+    assert "We heard you." in pilot_page and "Park plan agreed" in pilot_page
+    assert f"/polls/{poll_id}/official" in pilot_page
+    assert "democracy@northshire.example" in pilot_page
+
+
+async def test_downloads_parse_and_agree_with_the_stored_results(
+    client: httpx.AsyncClient, officer: httpx.AsyncClient, voting: Setup
+) -> None:
+    poll_id = await vote_and_close(client, officer, voting)
+    budget = voting.q["budget"]["id"]
+    assert (
+        await officer.put(
+            f"/api/polls/{poll_id}/official/questions/{budget}/method", json={"method": "equal_shares"}
+        )
+    ).status_code == 200
+    await publish(officer, poll_id)
+    data: dict[str, Any] = (await client.get(f"/polls/{poll_id}/official.json")).json()
+    stored = {q["id"]: q for q in data["questions"]}
+    assert data["ballots"] == 10 and stored[budget]["method"] == "equal_shares"
+
+    rows = list(csv.DictReader(io.StringIO((await client.get(f"/polls/{poll_id}/official.csv")).text)))
+    single = voting.q["single"]["id"]
+    votes = {r["option"]: int(r["value"].split()[0]) for r in rows if r["question_id"] == str(single)}
+    labels = {o["id"]: o["label"] for o in voting.q["single"]["options"]}
+    assert votes == {labels[int(k)]: v for k, v in stored[single]["result"]["votes"].items()}
+
+    ballots = await client.get(f"/polls/{poll_id}/ballots.jsonl")
+    assert hashlib.sha256(ballots.content).hexdigest() == data["ballot_file"]["sha256"]
+    pb = await client.get(f"/polls/{poll_id}/questions/{budget}/ballots.pb")
+    assert pb.status_code == 200
+    read_back = read_pabulib(pb.text)
+    [from_pb] = read_back.questions
+    [from_file] = [q for q in read_published(ballots.text).questions if q.question.id == budget]
+    assert from_pb.method == "equal_shares"
+    assert dict(from_pb.ballots) == dict(from_file.ballots)
+    assert [(o.id, o.cost) for o in from_pb.question.options] == [
+        (o.id, o.cost) for o in from_file.question.options
+    ]
+    recounted = as_json(official.count(from_pb.question, from_pb.ballots, from_pb.method))
+    assert recounted["funded"] == stored[budget]["result"]["funded"]
+    not_budget = await client.get(f"/polls/{poll_id}/questions/{single}/ballots.pb")
+    assert not_budget.status_code == 404

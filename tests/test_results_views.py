@@ -1,0 +1,138 @@
+"""Results as people read them (pure): views for every method, SVG charts, CSV and pabulib files."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from xml.etree import ElementTree
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pabutools.election.pabulib import parse_pabulib_from_string
+
+from polls.domain.ballot_files import read_pabulib
+from polls.domain.ballots import OptionDef, QuestionDef
+from polls.domain.charts import Bar, bar_chart
+from polls.domain.counting import official
+from polls.domain.counting.results import as_json
+from polls.domain.exports import CSV_HEADER, PabulibFacts, pabulib, results_csv
+from polls.domain.publication import check_method, methods_for
+from polls.domain.questions import QuestionKind
+from polls.domain.result_views import view
+from polls.errors import ValidationFailed
+
+SVG = "{http://www.w3.org/2000/svg}"
+RANKED = QuestionDef(
+    1,
+    QuestionKind.RANKED,
+    "Rank the <options>",
+    {"seats": 2},
+    (OptionDef(11, "Ann & Co"), OptionDef(12, "Bob"), OptionDef(13, "Cat"), OptionDef(14, "Dan")),
+)
+RANKED_BALLOTS = [((11, 12), 6), ((12, 13), 3), ((13, 11), 3), ((14,), 2), ((12, 11, 14), 1)]
+BUDGET = QuestionDef(
+    2,
+    QuestionKind.BUDGET,
+    "Share £100",
+    {"budget_total": 100},
+    (OptionDef(21, 'Trees; "big" ones', 60), OptionDef(22, "Benches", 50), OptionDef(23, "Bins", 30)),
+)
+FACTS = PabulibFacts("Northshire Council", "Pilot", "Park poll", date(2027, 1, 1), date(2027, 2, 1))
+
+
+@pytest.mark.parametrize("method", official.METHODS[QuestionKind.RANKED])
+def test_every_ranked_method_has_a_view_with_a_named_chart_and_a_table(method: str) -> None:
+    result = as_json(official.count(RANKED, RANKED_BALLOTS, method))
+    v = view(RANKED, method, result, "We will act.")
+    assert v.summary and v.method_label and v.response == "We will act."
+    assert [r.option_id for r in v.rows] == [11, 12, 13, 14] or method == "schulze"
+    assert all(len(r.values) == len(v.rows[0].values) for r in v.rows)  # a rectangular table
+    svg = ElementTree.fromstring(v.chart)
+    assert svg.get("role") == "img"
+    title, desc = svg.find(f"{SVG}title"), svg.find(f"{SVG}desc")
+    assert title is not None and desc is not None
+    assert svg.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
+    assert "Rank the <options>" in (title.text or "")  # escaped in the markup, whole in the name
+    if method in ("instant_runoff", "stv"):
+        assert v.rounds is not None
+        assert all(len(row) == len(v.rounds.headers) for row in v.rounds.rows)
+
+
+def test_stv_view_shows_every_stage_quota_and_who_was_elected() -> None:
+    result = as_json(official.count(RANKED, RANKED_BALLOTS, "stv"))
+    v = view(RANKED, "stv", result)
+    assert v.rounds is not None
+    assert "quota" in v.rounds.caption
+    assert v.rounds.headers[1].startswith("Stage 1")
+    elected = {r.label for r in v.rows if r.outcome == "elected"}
+    assert elected == {{o.id: o.label for o in RANKED.options}[o] for o in result["elected"]}
+    assert v.summary.startswith("Elected (2 seats)")
+
+
+def test_ties_are_explained_in_words_with_the_lot_rule() -> None:
+    tied = QuestionDef(3, QuestionKind.SINGLE, "Pick", {}, (OptionDef(31, "North"), OptionDef(32, "South")))
+    result = as_json(official.count(tied, [(31, 4), (32, 4)]))
+    v = view(tied, "plurality", result)
+    [tie] = v.ties
+    assert "were tied for winner; decided by lot" in tie and "North" in tie and "South" in tie
+    assert result["lot"]["seed"] in v.lot_rule
+
+
+def test_budget_view_marks_funded_projects_in_words() -> None:
+    result = as_json(official.count(BUDGET, [((21,), 5), ((22, 23), 4)], "greedy"))
+    v = view(BUDGET, "greedy", result)
+    outcomes = {r.label: r.outcome for r in v.rows}
+    assert outcomes == {'Trees; "big" ones': "funded", "Benches": "", "Bins": "funded"}
+    assert "funded" in v.chart
+    assert v.summary == 'Funded: Trees; "big" ones, Bins; £90 of £100 spent.'
+
+
+def test_methods_offered_start_with_the_usual_one_and_others_are_refused() -> None:
+    assert methods_for(RANKED)[0] == "stv"
+    assert check_method(RANKED, "schulze") == "schulze"
+    with pytest.raises(ValidationFailed) as refused:
+        check_method(RANKED, "greedy")
+    assert refused.value.code == "method_not_available"
+    comment = QuestionDef(4, QuestionKind.COMMENT, "Say", {"max_length": 10})
+    assert methods_for(comment) == ()
+
+
+def test_csv_has_a_row_per_option_and_measure() -> None:
+    views = [
+        view(RANKED, "instant_runoff", as_json(official.count(RANKED, RANKED_BALLOTS, "instant_runoff")))
+    ]
+    rows = list(csv.reader(io.StringIO(results_csv(views))))
+    assert tuple(rows[0]) == CSV_HEADER
+    assert len(rows) == 1 + 4 * 2  # four options, two measures each
+    assert {r[4] for r in rows[1:]} == {"Ann & Co", "Bob", "Cat", "Dan"}
+
+
+def test_chart_bars_carry_their_numbers_as_text() -> None:
+    svg = bar_chart("c", "T", "D", [Bar("A", 3, "3 (75%)", "winner"), Bar("B", 1, "1 (25%)")])
+    texts = [t.text for t in ElementTree.fromstring(svg).iter(f"{SVG}text")]
+    assert texts == ["A", "3 (75%) – winner", "B", "1 (25%)"]
+
+
+answers = st.lists(st.sets(st.sampled_from([21, 22, 23]), max_size=3), min_size=0, max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(answers)
+def test_pabulib_file_reads_back_the_same_ballots_with_ours_and_pabutools(votes: list[set[int]]) -> None:
+    counts: dict[tuple[int, ...], int] = {}
+    for v in votes:
+        counts[tuple(sorted(v))] = counts.get(tuple(sorted(v)), 0) + 1
+    text = pabulib(BUDGET, counts.items(), "greedy", [21], FACTS)
+    [back] = read_pabulib(text).questions
+    assert dict(back.ballots) == {k: n for k, n in counts.items()}
+    assert back.method == "greedy"
+    assert [(o.id, o.label, o.cost) for o in back.question.options] == [
+        (o.id, o.label, o.cost) for o in BUDGET.options
+    ]
+    assert back.question.settings["budget_total"] == 100
+    instance, profile = parse_pabulib_from_string(text)
+    assert instance.budget_limit == 100
+    assert len(profile) == len(votes)
+    assert instance.meta["date_begin"] == "01.01.2027" and instance.meta["vote_type"] == "approval"
