@@ -368,3 +368,35 @@ def test_observers_never_see_who_voted_how(steps: Any) -> None:
         assert "my_vote" not in poll
     for rec in shown["recommendations"]:
         assert "my_vote" not in rec and ("counts" in rec) == (rec["status"] == "closed")
+
+
+def test_report_shows_public_facts_only_and_its_csv_is_spreadsheet_safe() -> None:
+    from polls.domain.jury_report import report, report_csv
+
+    room = started()
+    [drafted] = room.mod("draft_recommendation", text="=HYPERLINK(\"x\")")
+    rec = drafted.data["id"]
+    room.mod("open_vote", recommendation=rec)
+    room.juror(1, "vote", recommendation=rec, choice="yes")
+    room.mod("draft_recommendation", text="Second")
+    open_poll = room.mod("open_straw_poll", question="Hidden?", options=["a", "b"])[0].data["id"]
+    room.juror(2, "straw_vote", poll=open_poll, option=0)
+    profile = [
+        {"category": "age", "feature": "16-29", "min": 1, "max": 2, "pool": 10, "pool_share": 0.25}
+        | {"panel": 3, "panel_share": 0.75, "within_quota": False}
+    ]
+    data = report(room.state, jury_title="Buses jury", session_title="Day 1", profile=profile)
+    assert data["recommendations"][0]["counts"] is None  # the vote is still open
+    assert data["straw_polls"] == []  # results never shown
+    room.mod("close_vote", recommendation=rec)
+    room.juror(2, "add_minority_report", recommendation=rec, text="We differ")
+    data = report(room.state, jury_title="Buses jury", session_title="Day 1", profile=profile)
+    first = data["recommendations"][0]
+    assert first["counts"] == {"yes": 1, "no": 0, "abstain": 0} and first["passed"] is True
+    assert first["minority_reports"] == ["We differ"]
+    lines = report_csv(data).splitlines()
+    assert lines[0] == "section,item,text,yes,no,abstain,outcome"
+    assert 'recommendation,1,"\'=HYPERLINK(""x"")",1,0,0,passed (threshold 75%)' in lines
+    assert "recommendation,2,Second,,,,not voted on" in lines
+    assert any(line.startswith("profile,age: 16-29,") and line.endswith("outside quota") for line in lines)
+    assert "minority_report,1,We differ,,,," in lines

@@ -463,3 +463,62 @@ async def test_console_is_for_moderators_and_bad_links_are_refused(live_server: 
         assert bad.status_code == 403
         missing = await http.get("/jury-sessions/999999")
         assert missing.status_code == 404
+
+
+async def test_report_page_and_exports_show_votes_as_counts(live_server: str, jury: Jury4) -> None:
+    cookie = await moderator_cookie(live_server)
+    async with (
+        connect(live_server, jury.session_id, cookie=cookie) as mod,
+        connect(live_server, jury.session_id, f"?token={jury.tokens[jury.jurors[0]]}") as ann,
+        connect(live_server, jury.session_id, f"?token={jury.tokens[jury.jurors[1]]}") as bo,
+    ):
+        for client in (mod, ann, bo):
+            await client.joined()
+        for command in (
+            {"type": "start_session"},
+            {"type": "add_item", "phase": "decision", "title": "Final votes", "minutes": 30},
+            {
+                "type": "publish_evidence",
+                "kind": "witness",
+                "title": "Driver",
+                "text": "I drive the 42.",
+                "witness": "Sam",
+            },
+            {"type": "draft_recommendation", "text": "Keep route 7"},
+        ):
+            await mod.send(command)
+            await mod.until("ack")
+        rec = 3  # ids count up across items, evidence and recommendations
+        await mod.send({"type": "open_vote", "recommendation": rec})
+        await mod.until("ack")
+        for client, choice in ((ann, "yes"), (bo, "no")):
+            await client.send({"type": "vote", "recommendation": rec, "choice": choice})
+            await client.until("ack")
+        await mod.send({"type": "close_vote", "recommendation": rec})
+        await mod.until("ack")
+        await bo.send({"type": "add_minority_report", "recommendation": rec, "text": "Route 7 is empty."})
+        await bo.until("ack")
+    async with httpx.AsyncClient(base_url=f"http://{live_server}") as http:
+        page = await http.get(f"/jury-sessions/{jury.session_id}/report")
+        assert page.status_code == 200
+        for text in (
+            "How should buses change?",
+            "Final votes",
+            "Driver",
+            "Keep route 7",
+            "Not passed",
+            "Route 7 is empty.",
+        ):
+            assert text in page.text
+        data = (await http.get(f"/jury-sessions/{jury.session_id}/report.json")).json()
+        [recommendation] = data["recommendations"]
+        assert (
+            recommendation["counts"] == {"yes": 1, "no": 1, "abstain": 0}
+            and recommendation["passed"] is False
+        )
+        assert data["profile"] == []  # this jury set no quotas
+        csv_file = await http.get(f"/jury-sessions/{jury.session_id}/report.csv")
+        assert csv_file.headers["content-type"].startswith("text/csv")
+        assert "recommendation,1,Keep route 7,1,1,0,not passed (threshold 75%)" in csv_file.text.splitlines()
+        for body in (page.text, json.dumps(data), csv_file.text):
+            assert "Ann" not in body and "Bo" not in body  # nobody's vote is named

@@ -19,12 +19,14 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from polls.domain import jury_protocol as protocol
 from polls.domain.access import Actor, Permission
+from polls.domain.juries import profile_json
+from polls.domain.jury_report import report, report_csv
 from polls.domain.jury_room import MODERATOR, OBSERVER, CommandRefused, Role, RoomActor, RoomState, view
 from polls.errors import Forbidden, NotFound
 from polls.http.auth import COOKIE
@@ -32,6 +34,8 @@ from polls.http.council import page, read_form, see_other
 from polls.http.pages import render
 from polls.runtime import Runtime, runtime
 from polls.store import jury_sessions
+from polls.store.juries import seated_profile
+from polls.store.jurors import room_juror
 from polls.store.models import Jury, JurySession, Staff
 from polls.store.staff import load_actor
 from polls.tokens import JUROR_ROOM, STAFF_SESSION, TokenInvalid, password_fingerprint
@@ -104,7 +108,7 @@ async def _juror_from_token(rt: Runtime, jury_id: int, token: str) -> tuple[int,
     except (TokenInvalid, KeyError, TypeError, ValueError):
         return None
     async with rt.db() as db:
-        juror = await jury_sessions.accepted_juror(db, jury_id, juror_id, nonce)
+        juror = await room_juror(db, jury_id, juror_id, nonce)
         return None if juror is None else (juror.id, jury_sessions.juror_name(juror))
 
 
@@ -344,7 +348,40 @@ async def observer_page(request: Request) -> Response:
     return await _room_page(request, rt, session, jury, Participant(OBSERVER), socket_query="?as=observer")
 
 
+async def _report(request: Request) -> tuple[JurySession, dict[str, Any]]:
+    rt = runtime(request)
+    session_id = int(request.path_params["session_id"])
+    async with rt.db() as db:
+        session = await jury_sessions.get_session(db, session_id)
+        profile = profile_json(await seated_profile(db, session.jury))
+    state = await _state(rt, session_id)
+    data = report(state, jury_title=session.jury.title, session_title=session.title, profile=profile)
+    return session, data
+
+
+async def report_page(request: Request) -> Response:
+    session, data = await _report(request)
+    return render(request, "jury_room/report.html", {"session": session, "report": data})
+
+
+async def report_json(request: Request) -> Response:
+    session, data = await _report(request)
+    disposition = f'attachment; filename="jury-session-{session.id}-report.json"'
+    return JSONResponse(data, headers={"Content-Disposition": disposition})
+
+
+async def report_csv_file(request: Request) -> Response:
+    session, data = await _report(request)
+    disposition = f'attachment; filename="jury-session-{session.id}-report.csv"'
+    return Response(
+        report_csv(data), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": disposition}
+    )
+
+
 routes: list[BaseRoute] = [
+    Route("/jury-sessions/{session_id:id}/report", report_page, methods=["GET"]),
+    Route("/jury-sessions/{session_id:id}/report.json", report_json, methods=["GET"]),
+    Route("/jury-sessions/{session_id:id}/report.csv", report_csv_file, methods=["GET"]),
     Route("/council/juries/{jury_id:id}/sessions", page(sessions_page), methods=["GET", "POST"]),
     Route("/council/jury-sessions/{session_id:id}", page(console), methods=["GET", "POST"]),
     Route("/juries/{jury_id:id}/room/{token}", juror_page, methods=["GET", "POST"]),

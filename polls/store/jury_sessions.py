@@ -19,9 +19,8 @@ from polls.domain.jury_room import Event, RoomState, created, fold_in_place, rep
 from polls.errors import NotFound
 from polls.store import audit
 from polls.store.db import Database
+from polls.store.jurors import accepted_jurors
 from polls.store.models import Juror, Jury, JuryEvent, JurySession, utcnow
-
-ACCEPTED = "accepted"  # a juror who said yes to their invitation (polls.domain.juries.JurorStatus)
 
 
 def juror_name(juror: Juror) -> str:
@@ -30,8 +29,7 @@ def juror_name(juror: Juror) -> str:
 
 async def panel(session: AsyncSession, jury_id: int) -> dict[int, str]:
     """The jurors who accepted, by id, with the names they chose."""
-    query = select(Juror).where(Juror.jury_id == jury_id, Juror.status == ACCEPTED).order_by(Juror.id)
-    return {j.id: juror_name(j) for j in (await session.scalars(query)).all()}
+    return {j.id: juror_name(j) for j in await accepted_jurors(session, jury_id)}
 
 
 async def create_session(session: AsyncSession, actor: Actor, jury_id: int, title: str) -> JurySession:
@@ -142,13 +140,3 @@ async def append(
                     after={"seq": event.seq, **event.data},
                 )
     return stored, current
-
-
-async def accepted_juror(session: AsyncSession, jury_id: int, juror_id: int, nonce: str) -> Juror | None:
-    """The juror a room link names, if they accepted a seat on this jury and the link is current."""
-    juror = await session.get(Juror, juror_id)
-    if juror is None or juror.jury_id != jury_id or juror.status != ACCEPTED:
-        return None
-    if not juror.room_nonce or juror.room_nonce != nonce:
-        return None
-    return juror
