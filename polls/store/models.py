@@ -354,7 +354,7 @@ class Juror(Base):
     room_nonce: Mapped[str | None] = mapped_column(String(32))  # JUROR_ROOM links carry it
     display_name: Mapped[str | None] = mapped_column(String(40))  # chosen when accepting
 
-    pool_member: Mapped[PoolMember] = relationship(lazy="joined")
+    pool_member: Mapped[PoolMember] = relationship(lazy="joined", innerjoin=True)
 
 # Official results
 
