@@ -9,7 +9,6 @@ import logging
 import re
 from collections.abc import AsyncIterator
 
-from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import text
@@ -43,6 +42,7 @@ from polls.http.auth import SessionMiddleware
 from polls.http.errors import backend_down, http_error, polls_error, server_error
 from polls.http.middleware import Protections
 from polls.http.pages import WEB
+from polls.live.connect import connect
 from polls.live.embedded import EmbeddedRedis
 from polls.live.hub import TallyHub
 from polls.live.jury_rooms import JuryRooms
@@ -135,10 +135,10 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
                 redis_url = server.url
                 log.info("embedded redis-server running at %s", redis_url)
             # Enough connections for every request in flight; past that, requests get a 503.
-            redis = Redis.from_url(redis_url, decode_responses=True, max_connections=512)
+            redis = connect(redis_url, decode_responses=True, max_connections=512)
             # The vote fast path gives up quickly: a frozen Redis must not hold up every batch,
             # since the database decides anyway.
-            fast_path = Redis.from_url(
+            fast_path = connect(
                 redis_url,
                 decode_responses=True,
                 socket_timeout=0.25,

@@ -59,15 +59,15 @@ def _redis_url(settings: Settings) -> str:
 
 
 async def _tallies(settings: Settings, redis_url: str, command: str, poll_id: int | None) -> int:
-    from redis.asyncio import Redis
     from sqlalchemy import select
 
+    from polls.live.connect import connect
     from polls.live.tallies import PRESENT, Tallies
     from polls.store.db import open_engine, sessions_for
     from polls.store.models import Ballot
 
     engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
-    redis = Redis.from_url(redis_url, decode_responses=True)
+    redis = connect(redis_url, decode_responses=True)
     try:
         db = sessions_for(engine)
         tallies = Tallies(redis, db)

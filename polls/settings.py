@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from polls.live.connect import RedisUrlInvalid, check_url
+
 EMBEDDED = "embedded"
 
 
@@ -65,6 +67,11 @@ def from_environment(env: Mapping[str, str] | None = None, *, production: bool =
             raise SettingsError("missing required settings: " + "; ".join(missing))
         if redis_url == EMBEDDED:
             raise SettingsError("REDIS_URL=embedded is for `polls dev`: instances must share one Redis")
+    if redis_url != EMBEDDED:
+        try:
+            check_url(redis_url)
+        except RedisUrlInvalid as exc:
+            raise SettingsError(str(exc)) from None
     else:
         database_url = database_url or f"sqlite+aiosqlite:///{data_dir / 'polls.sqlite3'}"
         redis_url = redis_url or EMBEDDED

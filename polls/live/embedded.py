@@ -53,10 +53,13 @@ def _die_with_parent() -> None:
 class EmbeddedRedis:
     """``with EmbeddedRedis(dir) as server: server.url`` -- a redis-server for as long as the block."""
 
-    def __init__(self, data_dir: Path, *, port: int = 0, persistent: bool = True) -> None:
+    def __init__(
+        self, data_dir: Path, *, port: int = 0, persistent: bool = True, extra_args: tuple[str, ...] = ()
+    ) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port
         self.persistent = persistent
+        self.extra_args = extra_args  # e.g. ("--replicaof", host, port) for a replica
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -86,6 +89,7 @@ class EmbeddedRedis:
             "--daemonize", "no",
             "--loglevel", "warning",
             "--logfile", str(self.data_dir / "redis.log"),
+            *self.extra_args,
         ]  # fmt: skip
         self.process = subprocess.Popen(
             args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, preexec_fn=_die_with_parent

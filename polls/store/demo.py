@@ -15,6 +15,7 @@ from polls.domain.validation import parse
 from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store
 from polls.store.models import Pilot, utcnow
+from polls.store.demo_jury import seed_demo_jury
 from polls.store.staff import create_staff, find_by_email
 
 DEMO_PILOT = "Demo Borough"
@@ -39,6 +40,7 @@ async def seed(session: AsyncSession) -> DemoInfo:
     """Create the demo pilot once; later runs find it and change nothing."""
     existing = (await session.execute(select(Pilot).where(Pilot.name == DEMO_PILOT))).scalar_one_or_none()
     if existing is not None:
+        await seed_demo_jury(session, existing.id, DEMO_EMAIL)
         return DemoInfo(existing.id, DEMO_EMAIL, DEMO_PASSWORD, created=False)
     staff = await find_by_email(session, DEMO_EMAIL)
     if staff is None:
@@ -182,6 +184,7 @@ async def seed(session: AsyncSession) -> DemoInfo:
         ),
     )
     await poll_store.transition(session, officer, park.id, Action.SCHEDULE)
+    await seed_demo_jury(session, pilot.id, DEMO_EMAIL)
     return DemoInfo(pilot.id, DEMO_EMAIL, DEMO_PASSWORD, created=True)
 
 
