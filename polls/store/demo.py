@@ -14,8 +14,8 @@ from polls.domain.polls import Action, NewPollSpec
 from polls.domain.validation import parse
 from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store
-from polls.store.models import Pilot, utcnow
 from polls.store.demo_jury import seed_demo_jury
+from polls.store.models import Pilot, utcnow
 from polls.store.staff import create_staff, find_by_email
 
 DEMO_PILOT = "Demo Borough"

@@ -347,42 +347,65 @@ async def _finish(
         jury = await session.get(Jury, jury_id, with_for_update=True)
         if jury is None or (jury.solve or {}).get("run") != run:
             return
-        by = str((jury.solve or {}).get("by", "system"))
-        if solved is None or solved.lottery is None:
-            jury.solve = {
-                "state": "failed",
-                "run": run,
-                "by": by,
-                "finished_at": utcnow().isoformat(),
-                "report": report.describe() if report else failure,
-                "conflicts": list(report.conflicts) if report else [],
-                "relaxations": [r.describe() for r in report.relaxations] if report else [],
-            }
-            await _audit(session, by, jury, "jury.lottery.failed", after={"report": jury.solve["report"]})
-            return
-        lottery = solved.lottery
-        probabilities = lottery.probabilities()
-        jury.lottery = lottery.to_json()
-        jury.seed, jury.seed_sha256 = solved.seed, lottery.seed_sha256
-        jury.lottery_facts = {
-            "seconds": round(solved.seconds, 3),
-            "people": pool_people,
-            "groups": len(lottery.groups),
-            "panels": len(lottery.panels),
-            "lowest_probability": float(min(probabilities.values())),
-            "highest_probability": float(max(probabilities.values())),
-            "lottery_sha256": lottery.fingerprint(),
+        await _record(session, jury, run, solved, pool_people, report, failure)
+
+
+async def _record(
+    session: AsyncSession,
+    jury: Jury,
+    run: str,
+    solved: _Solved | None,
+    pool_people: int,
+    report: InfeasibilityReport | None,
+    failure: str | None,
+) -> None:
+    by = str((jury.solve or {}).get("by", "system"))
+    if solved is None or solved.lottery is None:
+        jury.solve = {
+            "state": "failed",
+            "run": run,
+            "by": by,
+            "finished_at": utcnow().isoformat(),
+            "report": report.describe() if report else failure,
+            "conflicts": list(report.conflicts) if report else [],
+            "relaxations": [r.describe() for r in report.relaxations] if report else [],
         }
-        jury.solve = None
-        jury.computed_at = utcnow()
-        jury.status = JuryStatus.COMPUTED
-        await _audit(
-            session,
-            by,
-            jury,
-            "jury.lottery.computed",
-            after={"seed_sha256": jury.seed_sha256, **jury.lottery_facts},
-        )
+        await _audit(session, by, jury, "jury.lottery.failed", after={"report": jury.solve["report"]})
+        return
+    lottery = solved.lottery
+    probabilities = lottery.probabilities()
+    jury.lottery = lottery.to_json()
+    jury.seed, jury.seed_sha256 = solved.seed, lottery.seed_sha256
+    jury.lottery_facts = {
+        "seconds": round(solved.seconds, 3),
+        "people": pool_people,
+        "groups": len(lottery.groups),
+        "panels": len(lottery.panels),
+        "lowest_probability": float(min(probabilities.values())),
+        "highest_probability": float(max(probabilities.values())),
+        "lottery_sha256": lottery.fingerprint(),
+    }
+    jury.solve = None
+    jury.computed_at = utcnow()
+    jury.status = JuryStatus.COMPUTED
+    await _audit(
+        session,
+        by,
+        jury,
+        "jury.lottery.computed",
+        after={"seed_sha256": jury.seed_sha256, **jury.lottery_facts},
+    )
+
+
+async def compute_lottery_now(session: AsyncSession, actor: Actor, jury_id: int) -> Jury:
+    """Compute the lottery within this transaction, blocking while it solves: only for pools
+    known to be small (the demo); the pages and the API use ``compute_lottery``."""
+    run = await start_lottery(session, actor, jury_id)
+    jury = await get_jury(session, actor, jury_id, Permission.MANAGE_PILOT)
+    pool = await load_pool(session, jury)
+    solved = _solve(pool, jury.size, jury.households_apart, None)
+    await _record(session, jury, run, solved, len(pool), solved.report, None)
+    return jury
 
 
 def lottery_of(jury: Jury) -> Lottery:
