@@ -223,7 +223,9 @@ def test_dev_serves_the_demo_and_leaves_no_redis_behind(tmp_path: Path, stop_sig
             pilots = http.get("/api/pilots").json()
             assert [p["name"] for p in pilots] == ["Demo Borough"]
             polls = http.get(f"/api/pilots/{pilots[0]['id']}/polls").json()
-            assert sorted(p["status"] for p in polls) == ["open", "scheduled"]
+            assert sorted(p["status"] for p in polls) == ["open", "published", "scheduled"]
+            story = next(p for p in polls if p["status"] == "published")
+            assert "You said, we did" in http.get(f"/polls/{story['id']}/official").text
             assert len(http.get(f"/api/pilots/{pilots[0]['id']}/areas").json()) == 3
             kinds = {q["kind"] for p in polls for q in p["questions"]}
             assert kinds == {"single", "multiple", "ranked", "scale", "budget", "comment"}
