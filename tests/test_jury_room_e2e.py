@@ -522,3 +522,45 @@ async def test_report_page_and_exports_show_votes_as_counts(live_server: str, ju
         assert "recommendation,1,Keep route 7,1,1,0,not passed (threshold 75%)" in csv_file.text.splitlines()
         for body in (page.text, json.dumps(data), csv_file.text):
             assert "Ann" not in body and "Bo" not in body  # nobody's vote is named
+
+
+async def test_a_juror_who_accepted_after_the_session_was_made_joins_its_panel(
+    live_server: str, settings: Settings, jury: Jury4
+) -> None:
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
+    async with sessions_for(engine).begin() as s:
+        member = PoolMember(jury_id=jury.jury_id, person_id="late", position=9, features={})
+        s.add(member)
+        await s.flush()
+        late = Juror(jury_id=jury.jury_id, pool_member_id=member.id, role="reserve", position=9, seat=2)
+        late.status, late.room_nonce, late.display_name = "accepted", secrets.token_hex(8), "Eve"
+        s.add(late)
+        await s.flush()
+        token = Tokens((SECRET,)).sign(JUROR_ROOM, {"j": late.id, "n": late.room_nonce})
+        late_id = late.id
+    await engine.dispose()
+    cookie = await moderator_cookie(live_server)
+    async with (
+        connect(live_server, jury.session_id, cookie=cookie) as mod,
+        connect(live_server, jury.session_id, f"?token={token}") as eve,
+    ):
+        await mod.joined()
+        _, snapshot = await eve.joined()
+        assert snapshot["state"]["me"] == {"juror": late_id, "name": "Eve", "hand_raised": False}
+        added = (await mod.until("event"))["event"]
+        assert (added["type"], added["juror"], added["name"]) == ("juror_added", late_id, "Eve")
+        await mod.send({"type": "start_session"})
+        await eve.until("event")
+        await eve.send({"type": "raise_hand"})
+        assert (await eve.until("ack"))["type"] == "ack"
+        await mod.until("event")  # session_started
+        assert (await mod.until("event"))["state"]["queue"] == [{"juror": late_id, "name": "Eve"}]
+
+
+async def test_a_moderator_can_watch_as_the_public(live_server: str, jury: Jury4) -> None:
+    cookie = await moderator_cookie(live_server)
+    async with connect(live_server, jury.session_id, "?as=observer", cookie=cookie) as watcher:
+        welcome, snapshot = await watcher.joined()
+        assert welcome["role"] == "observer" and "jurors" not in snapshot["state"]
+        await watcher.send({"type": "start_session"})
+        assert (await watcher.until("error"))["code"] == "unauthorised"

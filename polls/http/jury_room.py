@@ -68,6 +68,7 @@ class Bucket:
 class Participant:
     actor: RoomActor
     audit_actor: str | None = None  # the moderator's email: their commands are audited
+    name: str = ""  # a juror's display name
 
     @property
     def role(self) -> Role:
@@ -119,7 +120,7 @@ async def _participant(websocket: WebSocket, rt: Runtime, jury: Jury) -> Partici
         juror = await _juror_from_token(rt, jury.id, token)
         if juror is None:
             return None
-        return Participant(RoomActor.juror(juror[0]))
+        return Participant(RoomActor.juror(juror[0]), name=juror[1])
     if websocket.query_params.get("as") != "observer" and _same_origin(websocket):
         actor = await _staff_from_cookie(rt, websocket.cookies.get(COOKIE))
         if actor is not None and actor.can(Permission.RUN_JURY, jury.pilot_id):
@@ -148,9 +149,7 @@ async def room_socket(websocket: WebSocket) -> None:
         return
     juror_id = who.actor.juror_id
     if juror_id is not None:
-        token = websocket.query_params["token"]
-        name = (await _juror_from_token(rt, jury.id, token) or (juror_id, ""))[1]
-        await rt.jury_rooms.add_juror(session_id, juror_id, name)
+        await rt.jury_rooms.add_juror(session_id, juror_id, who.name)
     async with rt.jury_rooms.join(session_id, who.role, juror_id, after=_after(websocket)) as joined:
         await websocket.send_text(protocol.welcome(session_id, who.role.value, juror_id))
         for text in joined.missed:
