@@ -105,14 +105,15 @@ def tune_garbage_collector() -> None:
 
 
 class RedactVotingLinks(logging.Filter):
-    """Access logs must not carry voting links: a link's token names the voter's reference."""
+    """Access logs must not carry voting links (a link's token names the voter's reference), nor
+    juror invitation and room links (whoever holds one can answer or sit in the jury)."""
 
-    PATTERN = re.compile(r"/v/vc_[A-Za-z0-9_.\-]+")
+    PATTERN = re.compile(r"(/v/vc_|/invitation/ji_|/room/jr_)[A-Za-z0-9_.\-]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:
             record.args = tuple(
-                self.PATTERN.sub("/v/vc_[hidden]", a) if isinstance(a, str) else a for a in record.args
+                self.PATTERN.sub(r"\1[hidden]", a) if isinstance(a, str) else a for a in record.args
             )
         return True
 
