@@ -564,3 +564,97 @@ async def test_a_moderator_can_watch_as_the_public(live_server: str, jury: Jury4
         assert welcome["role"] == "observer" and "jurors" not in snapshot["state"]
         await watcher.send({"type": "start_session"})
         assert (await watcher.until("error"))["code"] == "unauthorised"
+
+
+async def test_every_part_of_the_room_renders_for_every_audience(live_server: str, jury: Jury4) -> None:
+    cookie = await moderator_cookie(live_server)
+    ann = jury.tokens[jury.jurors[0]]
+    async with (
+        connect(live_server, jury.session_id, cookie=cookie) as mod,
+        connect(live_server, jury.session_id, f"?token={ann}") as juror,
+    ):
+        await mod.joined()
+        await juror.joined()
+        moderator_commands: list[dict[str, Any]] = [
+            {"type": "start_session"},
+            {"type": "add_item", "phase": "evidence", "title": "Transport officer", "minutes": 10},
+            {"type": "open_item", "item": 1},
+            {"type": "start_timer", "item": 1},
+            {
+                "type": "publish_evidence",
+                "kind": "document",
+                "title": "Usage",
+                "url": "https://example.org/u.pdf",
+            },
+            {
+                "type": "publish_evidence",
+                "kind": "witness",
+                "title": "Driver",
+                "text": "Busy at 8.",
+                "witness": "Sam",
+            },
+            {"type": "open_straw_poll", "question": "Cut route 7?", "options": ["Yes", "No"]},
+            {"type": "draft_recommendation", "text": "Keep route 7"},
+            {
+                "type": "amend_recommendation",
+                "recommendation": 5,
+                "text": "Keep route 7 on weekdays",
+                "note": "Quiet",
+            },
+            {"type": "draft_recommendation", "text": "Free fares"},
+            {"type": "open_vote", "recommendation": 5},
+        ]
+        for command in moderator_commands:
+            await mod.send(command)
+            reply = await mod.until("ack")
+            assert reply["ids"], command
+        for command in (
+            {"type": "raise_hand"},
+            {"type": "straw_vote", "poll": 4, "option": 1},
+            {"type": "vote", "recommendation": 5, "choice": "yes"},
+        ):
+            await juror.send(command)
+            await juror.until("ack")
+        for command in (
+            {"type": "next_speaker"},
+            {"type": "close_straw_poll", "poll": 4},
+            {"type": "show_straw_poll", "poll": 4},
+            {"type": "close_vote", "recommendation": 5},
+            {"type": "add_minority_report", "recommendation": 5, "text": "Weekends matter too."},
+        ):
+            await mod.send(command)
+            await mod.until("ack")
+    async with httpx.AsyncClient(base_url=f"http://{live_server}") as http:
+        public = await http.get(f"/jury-sessions/{jury.session_id}")
+        mine = await http.get(f"/juries/{jury.jury_id}/room/{ann}")
+        await http.post("/api/session", json={"email": MODERATOR_EMAIL, "password": MODERATOR_PASSWORD})
+        console = await http.get(f"/council/jury-sessions/{jury.session_id}")
+        sessions = await http.get(f"/council/juries/{jury.jury_id}/sessions")
+        for page in (public, mine, console, sessions):
+            assert page.status_code == 200
+        for page in (public, mine, console):
+            for text in (
+                "Transport officer",
+                "Driver",
+                "Cut route 7?",
+                "Keep route 7 on weekdays",
+                "Weekends matter",
+            ):
+                assert text in page.text
+            assert "Speaking now: <strong>Ann</strong>" in page.text and "Passed" in page.text
+        assert "Time spoken" in console.text and "Time spoken" not in public.text
+        assert (
+            "Your vote: " not in mine.text and "Raise my hand" in mine.text
+        )  # the vote closed; her hand came down when called
+        created = await http.post(
+            f"/council/juries/{jury.jury_id}/sessions",
+            data={"csrf_token": csrf_from(sessions.text), "title": "Day 2"},
+        )
+        assert created.status_code == 303 and created.headers["location"].startswith(
+            "/council/jury-sessions/"
+        )
+        empty = await http.post(
+            f"/council/juries/{jury.jury_id}/sessions",
+            data={"csrf_token": csrf_from(sessions.text), "title": " "},
+        )
+        assert empty.status_code == 422 and "Enter a title" in empty.text
