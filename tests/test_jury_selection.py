@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls import cli_jury
+from polls.app import RedactVotingLinks
 from polls.domain.sortition import draw, read_lottery
 from polls.store.models import AuditEntry, Juror, Jury, PoolMember, StaffRole
 from polls.store.staff import create_staff
@@ -367,3 +369,18 @@ async def test_every_selection_step_is_audited(officer: httpx.AsyncClient, db: A
     ]
     entry = (await db.scalars(select(AuditEntry).where(AuditEntry.action == "jury.draw"))).one()
     assert entry.target == f"jury:{jury['id']}" and entry.after["seed"] == jury["draw"]["seed"]
+
+
+async def test_openapi_lists_the_jury_operations(client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/api/openapi.json")).json()["paths"]
+    assert set(paths["/api/pilots/{pilot_id}/juries"]) == {"get", "post"}
+    assert set(paths["/api/juries/{jury_id}"]) == {"get", "put"}
+    for step in ("pool", "lottery", "publish", "draw", "invitations", "invitations/export"):
+        assert "post" in paths[f"/api/juries/{{jury_id}}/{step}"], step
+
+
+def test_access_logs_hide_invitation_and_room_links() -> None:
+    line = "GET /juries/3/invitation/ji_eyJq.abc-d_e HTTP/1.1 then /juries/3/room/jr_x.y"
+    record = logging.LogRecord("uvicorn.access", logging.INFO, "", 0, "%s", (line,), None)
+    RedactVotingLinks().filter(record)
+    assert record.args == ("GET /juries/3/invitation/ji_[hidden] HTTP/1.1 then /juries/3/room/jr_[hidden]",)

@@ -272,7 +272,9 @@ async def upload_pool(request: Request, actor: Actor) -> Response:
             jury = await jury_store.get_jury(db, actor, jury_id, Permission.MANAGE_PILOT)
         people = await _read_upload(form.get("people"), "people", "people")
         categories = await _read_upload(form.get("categories"), "categories", "categories")
-        pool = read_pool_files(
+        # A large file takes a while to check line by line: off the event loop.
+        pool = await asyncio.to_thread(
+            read_pool_files,
             people,
             categories,
             id_column=values["id_column"].strip() or None,

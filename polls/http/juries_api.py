@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from pydantic import Field
@@ -85,7 +86,9 @@ async def upload_pool(request: Request, actor: Actor) -> Response:
     async with runtime(request).db() as db:
         jury = await jury_store.get_jury(db, actor, jury_id, Permission.MANAGE_PILOT)
     columns = household_columns(",".join(spec.household_columns), jury.households_apart)
-    pool = read_pool_files(spec.people, spec.categories, id_column=spec.id_column, household_columns=columns)
+    pool = await asyncio.to_thread(
+        read_pool_files, spec.people, spec.categories, id_column=spec.id_column, household_columns=columns
+    )
     async with runtime(request).db.begin() as db:
         jury = await jury_store.replace_pool(db, actor, jury_id, pool)
         return JSONResponse(jury_body(jury, len(pool)))
