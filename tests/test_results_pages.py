@@ -191,3 +191,24 @@ async def test_downloads_parse_and_agree_with_the_stored_results(
     assert recounted["funded"] == stored[budget]["result"]["funded"]
     not_budget = await client.get(f"/polls/{poll_id}/questions/{single}/ballots.pb")
     assert not_budget.status_code == 404
+
+
+async def test_a_real_server_serves_the_story_from_front_page_to_recount(
+    live_server: str, client: httpx.AsyncClient, officer: httpx.AsyncClient, voting: Setup
+) -> None:
+    poll_id = await vote_and_close(client, officer, voting)
+    await publish(officer, poll_id)
+    async with httpx.AsyncClient(base_url=f"http://{live_server}") as browser:
+        front = await browser.get("/")
+        pilot_url = f"/pilots/{voting.pilot['id']}"
+        assert pilot_url in front.text
+        pilot = await browser.get(pilot_url)
+        assert f"/polls/{poll_id}/official" in pilot.text
+        page = await browser.get(f"/polls/{poll_id}/official")
+        assert page.status_code == 200 and 'role="img"' in page.text
+        sha = re.search(r'id="ballot-sha256">([0-9a-f]{64})<', page.text)
+        ballots = await browser.get(f"/polls/{poll_id}/ballots.jsonl")
+        assert sha and hashlib.sha256(ballots.content).hexdigest() == sha.group(1)
+        paths = (await browser.get("/api/openapi.json")).json()["paths"]
+        assert "/api/polls/{poll_id}/official/questions/{question_id}/method" in paths
+        assert "post" in paths["/api/polls/{poll_id}/follow-ups"]
