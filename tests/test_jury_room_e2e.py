@@ -268,6 +268,26 @@ async def test_state_survives_a_missed_redis_message(
         assert events[1]["state"]["status"] == "live"
 
 
+async def test_a_silent_miss_is_caught_up_by_the_sweep(
+    live_server: str, settings: Settings, jury: Jury4
+) -> None:
+    """No later event reveals the gap: the instance's sweep reads the log within seconds."""
+    from polls.domain.jury_room import MODERATOR, decide
+
+    async with connect(live_server, jury.session_id) as observer:
+        await observer.joined()
+        engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
+        db = sessions_for(engine)
+        async with db() as s:
+            state = await load_state(s, jury.session_id)
+        await append(
+            db, jury.session_id, state, lambda st: decide(st, MODERATOR, {"type": "start_session"}, now=1e9)
+        )
+        await engine.dispose()
+        event = await observer.until("event", wait=8)
+        assert event["event"]["type"] == "session_started" and event["state"]["status"] == "live"
+
+
 async def last_seq(settings: Settings, session_id: int) -> int:
     engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     async with sessions_for(engine)() as s:

@@ -241,7 +241,7 @@ class JuryRooms:
             return
         async with self.db() as session:
             query = select(JurySession.id, JurySession.last_seq).where(JurySession.id.in_(list(self.rooms)))
-            heads = dict((await session.execute(query)).tuples().all())
+            heads = {session_id: last for session_id, last in await session.execute(query)}
         for session_id, last in heads.items():
             room = self.rooms.get(session_id)
             if room is not None and last > room.state.seq:
