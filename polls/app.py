@@ -108,7 +108,7 @@ class RedactVotingLinks(logging.Filter):
     """Access logs must not carry voting links (a link's token names the voter's reference), nor
     juror invitation and room links (whoever holds one can answer or sit in the jury)."""
 
-    PATTERN = re.compile(r"(/v/vc_|/invitation/ji_|/room/jr_)[A-Za-z0-9_.\-]+")
+    PATTERN = re.compile(r"(/v/vc_|/invitation/ji_|/room/jr_|token=jr_)[A-Za-z0-9_.\-]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:
@@ -120,6 +120,8 @@ class RedactVotingLinks(logging.Filter):
 
 def redact_voting_links() -> None:
     logging.getLogger("uvicorn.access").addFilter(RedactVotingLinks())
+    # uvicorn logs each websocket it accepts, query string and all: jurors' sockets carry their token.
+    logging.getLogger("uvicorn.error").addFilter(RedactVotingLinks())
 
 
 def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:

@@ -678,3 +678,26 @@ async def test_every_part_of_the_room_renders_for_every_audience(live_server: st
             data={"csrf_token": csrf_from(sessions.text), "title": " "},
         )
         assert empty.status_code == 422 and "Enter a title" in empty.text
+
+
+def test_logs_hide_a_jurors_socket_token() -> None:
+    import logging
+
+    from polls.app import RedactVotingLinks, redact_voting_links
+
+    record = logging.LogRecord(
+        "uvicorn.error",
+        logging.INFO,
+        "",
+        0,
+        '%s - "WebSocket %s" [accepted]',
+        ("127.0.0.1:5", "/live/jury-sessions/3?token=jr_eyJqIjoxfQ.abc-_9&after=4"),
+        None,
+    )
+    RedactVotingLinks().filter(record)
+    assert (
+        record.getMessage()
+        == '127.0.0.1:5 - "WebSocket /live/jury-sessions/3?token=jr_[hidden]&after=4" [accepted]'
+    )
+    redact_voting_links()
+    assert any(isinstance(f, RedactVotingLinks) for f in logging.getLogger("uvicorn.error").filters)
