@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from polls import cli_jury
 from polls.app import RedactVotingLinks
 from polls.domain.sortition import draw, read_lottery
+from polls.store import juries as jury_store
 from polls.store.models import AuditEntry, Juror, Jury, PoolMember, StaffRole
 from polls.store.staff import create_staff
 from tests.conftest import count, sign_in
@@ -384,3 +386,26 @@ def test_access_logs_hide_invitation_and_room_links() -> None:
     record = logging.LogRecord("uvicorn.access", logging.INFO, "", 0, "%s", (line,), None)
     RedactVotingLinks().filter(record)
     assert record.args == ("GET /juries/3/invitation/ji_[hidden] HTTP/1.1 then /juries/3/room/jr_[hidden]",)
+
+
+async def test_progress_is_written_while_a_long_solve_runs(
+    officer: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jury_store, "HEARTBEAT", 0.02)
+    jury = await make_jury(officer, kind="assembly", size=60)
+    categories = "category,feature,min,max\n" + "".join(
+        f"c{c},{v},{lo},{hi}\n"
+        for c in range(5)
+        for v, lo, hi in (("a", 20, 40), ("b", 15, 35), ("c", 5, 25))
+    )
+    rng = random.Random(7)
+    people = "id," + ",".join(f"c{c}" for c in range(5)) + "\n"
+    people += "".join(f"x{i},{','.join(rng.choice('aabbc') for _ in range(5))}\n" for i in range(600))
+    assert (await upload(officer, jury["id"], people, categories)).status_code == 200
+    assert (await officer.post(f"/api/juries/{jury['id']}/lottery")).status_code == 202
+    steps = set()
+    while (body := (await officer.get(f"/api/juries/{jury['id']}")).json())["solving"]:
+        steps.add(body["solve"]["step"])
+        await asyncio.sleep(0.01)
+    assert body["status"] == "computed", body
+    assert steps - {"starting"}, steps  # the solver's own steps reached the database

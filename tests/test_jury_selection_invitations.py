@@ -260,6 +260,8 @@ async def test_expired_invitations_are_refused_then_closed_and_replaced(
     (reserve,) = response.json()
     assert (reserve["seat"], reserve["status"], reserve["role"]) == (3, "invited", "reserve")
     assert (await juror_of(db, sent[2]["id"])).status == "expired"
+    closed = await person.get(path(sent[2]["link"]))
+    assert closed.status_code == 410 and "expired" in closed.text
 
 
 async def test_withdrawing_a_juror_ends_their_room_link_and_calls_a_reserve(

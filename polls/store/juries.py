@@ -50,6 +50,7 @@ from polls.domain.sortition import (
     new_seed,
     read_lottery,
 )
+from polls.domain.sortition.leximin import Progress
 from polls.domain.sortition.relaxation import InfeasibilityReport
 from polls.errors import Conflict, NotFound
 from polls.store import audit
@@ -274,7 +275,7 @@ class _Solved:
     report: InfeasibilityReport | None = None
 
 
-def _solve(pool: Pool, size: int, households: bool, progress: Any) -> _Solved:
+def _solve(pool: Pool, size: int, households: bool, progress: Progress | None) -> _Solved:
     """In a worker thread: the fairest lottery and a fresh seed committed to in it."""
     started = time.monotonic()
     seed = new_seed()
@@ -295,14 +296,16 @@ async def compute_lottery(db: Database, jury_id: int, run: str) -> None:
             return
         pool = await load_pool(session, jury)
         size, households = jury.size, jury.households_apart
-    latest: list[SolveProgress] = []
-    task = asyncio.ensure_future(asyncio.to_thread(_solve, pool, size, households, latest.append))
+    latest: list[SolveProgress | None] = [None]  # the solver thread keeps the newest report here
+
+    def report(progress: SolveProgress) -> None:
+        latest[0] = progress
+
+    task = asyncio.ensure_future(asyncio.to_thread(_solve, pool, size, households, report))
     try:
         while not task.done():
             await asyncio.wait({task}, timeout=HEARTBEAT)
-            if not task.done() and not await _write_progress(
-                db, jury_id, run, latest[-1] if latest else None
-            ):
+            if not task.done() and not await _write_progress(db, jury_id, run, latest[0]):
                 return  # superseded (the pool changed, or an officer started again)
         solved = task.result()
     except Exception as exc:  # the solver failed: say so on the page rather than spin forever

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.domain.access import Actor, Permission
@@ -208,8 +208,13 @@ async def find_invitation(
     juror = await session.get(Juror, juror_id, with_for_update=lock, populate_existing=lock)
     if juror is None or juror.jury_id != jury_id:
         raise InvitationInvalid("This is not a valid invitation link for this jury.")
-    jury = await session.get(Jury, jury_id)
+    # Locking the jury too serialises answers within it, so two people cannot take one name.
+    jury = await session.get(Jury, jury_id, with_for_update=lock, populate_existing=lock)
     assert jury is not None
+    if juror.status == JurorStatus.EXPIRED:
+        raise InvitationExpired(
+            "This invitation has expired. If you would still like to take part, contact the council."
+        )
     if juror.invite_nonce is None or not secrets.compare_digest(juror.invite_nonce, nonce):
         raise InvitationUsed(
             "This invitation has already been answered, so the link no longer works. "
@@ -231,14 +236,11 @@ async def accept_invitation(
 ) -> Juror:
     """Accept: the invitation is spent and the juror gets their own room link (``room_link``)."""
     jury, juror = await find_invitation(session, tokens, jury_id, token, lock=True)
-    taken = await session.execute(
-        select(Juror.id).where(
-            Juror.jury_id == jury_id,
-            Juror.status == JurorStatus.ACCEPTED,
-            func.lower(Juror.display_name) == display_name.lower(),
-        )
+    names = await session.scalars(
+        select(Juror.display_name).where(Juror.jury_id == jury_id, Juror.status == JurorStatus.ACCEPTED)
     )
-    if taken.first() is not None:
+    taken = display_name.casefold() in {n.casefold() for n in names if n}
+    if taken:
         raise ValidationFailed.one(
             "display_name",
             "Someone on this jury already uses that name; add an initial or choose another",
