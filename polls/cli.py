@@ -131,8 +131,8 @@ def run_dev(host: str, port: int) -> int:
 
     settings = from_environment(production=False)
     upgrade(settings.database_url)
-    info = asyncio.run(_seed(settings))
     base = f"http://{host}:{port}"
+    info, jurors = asyncio.run(_seed(settings, base))
     tokens = Tokens(settings.secret_keys)
     votes = "\n".join(
         f"    {format_short_code(short)}   {base}/v/{tokens.sign(VOTER_CODE, reference)}"
@@ -145,6 +145,10 @@ def run_dev(host: str, port: int) -> int:
         f"  Vote in the demo poll as a resident: type a code at {base}/vote or open its link\n"
         f"{votes}\n"
         f"  Live results: {base}/polls/{info.poll_id}/results\n\n"
+        f"  Citizens' jury session, ready to run (open them side by side):\n"
+        f"    moderator console (signed in): {base}/council/jury-sessions/{info.jury_session_id}\n"
+        + "".join(f"    juror {name}: {link}\n" for name, link in jurors)
+        + f"    observers (public):            {base}/jury-sessions/{info.jury_session_id}\n\n"
         f"  Data lives in {settings.data_dir}/ (delete it to start afresh). Ctrl-C stops everything.\n",
         flush=True,
     )
@@ -155,15 +159,18 @@ def run_dev(host: str, port: int) -> int:
     return 0
 
 
-async def _seed(settings: Settings) -> DemoInfo:
+async def _seed(settings: Settings, base: str) -> tuple[DemoInfo, list[tuple[str, str]]]:
+    """The demo (seeded once), fresh voting codes, and two demo jurors' room links."""
     from polls.store import demo
     from polls.store.db import open_engine, sessions_for
+    from polls.store.demo_jury import demo_room_links
 
     engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     try:
         async with sessions_for(engine).begin() as session:
             info = await demo.seed(session)
-            return await demo.fresh_codes(session, info)
+            jurors = await demo_room_links(session, Tokens(settings.secret_keys), base, info.jury_id)
+            return await demo.fresh_codes(session, info), jurors[:2]
     finally:
         await engine.dispose()
 

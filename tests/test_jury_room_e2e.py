@@ -701,3 +701,40 @@ def test_logs_hide_a_jurors_socket_token() -> None:
     )
     redact_voting_links()
     assert any(isinstance(f, RedactVotingLinks) for f in logging.getLogger("uvicorn.error").filters)
+
+
+async def test_the_demo_has_a_session_ready_to_run_and_its_links_work(
+    live_server: str, settings: Settings
+) -> None:
+    from polls.store import demo
+    from polls.store.demo_jury import demo_room_links
+
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
+    db = sessions_for(engine)
+    async with db.begin() as s:
+        info = await demo.seed(s)
+    async with db.begin() as s:
+        again = await demo.seed(s)  # a second start adds nothing
+        links = await demo_room_links(s, Tokens(settings.secret_keys), f"http://{live_server}", info.jury_id)
+    async with db() as s:
+        state = await load_state(s, info.jury_session_id)
+        sessions = (await s.scalars(select(JurySession).where(JurySession.jury_id == info.jury_id))).all()
+    await engine.dispose()
+    assert again.jury_session_id == info.jury_session_id and len(sessions) == 1
+    assert state.status == "waiting" and len(state.items) == 5 and len(state.evidence) == 1
+    assert len(state.recommendations) == 1 and len(state.jurors) == len(links) >= 2
+    async with httpx.AsyncClient() as http:
+        juror = await http.get(links[0][1])
+        assert (
+            juror.status_code == 200
+            and links[0][0] in juror.text
+            and "Welcome and ground rules" in juror.text
+        )
+        public = await http.get(f"http://{live_server}/jury-sessions/{info.jury_session_id}")
+        assert public.status_code == 200 and "Demo Borough emissions" in public.text
+        await http.post(
+            f"http://{live_server}/api/session",
+            json={"email": demo.DEMO_EMAIL, "password": demo.DEMO_PASSWORD},
+        )
+        console = await http.get(f"http://{live_server}/council/jury-sessions/{info.jury_session_id}")
+        assert console.status_code == 200 and "Start the session" in console.text

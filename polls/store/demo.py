@@ -22,6 +22,7 @@ from polls.store import results as result_store
 from polls.store.ballots import load_poll, nullifier, poll_definition
 from polls.store.codes import ballot_key
 from polls.store.demo_jury import seed_demo_jury
+from polls.store.demo_jury_session import seed_demo_session
 from polls.store.models import Area, Ballot, Nullifier, Pilot, Poll, utcnow
 from polls.store.staff import create_staff, find_by_email
 
@@ -38,6 +39,8 @@ class DemoInfo:
     created: bool
     poll_id: int = 0  # the open demo poll
     codes: tuple[tuple[str, str], ...] = ()  # (reference, short code) fresh for this run
+    jury_id: int = 0  # the demo jury
+    jury_session_id: int = 0  # its session, ready to run
 
 
 DEMO_CODES = 5
@@ -48,8 +51,11 @@ async def seed(session: AsyncSession) -> DemoInfo:
     existing = (await session.execute(select(Pilot).where(Pilot.name == DEMO_PILOT))).scalar_one_or_none()
     if existing is not None:
         await seed_published_story(session, existing.id)
-        await seed_demo_jury(session, existing.id, DEMO_EMAIL)
-        return DemoInfo(existing.id, DEMO_EMAIL, DEMO_PASSWORD, created=False)
+        jury_id = await seed_demo_jury(session, existing.id, DEMO_EMAIL)
+        room = await seed_demo_session(session, DEMO_EMAIL, jury_id)
+        return DemoInfo(
+            existing.id, DEMO_EMAIL, DEMO_PASSWORD, created=False, jury_id=jury_id, jury_session_id=room
+        )
     staff = await find_by_email(session, DEMO_EMAIL)
     if staff is None:
         staff = await create_staff(
@@ -193,8 +199,9 @@ async def seed(session: AsyncSession) -> DemoInfo:
     )
     await poll_store.transition(session, officer, park.id, Action.SCHEDULE)
     await seed_published_story(session, pilot.id)
-    await seed_demo_jury(session, pilot.id, DEMO_EMAIL)
-    return DemoInfo(pilot.id, DEMO_EMAIL, DEMO_PASSWORD, created=True)
+    jury_id = await seed_demo_jury(session, pilot.id, DEMO_EMAIL)
+    room = await seed_demo_session(session, DEMO_EMAIL, jury_id)
+    return DemoInfo(pilot.id, DEMO_EMAIL, DEMO_PASSWORD, created=True, jury_id=jury_id, jury_session_id=room)
 
 
 async def fresh_codes(session: AsyncSession, info: DemoInfo) -> DemoInfo:
@@ -340,7 +347,8 @@ async def _story_ballots(
     key = await ballot_key(session)
     for _ in range(STORY_BALLOTS):
         options = [o.id for o in ranked.options]
-        order = sorted(options, key=lambda o: rng.random() * (1.0, 0.8, 1.3, 0.5)[options.index(o)])
+        # higher weight: more often ranked first
+        order = sorted(options, key=lambda o: rng.random() / (1.2, 0.8, 1.4, 0.7)[options.index(o)])
         projects, spent = [], 0
         for o in budget.options:  # what this resident likes, while it fits the budget
             liked = rng.random() < (0.6, 0.45, 0.35, 0.5, 0.55)[budget.options.index(o)]

@@ -114,29 +114,41 @@ async def append(
     """
     current = replay([], state)  # a copy taken now: the caller's state may move on meanwhile
     async with db.begin() as session:
-        query = select(JurySession).where(JurySession.id == session_id).with_for_update(of=JurySession)
-        row = (await session.scalars(query)).one_or_none()
-        if row is None:
-            raise NotFound("There is no such jury session")
-        if current.seq > row.last_seq:
-            raise RuntimeError(f"state at {current.seq} is ahead of the log at {row.last_seq}")
-        fold_in_place(current, await events(session, session_id, after=current.seq))
-        decided = list(decide(current))
-        stored = []
-        for event in decided:
-            row.last_seq += 1
-            stored.append(Event(event.type, event.data, event.at, row.last_seq))
-            session.add(_row(session_id, event, row.last_seq))
-        fold_in_place(current, stored)
-        row.status = current.status
-        if audit_actor is not None:
-            for event in stored:
-                await audit.record(
-                    session,
-                    actor=audit_actor,
-                    action=f"jury_session.{event.type}",
-                    target=f"jury_session:{session_id}",
-                    pilot_id=row.jury.pilot_id,
-                    after={"seq": event.seq, **event.data},
-                )
+        stored = await append_in(session, session_id, current, decide, audit_actor=audit_actor)
     return stored, current
+
+
+async def append_in(
+    session: AsyncSession,
+    session_id: int,
+    current: RoomState,
+    decide: Decider,
+    *,
+    audit_actor: str | None = None,
+) -> list[Event]:
+    """``append`` inside the caller's transaction; ``current`` is brought to the log's end."""
+    query = select(JurySession).where(JurySession.id == session_id).with_for_update(of=JurySession)
+    row = (await session.scalars(query)).one_or_none()
+    if row is None:
+        raise NotFound("There is no such jury session")
+    if current.seq > row.last_seq:
+        raise RuntimeError(f"state at {current.seq} is ahead of the log at {row.last_seq}")
+    fold_in_place(current, await events(session, session_id, after=current.seq))
+    stored = []
+    for event in decide(current):
+        row.last_seq += 1
+        stored.append(Event(event.type, event.data, event.at, row.last_seq))
+        session.add(_row(session_id, event, row.last_seq))
+    fold_in_place(current, stored)
+    row.status = current.status
+    if audit_actor is not None:
+        for event in stored:
+            await audit.record(
+                session,
+                actor=audit_actor,
+                action=f"jury_session.{event.type}",
+                target=f"jury_session:{session_id}",
+                pilot_id=row.jury.pilot_id,
+                after={"seq": event.seq, **event.data},
+            )
+    return stored
