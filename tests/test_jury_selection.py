@@ -409,3 +409,15 @@ async def test_progress_is_written_while_a_long_solve_runs(
         await asyncio.sleep(0.01)
     assert body["status"] == "computed", body
     assert steps - {"starting"}, steps  # the solver's own steps reached the database
+
+
+async def test_keeping_households_apart_later_asks_for_the_pool_again(
+    officer: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    jury = await computed_jury(officer)
+    changed = await officer.put(f"/api/juries/{jury['id']}", json=jury_body(households_apart=True))
+    assert changed.status_code == 200
+    assert (changed.json()["status"], changed.json()["lottery"]) == ("setting_up", None)
+    assert await count(db, PoolMember) == 0
+    refused = await officer.post(f"/api/juries/{jury['id']}/lottery")
+    assert refused.json()["code"] == "jury_pool_missing"

@@ -107,7 +107,8 @@ async def create_jury(session: AsyncSession, actor: Actor, pilot_id: int, spec: 
 
 async def update_jury(session: AsyncSession, actor: Actor, jury_id: int, spec: JurySpec) -> Jury:
     """Title, remit and threshold may change until the report; size, kind and households only
-    before publication (a computed lottery is then discarded)."""
+    before publication (a computed lottery is then discarded, and the pool too when households
+    are to be kept apart from now on)."""
     jury = await get_jury(session, actor, jury_id, Permission.MANAGE_PILOT, lock=True)
     require_status(jury.status, set(JuryStatus) - {JuryStatus.REPORTED}, "change the jury")
     before = jury_snapshot(jury)
@@ -116,6 +117,10 @@ async def update_jury(session: AsyncSession, actor: Actor, jury_id: int, spec: J
         require_status(jury.status, CHANGEABLE, "change the size, kind or households rule")
         _refuse_while_solving(jury)
         _discard_lottery(jury)
+        if spec.households_apart and not jury.households_apart:
+            # The pool was read without household columns: it must be uploaded again with them.
+            await session.execute(delete(PoolMember).where(PoolMember.jury_id == jury.id))
+            jury.quotas = []
     _apply(jury, spec)
     after = jury_snapshot(jury)
     if after != before:
