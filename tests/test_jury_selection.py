@@ -178,6 +178,7 @@ async def test_upload_errors_name_every_bad_line_and_save_nothing(
     lines[3] = "p003,Person 3,3 Main Road,femal,60+"  # line 4
     lines[6] = "p006,Person 6,6 Main Road,male"  # line 7: a field short
     lines[9] = "p001,Person 9,9 Main Road,male,60+"  # line 10: id used twice
+    lines[12] = "p" + "x" * 64 + ",Person 12,12 Main Road,male,60+"  # line 13: id too long
     audited = await count(db, AuditEntry)
     response = await upload(officer, jury["id"], "\n".join(lines))
     assert response.status_code == 422
@@ -187,6 +188,7 @@ async def test_upload_errors_name_every_bad_line_and_save_nothing(
     assert messages[0].startswith("line 4: gender is 'femal'")
     assert messages[1].startswith("line 7: 4 fields")
     assert messages[2].startswith("line 10: id 'p001' is used twice")
+    assert messages[3] == "line 13: the id is longer than 64 characters"
     assert await count(db, PoolMember) == 0
     assert await count(db, AuditEntry) == audited
 
@@ -421,3 +423,17 @@ async def test_keeping_households_apart_later_asks_for_the_pool_again(
     assert await count(db, PoolMember) == 0
     refused = await officer.post(f"/api/juries/{jury['id']}/lottery")
     assert refused.json()["code"] == "jury_pool_missing"
+
+
+async def test_an_overlong_id_alone_is_reported_with_its_line(
+    officer: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    jury = await make_jury(officer)
+    lines = people_csv().splitlines()
+    lines[2] = "y" * 65 + ",Person 2,2 Main Road,male,60+"
+    response = await upload(officer, jury["id"], "\n".join(lines))
+    assert response.status_code == 422
+    assert [e["message"] for e in response.json()["errors"]] == [
+        "line 3: the id is longer than 64 characters"
+    ]
+    assert await count(db, PoolMember) == 0

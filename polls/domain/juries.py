@@ -241,6 +241,7 @@ def choose_replacement(
 # Reading the uploaded pool
 
 MAX_REPORTED = 50  # problems listed at once; past that the file needs fixing wholesale anyway
+MAX_ID = 64  # characters in a pool member's id (what the database keeps)
 
 
 def read_pool_files(
@@ -260,9 +261,12 @@ def read_pool_files(
     except PoolFileError as exc:
         raise ValidationFailed([_line_error("categories", exc)], exc.message, code=exc.code) from None
     try:
-        return read_people(
+        pool = read_people(
             people, quotas, file="people file", id_column=id_column, household_columns=household_columns
         )
+        if any(len(p.id) > MAX_ID for p in pool.people):
+            raise PoolFileError("people file", None, f"an id is longer than {MAX_ID} characters")
+        return pool
     except PoolFileError as first:
         problems = _every_bad_row(people, quotas, id_column, household_columns) or [first]
         errors = [_line_error("people", p) for p in problems[:MAX_REPORTED]]
@@ -305,7 +309,9 @@ def _every_bad_row(
                 return [PoolFileError("people file", header_line, exc.problem)]
             problems.append(PoolFileError("people file", line, exc.problem))
             continue
-        if person.id in seen:
+        if len(person.id) > MAX_ID:
+            problems.append(PoolFileError("people file", line, f"the id is longer than {MAX_ID} characters"))
+        elif person.id in seen:
             problems.append(
                 PoolFileError(
                     "people file", line, f"id '{person.id}' is used twice (also on line {seen[person.id]})"
