@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-WIDTH = 600
-ROW = 54  # label line, bar, gap
-BAR = 22
-LABEL_CHARS = 70  # longer labels are shortened on the chart; the table has them whole
+WIDTH = 400  # drawing units; on a 320 px screen one unit is about 0.8 px, so text stays legible
+ROW = 60  # label line, bar, gap
+BAR = 20
+VALUE_ROOM = 195  # room right of the longest bar for its number and mark
+LABEL_CHARS = 38  # longer labels are shortened on the chart; the table has them whole
 INK = "#0b0c0c"
 MARKED = "#1d70b8"
 PLAIN = "#b1b4b6"
@@ -38,21 +39,22 @@ def bar_chart(chart_id: str, title: str, description: str, bars: Sequence[Bar]) 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="app-chart" id="{escape(chart_id)}" role="img" '
         f'aria-labelledby="{escape(title_id)} {escape(desc_id)}" viewBox="0 0 {WIDTH} {height}" '
-        f'width="100%" preserveAspectRatio="xMinYMin meet" focusable="false">',
+        f'width="100%" preserveAspectRatio="xMinYMin meet" focusable="false" '
+        'font-family="system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif">',
         f'<title id="{escape(title_id)}">{escape(title)}</title>',
         f'<desc id="{escape(desc_id)}">{escape(description)}</desc>',
     ]
     for i, bar in enumerate(bars):
         y = ROW * i + 4
         label = bar.label if len(bar.label) <= LABEL_CHARS else bar.label[: LABEL_CHARS - 1] + "…"
-        length = 0.0 if bar.value <= 0 else max(2.0, (WIDTH - 170) * bar.value / top)
+        length = 0.0 if bar.value <= 0 else max(2.0, (WIDTH - VALUE_ROOM) * bar.value / top)
         words = f"{bar.shown}{' – ' + bar.mark if bar.mark else ''}"
         weight = ' font-weight="bold"' if bar.mark else ""
         parts += [
-            f'<text x="0" y="{y + 16}" font-size="17" fill="{INK}"{weight}>{escape(label)}</text>',
-            f'<rect x="0" y="{y + 24}" width="{length:.1f}" height="{BAR}" '
+            f'<text x="0" y="{y + 18}" font-size="19" fill="{INK}"{weight}>{escape(label)}</text>',
+            f'<rect x="0" y="{y + 26}" width="{length:.1f}" height="{BAR}" '
             f'fill="{MARKED if bar.mark else PLAIN}"/>',
-            f'<text x="{length + 8:.1f}" y="{y + 41}" font-size="16" fill="{INK}">{escape(words)}</text>',
+            f'<text x="{length + 6:.1f}" y="{y + 42}" font-size="17" fill="{INK}">{escape(words)}</text>',
         ]
     parts.append("</svg>")
     return "".join(parts)
