@@ -410,3 +410,24 @@ async def test_public_juries_lists_only_published_ones(officer: httpx.AsyncClien
     await make_jury(officer, jury["pilot_id"], title="Not yet public")
     listed = await public_juries(db, jury["pilot_id"])
     assert [(j.id, j.status, j.url) for j in listed] == [(jury["id"], "drawn", f"/juries/{jury['id']}")]
+
+
+async def test_officer_changes_a_jury_on_its_edit_page(officer: httpx.AsyncClient) -> None:
+    jury = await drawn_jury(officer)
+    url = f"/council/juries/{jury['id']}/edit"
+    form = await officer.get(url)
+    assert form.status_code == 200 and 'value="Transport jury"' in form.text
+    fields = {
+        "csrf_token": csrf_from(form.text),
+        "title": "Buses jury",
+        "remit": jury["remit"],
+        "kind": "jury",
+        "size": "12",
+        "threshold": "80",
+    }
+    assert (await officer.post(url, data=fields)).status_code == 303
+    listing = await officer.get(f"/council/pilots/{jury['pilot_id']}/juries")
+    assert "Buses jury" in listing.text and "Panel drawn" in listing.text
+    resized = await officer.post(url, data=fields | {"size": "14"})
+    assert resized.status_code == 422 and "cannot change the size" in resized.text
+    assert (await officer.get(f"/api/juries/{jury['id']}")).json()["size"] == 12
