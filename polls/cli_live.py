@@ -27,11 +27,19 @@ def add_parsers(commands: Any) -> None:
     votes.add_argument("--concurrency", type=int, default=200)
     cli_count.add_bench_parser(bench_commands)
     bench_commands.add_parser("sortition", help="leximin panel lotteries: probabilities and times")
+    jury = bench_commands.add_parser("jury", help="a moderator's event reaching 2,000 websocket clients")
+    jury.add_argument("--observers", type=int, default=2000)
+    jury.add_argument("--rounds", type=int, default=30)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.command == "bench" and args.bench_command == "count":
         return cli_count.run_bench()
+    if args.command == "bench" and args.bench_command == "jury":
+        from polls.bench import jury
+
+        print(jury.report(jury.run(observers=args.observers, rounds=args.rounds)))
+        return 0
     if args.command == "bench" and args.bench_command == "sortition":
         from polls.bench import sortition
 

@@ -1,0 +1,310 @@
+"""`polls bench jury`: one moderator event reaching 2,000 observers and 24 jurors over websockets.
+
+One run: build a throwaway embedded set-up (SQLite file, a real redis-server) with a jury of 24
+who accepted and a live session, start the app under uvicorn (one worker), connect every client
+from a separate load process, and time how long each moderator command takes to reach each
+client (sent to received, one clock). Memory per connection is the app process's RSS growth
+divided by the connections it holds. Then the same with two app processes sharing Redis and
+the database, half of the clients on each, the moderator on the first. Prints a table and, last,
+one JSON line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from polls.bench.votes import _free_port, _start, _stop
+from polls.domain.access import Actor
+from polls.domain.pilots import Role
+from polls.live.embedded import EmbeddedRedis
+from polls.store.db import open_engine, sessions_for
+from polls.store.jury_sessions import create_session
+from polls.store.migrate import upgrade
+from polls.store.models import Juror, Jury, Pilot, PoolMember, StaffRole
+from polls.store.staff import create_staff
+from polls.tokens import JUROR_ROOM, Tokens
+
+TARGET_P99_MS = 200
+EMAIL = "moderator@bench.example"
+JURORS = 24
+
+
+async def _seed(database_url: str, key: str, password: str) -> tuple[int, list[str]]:
+    engine = open_engine(database_url)
+    try:
+        async with sessions_for(engine).begin() as s:
+            pilot = Pilot(
+                name="Bench Borough",
+                region="Bench",
+                council="Bench Council",
+                languages=["en"],
+                starts_on=date(2026, 1, 1),
+                ends_on=date(2027, 12, 31),
+                contact_email="bench@polls.example",
+            )
+            s.add(pilot)
+            await s.flush()
+            staff = await create_staff(s, email=EMAIL, name="Moderator", password=password, actor="bench")
+            s.add(StaffRole(pilot_id=pilot.id, staff_id=staff.id, role=Role.MODERATOR.value))
+            jury = Jury(pilot_id=pilot.id, title="Bench jury", remit="What should we do?", kind="jury")
+            jury.size, jury.threshold, jury.quotas = JURORS, 75, []
+            s.add(jury)
+            await s.flush()
+            jurors = []
+            for n in range(1, JURORS + 1):
+                member = PoolMember(jury_id=jury.id, person_id=f"p{n}", position=n, features={})
+                s.add(member)
+                await s.flush()
+                juror = Juror(jury_id=jury.id, pool_member_id=member.id, role="panel", position=n, seat=n)
+                juror.status, juror.room_nonce, juror.display_name = "accepted", secrets.token_hex(8), f"J{n}"
+                s.add(juror)
+                jurors.append(juror)
+            await s.flush()
+            actor = Actor(staff.id, EMAIL, "Moderator", roles={pilot.id: Role.MODERATOR})
+            session = await create_session(s, actor, jury.id, "Bench session")
+            signer = Tokens((key,))
+            return session.id, [signer.sign(JUROR_ROOM, {"j": j.id, "n": j.room_nonce}) for j in jurors]
+    finally:
+        await engine.dispose()
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def _sign_in(port: int, password: str) -> str:
+    response = httpx.post(f"http://127.0.0.1:{port}/api/session", json={"email": EMAIL, "password": password})
+    response.raise_for_status()
+    return f"polls_session={response.cookies['polls_session']}"
+
+
+def _measure(
+    ports: list[int],
+    pids: list[int],
+    session_id: int,
+    tokens: list[str],
+    cookie: str,
+    observers: int,
+    rounds: int,
+) -> dict[str, Any]:
+    """Connect the clients from a load process, read each app's RSS growth, then run the rounds."""
+    clients = []
+    for n in range(observers):
+        clients.append({"port": ports[n % len(ports)], "query": ""})
+    for n, token in enumerate(tokens):
+        clients.append({"port": ports[n % len(ports)], "query": f"?token={token}"})
+    config = {"session_id": session_id, "clients": clients, "moderator": {"port": ports[0], "cookie": cookie}}
+    config["rounds"] = rounds
+    before = [_rss_kb(pid) for pid in pids]
+    load = subprocess.Popen(
+        [sys.executable, "-m", "polls.bench.jury"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert load.stdin is not None and load.stdout is not None
+    load.stdin.write(json.dumps(config) + "\n")
+    load.stdin.flush()
+    ready = json.loads(load.stdout.readline())
+    time.sleep(1.0)  # let the servers settle after the connection storm
+    after = [_rss_kb(pid) for pid in pids]
+    load.stdin.write("go\n")
+    load.stdin.flush()
+    result: dict[str, Any] = json.loads(load.stdout.readline())
+    load.wait(timeout=60)
+    connections = len(clients) + 1
+    per_instance = [connections // len(pids)] * len(pids)
+    per_instance[0] += connections - sum(per_instance)
+    result["connected"] = ready["connected"]
+    result["connect_seconds"] = ready["seconds"]
+    result["rss_delta_mb"] = [round((a - b) / 1024, 1) for a, b in zip(after, before, strict=True)]
+    result["kb_per_connection"] = round(
+        sum(a - b for a, b in zip(after, before, strict=True)) / connections, 1
+    )
+    return result
+
+
+def run(observers: int = 2000, rounds: int = 30) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix="polls-bench-jury-"))
+    redis = EmbeddedRedis(workdir / "redis")
+    figures: dict[str, Any] = {
+        "benchmark": "jury",
+        "observers": observers,
+        "jurors": JURORS,
+        "rounds": rounds,
+    }
+    try:
+        database_url = f"sqlite+aiosqlite:///{workdir / 'polls.sqlite3'}"
+        upgrade(database_url)
+        redis.start()
+        key, password = secrets.token_urlsafe(32), secrets.token_urlsafe(16)
+        session_id, tokens = asyncio.run(_seed(database_url, key, password))
+        env_file = workdir / "env.json"
+        env = {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis.url,
+            "SECRET_KEYS": key,
+            "BALLOT_KEY": secrets.token_urlsafe(32),
+            "POLLS_DATA_DIR": str(workdir),
+        }
+        env_file.write_text(json.dumps(env))
+        for label, instances in (("one_process", 1), ("two_processes", 2)):
+            print(
+                f"{label}: {observers:,} observers + {JURORS} jurors + 1 moderator ...",
+                file=sys.stderr,
+                flush=True,
+            )
+            ports = [_free_port() for _ in range(instances)]
+            apps = [_start("app", port, env_file) for port in ports]
+            try:
+                cookie = _sign_in(ports[0], password)
+                pids = [app.pid for app in apps]
+                figures[label] = _measure(ports, pids, session_id, tokens, cookie, observers, rounds)
+            finally:
+                for app in apps:
+                    _stop(app)
+    finally:
+        redis.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    figures["target_p99_ms"] = TARGET_P99_MS
+    figures["met"] = all(
+        figures[k]["p99_ms"] < TARGET_P99_MS and not figures[k]["missing"]
+        for k in ("one_process", "two_processes")
+    )
+    return figures
+
+
+def report(figures: dict[str, Any]) -> str:
+    lines = [f"{'':16}{'clients':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'missing':>9}{'KB/conn':>9}"]
+    for label in ("one_process", "two_processes"):
+        f = figures[label]
+        lines.append(
+            f"{label:16}{f['connected']:>9}{f['p50_ms']:>9}{f['p99_ms']:>9}{f['max_ms']:>9}"
+            f"{f['missing']:>9}{f['kb_per_connection']:>9}"
+        )
+    lines.append(
+        f"target: every client within {TARGET_P99_MS} ms at p99: {'met' if figures['met'] else 'NOT met'}"
+    )
+    lines.append(json.dumps(figures))
+    return "\n".join(lines)
+
+
+# --- the load process ---------------------------------------------------------------------
+
+
+async def _load(config: dict[str, Any]) -> None:
+    import websockets
+
+    session_id = config["session_id"]
+    received: dict[int, list[float]] = {}  # event id -> receive times
+    expected: list[int] = [0]
+    everyone = asyncio.Event()  # set when every client has the expected event
+    total = len(config["clients"])
+
+    async def follow(socket: Any) -> None:
+        async for raw in socket:
+            text = raw if isinstance(raw, str) else raw.decode()
+            if text.startswith('{"v":1,"type":"event","id":'):
+                seq = int(text[27 : text.index(",", 27)])
+                if seq == expected[0]:
+                    times = received.setdefault(seq, [])
+                    times.append(time.perf_counter())
+                    if len(times) == total:
+                        everyone.set()
+
+    async def open_one(client: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
+        url = f"ws://127.0.0.1:{client['port']}/live/jury-sessions/{session_id}{client['query']}"
+        socket = await websockets.connect(url, additional_headers=headers, max_queue=None, open_timeout=60)
+        while True:  # welcome, then the snapshot
+            first = json.loads(await socket.recv())
+            if first["type"] == "snapshot":
+                return socket, first["id"]
+
+    started = time.perf_counter()
+    sockets: list[Any] = []
+    for i in range(0, len(config["clients"]), 100):
+        batch = await asyncio.gather(*(open_one(c) for c in config["clients"][i : i + 100]))
+        sockets.extend(s for s, _ in batch)
+    moderator_client = {"port": config["moderator"]["port"], "query": ""}
+    moderator, seq = await open_one(moderator_client, {"Cookie": config["moderator"]["cookie"]})
+    print(
+        json.dumps({"connected": len(sockets) + 1, "seconds": round(time.perf_counter() - started, 1)}),
+        flush=True,
+    )
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+
+    tasks = [asyncio.create_task(follow(s)) for s in sockets]
+
+    async def command(body: dict[str, Any]) -> int:
+        await moderator.send(json.dumps({"v": 1, **body}))
+        while True:
+            reply = json.loads(await moderator.recv())
+            if reply["type"] == "ack":
+                return int(reply["ids"][-1])
+            if reply["type"] == "error":
+                raise RuntimeError(reply["message"])
+
+    state = json.loads(await asyncio.wait_for(_snapshot_state(moderator_client, config), 30))
+    if state["status"] == "waiting":
+        seq = await command({"type": "start_session"})
+    else:
+        seq = state["seq"]
+    await asyncio.sleep(1)
+    latencies: list[float] = []
+    missing = 0
+    phases = ["evidence", "deliberation"]
+    for n in range(config["rounds"]):
+        expected[0] = seq + 1
+        everyone.clear()
+        sent = time.perf_counter()
+        seq = await command({"type": "set_phase", "phase": phases[n % 2]})
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(everyone.wait(), 10)
+        times = received.pop(seq, [])
+        missing += len(sockets) - len(times)
+        latencies.extend(t - sent for t in times)
+        await asyncio.sleep(0.3)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*(s.close() for s in [*sockets, moderator]), return_exceptions=True)
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return (
+            round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 1)
+            if latencies
+            else -1.0
+        )
+
+    result = {"samples": len(latencies), "p50_ms": pct(0.5), "p99_ms": pct(0.99), "missing": missing}
+    result["max_ms"] = round(latencies[-1] * 1000, 1) if latencies else -1.0
+    print(json.dumps(result), flush=True)
+
+
+async def _snapshot_state(client: dict[str, Any], config: dict[str, Any]) -> str:
+    """The room's state as an observer sees it now (the moderator's socket is busy)."""
+    import websockets
+
+    url = f"ws://127.0.0.1:{client['port']}/live/jury-sessions/{config['session_id']}"
+    async with websockets.connect(url) as socket:
+        while True:
+            message = json.loads(await socket.recv())
+            if message["type"] == "snapshot":
+                return json.dumps(message["state"])
+
+
+if __name__ == "__main__":
+    asyncio.run(_load(json.loads(sys.stdin.readline())))
