@@ -16,7 +16,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from polls.domain.access import Actor, Permission
-from polls.domain.ballot_files import read_published
 from polls.domain.exports import PabulibFacts, pabulib, results_csv
 from polls.domain.polls import ASSURANCE_LABELS, STATUS_LABELS, Action, Assurance, PollStatus, allowed_actions
 from polls.domain.publication import (
@@ -176,7 +175,6 @@ async def budget_pabulib(request: Request) -> Response:
     stored = next((q for q in result.questions if q.question_id == question_id), None)
     if question is None or stored is None or question.kind is not QuestionKind.BUDGET:
         raise NotFound("This poll has no such budget question", code="question_not_found")
-    in_file = next(q for q in read_published(result.ballot_file).questions if q.question.id == question_id)
     facts = PabulibFacts(
         council=pilot.council,
         pilot=pilot.name,
@@ -184,7 +182,13 @@ async def budget_pabulib(request: Request) -> Response:
         opened=poll.opens_at.date() if poll.opens_at else None,
         closed=(poll.closes_at or result.counted_at).date(),
     )
-    body = pabulib(question, in_file.ballots, stored.method, stored.result.get("funded", []), facts)
+    body = pabulib(
+        question,
+        result_store.file_ballots(result, question_id),
+        stored.method,
+        stored.result.get("funded", []),
+        facts,
+    )
     return _attachment(body, "text/plain", f"poll-{poll.id}-question-{question_id}.pb")
 
 

@@ -10,6 +10,7 @@ unless an officer chose another method; every change is audited.
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 from collections import Counter
 from collections.abc import Sequence
@@ -159,6 +160,18 @@ async def count_official(
         after=_summary(result),
     )
     return result
+
+
+def file_ballots(result: OfficialResult, question_id: int) -> list[tuple[Any, int]]:
+    """One question's answers in the stored ballot file, with how many gave each (the file was
+    written from checked ballots, so its lines are read without checking them again)."""
+    key = str(question_id)
+    tally: Counter[Any] = Counter()
+    for line in result.ballot_file.splitlines()[1:]:
+        answer = json.loads(line).get(key) if line else None
+        if answer is not None:
+            tally[_hashable(answer)] += 1
+    return sorted(tally.items(), key=lambda item: json.dumps(item[0]))
 
 
 def _summary(result: OfficialResult) -> dict[str, Any]:
