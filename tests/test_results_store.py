@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from polls import scheduler
 from polls.settings import Settings
 from polls.store.db import open_engine, sessions_for
-from polls.store.models import AuditEntry, FollowUp, OfficialResult, QuestionResult, StaffRole, utcnow
+from polls.store.models import AuditEntry, Ballot, FollowUp, OfficialResult, QuestionResult, StaffRole, utcnow
 from polls.store.staff import create_staff
 from tests.conftest import sign_in
 from tests.factories import later, make_pilot, make_poll, single_question
@@ -247,3 +247,31 @@ async def test_analysts_read_results_but_only_council_admins_change_them(
             f"/api/polls/{poll['id']}/official/questions/{question}/method", json={"method": "borda"}
         )
         assert change.status_code == 403
+
+
+async def test_a_count_that_fails_never_keeps_a_poll_open_and_review_says_why(
+    officer: httpx.AsyncClient, settings: Settings, db: AsyncSession
+) -> None:
+    pilot = await make_pilot(officer)
+    poll = await make_poll(officer, pilot["id"], questions=[single_question(kind="ranked")])
+    assert (await officer.post(f"/api/polls/{poll['id']}/actions/open")).status_code == 200
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
+    async with sessions_for(engine).begin() as session:  # a damaged row: an option nobody listed
+        question = str(poll["questions"][0]["id"])
+        session.add(
+            Ballot(
+                poll_id=poll["id"],
+                tracker="0" * 64,
+                area_id=None,
+                channel="paper",
+                answers={question: [999999]},
+            )
+        )
+    await engine.dispose()
+    closed = await officer.post(f"/api/polls/{poll['id']}/actions/close")
+    assert (closed.status_code, closed.json()["status"]) == (200, "closed")
+    assert (await db.execute(select(func.count()).select_from(OfficialResult))).scalar_one() == 0
+    await db.rollback()
+    review = await officer.post(f"/api/polls/{poll['id']}/actions/review")
+    assert (review.status_code, review.json()["code"]) == (409, "count_failed")
+    assert (await officer.get(f"/api/polls/{poll['id']}")).json()["status"] == "closed"

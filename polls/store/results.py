@@ -9,11 +9,13 @@ unless an officer chose another method; every change is audited.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,7 +33,7 @@ from polls.domain.counting.results import as_json
 from polls.domain.polls import PollStatus
 from polls.domain.publication import FollowUpSpec
 from polls.domain.questions import QuestionKind
-from polls.errors import NotFound
+from polls.errors import Conflict, NotFound
 from polls.store import audit
 from polls.store.ballots import poll_definition
 from polls.store.models import (
@@ -47,6 +49,12 @@ from polls.store.models import (
 from polls.store.polls import get_poll
 
 POLL = "poll"  # follow-up subject kinds: "poll" now; juries' reports later
+
+log = logging.getLogger("polls.results")
+
+
+class CountFailed(Conflict):
+    code = "count_failed"
 
 
 def _hashable(answer: Any) -> Any:
@@ -129,7 +137,9 @@ async def count_official(
     rows = await _ballots(session, poll.id)
     answers = [a for a, _, _ in rows]
     methods = _methods(definition, {})
-    text = _file(definition, poll.title, methods, answers)
+    with _counting(poll.id):
+        text = _file(definition, poll.title, methods, answers)
+        counted = {q.id: _count_question(q, methods[q.id], answers) for q in definition.questions}
     result = OfficialResult(
         poll_id=poll.id,
         ballots=len(rows),
@@ -143,7 +153,7 @@ async def count_official(
                 question_id=q.id,
                 position=position,
                 method=methods[q.id],
-                result=_count_question(q, methods[q.id], answers),
+                result=counted[q.id],
                 response="",
             )
             for position, q in enumerate(definition.questions)
@@ -182,11 +192,30 @@ def _summary(result: OfficialResult) -> dict[str, Any]:
     }
 
 
+@contextlib.contextmanager
+def _counting(poll_id: int) -> Iterator[None]:
+    """Counting is pure and tested; should it ever fail on some stored ballot, say so plainly
+    (409 count_failed) instead of a server error."""
+    try:
+        yield
+    except Exception as exc:
+        log.exception("poll %s: the official count failed", poll_id)
+        raise CountFailed(
+            "The official results could not be counted; the error is logged for the service team",
+        ) from exc
+
+
 async def after_transition(session: AsyncSession, poll: Poll, actor: Actor | None, now: datetime) -> None:
     """The lifecycle's hook: count at close (the scheduler's or an officer's), make sure a count
     exists before review and publication, and date the publication."""
     status = PollStatus(poll.status)
-    if status not in (PollStatus.CLOSED, PollStatus.UNDER_REVIEW, PollStatus.PUBLISHED):
+    if status is PollStatus.CLOSED:
+        # A failed count must not keep the poll open (no vote may land after closing); the
+        # officer's review counts again and reports the failure.
+        with contextlib.suppress(CountFailed):
+            await count_official(session, poll, actor, now)
+        return
+    if status not in (PollStatus.UNDER_REVIEW, PollStatus.PUBLISHED):
         return
     result = await count_official(session, poll, actor, now)
     if status is PollStatus.PUBLISHED:
@@ -222,8 +251,10 @@ async def set_method(
     before = {"method": stored.method, "ballot_file_sha256": result.ballot_file_sha256}
     _, _, ballots = result.ballot_file.partition("\n")
     answers = [a for a, _, _ in await _ballots(session, poll.id)]
+    with _counting(poll.id):
+        counted = _count_question(question, method, answers)
     stored.method = method
-    stored.result = _count_question(question, method, answers)
+    stored.result = counted
     definition = poll_definition(poll)
     methods = {q.question_id: q.method for q in result.questions}
     new_header = write_published(definition, poll.title, {k: v for k, v in methods.items() if v}, [])
