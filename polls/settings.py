@@ -67,16 +67,16 @@ def from_environment(env: Mapping[str, str] | None = None, *, production: bool =
             raise SettingsError("missing required settings: " + "; ".join(missing))
         if redis_url == EMBEDDED:
             raise SettingsError("REDIS_URL=embedded is for `polls dev`: instances must share one Redis")
-    if redis_url != EMBEDDED:
-        try:
-            check_url(redis_url)
-        except RedisUrlInvalid as exc:
-            raise SettingsError(str(exc)) from None
     else:
         database_url = database_url or f"sqlite+aiosqlite:///{data_dir / 'polls.sqlite3'}"
         redis_url = redis_url or EMBEDDED
         keys = keys or (_dev_secret(data_dir),)
         ballot_key = env.get("BALLOT_KEY") or _dev_secret(data_dir, "dev-ballot-key")
+    if redis_url != EMBEDDED:
+        try:
+            check_url(redis_url)
+        except RedisUrlInvalid as exc:
+            raise SettingsError(str(exc)) from None
     if production:
         ballot_key = env.get("BALLOT_KEY", "")
     if len(ballot_key) < 32:
