@@ -12,14 +12,17 @@ one JSON line.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
+import os
 import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -204,49 +207,121 @@ def report(figures: dict[str, Any]) -> str:
 
 # --- the load process ---------------------------------------------------------------------
 
+EVENT = b'{"v":1,"type":"event","id":'
+DEFLATE = os.environ.get("POLLS_BENCH_DEFLATE", "1") != "0"
+
+
+class Listener(asyncio.Protocol):
+    """A bare websocket client that only notes when each event arrives.
+
+    Written on asyncio's protocol callbacks rather than a websocket library so that 2,000 of
+    them in one load process cost little next to the server being measured: it reads frame
+    headers, answers pings, and looks at the first bytes of each text message.
+    """
+
+    def __init__(self, path: str, host: str, on_event: Any) -> None:
+        self.path, self.host, self.on_event = path, host, on_event
+        self.buffer = b""
+        self.upgraded = False
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.transport: Any = None  # uvloop's transports are not asyncio.Transport instances
+        self.inflater: Any = None
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        key = base64.b64encode(secrets.token_bytes(16)).decode()
+        # Offer compression as browsers do, so the server does the work it does for them.
+        extensions = (
+            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" if DEFLATE else ""
+        )
+        transport.write(
+            f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extensions}\r\n".encode()
+        )
+
+    def data_received(self, data: bytes) -> None:
+        now = time.perf_counter()
+        self.buffer += data
+        if not self.upgraded:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if not self.buffer.startswith(b"HTTP/1.1 101"):
+                self.ready.set_exception(RuntimeError(self.buffer[:80].decode(errors="replace")))
+                return
+            if b"permessage-deflate" in self.buffer[:end]:
+                self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            self.upgraded, self.buffer = True, self.buffer[end + 4 :]
+        while len(self.buffer) >= 2:
+            opcode, length, start = self.buffer[0] & 0x0F, self.buffer[1] & 0x7F, 2
+            if length == 126:
+                if len(self.buffer) < 4:
+                    return
+                length, start = int.from_bytes(self.buffer[2:4], "big"), 4
+            elif length == 127:
+                if len(self.buffer) < 10:
+                    return
+                length, start = int.from_bytes(self.buffer[2:10], "big"), 10
+            if len(self.buffer) < start + length:
+                return
+            compressed = self.buffer[0] & 0x40
+            payload, self.buffer = self.buffer[start : start + length], self.buffer[start + length :]
+            if compressed and self.inflater is not None:
+                payload = self.inflater.decompress(payload + b"\x00\x00\xff\xff")
+            if opcode == 1:
+                self._text(payload, now)
+            elif opcode == 9:  # ping: answer with a masked pong
+                mask = secrets.token_bytes(4)
+                masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+                self.transport.write(bytes([0x8A, 0x80 | len(payload)]) + mask + masked)
+
+    def _text(self, payload: bytes, now: float) -> None:
+        if payload.startswith(EVENT):
+            self.on_event(int(payload[len(EVENT) : payload.index(b",", len(EVENT))]), now)
+        elif not self.ready.done() and b'"type":"snapshot"' in payload:
+            self.ready.set_result(None)
+
 
 async def _load(config: dict[str, Any]) -> None:
     import websockets
 
     session_id = config["session_id"]
-    received: dict[int, list[float]] = {}  # event id -> receive times
+    received: list[float] = []  # receive times of the event being timed
     expected: list[int] = [0]
     everyone = asyncio.Event()  # set when every client has the expected event
     total = len(config["clients"])
 
-    async def follow(socket: Any) -> None:
-        async for raw in socket:
-            text = raw if isinstance(raw, str) else raw.decode()
-            if text.startswith('{"v":1,"type":"event","id":'):
-                seq = int(text[27 : text.index(",", 27)])
-                if seq == expected[0]:
-                    times = received.setdefault(seq, [])
-                    times.append(time.perf_counter())
-                    if len(times) == total:
-                        everyone.set()
+    def on_event(seq: int, at: float) -> None:
+        if seq == expected[0]:
+            received.append(at)
+            if len(received) == total:
+                everyone.set()
 
-    async def open_one(client: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
-        url = f"ws://127.0.0.1:{client['port']}/live/jury-sessions/{session_id}{client['query']}"
-        socket = await websockets.connect(url, additional_headers=headers, max_queue=None, open_timeout=60)
-        while True:  # welcome, then the snapshot
-            first = json.loads(await socket.recv())
-            if first["type"] == "snapshot":
-                return socket, first["id"]
+    loop = asyncio.get_running_loop()
+
+    async def open_one(client: dict[str, Any]) -> Listener:
+        path = f"/live/jury-sessions/{session_id}{client['query']}"
+        host = f"127.0.0.1:{client['port']}"
+        _, listener = await loop.create_connection(
+            lambda: Listener(path, host, on_event), "127.0.0.1", client["port"]
+        )
+        await asyncio.wait_for(listener.ready, 60)
+        return listener
 
     started = time.perf_counter()
-    sockets: list[Any] = []
-    for i in range(0, len(config["clients"]), 100):
-        batch = await asyncio.gather(*(open_one(c) for c in config["clients"][i : i + 100]))
-        sockets.extend(s for s, _ in batch)
-    moderator_client = {"port": config["moderator"]["port"], "query": ""}
-    moderator, seq = await open_one(moderator_client, {"Cookie": config["moderator"]["cookie"]})
+    listeners: list[Listener] = []
+    for i in range(0, total, 100):
+        listeners.extend(await asyncio.gather(*(open_one(c) for c in config["clients"][i : i + 100])))
+    url = f"ws://127.0.0.1:{config['moderator']['port']}/live/jury-sessions/{session_id}"
+    moderator = await websockets.connect(url, additional_headers={"Cookie": config["moderator"]["cookie"]})
+    state: dict[str, Any] = {}
+    while not state:
+        message = json.loads(await moderator.recv())
+        state = message["state"] if message["type"] == "snapshot" else {}
     print(
-        json.dumps({"connected": len(sockets) + 1, "seconds": round(time.perf_counter() - started, 1)}),
-        flush=True,
+        json.dumps({"connected": total + 1, "seconds": round(time.perf_counter() - started, 1)}), flush=True
     )
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
-
-    tasks = [asyncio.create_task(follow(s)) for s in sockets]
+    await loop.run_in_executor(None, sys.stdin.readline)
 
     async def command(body: dict[str, Any]) -> int:
         await moderator.send(json.dumps({"v": 1, **body}))
@@ -257,29 +332,26 @@ async def _load(config: dict[str, Any]) -> None:
             if reply["type"] == "error":
                 raise RuntimeError(reply["message"])
 
-    state = json.loads(await asyncio.wait_for(_snapshot_state(moderator_client, config), 30))
-    if state["status"] == "waiting":
-        seq = await command({"type": "start_session"})
-    else:
-        seq = state["seq"]
+    seq = await command({"type": "start_session"}) if state["status"] == "waiting" else int(state["seq"])
     await asyncio.sleep(1)
     latencies: list[float] = []
     missing = 0
     phases = ["evidence", "deliberation"]
     for n in range(config["rounds"]):
         expected[0] = seq + 1
+        received.clear()
         everyone.clear()
         sent = time.perf_counter()
         seq = await command({"type": "set_phase", "phase": phases[n % 2]})
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(everyone.wait(), 10)
-        times = received.pop(seq, [])
-        missing += len(sockets) - len(times)
-        latencies.extend(t - sent for t in times)
+        missing += total - len(received)
+        latencies.extend(t - sent for t in received)
         await asyncio.sleep(0.3)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*(s.close() for s in [*sockets, moderator]), return_exceptions=True)
+    for listener in listeners:
+        if listener.transport is not None:
+            listener.transport.close()
+    await moderator.close()
     latencies.sort()
 
     def pct(p: float) -> float:
@@ -294,17 +366,7 @@ async def _load(config: dict[str, Any]) -> None:
     print(json.dumps(result), flush=True)
 
 
-async def _snapshot_state(client: dict[str, Any], config: dict[str, Any]) -> str:
-    """The room's state as an observer sees it now (the moderator's socket is busy)."""
-    import websockets
-
-    url = f"ws://127.0.0.1:{client['port']}/live/jury-sessions/{config['session_id']}"
-    async with websockets.connect(url) as socket:
-        while True:
-            message = json.loads(await socket.recv())
-            if message["type"] == "snapshot":
-                return json.dumps(message["state"])
-
-
 if __name__ == "__main__":
-    asyncio.run(_load(json.loads(sys.stdin.readline())))
+    import uvloop
+
+    uvloop.run(_load(json.loads(sys.stdin.readline())))
