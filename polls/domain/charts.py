@@ -4,7 +4,7 @@ Each chart is an image with a name (``role="img"``, ``<title>`` and ``<desc>`` j
 ``aria-labelledby``); every bar carries its label and its number as text, and a marked bar
 (a winner, a funded project) says so in words as well as by its shade, so nothing is told by
 colour alone. The page shows the same numbers in a table beside it. Bars sit under their label,
-so long labels fit a 320 px screen; the drawing scales with ``viewBox``.
+so long labels fit a 320 px screen; the drawing scales down with ``viewBox``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-WIDTH = 400  # drawing units; on a 320 px screen one unit is about 0.8 px, so text stays legible
+WIDTH = 400  # px: 1:1 on wider screens; the stylesheet shrinks it to fit (at 320 px, about 0.8)
 ROW = 60  # label line, bar, gap
 BAR = 20
 VALUE_ROOM = 195  # room right of the longest bar for its number and mark
@@ -39,7 +39,7 @@ def bar_chart(chart_id: str, title: str, description: str, bars: Sequence[Bar]) 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="app-chart" id="{escape(chart_id)}" role="img" '
         f'aria-labelledby="{escape(title_id)} {escape(desc_id)}" viewBox="0 0 {WIDTH} {height}" '
-        f'width="100%" preserveAspectRatio="xMinYMin meet" focusable="false" '
+        f'width="{WIDTH}" height="{height}" preserveAspectRatio="xMinYMin meet" focusable="false" '
         'font-family="system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif">',
         f'<title id="{escape(title_id)}">{escape(title)}</title>',
         f'<desc id="{escape(desc_id)}">{escape(description)}</desc>',
