@@ -2,8 +2,9 @@
 
 One run: build a throwaway embedded set-up (SQLite file, a real redis-server) with a jury of 24
 who accepted and a live session, start the app under uvicorn (one worker), connect every client
-from a separate load process, and time how long each moderator command takes to reach each
-client (sent to received, one clock). Memory per connection is the app process's RSS growth
+from a separate load process (bare websocket clients offering compression as browsers do;
+POLLS_BENCH_DEFLATE=0 offers none), and time how long each moderator command takes to reach
+each client (sent to received, one clock). Memory per connection is the app process's RSS growth
 divided by the connections it holds. Then the same with two app processes sharing Redis and
 the database, half of the clients on each, the moderator on the first. Prints a table and, last,
 one JSON line.
