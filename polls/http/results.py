@@ -115,7 +115,7 @@ async def _visible(request: Request) -> tuple[Pilot, Poll, OfficialResult, list[
     staff with the results role from closing. Otherwise 404, as if there were none."""
     async with runtime(request).db() as db:
         poll = await load_poll(db, int(request.path_params["poll_id"]))
-        result = await result_store.official_for(db, poll)
+        result = await result_store.load(db, poll.id)
         pilot = await db.get(Pilot, poll.pilot_id)
         items = (await result_store.follow_ups(db, result_store.POLL, [poll.id])).get(poll.id, [])
     published = poll.status == PollStatus.PUBLISHED.value
@@ -230,7 +230,7 @@ async def _review_data(
             db, actor, int(request.path_params["poll_id"]), Permission.VIEW_RESULTS
         )
         pilot = await pilot_store.get_pilot(db, actor, poll.pilot_id, Permission.VIEW_RESULTS)
-        result = await result_store.official_for(db, poll)
+        result = await result_store.load(db, poll.id)
         items = (await result_store.follow_ups(db, result_store.POLL, [poll.id])).get(poll.id, [])
     return pilot, poll, result, items
 

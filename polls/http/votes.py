@@ -31,10 +31,10 @@ from polls.http.auth import current_actor
 from polls.http.errors import error_body
 from polls.http.middleware import SECURITY_HEADERS, BodyTooLarge
 from polls.runtime import Runtime, runtime
+from polls.store import results as result_store
 from polls.store.ballots import CodeNotValid, load_poll, localised_definition, poll_definition
 from polls.store.codes import ballot_key, find_by_short_code
 from polls.store.models import Area, Ballot, Poll
-from polls.store.results import official_for
 from polls.tokens import VOTER_CODE
 
 MAX_VOTE_BODY = 64 * 1024
@@ -134,7 +134,7 @@ async def published_ballots(request: Request) -> Response:
             raise Forbidden("The ballots are published once voting has closed", code="poll_not_closed")
         if not await may_see_results(request, poll):
             raise Forbidden("Results for this poll are not public yet", code="results_not_public")
-        stored = await official_for(session, poll)
+        stored = await result_store.load(session, poll.id)
         answers = (
             []
             if stored

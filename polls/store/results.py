@@ -98,11 +98,10 @@ async def _turnout(
     }
 
 
-def _methods(definition: PollDef, chosen: dict[int, str | None]) -> dict[int, str | None]:
-    out: dict[int, str | None] = {}
-    for q in definition.questions:
-        out[q.id] = None if q.kind is QuestionKind.COMMENT else chosen.get(q.id) or official.usual_method(q)
-    return out
+def _usual_methods(definition: PollDef) -> dict[int, str | None]:
+    """Each question's usual method (None: a comment, read rather than counted)."""
+    counted = (q for q in definition.questions if q.kind is not QuestionKind.COMMENT)
+    return {q.id: None for q in definition.questions} | {q.id: official.usual_method(q) for q in counted}
 
 
 def _file(
@@ -112,15 +111,14 @@ def _file(
     return write_published(definition, title, counted, answers, random.SystemRandom())
 
 
-async def load(session: AsyncSession, poll_id: int, *, lock: bool = False) -> OfficialResult | None:
+async def load(session: AsyncSession, poll_id: int) -> OfficialResult | None:
+    """The poll's official result with its questions, or None before it has been counted."""
     query = (
         select(OfficialResult)
         .where(OfficialResult.poll_id == poll_id)
         .options(selectinload(OfficialResult.questions))
         .execution_options(populate_existing=True)
     )
-    if lock:
-        query = query.with_for_update(of=OfficialResult)
     return (await session.execute(query)).scalar_one_or_none()
 
 
@@ -136,7 +134,7 @@ async def count_official(
     definition = poll_definition(poll)
     rows = await _ballots(session, poll.id)
     answers = [a for a, _, _ in rows]
-    methods = _methods(definition, {})
+    methods = _usual_methods(definition)
     with _counting(poll.id):
         text = _file(definition, poll.title, methods, answers)
         counted = {q.id: _count_question(q, methods[q.id], answers) for q in definition.questions}
@@ -293,10 +291,6 @@ async def set_response(
         after={"response": spec.response},
     )
     return result
-
-
-async def official_for(session: AsyncSession, poll: Poll) -> OfficialResult | None:
-    return await load(session, poll.id)
 
 
 # Follow-ups
