@@ -86,12 +86,13 @@ async def test_review_page_saves_responses_and_refuses_bad_ones_next_to_the_fiel
     assert f'id="method-{ranked}-error"' in bad.text
     good = await officer.post(
         f"/council/polls/{poll_id}/results/questions/{ranked}/method",
-        data={"csrf_token": form["csrf_token"], f"method-{ranked}": "borda"},
+        data={"csrf_token": form["csrf_token"], f"method-{ranked}": "condorcet"},
     )
     assert good.status_code == 303
     await publish(officer, poll_id)
     after = await officer.get(f"/council/polls/{poll_id}/results")
     assert "Save responses" not in after.text and "Add update" in after.text
+    assert f'data-pairwise="{ranked}"' in after.text  # Condorcet shows every head-to-head contest
     added = await officer.post(
         f"/council/polls/{poll_id}/follow-ups",
         data={

@@ -55,6 +55,9 @@ def test_every_ranked_method_has_a_view_with_a_named_chart_and_a_table(method: s
     assert title is not None and desc is not None
     assert svg.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
     assert "Rank the <options>" in (title.text or "")  # escaped in the markup, whole in the name
+    if method in ("condorcet", "schulze"):
+        assert v.pairwise is not None and len(v.pairwise.rows) == 4
+        assert {row[i + 1] for i, row in enumerate(v.pairwise.rows)} == {"–"}
     if method in ("instant_runoff", "stv"):
         assert v.rounds is not None
         assert all(len(row) == len(v.rounds.headers) for row in v.rounds.rows)

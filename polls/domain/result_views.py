@@ -44,7 +44,8 @@ class QuestionView:
     rows: tuple[Row, ...]
     measure: str  # what the chart shows, e.g. "votes"
     chart: str  # inline SVG, "" when there is nothing to draw
-    rounds: Table | None
+    rounds: Table | None  # instant runoff and STV: the count round by round
+    pairwise: Table | None  # Condorcet and Schulze: every head-to-head contest
     ties: tuple[str, ...]
     lot_rule: str
     response: str
@@ -108,6 +109,7 @@ def view(
         measure=measure,
         chart=chart,
         rounds=rounds,
+        pairwise=_pairwise(question, result),
         ties=ties,
         lot_rule=lot_rule,
         response=response,
@@ -329,6 +331,28 @@ _BUILDERS = {
     "equal_shares": _budget,
     "equal_shares_cost": _budget,
 }
+
+
+def _pairwise(question: QuestionDef, result: Mapping[str, Any]) -> Table | None:
+    """The head-to-head table: a row option against each column option."""
+    if "prefer" in result:
+        matrix, caption = (
+            result["prefer"],
+            "Head to head: ballots ranking the row's option above the column's",
+        )
+    elif "strongest_paths" in result:
+        matrix, caption = result["strongest_paths"], "Strongest path from the row's option to the column's"
+    else:
+        return None
+    options = question.options
+    rows = tuple(
+        (
+            a.label,
+            *("–" if a.id == b.id else number(matrix.get(str(a.id), {}).get(str(b.id), 0)) for b in options),
+        )
+        for a in options
+    )
+    return Table(caption, ("Option", *(f"over {b.label}" for b in options)), rows)
 
 
 def _ties(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
