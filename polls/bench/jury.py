@@ -116,19 +116,19 @@ def _measure(
     config = {"session_id": session_id, "clients": clients, "moderator": {"port": ports[0], "cookie": cookie}}
     config["rounds"] = rounds
     before = [_rss_kb(pid) for pid in pids]
-    load = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "polls.bench.jury"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    assert load.stdin is not None and load.stdout is not None
-    load.stdin.write(json.dumps(config) + "\n")
-    load.stdin.flush()
-    ready = json.loads(load.stdout.readline())
-    time.sleep(1.0)  # let the servers settle after the connection storm
-    after = [_rss_kb(pid) for pid in pids]
-    load.stdin.write("go\n")
-    load.stdin.flush()
-    result: dict[str, Any] = json.loads(load.stdout.readline())
-    load.wait(timeout=60)
+    ) as load:
+        assert load.stdin is not None and load.stdout is not None
+        load.stdin.write(json.dumps(config) + "\n")
+        load.stdin.flush()
+        ready = json.loads(load.stdout.readline())
+        time.sleep(1.0)  # let the servers settle after the connection storm
+        after = [_rss_kb(pid) for pid in pids]
+        load.stdin.write("go\n")
+        load.stdin.flush()
+        result: dict[str, Any] = json.loads(load.stdout.readline())
+        load.wait(timeout=60)
     connections = len(clients) + 1
     per_instance = [connections // len(pids)] * len(pids)
     per_instance[0] += connections - sum(per_instance)
