@@ -113,8 +113,8 @@ def _measure(
         clients.append({"port": ports[n % len(ports)], "query": ""})
     for n, token in enumerate(tokens):
         clients.append({"port": ports[n % len(ports)], "query": f"?token={token}"})
-    config = {"session_id": session_id, "clients": clients, "moderator": {"port": ports[0], "cookie": cookie}}
-    config["rounds"] = rounds
+    moderator = {"port": ports[0], "cookie": cookie}
+    config = {"session_id": session_id, "clients": clients, "moderator": moderator, "rounds": rounds}
     before = [_rss_kb(pid) for pid in pids]
     with subprocess.Popen(
         [sys.executable, "-m", "polls.bench.jury"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
@@ -130,8 +130,6 @@ def _measure(
         result: dict[str, Any] = json.loads(load.stdout.readline())
         load.wait(timeout=60)
     connections = len(clients) + 1
-    per_instance = [connections // len(pids)] * len(pids)
-    per_instance[0] += connections - sum(per_instance)
     result["connected"] = ready["connected"]
     result["connect_seconds"] = ready["seconds"]
     result["rss_delta_mb"] = [round((a - b) / 1024, 1) for a, b in zip(after, before, strict=True)]
