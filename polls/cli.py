@@ -147,7 +147,7 @@ def run_dev(host: str, port: int) -> int:
         f"  Live results: {base}/polls/{info.poll_id}/results\n\n"
         f"  Citizens' jury session, ready to run (open them side by side):\n"
         f"    moderator console (signed in): {base}/council/jury-sessions/{info.jury_session_id}\n"
-        + "".join(f"    juror {name}: {link}\n" for name, link in jurors)
+        + "".join(f"    {'juror ' + name + ':':31}{link}\n" for name, link in jurors)
         + f"    observers (public):            {base}/jury-sessions/{info.jury_session_id}\n\n"
         f"  Data lives in {settings.data_dir}/ (delete it to start afresh). Ctrl-C stops everything.\n",
         flush=True,
