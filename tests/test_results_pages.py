@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from polls.domain.ballot_files import read_pabulib, read_published
 from polls.domain.counting import official
 from polls.domain.counting.results import as_json
-from polls.store.models import QuestionResult
-from tests.factories import csrf_from
+from polls.store.models import AuditEntry, QuestionResult
+from tests.factories import csrf_from, pilot_body
 from tests.test_results_store import vote_and_close
 from tests.voting_setup import Setup
 
@@ -213,3 +213,30 @@ async def test_a_real_server_serves_the_story_from_front_page_to_recount(
         paths = (await browser.get("/api/openapi.json")).json()["paths"]
         assert "/api/polls/{poll_id}/official/questions/{question_id}/method" in paths
         assert "post" in paths["/api/polls/{poll_id}/follow-ups"]
+
+
+async def test_officers_write_the_pilots_accessibility_statement_for_its_public_page(
+    client: httpx.AsyncClient, officer: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    pilot = (await officer.post("/api/pilots", json=pilot_body())).json()
+    assert pilot["accessibility_statement"] == ""
+    too_long = await officer.put(
+        f"/api/pilots/{pilot['id']}", json=pilot_body(accessibility_statement="x" * 5001)
+    )
+    assert too_long.status_code == 422
+    assert [e["field"] for e in too_long.json()["errors"]] == ["accessibility_statement"]
+
+    form_page = await officer.get(f"/council/pilots/{pilot['id']}/edit")
+    assert 'id="accessibility_statement"' in form_page.text
+    statement = "This service works without JavaScript.\nAsk us for large print."
+    saved = await officer.put(
+        f"/api/pilots/{pilot['id']}", json=pilot_body(accessibility_statement=statement)
+    )
+    assert saved.status_code == 200 and saved.json()["accessibility_statement"] == statement
+    entry = (
+        await db.execute(select(AuditEntry.after).where(AuditEntry.action == "pilot.update"))
+    ).scalar_one()
+    assert entry["accessibility_statement"] == statement
+    page = (await client.get(f"/pilots/{pilot['id']}")).text
+    assert '<p class="govuk-body">This service works without JavaScript.</p>' in page
+    assert "Ask us for large print." in page

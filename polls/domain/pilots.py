@@ -83,6 +83,8 @@ class PilotSpec(StrictSpec):
     contact_email: EmailStr
     contact_phone: str = Field(default="", max_length=40)
     accessibility_url: HttpUrl | None = None
+    # The statement itself, in plain words, shown on the pilot's public page.
+    accessibility_statement: str = Field(default="", max_length=5000)
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> PilotSpec:

@@ -91,6 +91,7 @@ def _pilot_form_values(pilot: Any) -> dict[str, Any]:
         "contact_email": pilot.contact_email,
         "contact_phone": pilot.contact_phone,
         "accessibility_url": pilot.accessibility_url or "",
+        "accessibility_statement": pilot.accessibility_statement,
     }
 
 

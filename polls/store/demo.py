@@ -83,6 +83,13 @@ async def seed(session: AsyncSession) -> DemoInfo:
                 "contact_email": "democracy@demo-borough.example",
                 "contact_phone": "01234 567890",
                 "accessibility_url": "https://demo-borough.example/accessibility",
+                "accessibility_statement": (
+                    "Demo Borough Council wants as many people as possible to be able to use this "
+                    "service. It works without JavaScript, on small screens, with a screen reader "
+                    "and with text made larger. Results are given as tables as well as charts. If "
+                    "you need a poll in large print, easy read or another language, or want to vote "
+                    "on paper, contact us and we will reply within 5 working days."
+                ),
             },
         ),
     )

@@ -77,6 +77,7 @@ class Pilot(Base):
     contact_email: Mapped[str] = mapped_column(String(254))
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     accessibility_url: Mapped[str | None] = mapped_column(String(500))
+    accessibility_statement: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     areas: Mapped[list[Area]] = relationship(

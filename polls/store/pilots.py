@@ -36,6 +36,7 @@ def pilot_snapshot(pilot: Pilot) -> dict[str, Any]:
         "contact_email": pilot.contact_email,
         "contact_phone": pilot.contact_phone,
         "accessibility_url": pilot.accessibility_url,
+        "accessibility_statement": pilot.accessibility_statement,
     }
 
 
@@ -62,6 +63,7 @@ def _apply_pilot(pilot: Pilot, spec: PilotSpec) -> None:
     pilot.contact_email = str(spec.contact_email)
     pilot.contact_phone = spec.contact_phone
     pilot.accessibility_url = str(spec.accessibility_url) if spec.accessibility_url else None
+    pilot.accessibility_statement = spec.accessibility_statement
 
 
 async def list_pilots(session: AsyncSession, actor: Actor) -> list[Pilot]:

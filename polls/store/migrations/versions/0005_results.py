@@ -1,4 +1,4 @@
-"""official results, council responses and follow-ups
+"""official results, council responses and follow-ups; pilots' accessibility statements
 
 Revision ID: 0005
 Revises: 0004
@@ -16,6 +16,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("pilots") as batch_op:
+        batch_op.add_column(
+            sa.Column("accessibility_statement", sa.Text(), nullable=False, server_default="")
+        )
     op.create_table(
         "official_results",
         sa.Column("poll_id", sa.Integer(), nullable=False),
@@ -66,3 +70,5 @@ def downgrade() -> None:
     op.drop_table("follow_ups")
     op.drop_table("question_results")
     op.drop_table("official_results")
+    with op.batch_alter_table("pilots") as batch_op:
+        batch_op.drop_column("accessibility_statement")
