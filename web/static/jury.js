@@ -20,6 +20,13 @@
     box.hidden = !text;
   }
 
+  // One short line per change for screen readers; the room itself is not a live region, as it
+  // is redrawn whole.
+  function announce(type) {
+    var region = document.getElementById("room-announce");
+    if (region) region.textContent = type.replace(/_/g, " ");
+  }
+
   function tick() {
     var now = Date.now() / 1000 + offset;
     var timers = document.querySelectorAll(".app-timer");
@@ -61,6 +68,7 @@
       var data = JSON.parse(message.data);
       if (data.type === "event") {
         lastId = data.id;
+        announce(data.event.type);
         if (data.state) refresh();
       } else if (data.type === "snapshot") {
         if (data.id !== parseInt(room.getAttribute("data-seq"), 10)) refresh();
