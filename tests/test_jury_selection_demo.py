@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import httpx
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from polls.domain.sortition import draw, read_lottery
@@ -63,3 +65,29 @@ async def test_seeding_the_demo_jury_is_quick(settings: Settings) -> None:
         assert time.monotonic() - started < 5
     finally:
         await engine.dispose()
+
+
+async def test_the_public_pilot_page_lists_its_published_juries(
+    settings: Settings, client: httpx.AsyncClient
+) -> None:
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
+    try:
+        async with sessions_for(engine).begin() as session:
+            info = await demo.seed(session)
+            jury = (await session.scalars(select(Jury).where(Jury.title == DEMO_JURY))).one()
+            remit = jury.remit
+            session.add(
+                Jury(
+                    pilot_id=info.pilot_id,
+                    title="Unpublished jury",
+                    remit="Not yet",
+                    kind="jury",
+                    size=12,
+                    threshold=75,
+                )
+            )
+    finally:
+        await engine.dispose()
+    page = (await client.get(f"/pilots/{info.pilot_id}")).text
+    assert f'href="/juries/{jury.id}"' in page and escape(DEMO_JURY) in page and escape(remit) in page
+    assert "Unpublished jury" not in page  # only juries whose lottery is public are listed

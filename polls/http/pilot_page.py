@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -13,6 +11,7 @@ from polls.errors import NotFound
 from polls.http.pages import render
 from polls.http.results import question_views
 from polls.runtime import runtime
+from polls.store import juries as jury_store
 from polls.store import results as result_store
 from polls.store.models import Pilot
 
@@ -25,6 +24,7 @@ async def pilot_page(request: Request) -> Response:
         polls = await result_store.pilot_polls(db, pilot.id)
         published_ids = [poll.id for poll, _ in polls.published]
         follow_ups = await result_store.follow_ups(db, result_store.POLL, published_ids)
+        juries = await jury_store.public_juries(db, pilot.id)
     published = [
         {
             "poll": poll,
@@ -34,9 +34,6 @@ async def pilot_page(request: Request) -> Response:
         }
         for poll, result in polls.published
     ]
-    # Juries in session: the juries' module fills this list (each item with title, status_label
-    # and url); the page shows the section only when it is not empty.
-    juries: list[Any] = []
     return render(
         request,
         "results/pilot.html",
