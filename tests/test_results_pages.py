@@ -240,3 +240,19 @@ async def test_officers_write_the_pilots_accessibility_statement_for_its_public_
     page = (await client.get(f"/pilots/{pilot['id']}")).text
     assert '<p class="govuk-body">This service works without JavaScript.</p>' in page
     assert "Ask us for large print." in page
+
+
+async def test_starting_the_review_leads_the_officer_to_the_results_to_review(
+    client: httpx.AsyncClient, officer: httpx.AsyncClient, voting: Setup
+) -> None:
+    poll_id = await vote_and_close(client, officer, voting)
+    page = await officer.get(f"/council/polls/{poll_id}")
+    started = await officer.post(
+        f"/council/polls/{poll_id}/actions/review", data={"csrf_token": csrf_from(page.text)}
+    )
+    assert started.status_code == 303
+    assert started.headers["location"] == f"/council/polls/{poll_id}/results"
+    closed_again = await officer.post(
+        f"/council/polls/{poll_id}/actions/close", data={"csrf_token": csrf_from(page.text)}
+    )
+    assert closed_again.status_code == 409  # other moves still answer on the poll page's terms

@@ -436,6 +436,8 @@ async def poll_action(request: Request, actor: Actor) -> Response:
         raise ValidationFailed.one("action", "Unknown action") from None
     async with runtime(request).db.begin() as db:
         await poll_store.transition(db, actor, poll_id, action)
+    if action is Action.REVIEW:  # the review happens on the official results page
+        return see_other(f"/council/polls/{poll_id}/results")
     return see_other(f"/council/polls/{poll_id}")
 
 
