@@ -1,4 +1,4 @@
-"""The jury room reducer and its command rules, without servers."""
+"""The jury room reducer, its command rules and its views, without servers."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
+from polls.domain.jury_commands import COMMANDS, decide
 from polls.domain.jury_room import (
-    COMMANDS,
     MODERATOR,
     OBSERVER,
     CommandRefused,
@@ -18,13 +18,11 @@ from polls.domain.jury_room import (
     RoomState,
     apply,
     created,
-    decide,
     juror_added,
-    project,
     replay,
-    view,
 )
 from polls.domain.jury_room import Role as R
+from polls.domain.jury_views import project, view
 
 JURORS = {1: "Ann", 2: "Bo", 3: "Cy", 4: "Di"}
 
@@ -374,7 +372,7 @@ def test_report_shows_public_facts_only_and_its_csv_is_spreadsheet_safe() -> Non
     from polls.domain.jury_report import report, report_csv
 
     room = started()
-    [drafted] = room.mod("draft_recommendation", text="=HYPERLINK(\"x\")")
+    [drafted] = room.mod("draft_recommendation", text='=HYPERLINK("x")')
     rec = drafted.data["id"]
     room.mod("open_vote", recommendation=rec)
     room.juror(1, "vote", recommendation=rec, choice="yes")

@@ -256,7 +256,8 @@ async def test_state_survives_a_missed_redis_message(
         db = sessions_for(engine)
         async with db() as s:
             state = await load_state(s, jury.session_id)
-        from polls.domain.jury_room import MODERATOR, decide
+        from polls.domain.jury_commands import decide
+        from polls.domain.jury_room import MODERATOR
 
         await append(
             db, jury.session_id, state, lambda st: decide(st, MODERATOR, {"type": "start_session"}, now=1e9)
@@ -272,7 +273,8 @@ async def test_a_silent_miss_is_caught_up_by_the_sweep(
     live_server: str, settings: Settings, jury: Jury4
 ) -> None:
     """No later event reveals the gap: the instance's sweep reads the log within seconds."""
-    from polls.domain.jury_room import MODERATOR, decide
+    from polls.domain.jury_commands import decide
+    from polls.domain.jury_room import MODERATOR
 
     async with connect(live_server, jury.session_id) as observer:
         await observer.joined()
@@ -409,7 +411,8 @@ async def test_moderator_changes_are_audited_and_votes_are_not(
 
 
 async def test_concurrent_appends_number_the_log_without_gaps(settings: Settings, jury: Jury4) -> None:
-    from polls.domain.jury_room import MODERATOR, RoomState, decide
+    from polls.domain.jury_commands import decide
+    from polls.domain.jury_room import MODERATOR, RoomState
 
     engines = [open_engine(settings.database_url, ballot_key=settings.ballot_key) for _ in range(2)]
     dbs = [sessions_for(e) for e in engines]

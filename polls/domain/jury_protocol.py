@@ -14,7 +14,7 @@ Server to client:
 - then, when ``after`` was given, every event after it, in order:
   ``{"v":1,"type":"event","id":seq,"event":{...}}``
 - ``{"v":1,"type":"snapshot","id":seq,"state":{...}}``: the room as this audience sees it
-  (polls.domain.jury_room.view) at event ``seq``;
+  (polls.domain.jury_views.view) at event ``seq``;
 - live, for each new event: ``{"v":1,"type":"event","id":seq,"event":{...},"state":{...}}``
   (``state`` rides on the last event of a batch). Event ids grow by one without gaps.
 - ``{"v":1,"type":"ack","ref":ref,"ids":[seq, ...]}`` when a command was accepted;
@@ -22,7 +22,7 @@ Server to client:
   changed and the connection stays open.
 
 Client to server: a command, ``{"v":1,"type":<command>,"ref":<optional string or number
-echoed back>, ...fields}``, one of polls.domain.jury_room.COMMANDS, for example
+echoed back>, ...fields}``, one of polls.domain.jury_commands.COMMANDS, for example
 ``{"v":1,"type":"raise_hand"}``, ``{"v":1,"type":"vote","recommendation":12,"choice":"yes"}``
 or ``{"v":1,"type":"ping"}`` (answered with ``pong``).
 

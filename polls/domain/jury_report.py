@@ -7,7 +7,8 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from polls.domain.jury_room import Role, RoomState, view
+from polls.domain.jury_room import Role, RoomState
+from polls.domain.jury_views import view
 
 CSV_COLUMNS = ["section", "item", "text", "yes", "no", "abstain", "outcome"]
 

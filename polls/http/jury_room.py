@@ -27,7 +27,8 @@ from polls.domain import jury_protocol as protocol
 from polls.domain.access import Actor, Permission
 from polls.domain.juries import profile_json
 from polls.domain.jury_report import report, report_csv
-from polls.domain.jury_room import MODERATOR, OBSERVER, CommandRefused, Role, RoomActor, RoomState, view
+from polls.domain.jury_room import MODERATOR, OBSERVER, CommandRefused, Role, RoomActor, RoomState
+from polls.domain.jury_views import view
 from polls.errors import Forbidden, NotFound
 from polls.http.auth import COOKIE
 from polls.http.council import page, read_form, see_other

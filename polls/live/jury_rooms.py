@@ -23,8 +23,10 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from polls.domain import jury_protocol as protocol
-from polls.domain.jury_room import Event, Role, RoomActor, RoomState, decide, fold_in_place, project, view
+from polls.domain.jury_commands import decide
+from polls.domain.jury_room import Event, Role, RoomActor, RoomState, fold_in_place
 from polls.domain.jury_room import juror_added as juror_added_events
+from polls.domain.jury_views import project, view
 from polls.store import jury_sessions
 from polls.store.db import Database
 from polls.store.models import JurySession

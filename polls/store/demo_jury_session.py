@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.domain.access import Actor
-from polls.domain.jury_room import MODERATOR, Event, RoomState, decide
+from polls.domain.jury_commands import decide
+from polls.domain.jury_room import MODERATOR, Event, RoomState
 from polls.store.jury_sessions import append_in, create_session, load_state
 from polls.store.models import JurySession
 from polls.store.staff import find_by_email

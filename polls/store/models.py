@@ -442,7 +442,7 @@ class JurySession(Base):
 class JuryEvent(Base):
     """One event of a session's log. Votes name their juror here (the room needs it to let a
     juror change their vote and see it), so this table is never shown as it is: everyone reads
-    events through polls.domain.jury_room.project, and votes never reach the audit log."""
+    events through polls.domain.jury_views.project, and votes never reach the audit log."""
 
     __tablename__ = "jury_events"
     __table_args__ = (UniqueConstraint("session_id", "seq"),)
