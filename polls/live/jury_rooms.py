@@ -120,12 +120,16 @@ class JuryRooms:
     ) -> AsyncIterator[Joined]:
         """Subscribe; yields what the client missed since ``after`` and a snapshot, after which
         the subscriber's queue carries every later event exactly once, in order."""
-        room = await self._room(session_id)
         subscriber = Subscriber(role, juror_id)
-        async with room.lock:  # no event is folded between subscribing and taking the snapshot
-            room.subscribers.add(subscriber)
-            seq = room.state.seq
-            snapshot = protocol.snapshot(seq, view(room.state, role, juror_id))
+        while True:
+            room = await self._room(session_id)
+            async with room.lock:  # no event is folded between subscribing and taking the snapshot
+                if self.rooms.get(session_id) is not room:
+                    continue  # its last subscriber left while we waited: load it afresh
+                room.subscribers.add(subscriber)
+                seq = room.state.seq
+                snapshot = protocol.snapshot(seq, view(room.state, role, juror_id))
+                break
         try:
             missed: list[str] = []
             if after is not None and after < seq:
@@ -152,7 +156,7 @@ class JuryRooms:
             self.db,
             session_id,
             state,
-            lambda state: decide(state, actor, command, now=time.time()),
+            lambda current: decide(current, actor, command, now=time.time()),
             audit_actor=audit_actor,
         )
         await self._deliver(session_id, stored)
@@ -167,7 +171,7 @@ class JuryRooms:
             self.db,
             session_id,
             state,
-            lambda state: juror_added_events(state, juror_id, name, now=time.time()),
+            lambda current: juror_added_events(current, juror_id, name, now=time.time()),
         )
         await self._deliver(session_id, stored)
 
@@ -224,11 +228,22 @@ class JuryRooms:
                         body = json.loads(message["data"])
                         if body["s"] in self.rooms:
                             events = [Event(t, d, at, seq) for seq, t, d, at in body["e"]]
-                            await self._receive(int(body["s"]), events)
+                            await self._heard(int(body["s"]), events)
             except (RedisError, OSError) as exc:
                 log.warning("jury room channel lost (%s); reconnecting", exc)
                 await asyncio.sleep(0.5)
-                await self._catch_up()  # whatever was published meanwhile is in the database
+                await self._heard(None, [])  # whatever was published meanwhile is in the database
+
+    async def _heard(self, session_id: int | None, events: list[Event]) -> None:
+        """Fold what the channel brought (or, with no session, catch every room up); a database
+        that fails here only delays it: the sweep reads the log again."""
+        try:
+            if session_id is None:
+                await self._catch_up()
+            else:
+                await self._receive(session_id, events)
+        except Exception:
+            log.warning("jury room events not folded yet; the sweep will catch up", exc_info=True)
 
     async def _sweep(self) -> None:
         while True:
