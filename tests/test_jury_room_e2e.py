@@ -741,3 +741,15 @@ async def test_the_demo_has_a_session_ready_to_run_and_its_links_work(
         )
         console = await http.get(f"http://{live_server}/council/jury-sessions/{info.jury_session_id}")
         assert console.status_code == 200 and "Start the session" in console.text
+
+
+async def test_a_page_on_another_site_cannot_use_the_moderators_cookie(live_server: str, jury: Jury4) -> None:
+    cookie = await moderator_cookie(live_server)
+    url = f"ws://{live_server}/live/jury-sessions/{jury.session_id}"
+    headers = {"Cookie": cookie, "Origin": "https://evil.example"}
+    async with websockets.connect(url, additional_headers=headers) as socket:
+        welcome = json.loads(await asyncio.wait_for(socket.recv(), 3))
+        assert welcome["role"] == "observer"
+    headers["Origin"] = f"http://{live_server}"
+    async with websockets.connect(url, additional_headers=headers) as socket:
+        assert json.loads(await asyncio.wait_for(socket.recv(), 3))["role"] == "moderator"
