@@ -357,6 +357,7 @@ class Juror(Base):
 
     pool_member: Mapped[PoolMember] = relationship(lazy="joined", innerjoin=True)
 
+
 # Official results
 
 
@@ -389,9 +390,7 @@ class QuestionResult(Base):
 
     __tablename__ = "question_results"
 
-    question_id: Mapped[int] = mapped_column(
-        ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True
-    )
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True)
     poll_id: Mapped[int] = mapped_column(
         ForeignKey("official_results.poll_id", ondelete="CASCADE"), index=True
     )
