@@ -437,3 +437,31 @@ async def test_an_overlong_id_alone_is_reported_with_its_line(
         "line 3: the id is longer than 64 characters"
     ]
     assert await count(db, PoolMember) == 0
+
+
+async def test_a_field_too_long_to_read_is_reported_with_its_line(
+    officer: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    jury = await make_jury(officer)
+    lines = people_csv(20).splitlines()
+    lines[3] = "p004,Person 4,4 Main Road,femal,60+"  # line 4: an ordinary problem, still reported
+    lines[6] = 'p007,"Person 7' + "x" * 140_000 + '",7 Main Road,male,60+'  # line 7
+    audited = await count(db, AuditEntry)
+    response = await upload(officer, jury["id"], "\n".join(lines))
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "pool_file_invalid"
+    messages = [e["message"] for e in body["errors"]]
+    assert messages[0].startswith("line 4: gender is 'femal'")
+    assert messages[1].startswith("line 7: a field is longer than 131,072 characters")
+    assert len(messages) == 2
+    assert await count(db, PoolMember) == 0
+    assert await count(db, AuditEntry) == audited
+
+    # A quote left open swallows the rest of the file into one field: the line it opens on is named.
+    unclosed = CATEGORIES + 'age,"60+,1,2\n' + "age,x,1,2\n" * 20_000
+    response = await upload(officer, jury["id"], people_csv(), unclosed)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "categories"
+    assert response.json()["errors"][0]["message"].startswith("line 7: a field is longer than")
+    assert await count(db, PoolMember) == 0

@@ -1,4 +1,4 @@
-"""Jury selection rules without servers: replacing a juror, the panel's profile, jurors' names."""
+"""Jury selection rules without servers: reading the pool, replacing a juror, the profile, jurors' names."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import settings as examples
 from hypothesis import strategies as st
 
-from polls.domain.juries import AcceptSpec, choose_replacement, panel_profile
+from polls.domain.juries import AcceptSpec, choose_replacement, panel_profile, read_pool_files
 from polls.domain.sortition import (
     Person,
     Pool,
@@ -97,3 +97,19 @@ def test_names_people_use_are_accepted(name: str) -> None:
 def test_other_display_names_are_refused(name: str) -> None:
     with pytest.raises(ValidationFailed):
         parse(AcceptSpec, {"display_name": name})
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+def test_pool_files_are_read_whatever_their_line_endings(ending: str) -> None:
+    """Old spreadsheet programs on the Mac end lines with a bare carriage return."""
+    people = ["id,gender,age", "a,f,young", "b,m,old", "c,F,Old"]
+    categories = ["category,feature,min,max", "gender,f,1,2", "gender,m,1,2", "age,young,1,2", "age,old,1,2"]
+    pool = read_pool_files(ending.join(people) + ending, ending.join(categories) + ending)
+    assert [(p.id, p.features) for p in pool.people] == [
+        ("a", ("f", "young")),
+        ("b", ("m", "old")),
+        ("c", ("f", "old")),
+    ]
+    with pytest.raises(ValidationFailed) as refused:
+        read_pool_files(ending.join([*people, "d,x,old"]), ending.join(categories))
+    assert refused.value.errors[0].message.startswith("line 5: gender is 'x'")

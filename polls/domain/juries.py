@@ -22,6 +22,7 @@ from polls.domain.sortition import (
     read_people,
     replacement,
 )
+from polls.domain.sortition.csv_files import read_rows
 from polls.domain.validation import StrictSpec
 from polls.errors import FieldError, TransitionNotAllowed, ValidationFailed
 
@@ -285,15 +286,14 @@ def _line_error(field: str, exc: PoolFileError) -> FieldError:
 def _every_bad_row(
     text: str, quotas: Quotas, id_column: str | None, household_columns: Sequence[str]
 ) -> list[PoolFileError]:
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
     rows: list[tuple[int, list[str]]] = []
-    line = 1
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            rows.append((line, row))
-        line = reader.line_num + 1
+    unreadable: list[PoolFileError] = []  # the row the csv module gave up on; nothing after it is read
+    try:
+        rows.extend(read_rows(text, "people file"))
+    except PoolFileError as exc:
+        unreadable.append(exc)
     if not rows:
-        return []
+        return unreadable
     header_line, header = rows[0]
     problems: list[PoolFileError] = []
     seen: dict[str, int] = {}
@@ -319,4 +319,4 @@ def _every_bad_row(
             )
         else:
             seen[person.id] = line
-    return problems
+    return problems + unreadable

@@ -17,14 +17,34 @@ from polls.domain.sortition.errors import PoolFileError
 from polls.domain.sortition.pool import Person, Pool, Quota, Quotas
 
 
-def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
-    """Rows with the line number they start on; blank lines skipped."""
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
+def read_rows(text: str, file: str) -> Iterator[tuple[int, list[str]]]:
+    """Rows with the line number they start on, cells stripped; blank lines skipped.
+
+    Lines may end in ``\n``, ``\r\n`` or a bare ``\r``. A row the csv module cannot read raises
+    PoolFileError naming the line it starts on: in practice a field past the module's size limit,
+    which is usually a quote never closed swallowing the rest of the file.
+    """
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     line = 1
-    for row in reader:
+    while True:
+        try:
+            row = next(reader, None)
+        except csv.Error as exc:
+            raise PoolFileError(file, line, _unreadable(exc)) from None
+        if row is None:
+            return
         if any(cell.strip() for cell in row):
             yield line, [cell.strip() for cell in row]
         line = reader.line_num + 1
+
+
+def _unreadable(exc: csv.Error) -> str:
+    if "field limit" in str(exc):
+        return (
+            f"a field is longer than {csv.field_size_limit():,} characters; "
+            'check for a quote (") that is opened but not closed'
+        )
+    return f"the line cannot be read as CSV ({exc})"
 
 
 def _key(text: str) -> str:
@@ -51,7 +71,7 @@ def _columns(file: str, header: list[str], wanted: dict[str, str]) -> dict[str, 
 
 
 def read_categories(text: str, *, file: str = "categories file") -> Quotas:
-    rows = _rows(text)
+    rows = read_rows(text, file)
     first = next(rows, None)
     if first is None:
         raise PoolFileError(file, None, "the file is empty")
@@ -102,7 +122,7 @@ def read_people(
     People whose household columns (an address, a postcode, a household number) are equal after
     normalising case and spaces live together; all-empty household columns mean nobody else.
     """
-    rows = _rows(text)
+    rows = read_rows(text, file)
     first = next(rows, None)
     if first is None:
         raise PoolFileError(file, None, "the file is empty")
