@@ -49,8 +49,12 @@ async def test_nothing_is_public_before_publication_but_staff_preview_it(
             assert "Winner" not in response.text
         pilot_page = (await public.get(f"/pilots/{voting.pilot['id']}")).text
         assert f"/polls/{poll_id}/official" not in pilot_page
+        # The ballot file would show the count (and any recount by another method) early too.
+        early = await public.get(f"/polls/{poll_id}/ballots.jsonl")
+        assert early.status_code == 403 and "published with the official results" in early.text
+        assert (await officer.get(f"/polls/{poll_id}/ballots.jsonl")).status_code == 200
         await publish(officer, poll_id)
-        for url in urls:
+        for url in [*urls, f"/polls/{poll_id}/ballots.jsonl"]:
             assert (await public.get(url)).status_code == 200, url
 
 

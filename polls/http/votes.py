@@ -19,13 +19,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from polls.domain.access import Permission
-from polls.domain.ballot_files import write_published
 from polls.domain.ballots import summarise
 from polls.domain.codes import normalise_short_code
-from polls.domain.counting.official import usual_method
 from polls.domain.polls import PollStatus, ResultsVisibility, results_public
-from polls.domain.questions import QuestionKind
-from polls.errors import Forbidden, PollsError, ServiceUnavailable
+from polls.errors import Forbidden, NotFound, PollsError, ServiceUnavailable
 from polls.http.api import read_json
 from polls.http.auth import current_actor
 from polls.http.errors import error_body
@@ -123,33 +120,26 @@ async def trackers(request: Request) -> Response:
 
 
 async def published_ballots(request: Request) -> Response:
-    """The poll's anonymised ballots, shuffled, for anyone to recount with `polls recount`.
+    """The anonymised, shuffled ballot file the official results were counted from, for anyone to
+    recount with `polls recount`.
 
-    Offered once voting has closed and the results are public (staff with the results role
-    may fetch it earlier, to check the count before publication)."""
+    Public once the official results are published (before that it would show the count, and
+    any recount by another method, ahead of the council); staff with the results role may fetch
+    it from the close, to check the count."""
     rt = runtime(request)
     async with rt.db() as session:
         poll = await load_poll(session, int(request.path_params["poll_id"]))
         if poll.status in (PollStatus.DRAFT.value, PollStatus.SCHEDULED.value, PollStatus.OPEN.value):
             raise Forbidden("The ballots are published once voting has closed", code="poll_not_closed")
-        if not await may_see_results(request, poll):
-            raise Forbidden("Results for this poll are not public yet", code="results_not_public")
         stored = await result_store.load(session, poll.id)
-        answers = (
-            []
-            if stored
-            else (await session.execute(select(Ballot.answers).where(Ballot.poll_id == poll.id)))
-            .scalars()
-            .all()
-        )
-    if stored is not None:
-        body = stored.ballot_file  # the very file the official result was counted from
-    else:  # closed before official results were stored
-        definition = poll_definition(poll)
-        methods = {q.id: usual_method(q) for q in definition.questions if q.kind is not QuestionKind.COMMENT}
-        body = write_published(definition, poll.title, methods, answers)
+    if poll.status != PollStatus.PUBLISHED.value:
+        actor = await current_actor(request)
+        if actor is None or not actor.can(Permission.VIEW_RESULTS, poll.pilot_id):
+            raise Forbidden("The ballots are published with the official results", code="results_not_public")
+    if stored is None:
+        raise NotFound("This poll has no official count yet", code="no_official_count")
     return Response(
-        body,
+        stored.ballot_file,
         media_type="application/x-ndjson",
         headers={"Content-Disposition": f'attachment; filename="poll-{poll.id}-ballots.jsonl"'},
     )
