@@ -30,7 +30,8 @@ Error codes: ``malformed`` (not JSON, not an object, a binary frame, bad fields)
 ``unsupported_version``, ``unknown_type``, ``too_large`` (over 16 KB), ``too_many`` (over the
 connection's rate), ``unauthorised`` (the role may not send it), ``not_allowed`` (not now,
 e.g. a closed poll), ``not_found`` (no such item, poll, recommendation or juror),
-``unavailable`` (the database or Redis is down; try again).
+``unavailable`` (the database or Redis is down, or the server failed unexpectedly; nothing was
+saved, try again).
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def parse(raw: str | bytes | None) -> tuple[dict[str, Any], Ref]:
         raise CommandRefused("too_large", f"A message is at most {MAX_MESSAGE // 1024} KB")
     try:
         message = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to read
         raise CommandRefused("malformed", "The message is not valid JSON") from None
     if not isinstance(message, dict):
         raise CommandRefused("malformed", "Send a JSON object")

@@ -202,6 +202,11 @@ async def _receive(
         except (RedisError, SQLAlchemyError, OSError) as exc:
             log.warning("jury room command failed: %s", type(exc).__name__)
             queue.put_nowait(protocol.error("unavailable", "Nothing was saved: try again in a moment", ref))
+        except Exception:  # a bug must not cost the client its socket: it is told, and logged here
+            log.exception("jury room command failed unexpectedly")
+            queue.put_nowait(
+                protocol.error("unavailable", "Something went wrong: check the room, then try again", ref)
+            )
 
 
 # --- pages -----------------------------------------------------------------------------------
