@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 
 from polls.domain import jury_protocol as protocol
 from polls.domain.jury_room import CommandRefused
-from polls.live.jury_rooms import JuryRooms
+from polls.live.jury_rooms import CHANNEL, JuryRooms
 from polls.settings import Settings
+from polls.store.db import open_engine, sessions_for
 from tests.test_jury_room_e2e import Jury4, connect, last_seq, make_jury
 
 
@@ -51,3 +54,43 @@ async def test_an_unexpected_failure_is_answered_and_the_socket_stays_open(
         assert (error["code"], error["ref"]) == ("unavailable", "r")
         await juror.send({"type": "ping", "ref": 2})
         assert (await juror.until("pong"))["ref"] == 2
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    ["not json", "[1, 2]", '{"e": []}', '{"s": 1, "e": [[1]]}', '{"s": "x", "e": 5}', "\xff"],
+)
+async def test_garbage_on_the_channel_is_skipped_and_the_listener_keeps_folding(
+    settings: Settings, redis: Redis, garbage: str
+) -> None:
+    from polls.domain.jury_commands import decide
+    from polls.domain.jury_room import MODERATOR
+    from polls.store.jury_sessions import append, load_state
+
+    made = await make_jury(settings)
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
+    db = sessions_for(engine)
+    # A long sweep interval: only the channel can bring the event in time.
+    rooms = JuryRooms(redis, db, sweep_interval=600)
+    await rooms.start()
+    try:
+        async with rooms.join(made.session_id, MODERATOR.role) as joined:
+            await redis.publish(CHANNEL, garbage)
+            if garbage != "\xff":
+                await redis.publish(CHANNEL, garbage.replace('"s": 1', f'"s": {made.session_id}'))
+            async with db() as s:
+                state = await load_state(s, made.session_id)
+            stored, _ = await append(
+                db,
+                made.session_id,
+                state,
+                lambda st: decide(st, MODERATOR, {"type": "start_session"}, now=1e9),
+            )
+            other = JuryRooms(redis, db, sweep_interval=600)  # publishes as another instance would
+            await other._deliver(made.session_id, stored)
+            text = await asyncio.wait_for(joined.subscriber.queue.get(), 3)
+            assert text is not None and '"session_started"' in text
+            assert not any(task.done() for task in rooms._tasks)
+    finally:
+        await rooms.stop()
+        await engine.dispose()

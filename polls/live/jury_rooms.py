@@ -225,10 +225,9 @@ class JuryRooms:
                     async for message in pubsub.listen():
                         if message["type"] != "message":
                             continue
-                        body = json.loads(message["data"])
-                        if body["s"] in self.rooms:
-                            events = [Event(t, d, at, seq) for seq, t, d, at in body["e"]]
-                            await self._heard(int(body["s"]), events)
+                        heard = _decode(message["data"])
+                        if heard is not None and heard[0] in self.rooms:
+                            await self._heard(*heard)
             except (RedisError, OSError) as exc:
                 log.warning("jury room channel lost (%s); reconnecting", exc)
                 await asyncio.sleep(0.5)
@@ -263,3 +262,18 @@ class JuryRooms:
             room = self.rooms.get(session_id)
             if room is not None and last > room.state.seq:
                 await self._receive(session_id, [])
+
+
+def _decode(data: Any) -> tuple[int, list[Event]] | None:
+    """A channel message as (session, events); anything else is logged and skipped, so one bad
+    message cannot stop the listener (a lost event shows up as a gap, read from the database)."""
+    try:
+        body = json.loads(data)
+        session_id = body["s"]
+        events = [Event(str(t), dict(d), float(at), int(seq)) for seq, t, d, at in body["e"]]
+        if type(session_id) is not int:
+            raise TypeError("session id")
+    except (ValueError, TypeError, KeyError, RecursionError) as exc:
+        log.warning("skipped a jury room message that could not be read (%s)", type(exc).__name__)
+        return None
+    return session_id, events
