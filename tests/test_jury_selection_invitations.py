@@ -32,7 +32,7 @@ from polls.store.models import AuditEntry, Juror, Jury, PoolMember, utcnow
 from polls.tokens import JUROR_INVITE, JUROR_ROOM, Tokens
 from tests.conftest import SECRET, count
 from tests.factories import csrf_from, make_pilot
-from tests.test_jury_selection import CATEGORIES, drawn_jury, make_jury, people_csv, settled
+from tests.test_jury_selection import CATEGORIES, drawn_jury, make_jury, people_csv, settled, upload
 
 BASE = "http://127.0.0.1:8000"
 
@@ -97,6 +97,28 @@ async def test_the_mail_merge_lists_the_panel_with_signed_single_use_links(
     assert "+00:00" in sent[0]["expires"]
     # Everyone's link has been handed over: nothing is new until someone declines.
     assert await invitations(officer, jury["id"], only_new=True) == []
+
+
+async def test_ids_that_look_like_formulas_are_downloaded_as_text(officer: httpx.AsyncClient) -> None:
+    """A pool id a spreadsheet would run (=, +, -, @) reaches the officer's and the public's CSVs as text."""
+    starts = ["=", "+", "-", "@"]  # a leading tab is trimmed on upload
+    lines = people_csv().splitlines()
+    lines[1:] = [starts[i % 4] + line for i, line in enumerate(lines[1:])]
+    jury = await make_jury(officer)
+    assert (await upload(officer, jury["id"], "\n".join(lines))).status_code == 200
+    assert (await officer.post(f"/api/juries/{jury['id']}/lottery")).status_code == 202
+    assert (await settled(officer, jury["id"]))["status"] == "computed"
+    assert (await officer.post(f"/api/juries/{jury['id']}/publish")).status_code == 200
+    drawn = await officer.post(f"/api/juries/{jury['id']}/draw", json={"reserves": 8})
+    assert drawn.status_code == 200, drawn.text
+    assert (await officer.post(f"/api/juries/{jury['id']}/invitations")).status_code == 200
+
+    panel = drawn.json()["draw"]["panel"]
+    assert len({p[0] for p in panel}) > 1 and all(p[0] in starts for p in panel)
+    assert [r["id"] for r in await invitations(officer, jury["id"])] == ["'" + p for p in panel]
+    public = rows((await officer.get(f"/juries/{jury['id']}/probabilities.csv")).text)
+    assert len(public) == 60
+    assert sorted(r["id"] for r in public) == sorted(f"'{starts[i % 4]}p{i + 1:03}" for i in range(60))
 
 
 async def test_invitations_wait_for_the_draw(officer: httpx.AsyncClient) -> None:

@@ -31,6 +31,7 @@ from polls.domain.juries import (
     panel_profile,
     read_pool_files,
 )
+from polls.domain.spreadsheets import spreadsheet_safe
 from polls.domain.validation import parse
 from polls.errors import FieldError, PollsError, ValidationFailed
 from polls.http.auth import path_int
@@ -86,7 +87,8 @@ def invitations_csv(rows: list[InvitationRow]) -> str:
     writer = csv.writer(out)
     writer.writerow(INVITATION_COLUMNS)
     for row in rows:
-        writer.writerow([row.person_id, row.role, row.seat or "", row.link, row.expires_at.isoformat()])
+        cells = [row.person_id, row.role, row.seat or "", row.link, row.expires_at.isoformat()]
+        writer.writerow([spreadsheet_safe(cell) for cell in cells])
     return out.getvalue()
 
 

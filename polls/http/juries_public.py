@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from polls.domain.juries import KIND_LABELS, STATUS_LABELS, AcceptSpec, JuryKind, JuryStatus
+from polls.domain.spreadsheets import spreadsheet_safe
 from polls.domain.validation import parse
 from polls.errors import NotFound, ValidationFailed
 from polls.http.auth import check_csrf, path_int
@@ -77,7 +78,7 @@ async def probabilities_file(request: Request) -> Response:
     writer = csv.writer(out)
     writer.writerow(["id", "probability"])
     for person, probability in jury_store.probabilities_rows(jury):
-        writer.writerow([person, f"{probability:.10f}"])
+        writer.writerow([spreadsheet_safe(person), f"{probability:.10f}"])
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
