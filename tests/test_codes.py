@@ -329,6 +329,7 @@ async def test_officer_prints_poll_cards_from_the_page(officer: httpx.AsyncClien
     [
         ("", "Enter how many"),
         ("ten", "whole number"),
+        ("²", "whole number"),  # a digit to str.isdigit, not to int()
         ("0", "between 1 and 10,000"),
         ("10001", "command line"),
     ],

@@ -67,7 +67,12 @@ async def test_review_page_saves_responses_and_refuses_bad_ones_next_to_the_fiel
     assert "Start review" in page.text
     assert 'name="method-' in page.text  # closed polls can already be recounted by another method
     single, scale = voting.q["single"]["id"], voting.q["scale"]["id"]
-    form = {"csrf_token": csrf_from(page.text), f"response-{single}": "Fine", f"response-{scale}": "y" * 5001}
+    form = {
+        "csrf_token": csrf_from(page.text),
+        f"response-{single}": "Fine",
+        f"response-{scale}": "y" * 5001,
+        "response-²": "not a question id",  # ignored, not a server error
+    }
     refused = await officer.post(f"/council/polls/{poll_id}/results/responses", data=form)
     assert refused.status_code == 422
     assert f'id="response-{scale}-error"' in refused.text

@@ -16,3 +16,11 @@ class IdConvertor(Convertor[int]):
 
 
 register_url_convertor("id", IdConvertor())
+
+
+def whole_number(raw: str, *, digits: int = 9) -> int | None:
+    """A form field as a whole number of at most ``digits`` ASCII digits, else None.
+
+    (``str.isdigit`` alone lets through characters such as "²" that ``int`` refuses.)"""
+    raw = raw.strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= digits else None

@@ -20,6 +20,7 @@ from polls import cards
 from polls.domain.access import Actor, Permission
 from polls.domain.validation import StrictSpec, parse
 from polls.errors import FieldError, PollsError, ValidationFailed
+from polls.http import whole_number
 from polls.http.api import ApiRoute, read_json
 from polls.http.auth import path_int, staff_only
 from polls.http.council import page, read_form
@@ -125,23 +126,25 @@ async def codes_page(request: Request, actor: Actor) -> Response:
 
 def _issue_form(values: dict[str, str]) -> IssueSpec:
     errors: dict[str, str] = {}
-    if not values.get("area_id", "").isdigit():
+    area_id = whole_number(values.get("area_id", ""))
+    if area_id is None:
         errors["area_id"] = "Choose the area the cards are for"
-    count = values.get("count", "").strip().replace(",", "")
-    if not count:
+    raw_count = values.get("count", "").strip().replace(",", "")
+    count = whole_number(raw_count)
+    if not raw_count:
         errors["count"] = "Enter how many codes to issue"
-    elif not count.isdigit():
+    elif count is None:
         errors["count"] = "Enter the number of codes as a whole number, like 500"
-    elif not 1 <= int(count) <= MAX_FROM_PAGE:
+    elif not 1 <= count <= MAX_FROM_PAGE:
         errors["count"] = (
             f"Issue between 1 and {MAX_FROM_PAGE:,} codes at a time here; "
             "use the command line or the API for larger batches"
         )
     if values.get("format") not in ("csv", "sheet"):
         errors["format"] = "Choose a CSV file or printable poll cards"
-    if errors:
+    if errors or area_id is None or count is None:
         raise ValidationFailed([FieldError(k, v) for k, v in errors.items()])
-    return IssueSpec(area_id=int(values["area_id"]), count=int(count))
+    return IssueSpec(area_id=area_id, count=count)
 
 
 async def change_code(request: Request, actor: Actor) -> Response:

@@ -13,6 +13,7 @@ from polls.cards import qr_svg
 from polls.domain.access import Actor, Permission
 from polls.domain.codes import format_short_code
 from polls.errors import ValidationFailed
+from polls.http import whole_number
 from polls.http.council import page, read_form
 from polls.http.pages import render
 from polls.runtime import runtime
@@ -34,11 +35,7 @@ async def event_codes(request: Request, actor: Actor) -> Response:
         context["values"] = {"area_id": raw_area}
         try:
             async with rt.db.begin() as db:
-                area_id = (
-                    int(raw_area)
-                    if raw_area.isascii() and raw_area.isdigit() and len(raw_area) < 10
-                    else None
-                )
+                area_id = whole_number(raw_area)
                 _, issued = await issue_event_code(db, actor, poll_id, area_id)
             short = format_short_code(issued.short_code)
             link = f"{rt.settings.base_url}/c/{issued.short_code}"

@@ -21,6 +21,7 @@ from polls.domain.ballots import PollDef, QuestionDef, check_ballot, ranking_fro
 from polls.domain.polls import Assurance, PollStatus, ResultsVisibility, results_public
 from polls.domain.questions import QuestionKind
 from polls.errors import FieldError, PollsError, ValidationFailed
+from polls.http import whole_number
 from polls.http.auth import check_csrf
 from polls.http.i18n import render_resident, resident_language, translator
 from polls.http.votes import may_see_results, reference_for_code, results_payload
@@ -159,7 +160,7 @@ def answers_from_form(poll: PollDef, form: FormData) -> tuple[dict[str, Any], li
             positions: dict[int, int | None] = {}
             for option in question.options:
                 raw = str(form.get(f"{name}_o{option.id}", "")).strip()
-                positions[option.id] = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else None
+                positions[option.id] = whole_number(raw, digits=3)
             try:
                 ranking = ranking_from_positions(positions)
             except ValueError as exc:

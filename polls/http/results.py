@@ -32,6 +32,7 @@ from polls.domain.questions import QuestionKind
 from polls.domain.result_views import QuestionView, view
 from polls.domain.validation import parse
 from polls.errors import FieldError, NotFound, ValidationFailed
+from polls.http import whole_number
 from polls.http.api import ApiRoute, ok, read_json
 from polls.http.auth import current_actor, staff_only
 from polls.http.council import page, read_form, see_other
@@ -272,12 +273,11 @@ async def save_responses(request: Request, actor: Actor) -> Response:
     specs: dict[int, ResponseSpec] = {}
     errors: list[FieldError] = []
     for key in form:
-        if not key.startswith("response-") or not key.removeprefix("response-").isdigit():
+        question_id = whole_number(key.removeprefix("response-")) if key.startswith("response-") else None
+        if question_id is None:
             continue
         try:
-            specs[int(key.removeprefix("response-"))] = parse(
-                ResponseSpec, {"response": str(form.get(key, ""))}
-            )
+            specs[question_id] = parse(ResponseSpec, {"response": str(form.get(key, ""))})
         except ValidationFailed as exc:
             errors += [FieldError(key, e.message) for e in exc.errors]
     if errors:
