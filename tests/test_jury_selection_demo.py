@@ -1,4 +1,4 @@
-"""The demo pilot's jury: drawn, invited and mostly accepted, ready for a session; seeded once, quickly."""
+"""The demo pilot's jury: drawn, invited, mostly accepted, in session; seeded once, quickly."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ async def test_the_demo_jury_is_ready_for_a_session_and_seeded_once(settings: Se
         assert time.monotonic() - started < 1
         async with sessions() as session:
             jury = (await session.scalars(select(Jury).where(Jury.title == DEMO_JURY))).one()
-            assert jury.id == again and jury.status == "inviting" and jury.households_apart
+            assert jury.id == again and jury.status == "in_session" and jury.households_apart
             assert await session.scalar(select(func.count()).select_from(PoolMember)) == 200
             jurors = list((await session.scalars(select(Juror).where(Juror.jury_id == jury.id))).all())
             accepted = sorted((j.seat, j.display_name) for j in jurors if j.status == "accepted")

@@ -21,6 +21,7 @@ from polls.http.pages import errors_by_field, render
 from polls.runtime import runtime
 from polls.store import juries as jury_store
 from polls.store import jurors as juror_store
+from polls.store.jury_sessions import sessions_of
 from polls.store.models import Jury
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -31,6 +32,7 @@ async def jury_page(request: Request) -> Response:
     async with runtime(request).db() as db:
         jury = await jury_store.public_jury(db, path_int(request, "jury_id"))
         profile = await jury_store.drawn_profile(db, jury) if jury.draw else []
+        sessions = await sessions_of(db, jury.id)
     return render(
         request,
         "juries/public.html",
@@ -41,6 +43,8 @@ async def jury_page(request: Request) -> Response:
             "probabilities": jury_store.probabilities_rows(jury),
             "facts": jury.lottery_facts or {},
             "profile": profile,
+            "sessions": sessions,
+            "reported": jury.status == JuryStatus.REPORTED,
         },
     )
 

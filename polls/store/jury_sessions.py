@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.domain.access import Actor, Permission
+from polls.domain.juries import JuryStatus
 from polls.domain.jury_room import Event, RoomState, created, fold_in_place, replay
-from polls.errors import NotFound
+from polls.errors import Conflict, NotFound
 from polls.store import audit
 from polls.store.db import Database
 from polls.store.jurors import accepted_jurors
@@ -33,10 +34,16 @@ async def panel(session: AsyncSession, jury_id: int) -> dict[int, str]:
 
 
 async def create_session(session: AsyncSession, actor: Actor, jury_id: int, title: str) -> JurySession:
-    """A new session for the jury, its log opened with the panel as it stands."""
-    jury = await session.get(Jury, jury_id)
+    """A new session for the jury, its log opened with the panel as it stands. The first session
+    of a drawn or inviting jury puts it in session; a reported jury's report is final."""
+    # Locked, so a report being published meanwhile either sees this session or refuses it.
+    jury = await session.get(Jury, jury_id, with_for_update=True, populate_existing=True)
     if jury is None or not actor.can(Permission.RUN_JURY, jury.pilot_id):
         raise NotFound("There is no such jury")
+    if jury.status == JuryStatus.REPORTED:
+        raise Conflict(
+            "The jury's report is published, so it can have no more sessions", code="jury_reported"
+        )
     jurors = await panel(session, jury.id)
     first = created(title, jury.remit, jury.threshold, jurors, now=utcnow().timestamp())
     row = JurySession(jury_id=jury.id, title=title, status="waiting", last_seq=1, created_by=actor.email)
@@ -51,6 +58,17 @@ async def create_session(session: AsyncSession, actor: Actor, jury_id: int, titl
         pilot_id=jury.pilot_id,
         after={"jury_id": jury.id, "title": title, "jurors": len(jurors)},
     )
+    if jury.status in (JuryStatus.DRAWN, JuryStatus.INVITING):
+        before, jury.status = jury.status, JuryStatus.IN_SESSION
+        await audit.record(
+            session,
+            actor=actor.email,
+            action="jury.in_session",
+            target=f"jury:{jury.id}",
+            pilot_id=jury.pilot_id,
+            before={"status": before},
+            after={"status": jury.status, "session_id": row.id},
+        )
     return row
 
 
