@@ -431,10 +431,11 @@ def all_operations() -> list[ApiRoute]:
     """Every API operation, for the router and the OpenAPI document alike."""
     from polls.http.codes import API as CODES_API
     from polls.http.juries_api import API as JURIES_API
+    from polls.http.jury_reports import API as JURY_REPORTS_API
     from polls.http.results import API as RESULTS_API
     from polls.http.translations import API as TRANSLATIONS_API
 
-    return [*API, *CODES_API, *TRANSLATIONS_API, *JURIES_API, *RESULTS_API]
+    return [*API, *CODES_API, *TRANSLATIONS_API, *JURIES_API, *JURY_REPORTS_API, *RESULTS_API]
 
 
 def routes() -> list[Route]:

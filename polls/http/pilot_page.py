@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from polls.domain.juries import JuryStatus
 from polls.domain.publication import FOLLOW_UP_LABELS
 from polls.errors import NotFound
 from polls.http.pages import render
@@ -25,6 +26,8 @@ async def pilot_page(request: Request) -> Response:
         published_ids = [poll.id for poll, _ in polls.published]
         follow_ups = await result_store.follow_ups(db, result_store.POLL, published_ids)
         juries = await jury_store.public_juries(db, pilot.id)
+        reported = [j.id for j in juries if j.status == JuryStatus.REPORTED]
+        jury_follow_ups = await result_store.follow_ups(db, result_store.JURY, reported)
     published = [
         {
             "poll": poll,
@@ -42,6 +45,7 @@ async def pilot_page(request: Request) -> Response:
             "open_polls": polls.open,
             "published": published,
             "juries": juries,
+            "jury_follow_ups": jury_follow_ups,
             "follow_up_labels": FOLLOW_UP_LABELS,
         },
     )

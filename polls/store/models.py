@@ -401,8 +401,8 @@ class QuestionResult(Base):
 
 
 class FollowUp(Base):
-    """A dated update on what the council did after a decision: for a published poll now, and
-    for a jury's report later (``subject_kind`` "poll" or "jury", ``subject_id`` its id)."""
+    """A dated update on what the council did after a decision: on a published poll or a reported
+    jury (``subject_kind`` "poll" or "jury", ``subject_id`` its id)."""
 
     __tablename__ = "follow_ups"
 
@@ -453,3 +453,32 @@ class JuryEvent(Base):
     payload: Mapped[dict[str, Any]]
     at: Mapped[float] = mapped_column(Float(precision=53))  # seconds since the epoch, as decided
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Jury reports ----------------------------------------------------------------------------------
+# The council's answer to a jury (polls.store.jury_reports): a response to each recommendation
+# the jury voted on, named by its session and its id in that session's room, and the publication.
+
+
+class JuryResponse(Base):
+    __tablename__ = "jury_responses"
+    __table_args__ = (UniqueConstraint("session_id", "recommendation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jury_id: Mapped[int] = mapped_column(ForeignKey("juries.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("jury_sessions.id", ondelete="CASCADE"))
+    recommendation_id: Mapped[int] = mapped_column(Integer)
+    decision: Mapped[str] = mapped_column(String(20))  # accepted | in_part | not_accepted | considering
+    explanation: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(String(254))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class JuryReport(Base):
+    """A jury's report once published: from then on the jury is "reported" and its report public."""
+
+    __tablename__ = "jury_reports"
+
+    jury_id: Mapped[int] = mapped_column(ForeignKey("juries.id", ondelete="CASCADE"), primary_key=True)
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by: Mapped[str] = mapped_column(String(254))

@@ -48,7 +48,7 @@ from polls.store.models import (
 )
 from polls.store.polls import get_poll
 
-POLL = "poll"  # follow-up subject kinds: "poll" now; juries' reports later
+POLL, JURY = "poll", "jury"  # follow-up subject kinds: published polls, reported juries
 
 log = logging.getLogger("polls.results")
 
@@ -312,10 +312,17 @@ def follow_up_snapshot(item: FollowUp) -> dict[str, Any]:
 async def add_follow_up(session: AsyncSession, actor: Actor, poll_id: int, spec: FollowUpSpec) -> FollowUp:
     poll = await get_poll(session, actor, poll_id, Permission.MANAGE_PILOT, lock=True)
     publication.require_published(PollStatus(poll.status))
+    return await write_follow_up(session, actor, poll.pilot_id, POLL, poll.id, spec)
+
+
+async def write_follow_up(
+    session: AsyncSession, actor: Actor, pilot_id: int, subject_kind: str, subject_id: int, spec: FollowUpSpec
+) -> FollowUp:
+    """A follow-up on any subject (POLL or JURY), audited; the caller has checked the subject."""
     item = FollowUp(
-        pilot_id=poll.pilot_id,
-        subject_kind=POLL,
-        subject_id=poll.id,
+        pilot_id=pilot_id,
+        subject_kind=subject_kind,
+        subject_id=subject_id,
         title=spec.title,
         body=spec.body,
         milestone_on=spec.milestone_on,
@@ -330,7 +337,7 @@ async def add_follow_up(session: AsyncSession, actor: Actor, poll_id: int, spec:
         actor=actor.email,
         action="follow_up.create",
         target=f"follow_up:{item.id}",
-        pilot_id=poll.pilot_id,
+        pilot_id=pilot_id,
         after=follow_up_snapshot(item),
     )
     return item
