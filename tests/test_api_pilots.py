@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.store.models import Area, AuditEntry, Pilot
@@ -52,6 +53,19 @@ async def test_non_json_and_malformed_bodies_get_clear_codes(officer: httpx.Asyn
     assert response.json()["code"] == "unsupported_media_type"
     response = await officer.post("/api/pilots", json=["a", "list"])
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("text", ["Nul\u0000here", "Bell\u0007", "Escape\u001b[31m"])
+async def test_text_with_control_characters_is_refused_not_a_server_error(
+    officer: httpx.AsyncClient, text: str
+) -> None:
+    # PostgreSQL refuses NUL outright: without the check this was a 500 there.
+    response = await officer.post("/api/pilots", json=pilot_body(name=text))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "name"
+    assert (await officer.get("/api/pilots")).json() == []
+    pilot = await make_pilot(officer, accessibility_statement="Line one\n\tLine two")  # tabs, newlines fine
+    assert pilot["accessibility_statement"] == "Line one\n\tLine two"
 
 
 async def test_unknown_fields_are_refused(officer: httpx.AsyncClient) -> None:

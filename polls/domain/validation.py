@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic import ValidationError as PydanticError
 
 from polls.errors import FieldError, ValidationFailed
@@ -13,10 +14,28 @@ from polls.errors import FieldError, ValidationFailed
 Spec = TypeVar("Spec", bound=BaseModel)
 
 
+# Control characters other than tab and line breaks, and lone surrogates: nothing a person types,
+# and PostgreSQL refuses NUL outright (which would otherwise be a server error, not a message).
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def storable(text: str) -> bool:
+    return _UNSTORABLE.search(text) is None
+
+
 class StrictSpec(BaseModel):
-    """Base for every input spec: unknown fields are refused, text is trimmed."""
+    """Base for every input spec: unknown fields are refused, text is trimmed, and text with
+    characters we cannot store is refused."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        texts = value if isinstance(value, list | tuple | frozenset | set) else (value,)
+        if any(isinstance(t, str) and not storable(t) for t in texts):
+            raise ValueError("This has characters we cannot store (control characters): remove them")
+        return value
 
 
 _FRIENDLY = {
