@@ -19,6 +19,7 @@ from polls.domain.jury_room import (
     apply,
     created,
     juror_added,
+    juror_removed,
     replay,
 )
 from polls.domain.jury_room import Role as R
@@ -244,6 +245,36 @@ def test_a_late_juror_joins_the_panel_once() -> None:
     assert juror_added(room.state, 9, "Ed", now=room.now) == []
     room.juror(9, "raise_hand")
     assert room.state.queue == [9]
+
+
+def test_a_removed_juror_leaves_the_panel_queue_chair_and_open_votes_but_not_closed_ones() -> None:
+    room = started()
+    [drafted] = room.mod("draft_recommendation", text="Keep route 7")
+    [second] = room.mod("draft_recommendation", text="Free fares")
+    first_rec, second_rec = drafted.data["id"], second.data["id"]
+    room.mod("open_vote", recommendation=first_rec)
+    room.juror(2, "vote", recommendation=first_rec, choice="yes")
+    room.mod("close_vote", recommendation=first_rec)
+    room.mod("open_vote", recommendation=second_rec)
+    room.juror(2, "vote", recommendation=second_rec, choice="no")
+    room.juror(1, "vote", recommendation=second_rec, choice="yes")
+    [poll] = room.mod("open_straw_poll", question="Cut?", options=["Yes", "No"])
+    room.juror(2, "straw_vote", poll=poll.data["id"], option=0)
+    room.juror(2, "raise_hand")
+    room.mod("next_speaker")
+    room.juror(3, "raise_hand")
+    [removed] = juror_removed(room.state, 2, now=room.now + 30)
+    room._append(removed)
+    state = room.state
+    assert 2 not in state.jurors and state.speaker is None and state.queue == [3]
+    assert state.spoken[2] == 31  # removed 31 s after being called
+    assert state.recommendation(first_rec).ballots == {2: "yes"}  # closed: kept
+    assert state.recommendation(second_rec).ballots == {1: "yes"}
+    assert state.straw_poll(poll.data["id"]).votes == {}
+    assert refused(room, RoomActor.juror(2), {"type": "raise_hand"}) == "unauthorised"
+    assert juror_removed(room.state, 2, now=room.now) == []  # already gone
+    room.mod("end_session")
+    assert juror_removed(room.state, 1, now=room.now) == []  # an ended session's log is final
 
 
 def test_vote_events_name_juror_and_choice_only_to_that_juror() -> None:

@@ -240,6 +240,8 @@ def _fold(s: RoomState, e: Event) -> None:
         s.jurors = {int(j["id"]): str(j["name"]) for j in d["jurors"]}
     elif t == "juror_added":
         s.jurors[int(d["juror"])] = str(d["name"])
+    elif t == "juror_removed":
+        _remove_juror(s, int(d["juror"]), e.at)
     elif t == "session_started":
         s.status = "live"
     elif t == "session_ended":
@@ -306,6 +308,22 @@ def _fold(s: RoomState, e: Event) -> None:
         raise ValueError(f"unknown event type {t!r}")
 
 
+def _remove_juror(s: RoomState, juror: int, at: float) -> None:
+    """Off the panel: out of the queue and the chair, and their ballots in votes still open no
+    longer count (their seat's replacement may vote instead); closed votes keep them."""
+    if s.speaker == juror:
+        _end_speaker(s, at)
+    s.jurors.pop(juror, None)
+    if juror in s.queue:
+        s.queue.remove(juror)
+    for rec in s.recommendations:
+        if rec.status == "voting":
+            rec.ballots.pop(juror, None)
+    for poll in s.straw_polls:
+        if poll.status == "open":
+            poll.votes.pop(juror, None)
+
+
 def _pause(timer: Timer, at: float) -> None:
     if timer.started_at is not None:
         timer.remaining = timer.left(at)
@@ -325,3 +343,10 @@ def juror_added(state: RoomState, juror_id: int, name: str, *, now: float) -> li
     if juror_id in state.jurors:
         return []
     return [Event("juror_added", {"juror": juror_id, "name": name}, now)]
+
+
+def juror_removed(state: RoomState, juror_id: int, *, now: float) -> list[Event]:
+    """A juror withdrawn from the jury leaves the panel of every session not yet ended."""
+    if juror_id not in state.jurors or state.status == "ended":
+        return []
+    return [Event("juror_removed", {"juror": juror_id}, now)]

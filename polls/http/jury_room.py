@@ -33,6 +33,7 @@ from polls.errors import Forbidden, NotFound
 from polls.http.auth import COOKIE
 from polls.http.council import page, read_form, see_other
 from polls.http.pages import render
+from polls.live.jury_rooms import Close
 from polls.runtime import Runtime, runtime
 from polls.store import jury_sessions
 from polls.store.juries import seated_profile
@@ -169,18 +170,18 @@ async def room_socket(websocket: WebSocket) -> None:
                     await task
 
 
-async def _send(websocket: WebSocket, queue: asyncio.Queue[str | None]) -> None:
+async def _send(websocket: WebSocket, queue: asyncio.Queue[str | Close]) -> None:
     """The one writer of the socket: room events, acks and errors, in the order queued."""
     while True:
         text = await queue.get()
-        if text is None:  # fell too far behind: the client reconnects with its last id
-            await websocket.close(code=4008, reason="too slow: reconnect")
+        if isinstance(text, Close):  # too far behind (the client resumes), or off the panel
+            await websocket.close(code=text.code, reason=text.reason)
             return
         await websocket.send_text(text)
 
 
 async def _receive(
-    websocket: WebSocket, rt: Runtime, session_id: int, who: Participant, queue: asyncio.Queue[str | None]
+    websocket: WebSocket, rt: Runtime, session_id: int, who: Participant, queue: asyncio.Queue[str | Close]
 ) -> None:
     bucket = Bucket()
     while True:

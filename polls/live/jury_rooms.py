@@ -4,7 +4,9 @@ Each instance keeps, for every session somebody on it is connected to, the folde
 the local subscribers. A command is decided and committed through polls.store.jury_sessions,
 folded here at once, then published on one Redis channel; every instance folds what it hears.
 Events carry their sequence number, so an instance that misses one (a gap, or Redis down for
-a while) reads the rest from the database; a sweep every few seconds catches a silent miss.
+a while) reads the rest from the database; a sweep every few seconds catches a silent miss (and
+events written outside a room, such as ``juror_removed`` when an officer withdraws a juror).
+A removed juror's sockets are closed with code 4401.
 """
 
 from __future__ import annotations
@@ -37,21 +39,37 @@ CHANNEL = "jury-room-events"
 BACKLOG = 500  # messages queued for one slow client before it is told to reconnect
 
 
+@dataclass(frozen=True)
+class Close:
+    """Queued last for a subscriber whose socket is to be closed with this code."""
+
+    code: int
+    reason: str
+
+
+TOO_SLOW = Close(4008, "too slow: reconnect")  # the client resumes with its last id
+REMOVED = Close(4401, "no longer on the jury")  # a withdrawn juror: the client stops
+
+
 @dataclass(eq=False)
 class Subscriber:
     role: Role
     juror_id: int | None
-    queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
-    dropped: bool = False  # fell too far behind: its socket is closed, the client resumes
+    queue: asyncio.Queue[str | Close] = field(default_factory=asyncio.Queue)
+    closed: bool = False
 
     def send(self, text: str) -> None:
-        if self.dropped:
+        if self.closed:
             return
         if self.queue.qsize() >= BACKLOG:
-            self.dropped = True
-            self.queue.put_nowait(None)
+            self.close(TOO_SLOW)
             return
         self.queue.put_nowait(text)
+
+    def close(self, why: Close) -> None:
+        if not self.closed:
+            self.closed = True
+            self.queue.put_nowait(why)
 
 
 @dataclass(eq=False)
@@ -215,6 +233,10 @@ class JuryRooms:
                 ]
             for text in messages:
                 subscriber.send(text)
+        removed = {e.data["juror"] for e in new if e.type == "juror_removed"}
+        for subscriber in room.subscribers:
+            if subscriber.role is Role.JUROR and subscriber.juror_id in removed:
+                subscriber.close(REMOVED)
 
     async def _listen(self) -> None:
         while True:

@@ -4,7 +4,8 @@ An invitation link carries the juror's id and a nonce; the nonce is cleared when
 answers, so a link works once. Rows are locked while an answer is recorded, so two answers to
 one link (a double tap, two devices) record exactly one. A juror who declines, withdraws or lets
 the invitation expire is replaced by the first reserve who keeps every quota (or, failing that,
-the closest fit), whose invitation the officer then sends.
+the closest fit), whose invitation the officer then sends. A withdrawn juror also leaves the
+panel of every jury session not yet ended.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.domain.access import Actor, Permission
 from polls.domain.juries import SEATED, JurorStatus, JuryStatus, choose_replacement, require_status
+from polls.domain.jury_room import RoomState, juror_removed
 from polls.errors import Conflict, NotFound, PollsError, ValidationFailed
 from polls.store import audit
 from polls.store.juries import get_jury, lottery_of
-from polls.store.models import Juror, Jury, utcnow
+from polls.store.models import Juror, Jury, JurySession, utcnow
 from polls.tokens import JUROR_INVITE, JUROR_ROOM, TokenExpired, TokenInvalid, Tokens
 
 INVITE_PATH = "/juries/{jury_id}/invitation/{token}"
@@ -308,7 +310,25 @@ async def withdraw_juror(session: AsyncSession, actor: Actor, jury_id: int, juro
         raise Conflict("Only a juror who accepted can be withdrawn", code="juror_not_accepted")
     juror.status, juror.room_nonce = JurorStatus.WITHDRAWN, None
     await _audit(session, actor.email, jury, "juror.withdraw", after={"juror": juror.id, "seat": juror.seat})
+    await _leave_open_sessions(session, actor, jury, juror)
     return await _replace(session, jury, juror, actor.email)
+
+
+async def _leave_open_sessions(session: AsyncSession, actor: Actor, jury: Jury, juror: Juror) -> None:
+    """A ``juror_removed`` event in every session of the jury not yet ended, in the withdrawal's
+    transaction: rooms drop the juror and close their open sockets (polls.live.jury_rooms)."""
+    from polls.store import jury_sessions  # imported here: jury_sessions reads the panel from this module
+
+    query = select(JurySession.id).where(JurySession.jury_id == jury.id, JurySession.status != "ended")
+    now = utcnow().timestamp()
+    for session_id in (await session.scalars(query.order_by(JurySession.id))).all():
+        await jury_sessions.append_in(
+            session,
+            session_id,
+            RoomState(),
+            lambda current: juror_removed(current, juror.id, now=now),
+            audit_actor=actor.email,
+        )
 
 
 async def expire_invitations(session: AsyncSession, actor: Actor, jury_id: int) -> list[Juror]:

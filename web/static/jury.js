@@ -79,8 +79,15 @@
         showError("");
       }
     };
-    socket.onclose = function () {
+    socket.onclose = function (closed) {
       socket = null;
+      if (closed.code === 4401 || closed.code === 4404) {
+        // Off the panel, or a link that no longer works: reconnecting cannot help.
+        showError(closed.code === 4401
+          ? "This room link no longer works. Ask the jury's organisers if you think this is wrong."
+          : "This session is not available.");
+        return;
+      }
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 10000);
     };
