@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import re
 from typing import Any
 
@@ -142,6 +143,10 @@ async def test_published_page_shows_accessible_charts_tables_rounds_and_the_stor
     async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as public:
         page = (await public.get(f"/polls/{poll_id}/official")).text
         pilot_page = (await public.get(f"/pilots/{voting.pilot['id']}")).text
+        download = (await public.get(f"/polls/{poll_id}/official.json")).json()
+    assert download["follow_ups"][0]["title"] == "Park plan agreed"
+    assert "created_by" not in download["follow_ups"][0]  # which officer typed it is not public
+    assert "@" not in json.dumps(download) and "@" not in page.replace("democracy@northshire.example", "")
     assert "<script" not in page.split("</head>")[1]  # the page needs no script of its own
     svgs = _svgs(page)
     assert len(svgs) == 5  # every counted question; the comment question has no chart

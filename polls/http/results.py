@@ -107,8 +107,15 @@ def payload(
         "published_at": result.published_at.isoformat() if result.published_at else None,
         "ballot_file": {"url": f"/polls/{poll.id}/ballots.jsonl", "sha256": result.ballot_file_sha256},
         "questions": questions,
-        "follow_ups": [result_store.follow_up_snapshot(f) for f in follow_ups or []],
+        "follow_ups": [_public_follow_up(f) for f in follow_ups or []],
     }
+
+
+def _public_follow_up(item: FollowUp) -> dict[str, Any]:
+    """A follow-up as the public download shows it: what happened and when, not which officer
+    typed it (the staff API and the audit log keep that)."""
+    snapshot = result_store.follow_up_snapshot(item)
+    return {k: v for k, v in snapshot.items() if k not in ("created_by", "created_at")}
 
 
 async def _visible(request: Request) -> tuple[Pilot, Poll, OfficialResult, list[FollowUp], bool]:
