@@ -17,12 +17,16 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from polls.domain.access import Actor
 from polls.domain.jury_commands import decide
-from polls.domain.jury_room import MODERATOR, RoomActor, replay
+from polls.domain.jury_report import Response, SessionLog, check_publishable, jury_report
+from polls.domain.jury_room import MODERATOR, RoomActor, RoomState, created, replay
 from polls.domain.pilots import Role
+from polls.errors import Conflict
 from polls.settings import Settings
 from polls.store.db import Database, open_engine, sessions_for
 from polls.store.jury_sessions import append, create_session, load_state
@@ -77,7 +81,9 @@ class Setup:
 
     async def status(self) -> str:
         async with self.db() as s:
-            return str((await s.get(Jury, self.jury_id)).status)  # type: ignore[union-attr]
+            jury = await s.get(Jury, self.jury_id)
+            assert jury is not None
+            return jury.status
 
     async def count(self, model: type, **where: Any) -> int:
         async with self.db() as s:
@@ -458,3 +464,82 @@ async def test_the_api_checks_responses_and_describes_itself(
     )
     assert "post" in paths["/api/juries/{jury_id}/report/publish"]
     assert {"get", "post"} <= set(paths["/api/juries/{jury_id}/follow-ups"])
+
+
+# The report's domain: no servers
+
+
+def _room(title: str, commands: list[tuple[RoomActor, dict[str, Any]]]) -> RoomState:
+    state = replay([created(title, "Remit", 60, {1: "Ann", 2: "Bo", 3: "Cy"}, now=1.0)])
+    for actor, command in [(MODERATOR, {"type": "start_session"}), *commands]:
+        state = replay(decide(state, actor, command, now=2.0), state)
+    return state
+
+
+def test_a_jury_report_combines_its_sessions_in_order_and_numbers_recommendations_across_them() -> None:
+    day1 = _room(
+        "Day 1",
+        [
+            (MODERATOR, {"type": "add_item", "phase": "welcome", "title": "Hello", "minutes": 5}),
+            (MODERATOR, {"type": "draft_recommendation", "text": "First"}),
+            (MODERATOR, {"type": "open_vote", "recommendation": 2}),
+            (RoomActor.juror(1), {"type": "vote", "recommendation": 2, "choice": "yes"}),
+            (RoomActor.juror(2), {"type": "vote", "recommendation": 2, "choice": "no"}),
+            (MODERATOR, {"type": "close_vote", "recommendation": 2}),
+        ],
+    )
+    day2 = _room("Day 2", [(MODERATOR, {"type": "draft_recommendation", "text": "Second"})])
+    data = jury_report(
+        [SessionLog(7, "Day 1", day1), SessionLog(9, "Day 2", day2)],
+        jury_title="Jury",
+        remit="Remit",
+        threshold=60,
+        profile=[],
+        responses={(7, 2): Response("not_accepted", "No money."), (9, 1): Response("accepted", "Ignored")},
+    )
+    recs = data["recommendations"]
+    assert [(r["number"], r["session"], r["text"]) for r in recs] == [
+        (1, "Day 1", "First"),
+        (2, "Day 2", "Second"),
+    ]
+    assert recs[0]["counts"] == {"yes": 1, "no": 1, "abstain": 0} and recs[0]["passed"] is False
+    assert recs[0]["response"] == {
+        "decision": "not_accepted",
+        "decision_label": "Not accepted",
+        "explanation": "No money.",
+    }
+    assert recs[1]["response"] is None  # a draft is not answered, whatever is stored for it
+    assert data["agenda"][0]["session"] == "Day 1"
+    assert [s["status"] for s in data["sessions"]] == ["live", "live"]
+
+
+Rec = st.tuples(st.sampled_from(["draft", "voting", "closed"]), st.booleans())
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(["waiting", "live", "ended"]), st.lists(Rec, max_size=4)), max_size=4)
+)
+def test_publication_needs_ended_sessions_a_vote_and_every_vote_answered(
+    sessions: list[tuple[str, list[tuple[str, bool]]]],
+) -> None:
+    data: dict[str, Any] = {"sessions": [], "recommendations": []}
+    for n, (status, recs) in enumerate(sessions):
+        data["sessions"].append({"id": n, "title": f"Day {n}", "status": status})
+        for rec_status, answered in recs:
+            response = {"decision": "accepted"} if answered and rec_status == "closed" else None
+            data["recommendations"].append(
+                {"number": len(data["recommendations"]) + 1, "status": rec_status, "response": response}
+            )
+    closed = [r for r in data["recommendations"] if r["status"] == "closed"]
+    if any(status != "ended" for status, _ in sessions):
+        expected = "session_not_ended"
+    elif not closed:
+        expected = "nothing_voted"
+    elif any(r["response"] is None for r in closed):
+        expected = "response_missing"
+    else:
+        check_publishable(data)
+        return
+    with pytest.raises(Conflict) as refused:
+        check_publishable(data)
+    assert refused.value.code == expected
