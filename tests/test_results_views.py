@@ -112,6 +112,20 @@ def test_csv_has_a_row_per_option_and_measure() -> None:
     assert {r[4] for r in rows[1:]} == {"Ann & Co", "Bob", "Cat", "Dan"}
 
 
+def test_csv_writes_formula_like_titles_and_labels_as_text() -> None:
+    risky = QuestionDef(
+        3,
+        QuestionKind.SINGLE,
+        "=1+1",
+        {},
+        (OptionDef(31, '=HYPERLINK("http://evil","x")'), OptionDef(32, "@SUM(A1)"), OptionDef(33, "Plain")),
+    )
+    views = [view(risky, "plurality", as_json(official.count(risky, [(31, 2), (33, 1)], "plurality")))]
+    rows = list(csv.reader(io.StringIO(results_csv(views))))[1:]
+    assert {r[1] for r in rows} == {"'=1+1"}
+    assert {r[4] for r in rows} == {'\'=HYPERLINK("http://evil","x")', "'@SUM(A1)", "Plain"}
+
+
 def test_chart_bars_carry_their_numbers_as_text() -> None:
     svg = bar_chart("c", "T", "D", [Bar("A", 3, "3 (75%)", "winner"), Bar("B", 1, "1 (25%)")])
     texts = [t.text for t in ElementTree.fromstring(svg).iter(f"{SVG}text")]

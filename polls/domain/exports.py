@@ -23,6 +23,7 @@ from typing import Any
 
 from polls.domain.ballots import QuestionDef
 from polls.domain.result_views import QuestionView
+from polls.domain.spreadsheets import spreadsheet_safe as safe
 
 CSV_HEADER = ("question_id", "question", "method", "option_id", "option", "measure", "value", "result")
 
@@ -38,14 +39,15 @@ def results_csv(views: Sequence[QuestionView]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     for v in views:
+        title = safe(v.title)  # titles and labels are typed by officers: never a formula
         for row in v.rows:
             for measure, value in row.values:
                 option_id = "" if row.option_id is None else row.option_id
                 writer.writerow(
-                    (v.id, v.title, v.method or "", option_id, row.label, measure, value, row.outcome)
+                    (v.id, title, v.method or "", option_id, safe(row.label), measure, value, row.outcome)
                 )
         if not v.rows:
-            writer.writerow((v.id, v.title, v.method or "", "", "", v.measure, v.ballots, ""))
+            writer.writerow((v.id, title, v.method or "", "", "", v.measure, v.ballots, ""))
     return out.getvalue()
 
 
