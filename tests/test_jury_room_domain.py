@@ -141,7 +141,7 @@ def test_evidence_needs_text_or_a_link() -> None:
     ) == ("malformed")
 
 
-def test_straw_poll_counts_are_hidden_from_observers_until_shown_and_jurors_see_their_own_vote() -> None:
+def test_straw_poll_counts_are_hidden_until_closed_from_the_moderator_and_until_shown_from_others() -> None:
     room = started()
     [opened] = room.mod("open_straw_poll", question="Cut route 7?", options=["Yes", "No", "Unsure"])
     poll = opened.data["id"]
@@ -150,7 +150,8 @@ def test_straw_poll_counts_are_hidden_from_observers_until_shown_and_jurors_see_
     room.juror(1, "straw_vote", poll=poll, option=2)  # a juror may change their mind while it is open
     observer = view(room.state, R.OBSERVER)["straw_polls"][0]
     assert observer["voters"] == 2 and "counts" not in observer
-    assert view(room.state, R.MODERATOR)["straw_polls"][0]["counts"] == [0, 1, 1]
+    moderator = view(room.state, R.MODERATOR)["straw_polls"][0]
+    assert moderator["voters"] == 2 and "counts" not in moderator
     assert view(room.state, R.JUROR, 1)["straw_polls"][0]["my_vote"] == 2
     assert refused(room, MODERATOR, {"type": "show_straw_poll", "poll": poll}) == "not_allowed"
     room.mod("close_straw_poll", poll=poll)
@@ -158,6 +159,8 @@ def test_straw_poll_counts_are_hidden_from_observers_until_shown_and_jurors_see_
         refused(room, RoomActor.juror(3), {"type": "straw_vote", "poll": poll, "option": 0}) == "not_allowed"
     )
     assert "counts" not in view(room.state, R.OBSERVER)["straw_polls"][0]
+    assert "counts" not in view(room.state, R.JUROR, 1)["straw_polls"][0]
+    assert view(room.state, R.MODERATOR)["straw_polls"][0]["counts"] == [0, 1, 1]  # to decide on showing
     room.mod("show_straw_poll", poll=poll)
     assert view(room.state, R.OBSERVER)["straw_polls"][0]["counts"] == [0, 1, 1]
 
@@ -176,8 +179,11 @@ def test_recommendation_is_amended_then_voted_on_against_the_threshold() -> None
     )
     for juror, choice in [(1, "yes"), (2, "yes"), (3, "yes"), (4, "no")]:
         room.juror(juror, "vote", recommendation=rec, choice=choice)
-    assert "counts" not in view(room.state, R.OBSERVER)["recommendations"][0]
+    for role, juror in [(R.OBSERVER, None), (R.MODERATOR, None), (R.JUROR, 1)]:
+        open_vote = view(room.state, role, juror)["recommendations"][0]
+        assert open_vote["voters"] == 4 and "counts" not in open_vote and "passed" not in open_vote
     room.mod("close_vote", recommendation=rec)
+    assert view(room.state, R.MODERATOR)["recommendations"][0]["counts"] == {"yes": 3, "no": 1, "abstain": 0}
     shown = view(room.state, R.OBSERVER)["recommendations"][0]
     assert shown["counts"] == {"yes": 3, "no": 1, "abstain": 0} and shown["passed"] is True  # 75% of 4
 
@@ -386,7 +392,7 @@ def test_no_command_by_an_unauthorised_actor_changes_anything(steps: Any) -> Non
 
 @settings(max_examples=100, deadline=None)
 @given(STEPS)
-def test_observers_never_see_who_voted_how(steps: Any) -> None:
+def test_nobody_sees_who_voted_how_nor_the_counts_of_an_open_vote(steps: Any) -> None:
     room, _ = run(steps)
     for event in room.log:
         seen = project(event, R.OBSERVER)
@@ -396,7 +402,15 @@ def test_observers_never_see_who_voted_how(steps: Any) -> None:
     for poll in shown["straw_polls"]:
         assert "my_vote" not in poll
     for rec in shown["recommendations"]:
-        assert "my_vote" not in rec and ("counts" in rec) == (rec["status"] == "closed")
+        assert "my_vote" not in rec
+    # Nobody, the moderator included, sees counts move while a vote is open.
+    for role, juror in [(R.OBSERVER, None), (R.MODERATOR, None), (R.JUROR, 1)]:
+        seen_by = view(room.state, role, juror)
+        for rec in seen_by["recommendations"]:
+            assert ("counts" in rec) == (rec["status"] == "closed")
+        for poll in seen_by["straw_polls"]:
+            visible = poll["shown"] or (role is R.MODERATOR and poll["status"] == "closed")
+            assert ("counts" in poll) == visible
 
 
 def test_report_shows_public_facts_only_and_its_csv_is_spreadsheet_safe() -> None:

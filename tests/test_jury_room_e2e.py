@@ -389,6 +389,10 @@ async def test_moderator_changes_are_audited_and_votes_are_not(
         seen = [await observer.until("event") for _ in range(4)][-1]
         assert seen["event"] == {"type": "vote_cast", "at": seen["event"]["at"], "recommendation": rec}
         assert "counts" not in seen["state"]["recommendations"][0]
+        moderator_saw = [await mod.until("event") for _ in range(2)][-1]  # vote_opened, vote_cast
+        assert moderator_saw["event"]["type"] == "vote_cast"
+        assert moderator_saw["state"]["recommendations"][0]["voters"] == 1
+        assert "counts" not in moderator_saw["state"]["recommendations"][0]  # not while it is open
     engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     async with sessions_for(engine)() as s:
         entries = list((await s.scalars(select(AuditEntry).order_by(AuditEntry.seq))).all())

@@ -1,8 +1,10 @@
 """What each audience of a jury room sees: the state and its events, as plain JSON.
 
-Nobody but the juror themself ever sees how a juror voted; observers see vote counts only once a
-vote has closed (straw polls: once the moderator shows the results). The moderator sees live
-counts and each juror's speaking time, but not who voted how either.
+Nobody but the juror themself ever sees how a juror voted. While a vote is open everyone sees only
+how many have voted, the moderator too (the console is often projected, and counts moving as each
+juror taps would tell the room who voted how); the counts appear once the vote closes. Straw-poll
+counts appear to the moderator once the poll closes and to everyone else once the moderator shows
+them. The moderator also sees each juror's speaking time.
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ def _straw_view(p: StrawPoll, role: Role, juror_id: int | None) -> dict[str, Any
         "shown": p.shown,
         "voters": len(p.votes),
     }
-    if role is Role.MODERATOR or p.shown:
+    if p.shown or (role is Role.MODERATOR and p.status == "closed"):
         out["counts"] = p.counts()
     if role is Role.JUROR and juror_id is not None:
         out["my_vote"] = p.votes.get(juror_id)
@@ -105,9 +107,8 @@ def _rec_view(r: Recommendation, threshold: int, role: Role, juror_id: int | Non
         "status": r.status,
         "voters": len(r.ballots),
     }
-    if role is Role.MODERATOR or r.status == "closed":
-        out["counts"] = r.counts()
     if r.status == "closed":
+        out["counts"] = r.counts()
         out["passed"] = passed(r, threshold)
     if role is Role.JUROR and juror_id is not None:
         out["my_vote"] = r.ballots.get(juror_id)
