@@ -153,3 +153,38 @@ def test_pabulib_file_reads_back_the_same_ballots_with_ours_and_pabutools(votes:
     assert instance.budget_limit == 100
     assert len(profile) == len(votes)
     assert instance.meta["date_begin"] == "01.01.2027" and instance.meta["vote_type"] == "approval"
+
+
+def test_a_schulze_tie_names_one_winner_and_gives_the_tied_the_same_place() -> None:
+    question = QuestionDef(
+        5,
+        QuestionKind.RANKED,
+        "Pick",
+        {"seats": 1},
+        (OptionDef(51, "A"), OptionDef(52, "B"), OptionDef(53, "C")),
+    )
+    result = as_json(official.count(question, [((51, 52, 53), 1), ((52, 51, 53), 1)], "schulze"))
+    shown = {
+        row.label: (dict(row.values)["place"], row.outcome) for row in view(question, "schulze", result).rows
+    }
+    chosen = "A" if result["winner"] == 51 else "B"
+    other = "B" if chosen == "A" else "A"
+    assert shown == {chosen: ("1", "winner"), other: ("1", "unbeaten (tied)"), "C": ("2", "")}
+
+
+def test_the_lot_rule_is_shown_only_when_a_lot_decided() -> None:
+    question = QuestionDef(
+        6, QuestionKind.SINGLE, "Pick", {}, (OptionDef(61, "Allotments"), OptionDef(62, "Parking lot"))
+    )
+    result = as_json(official.count(question, [(61, 3), (62, 1)], "plurality"))
+    assert view(question, "plurality", result).lot_rule == ""
+
+
+def test_value_words_too_long_for_beside_the_bar_go_under_it() -> None:
+    svg = bar_chart(
+        "c", "t", "d", [Bar("Trees", 100, "1,234 (68%)", "funded (completion)"), Bar("Bins", 10, "9 (1%)")]
+    )
+    texts = ElementTree.fromstring(svg).findall(f"{SVG}text")
+    long_words, short_words = texts[1], texts[3]
+    assert long_words.text == "1,234 (68%) – funded (completion)" and long_words.get("x") == "0.0"
+    assert short_words.text == "9 (1%)" and float(short_words.get("x") or 0) > 0

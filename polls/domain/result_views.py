@@ -92,7 +92,7 @@ def view(
     ties = tuple(_tie_text(t, name) for t in _ties(result))
     lot = result.get("lot") or {}
     lot_rule = ""
-    if any("lot" in t for t in ties) and lot:
+    if lot and any(t.get("decided_by") == "lot" for t in _ties(result)):
         lot_rule = (
             "Ties are decided by a lot drawn from the ballots themselves: "
             f"{lot.get('rule', '')} (seed {lot.get('seed', '')})."
@@ -158,19 +158,20 @@ def _schulze(question: QuestionDef, result: Mapping[str, Any], name: Any, ballot
     beats = {a: sum(1 for b, v in row.items() if v > paths.get(b, {}).get(a, 0)) for a, row in paths.items()}
     order = [int(o) for o in result.get("order", [])]
     winners = {int(o) for o in result.get("winners", [])}
+    winner = result.get("winner")
+    # Options tied in a tier share its place; of several unbeaten, the lot picked "winner".
+    places = {int(o): n for n, tier in enumerate(result.get("tiers", []), start=1) for o in tier}
     rows = []
     for option in sorted(question.options, key=lambda o: order.index(o.id) if o.id in order else len(order)):
-        place = order.index(option.id) + 1 if option.id in order else 0
+        place = places.get(option.id, order.index(option.id) + 1 if option.id in order else 0)
         values = (("options beaten", number(beats.get(option.id, 0))), ("place", number(place)))
-        rows.append(
-            Row(
-                option.id,
-                option.label,
-                values,
-                beats.get(option.id, 0),
-                "winner" if option.id in winners else "",
-            )
-        )
+        if option.id == winner or (winner is None and option.id in winners):
+            outcome = "winner"
+        elif option.id in winners:
+            outcome = "unbeaten (tied)"
+        else:
+            outcome = ""
+        rows.append(Row(option.id, option.label, values, beats.get(option.id, 0), outcome))
     tiers = " > ".join(" = ".join(name(o) for o in tier) for tier in result.get("tiers", []))
     summary = f"Schulze ranking: {tiers}." if tiers else "No ballot ranked an option."
     return (
