@@ -66,6 +66,7 @@ async def make_jury(settings: Settings) -> Jury4:
         s.add(StaffRole(pilot_id=pilot.id, staff_id=staff.id, role=Role.MODERATOR.value))
         jury = Jury(pilot_id=pilot.id, title="Buses jury", remit="How should buses change?", kind="jury")
         jury.size, jury.threshold, jury.quotas = 4, 75, []
+        jury.status = "inviting"  # drawn, its lottery public: the public may watch its sessions
         s.add(jury)
         await s.flush()
         jurors = []

@@ -21,6 +21,12 @@ Server to client:
 - ``{"v":1,"type":"error","code":code,"message":text,"ref":ref}`` when it was not: nothing
   changed and the connection stays open.
 
+Events are the commands' own plus ``session_created``, ``juror_added`` (a juror who accepted
+later arrives) and ``juror_removed`` (an officer withdrew the juror). Close codes: 4401 when a
+juror's link is not valid or, after ``juror_removed``, no longer is (do not reconnect); 4404 when
+there is no such session (or it is not public yet); 4008 when the client fell too far behind
+(reconnect with ``after``).
+
 Client to server: a command, ``{"v":1,"type":<command>,"ref":<optional string or number
 echoed back>, ...fields}``, one of polls.domain.jury_commands.COMMANDS, for example
 ``{"v":1,"type":"raise_hand"}``, ``{"v":1,"type":"vote","recommendation":12,"choice":"yes"}``

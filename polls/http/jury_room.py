@@ -3,6 +3,9 @@
 The moderator's console (signed-in staff who may run the pilot's juries), the juror's page
 (their JUROR_ROOM link) and the public observer page all render the room server-side and work
 without JavaScript (commands are forms posted here); web/static/jury.js follows the socket.
+The observer page, the report and the observer socket are public once the jury's lottery is
+(polls.domain.juries.PUBLIC); before that they answer as if there were no such session, except
+to staff who may see the pilot.
 """
 
 from __future__ import annotations
@@ -25,12 +28,12 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from polls.domain import jury_protocol as protocol
 from polls.domain.access import Actor, Permission
-from polls.domain.juries import profile_json
+from polls.domain.juries import PUBLIC, profile_json
 from polls.domain.jury_report import report, report_csv
 from polls.domain.jury_room import MODERATOR, OBSERVER, CommandRefused, Role, RoomActor, RoomState
 from polls.domain.jury_views import view
 from polls.errors import Forbidden, NotFound
-from polls.http.auth import COOKIE
+from polls.http.auth import COOKIE, current_actor
 from polls.http.council import page, read_form, see_other
 from polls.http.pages import render
 from polls.live.jury_rooms import Close
@@ -135,6 +138,17 @@ def _after(websocket: WebSocket) -> int | None:
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
 
+def _watchable(jury: Jury, actor: Actor | None) -> bool:
+    """Anyone may watch a jury's sessions once its lottery is public (as on the jury's public
+    page); before that, only staff who may see the pilot."""
+    return jury.status in PUBLIC or (actor is not None and actor.can(Permission.VIEW_PILOT, jury.pilot_id))
+
+
+async def _require_watchable(request: Request, jury: Jury) -> None:
+    if jury.status not in PUBLIC and not _watchable(jury, await current_actor(request)):
+        raise NotFound("There is no such jury session")
+
+
 async def room_socket(websocket: WebSocket) -> None:
     rt = runtime(websocket)
     session_id = int(websocket.path_params["session_id"])
@@ -143,8 +157,15 @@ async def room_socket(websocket: WebSocket) -> None:
     except NotFound:
         await websocket.close(code=4404, reason="no such jury session")
         return
-    await websocket.accept()
     who = await _participant(websocket, rt, jury)
+    if who is not None and who.role is Role.OBSERVER and jury.status not in PUBLIC:
+        staff = (
+            await _staff_from_cookie(rt, websocket.cookies.get(COOKIE)) if _same_origin(websocket) else None
+        )
+        if not _watchable(jury, staff):
+            await websocket.close(code=4404, reason="no such jury session")
+            return
+    await websocket.accept()
     if who is None:
         await websocket.send_text(protocol.error("unauthorised", "This room link is no longer valid"))
         await websocket.close(code=4401)
@@ -351,6 +372,7 @@ async def juror_page(request: Request) -> Response:
 async def observer_page(request: Request) -> Response:
     rt = runtime(request)
     session, jury = await _session_and_jury(rt, int(request.path_params["session_id"]))
+    await _require_watchable(request, jury)
     return await _room_page(request, rt, session, jury, Participant(OBSERVER), socket_query="?as=observer")
 
 
@@ -359,6 +381,7 @@ async def _report(request: Request) -> tuple[JurySession, dict[str, Any]]:
     session_id = int(request.path_params["session_id"])
     async with rt.db() as db:
         session = await jury_sessions.get_session(db, session_id)
+        await _require_watchable(request, session.jury)
         profile = profile_json(await seated_profile(db, session.jury))
     state = await _state(rt, session_id)
     data = report(state, jury_title=session.jury.title, session_title=session.title, profile=profile)
