@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -405,6 +406,7 @@ class FollowUp(Base):
     jury (``subject_kind`` "poll" or "jury", ``subject_id`` its id)."""
 
     __tablename__ = "follow_ups"
+    __table_args__ = (Index("ix_follow_ups_subject", "subject_kind", "subject_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pilot_id: Mapped[int] = mapped_column(ForeignKey("pilots.id", ondelete="CASCADE"), index=True)
