@@ -91,6 +91,19 @@ def test_agenda_items_set_the_phase_and_timers_count_down_from_the_same_numbers(
     assert room.state.current_item is None
 
 
+def test_extending_a_running_timer_counts_on_from_now_even_when_it_has_run_over() -> None:
+    room = started()
+    [added] = room.mod("add_item", phase="welcome", title="Ground rules", minutes=1)
+    item = added.data["id"]
+    room.mod("start_timer", item=item)
+    room.do(MODERATOR, {"type": "extend_timer", "item": item, "seconds": 120}, after=600)  # 9 minutes over
+    timer = room.state.item(item).timer
+    assert timer.left(room.now) == 120 and timer.left(room.now + 30) == 90
+    assert timer.duration == 180
+    room.do(MODERATOR, {"type": "extend_timer", "item": item, "seconds": 60}, after=20)  # 100 s left
+    assert room.state.item(item).timer.left(room.now) == 160
+
+
 def test_speaking_queue_keeps_order_and_totals_each_jurors_speaking_time() -> None:
     room = started()
     room.juror(2, "raise_hand")

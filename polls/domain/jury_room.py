@@ -266,6 +266,8 @@ def _fold(s: RoomState, e: Event) -> None:
     elif t == "timer_extended":
         timer = s.item(d["item"]).timer
         timer.duration += d["seconds"]
+        if timer.started_at is not None:  # count on from what is left now (an overrun timer has 0)
+            timer.remaining, timer.started_at = timer.left(e.at), e.at
         timer.remaining += d["seconds"]
     elif t == "hand_raised":
         s.queue.append(d["juror"])
