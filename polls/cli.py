@@ -18,6 +18,7 @@ import uvicorn
 from polls import cli_count, cli_jury, cli_live
 from polls.domain.access import Actor, Permission
 from polls.domain.codes import format_short_code
+from polls.domain.jury_protocol import MAX_MESSAGE
 from polls.settings import Settings, SettingsError, from_environment
 from polls.store.audit import ChainReport
 from polls.store.demo import DemoInfo
@@ -26,6 +27,11 @@ from polls.tokens import VOTER_CODE, Tokens
 if TYPE_CHECKING:
     from polls.store.codes import IssuedBatch
     from polls.store.models import Pilot
+
+# uvicorn reads a whole websocket message into memory before the app sees it (16 MiB by default).
+# The longest any of our sockets reads is a jury room command of MAX_MESSAGE characters, at most
+# four bytes each in UTF-8; uvicorn closes a socket sending more (1009) and the app never sees it.
+WS_MAX_SIZE = 4 * MAX_MESSAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -155,7 +161,7 @@ def run_dev(host: str, port: int) -> int:
     app = create_app(settings)
     tune_garbage_collector()
     redact_voting_links()
-    uvicorn.run(app, host=host, port=port, log_level="info", lifespan="on")
+    uvicorn.run(app, host=host, port=port, log_level="info", lifespan="on", ws_max_size=WS_MAX_SIZE)
     return 0
 
 
@@ -190,6 +196,7 @@ def run_serve(host: str, port: int, proxy_headers: bool) -> int:
         forwarded_allow_ips="*" if proxy_headers else None,
         log_level="info",
         lifespan="on",
+        ws_max_size=WS_MAX_SIZE,
     )
     return 0
 

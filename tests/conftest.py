@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.app import create_app
+from polls.cli import WS_MAX_SIZE
 from polls.live.embedded import EmbeddedRedis
 from polls.settings import Settings
 from polls.store.db import open_engine, sessions_for
@@ -194,6 +195,7 @@ async def live_server(settings: Settings, redis: Redis) -> AsyncIterator[str]:
         port=port,
         log_level="warning",
         lifespan="on",
+        ws_max_size=WS_MAX_SIZE,  # as `polls serve` runs it
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

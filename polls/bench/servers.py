@@ -13,6 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from polls.cli import WS_MAX_SIZE
+
 
 def bare_app() -> Starlette:
     """The baseline: parse the same JSON body and answer 201 with a small JSON object."""
@@ -51,6 +53,7 @@ def serve(kind: str, port: int, env_file: str | None = None) -> None:
         loop="uvloop",
         http="httptools",
         lifespan="on",
+        ws_max_size=WS_MAX_SIZE,
     )
 
 
