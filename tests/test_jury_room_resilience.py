@@ -94,3 +94,40 @@ async def test_garbage_on_the_channel_is_skipped_and_the_listener_keeps_folding(
     finally:
         await rooms.stop()
         await engine.dispose()
+
+
+async def test_a_command_refused_on_a_stale_state_is_decided_again_on_the_log(
+    settings: Settings, redis: Redis
+) -> None:
+    """The moderator opened the vote on another instance, whose message has not arrived here yet."""
+    from polls.domain.jury_commands import decide
+    from polls.domain.jury_room import MODERATOR, RoomActor
+    from polls.store.jury_sessions import append, load_state
+
+    made = await make_jury(settings)
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
+    db = sessions_for(engine)
+    rooms = JuryRooms(redis, db, sweep_interval=600)
+    juror = RoomActor.juror(made.jurors[0])
+    try:
+        async with rooms.join(made.session_id, MODERATOR.role):
+            for command in ({"type": "start_session"}, {"type": "draft_recommendation", "text": "R"}):
+                await rooms.command(made.session_id, MODERATOR, command, audit_actor=None)
+            rec = rooms.rooms[made.session_id].state.recommendations[0].id
+            async with db() as s:
+                state = await load_state(s, made.session_id)
+            opened = {"type": "open_vote", "recommendation": rec}
+            await append(db, made.session_id, state, lambda st: decide(st, MODERATOR, opened, now=1e9))
+            assert rooms.rooms[made.session_id].state.recommendations[0].status == "draft"  # not heard
+
+            vote = {"type": "vote", "recommendation": rec, "choice": "yes"}
+            [cast] = await rooms.command(made.session_id, juror, vote, audit_actor=None)
+            assert cast.type == "vote_cast"
+            assert rooms.rooms[made.session_id].state.recommendations[0].ballots == {made.jurors[0]: "yes"}
+            before = await last_seq(settings, made.session_id)
+            with pytest.raises(CommandRefused) as caught:  # still refused when the log says no
+                await rooms.command(made.session_id, juror, {"type": "lower_hand"}, audit_actor=None)
+            assert caught.value.code == "not_allowed"
+            assert await last_seq(settings, made.session_id) == before
+    finally:
+        await engine.dispose()

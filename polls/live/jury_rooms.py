@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from polls.domain import jury_protocol as protocol
 from polls.domain.jury_commands import decide
-from polls.domain.jury_room import Event, Role, RoomActor, RoomState, fold_in_place
+from polls.domain.jury_room import CommandRefused, Event, Role, RoomActor, RoomState, fold_in_place
 from polls.domain.jury_room import juror_added as juror_added_events
 from polls.domain.jury_views import project, view
 from polls.store import jury_sessions
@@ -165,11 +165,18 @@ class JuryRooms:
     ) -> list[Event]:
         """Decide, commit, fold and publish one command; CommandRefused changes nothing.
 
-        The command is checked against this instance's state first, so refused ones (an
-        observer voting, a flood of junk) never reach the database; the store decides again
-        on the log's latest state, under its lock."""
+        The command is checked against this instance's state first, so ones refused whatever
+        the room's state (an observer voting, a flood of junk) never reach the database. One
+        refused only for the room's state (not_allowed, not_found) may have been refused on a
+        past this instance has not caught up with (the moderator opened the vote on another
+        instance a moment ago), so the store decides it again on the log's end, under its lock.
+        """
         state = await self._state(session_id)
-        decide(state, actor, command, now=time.time())
+        try:
+            decide(state, actor, command, now=time.time())
+        except CommandRefused as refused:
+            if refused.code not in ("not_allowed", "not_found"):
+                raise
         stored, _ = await jury_sessions.append(
             self.db,
             session_id,
