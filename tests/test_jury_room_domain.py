@@ -294,6 +294,7 @@ def test_a_removed_juror_leaves_the_panel_queue_chair_and_open_votes_but_not_clo
     assert juror_removed(room.state, 2, now=room.now) == []  # already gone
     room.mod("end_session")
     assert juror_removed(room.state, 1, now=room.now) == []  # an ended session's log is final
+    assert juror_added(room.state, 9, "Ed", now=room.now) == []
 
 
 def test_vote_events_name_juror_and_choice_only_to_that_juror() -> None:

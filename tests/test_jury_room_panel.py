@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import httpx
@@ -9,10 +10,12 @@ import pytest
 import websockets
 
 from polls.settings import Settings
+from polls.store.db import open_engine, sessions_for
+from polls.store.models import Juror, PoolMember
 from polls.tokens import JUROR_ROOM, Tokens
 from tests.conftest import sign_in
 from tests.factories import csrf_from
-from tests.test_jury_room_e2e import Client, connect
+from tests.test_jury_room_e2e import Client, connect, last_seq, make_jury
 from tests.test_jury_selection_invitations import answer, inviting_jury
 
 
@@ -86,3 +89,38 @@ async def test_a_withdrawn_juror_leaves_the_room_and_their_open_socket_is_closed
             assert (await again.next())["code"] == "unauthorised"
             with pytest.raises(websockets.ConnectionClosed):
                 await again.next()
+
+
+async def test_a_late_juror_arriving_after_the_session_ended_changes_nothing(
+    live_server: str, settings: Settings
+) -> None:
+    from polls.domain.jury_commands import decide
+    from polls.domain.jury_room import MODERATOR
+    from polls.store.jury_sessions import append, load_state
+
+    made = await make_jury(settings)
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
+    db = sessions_for(engine)
+    async with db() as s:
+        state = await load_state(s, made.session_id)
+    await append(
+        db, made.session_id, state, lambda st: decide(st, MODERATOR, {"type": "end_session"}, now=1e9)
+    )
+    async with db.begin() as s:
+        member = PoolMember(jury_id=made.jury_id, person_id="late", position=9, features={})
+        s.add(member)
+        await s.flush()
+        late = Juror(jury_id=made.jury_id, pool_member_id=member.id, role="reserve", position=9, seat=2)
+        late.status, late.room_nonce, late.display_name = "accepted", secrets.token_hex(8), "Eve"
+        s.add(late)
+        await s.flush()
+        token = Tokens(settings.secret_keys).sign(JUROR_ROOM, {"j": late.id, "n": late.room_nonce})
+    await engine.dispose()
+    before = await last_seq(settings, made.session_id)
+    async with httpx.AsyncClient(base_url=f"http://{live_server}") as http:
+        page = await http.get(f"/juries/{made.jury_id}/room/{token}")
+        assert page.status_code == 200 and "This session has ended" in page.text
+    async with connect(live_server, made.session_id, f"?token={token}") as eve:
+        welcome, snapshot = await eve.joined()
+        assert welcome["role"] == "juror" and snapshot["state"]["status"] == "ended"
+    assert await last_seq(settings, made.session_id) == before

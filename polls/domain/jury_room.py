@@ -341,8 +341,9 @@ def created(title: str, remit: str, threshold: int, jurors: Mapping[int, str], *
 
 
 def juror_added(state: RoomState, juror_id: int, name: str, *, now: float) -> list[Event]:
-    """A juror who accepted after the session was made joins its panel on first arrival."""
-    if juror_id in state.jurors:
+    """A juror who accepted after the session was made joins its panel on first arrival (not
+    once the session has ended: its log is final)."""
+    if juror_id in state.jurors or state.status == "ended":
         return []
     return [Event("juror_added", {"juror": juror_id, "name": name}, now)]
 

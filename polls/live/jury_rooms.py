@@ -188,9 +188,10 @@ class JuryRooms:
         return stored
 
     async def add_juror(self, session_id: int, juror_id: int, name: str) -> None:
-        """A juror who accepted after the session was made joins its panel on arrival."""
+        """A juror who accepted after the session was made joins its panel on arrival (nothing is
+        written when they are on it already or the session has ended)."""
         state = await self._state(session_id)
-        if juror_id in state.jurors:
+        if not juror_added_events(state, juror_id, name, now=time.time()):
             return
         stored, _ = await jury_sessions.append(
             self.db,
