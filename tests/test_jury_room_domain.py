@@ -16,7 +16,6 @@ from polls.domain.jury_room import (
     Event,
     RoomActor,
     RoomState,
-    apply,
     created,
     juror_added,
     juror_removed,
@@ -29,7 +28,7 @@ JURORS = {1: "Ann", 2: "Bo", 3: "Cy", 4: "Di"}
 
 
 class Room:
-    """A log in memory: runs commands through decide and apply like the store does."""
+    """A log in memory: runs commands through decide and replay like the store does."""
 
     def __init__(self, threshold: int = 75) -> None:
         self.now = 1_000.0
@@ -40,7 +39,7 @@ class Room:
     def _append(self, event: Event) -> None:
         stored = Event(event.type, event.data, event.at, seq=len(self.log) + 1)
         self.log.append(stored)
-        self.state = apply(self.state, stored)
+        self.state = replay([stored], self.state)
 
     def do(self, actor: RoomActor, command: dict[str, Any], *, after: float = 1.0) -> list[Event]:
         self.now += after

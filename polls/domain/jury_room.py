@@ -1,6 +1,7 @@
 """A jury room's live state, as a pure reducer over the session's event log.
 
-``apply(state, event)`` folds one event into a new state; ``replay(events)`` folds a whole log.
+``replay(events, state)`` folds a log (or the rest of one) into a new state; ``fold_in_place``
+folds into a state its one owner keeps.
 Commands are checked and turned into events by polls.domain.jury_commands (``decide``), and
 each audience's view of the state is in polls.domain.jury_views. Nothing here does I/O: the
 store numbers and keeps events, the live layer fans them out, and every instance that folds
@@ -199,13 +200,6 @@ def _find(things: list[_T], wanted: int, what: str) -> _T:
 
 
 # --- the reducer ---------------------------------------------------------------------------
-
-
-def apply(state: RoomState, event: Event) -> RoomState:
-    """The state after ``event``; ``state`` itself is left as it was."""
-    new = copy.deepcopy(state)
-    _fold(new, event)
-    return new
 
 
 def replay(events: Iterable[Event], state: RoomState | None = None) -> RoomState:

@@ -30,7 +30,7 @@ from polls.domain import jury_protocol as protocol
 from polls.domain.access import Actor, Permission
 from polls.domain.juries import PUBLIC, profile_json
 from polls.domain.jury_report import report, report_csv
-from polls.domain.jury_room import MODERATOR, OBSERVER, CommandRefused, Role, RoomActor, RoomState
+from polls.domain.jury_room import MODERATOR, OBSERVER, CommandRefused, Role, RoomActor
 from polls.domain.jury_views import view
 from polls.errors import Forbidden, NotFound
 from polls.http.auth import COOKIE, current_actor
@@ -261,14 +261,6 @@ def command_from_form(form: FormData) -> dict[str, Any]:
     return command
 
 
-async def _state(rt: Runtime, session_id: int) -> RoomState:
-    room = rt.jury_rooms.rooms.get(session_id)
-    if room is not None:
-        return room.state
-    async with rt.db() as db:
-        return await jury_sessions.load_state(db, session_id)
-
-
 async def _room_page(
     request: Request,
     rt: Runtime,
@@ -279,7 +271,7 @@ async def _room_page(
     socket_query: str = "",
     error: CommandRefused | None = None,
 ) -> Response:
-    state = await _state(rt, session.id)
+    state = await rt.jury_rooms.state(session.id)
     context = {
         "session": session,
         "jury": jury,
@@ -383,7 +375,7 @@ async def _report(request: Request) -> tuple[JurySession, dict[str, Any]]:
         session = await jury_sessions.get_session(db, session_id)
         await _require_watchable(request, session.jury)
         profile = profile_json(await seated_profile(db, session.jury))
-    state = await _state(rt, session_id)
+    state = await rt.jury_rooms.state(session_id)
     data = report(state, jury_title=session.jury.title, session_title=session.title, profile=profile)
     return session, data
 

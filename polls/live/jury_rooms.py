@@ -124,7 +124,7 @@ class JuryRooms:
                 room = self.rooms[session_id] = Room(session_id, state)
         return room
 
-    async def _state(self, session_id: int) -> RoomState:
+    async def state(self, session_id: int) -> RoomState:
         """The live state where someone here follows the room; otherwise read from the log."""
         room = self.rooms.get(session_id)
         if room is not None:
@@ -171,7 +171,7 @@ class JuryRooms:
         past this instance has not caught up with (the moderator opened the vote on another
         instance a moment ago), so the store decides it again on the log's end, under its lock.
         """
-        state = await self._state(session_id)
+        state = await self.state(session_id)
         try:
             decide(state, actor, command, now=time.time())
         except CommandRefused as refused:
@@ -190,7 +190,7 @@ class JuryRooms:
     async def add_juror(self, session_id: int, juror_id: int, name: str) -> None:
         """A juror who accepted after the session was made joins its panel on arrival (nothing is
         written when they are on it already or the session has ended)."""
-        state = await self._state(session_id)
+        state = await self.state(session_id)
         if not juror_added_events(state, juror_id, name, now=time.time()):
             return
         stored, _ = await jury_sessions.append(
