@@ -20,7 +20,7 @@ from polls.domain.sortition.pool import Person, Pool, Quota, Quotas
 def read_rows(text: str, file: str) -> Iterator[tuple[int, list[str]]]:
     """Rows with the line number they start on, cells stripped; blank lines skipped.
 
-    Lines may end in ``\n``, ``\r\n`` or a bare ``\r``. A row the csv module cannot read raises
+    Lines may end in LF, CR LF or a bare CR (old Mac spreadsheets). A row the csv module cannot read raises
     PoolFileError naming the line it starts on: in practice a field past the module's size limit,
     which is usually a quote never closed swallowing the rest of the file.
     """
