@@ -39,6 +39,7 @@ from polls.domain.sortition import (
     verify,
 )
 from polls.domain.sortition.solver import SolverFailed
+from polls.domain.spreadsheets import spreadsheet_safe as safe
 
 
 def add_parsers(commands: Any) -> None:
@@ -188,11 +189,11 @@ def _write_probabilities(path: Path, lottery: Lottery) -> None:
     categories = lottery.groups.quotas.categories
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(["id", *categories, "probability"])
+        writer.writerow([safe(c) for c in ["id", *categories, "probability"]])
         chances = lottery.group_probabilities()
         rows = [(p, g.features, chances[i]) for i, g in enumerate(lottery.groups.groups) for p in g.ids]
         for person, features, chance in sorted(rows):
-            writer.writerow([person, *features, f"{float(chance):.10f}"])
+            writer.writerow([safe(person), *map(safe, features), f"{float(chance):.10f}"])
 
 
 def _seed(args: argparse.Namespace) -> str:

@@ -15,6 +15,7 @@ from pydantic import field_validator
 
 from polls.domain.jury_room import Role, RoomState
 from polls.domain.jury_views import view
+from polls.domain.spreadsheets import spreadsheet_safe
 from polls.domain.validation import StrictSpec
 from polls.errors import Conflict
 
@@ -121,14 +122,8 @@ def report_csv(data: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    writer.writerows([[_safe(cell) for cell in row] for row in rows])
+    writer.writerows([[spreadsheet_safe(cell) for cell in row] for row in rows])
     return out.getvalue()
-
-
-def _safe(cell: Any) -> Any:
-    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + cell
-    return cell
 
 
 # A jury's report: every session, and the council's response -----------------------------------
@@ -332,5 +327,5 @@ def jury_report_csv(data: Mapping[str, Any]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(JURY_CSV_COLUMNS)
     width = len(JURY_CSV_COLUMNS)
-    writer.writerows([[_safe(cell) for cell in row] + [""] * (width - len(row)) for row in rows])
+    writer.writerows([[spreadsheet_safe(cell) for cell in row] + [""] * (width - len(row)) for row in rows])
     return out.getvalue()
