@@ -14,7 +14,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,13 +31,13 @@ from polls.domain import jury_protocol as protocol
 from polls.domain.access import Actor, Permission
 from polls.domain.juries import PUBLIC, profile_json
 from polls.domain.jury_report import report, report_csv
-from polls.domain.jury_room import MODERATOR, OBSERVER, CommandRefused, Role, RoomActor
+from polls.domain.jury_room import MODERATOR, OBSERVER, CommandRefused, Role, RoomActor, RoomState
 from polls.domain.jury_views import view
 from polls.errors import Forbidden, NotFound
 from polls.http.auth import COOKIE, current_actor
 from polls.http.council import page, read_form, see_other
 from polls.http.pages import render
-from polls.live.jury_rooms import Close
+from polls.live.jury_rooms import Close, Room
 from polls.runtime import Runtime, runtime
 from polls.store import jury_sessions
 from polls.store.juries import seated_profile
@@ -261,6 +262,21 @@ def command_from_form(form: FormData) -> dict[str, Any]:
     return command
 
 
+def _room_context(
+    session: JurySession, jury: Jury, who: Participant, state: RoomState, query: str
+) -> dict[str, Any]:
+    """What room.html and its fragment show; ``query`` says who is asking, as on the socket."""
+    return {
+        "session": session,
+        "jury": jury,
+        "role": who.role.value,
+        "room": view(state, who.role, who.actor.juror_id),
+        "server_now": time.time(),
+        "socket_path": f"/live/jury-sessions/{session.id}{query}",
+        "fragment_path": f"/jury-sessions/{session.id}/fragment{query}",
+    }
+
+
 async def _room_page(
     request: Request,
     rt: Runtime,
@@ -272,16 +288,77 @@ async def _room_page(
     error: CommandRefused | None = None,
 ) -> Response:
     state = await rt.jury_rooms.state(session.id)
-    context = {
-        "session": session,
-        "jury": jury,
-        "role": who.role.value,
-        "room": view(state, who.role, who.actor.juror_id),
-        "server_now": time.time(),
-        "socket_path": f"/live/jury-sessions/{session.id}{socket_query}",
-        "command_error": error,
-    }
+    context = _room_context(session, jury, who, state, socket_query) | {"command_error": error}
     return render(request, "jury_room/room.html", context, status_code=422 if error else 200)
+
+
+@dataclass(eq=False)
+class _Watched:
+    """The public's fragment of a room at one event id; the lock makes a crowd asking at once
+    wait for one render instead of each making its own."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    seq: int = -1
+    body: bytes = b""
+
+
+# Weakly keyed by the room this instance follows, so it goes when the room's last subscriber does.
+_WATCHED: weakref.WeakKeyDictionary[Room, _Watched] = weakref.WeakKeyDictionary()
+
+
+def _fragment_response(body: bytes) -> Response:
+    # The server's clock per response (not in the cached body), for jury.js to count down by.
+    headers = {"Cache-Control": "no-store", "X-Server-Now": f"{time.time():.3f}"}
+    return Response(body, media_type="text/html; charset=utf-8", headers=headers)
+
+
+async def room_fragment(request: Request) -> Response:
+    """The room alone (``#jury-room``) for jury.js to swap in after each change, rendered from
+    this instance's state and never writing. Who asks is read as on the socket: ``token`` a
+    juror, ``as=observer`` or no moderator session the public, else the moderator. With
+    thousands watching, each change costs one render per instance for the public."""
+    rt = runtime(request)
+    session_id = int(request.path_params["session_id"])
+    token = request.query_params.get("token")
+    as_observer = request.query_params.get("as") == "observer"
+    actor = None if token or as_observer else await current_actor(request)
+    room = rt.jury_rooms.rooms.get(session_id)
+    if token or actor is not None or room is None:
+        return _fragment_response(await _render_fragment(request, rt, session_id, token, actor))
+    watched = _WATCHED.setdefault(room, _Watched())
+    async with watched.lock:
+        if watched.seq != room.state.seq:
+            body = await _render_fragment(request, rt, session_id, None, None, cache=watched)
+            return _fragment_response(body)
+        return _fragment_response(watched.body)
+
+
+async def _render_fragment(
+    request: Request,
+    rt: Runtime,
+    session_id: int,
+    token: str | None,
+    actor: Actor | None,
+    *,
+    cache: _Watched | None = None,
+) -> bytes:
+    session, jury = await _session_and_jury(rt, session_id)
+    if token:
+        juror = await _juror_from_token(rt, jury.id, token)
+        if juror is None:
+            raise Forbidden("This room link is not valid. Ask the jury's organisers for a new one.")
+        who, query = Participant(RoomActor.juror(juror[0])), f"?token={token}"
+    elif actor is not None and actor.can(Permission.RUN_JURY, jury.pilot_id):
+        who, query = Participant(MODERATOR, actor.email), ""
+    else:
+        await _require_watchable(request, jury)
+        who, query = Participant(OBSERVER), "?as=observer"
+    state = await rt.jury_rooms.state(session_id)
+    context = _room_context(session, jury, who, state, query)
+    body = bytes(render(request, "jury_room/_room.html", context).body)
+    if cache is not None and who.role is Role.OBSERVER and jury.status in PUBLIC:
+        cache.seq, cache.body = state.seq, body  # only what anyone may see is shared
+    return body
 
 
 async def _run_form_command(request: Request, rt: Runtime, session: JurySession, who: Participant) -> None:
@@ -407,5 +484,6 @@ routes: list[BaseRoute] = [
     Route("/council/jury-sessions/{session_id:id}", page(console), methods=["GET", "POST"]),
     Route("/juries/{jury_id:id}/room/{token}", juror_page, methods=["GET", "POST"]),
     Route("/jury-sessions/{session_id:id}", observer_page, methods=["GET"]),
+    Route("/jury-sessions/{session_id:id}/fragment", room_fragment, methods=["GET"]),
     WebSocketRoute("/live/jury-sessions/{session_id:id}", room_socket),
 ]

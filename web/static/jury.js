@@ -39,24 +39,35 @@
     }
   }
 
-  // Re-read the page (rendered server-side for this audience) and swap the room in.
+  // Re-read the room (rendered server-side for this audience, from the server's memory) and swap
+  // it in. Observers, who may be thousands, spread their requests over a second.
+  var observer = room.getAttribute("data-role") === "observer";
   function refresh() {
     if (refreshing) return;
     refreshing = setTimeout(function () {
-      refreshing = null;
-      fetch(location.href, { credentials: "same-origin" })
-        .then(function (r) { return r.text(); })
+      var asked = Date.now();
+      fetch(room.getAttribute("data-fragment"), { credentials: "same-origin" })
+        .then(function (r) {
+          if (!r.ok) throw new Error("HTTP " + r.status);
+          var serverNow = parseFloat(r.headers.get("X-Server-Now"));
+          if (!isNaN(serverNow)) offset = serverNow - (asked + Date.now()) / 2000;
+          return r.text();
+        })
         .then(function (html) {
           var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("jury-room");
+          refreshing = null;
           if (!fresh) return;
           var error = document.getElementById("room-error");
           var keep = error && !error.hidden ? error.textContent : "";
           room.innerHTML = fresh.innerHTML;
-          offset = parseFloat(fresh.getAttribute("data-server-now")) - Date.now() / 1000;
+          room.setAttribute("data-seq", fresh.getAttribute("data-seq"));
           showError(keep);
           tick();
-        });
-    }, 150);
+          // Served by an instance that had not heard the latest event yet: ask again.
+          if (parseInt(fresh.getAttribute("data-seq"), 10) < lastId) refresh();
+        })
+        .catch(function () { refreshing = null; });
+    }, observer ? Math.random() * 1000 : 150);
   }
 
   function connect() {
