@@ -156,7 +156,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
             db = sessions_for(engine)
             tokens = Tokens(settings.secret_keys)
             tallies = Tallies(redis, db)
-            writer = BallotWriter(db, redis=fast_path, on_commit=tallies.apply, recover=tallies.recover)
+            writer = BallotWriter(db, redis=fast_path, on_commit=tallies.apply)
             hub = TallyHub(redis, tallies)
             runtime = Runtime(
                 settings=settings,

@@ -48,39 +48,33 @@ class Tallies:
         self._apply = redis.register_script(_APPLY)
         self.stale = False  # an update failed half-way: rebuild before counting on
 
-    async def apply(self, votes: Iterable[Vote]) -> bool:
-        """Add committed votes to the live counts (called by the ballot writer after commit).
-
-        False when the counts cannot be trusted to be complete (Redis lost them, or an earlier
-        update failed half-way): the writer then rebuilds them with ``recover`` while no ballot
-        commits, so no vote is counted twice or missed."""
-        if self.stale:
-            return False
+    async def apply(self, votes: Iterable[Vote]) -> None:
+        """Add committed votes to the live counts (called by the ballot writer after commit)."""
         per_poll: dict[int, Counter[str]] = {}
         for vote in votes:
             per_poll.setdefault(vote.poll.id, Counter()).update(
                 tally_increments(vote.poll, vote.answers, area_id=vote.area_id, channel=vote.channel)
             )
-        try:
-            for poll_id, increments in per_poll.items():
-                args: list[str | int] = []
-                for name, n in increments.items():
-                    args += [name, n]
-                if not await self._apply(keys=[PRESENT, tally_key(poll_id)], args=args):
-                    self.stale = True
-                    return False
-        except Exception:
-            self.stale = True  # some increments may be missing
-            raise
+        if self.stale:
+            # The database already holds these votes, so a rebuild counts them too.
+            if await self.rebuild_all():
+                self.stale = False
+        else:
+            lost = False
+            try:
+                for poll_id, increments in per_poll.items():
+                    args: list[str | int] = []
+                    for name, n in increments.items():
+                        args += [name, n]
+                    if not await self._apply(keys=[PRESENT, tally_key(poll_id)], args=args):
+                        lost = True
+            except Exception:
+                self.stale = True  # some increments may be missing: rebuild at the next commit
+                raise
+            if lost:
+                await self.rebuild_all()
         for poll_id in per_poll:
             await self.redis.publish(CHANGED, poll_id)
-        return True
-
-    async def recover(self) -> None:
-        """Rebuild stale tallies from the database (they stay stale if another instance is
-        rebuilding at this moment; the next commit tries again)."""
-        if await self.rebuild_all() is not None:
-            self.stale = False
 
     async def read(self, poll_id: int) -> dict[str, int]:
         raw = await self.redis.hgetall(tally_key(poll_id))

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -152,12 +152,9 @@ def _settle(vote: Vote, outcome: Receipt | BaseException) -> None:
 class BallotWriter:
     """Collects votes from concurrent requests and commits them in batches.
 
-    Votes are answered as soon as their batch commits. What follows a commit (settling the
-    fast-path claims, then ``on_commit`` with the accepted votes: live tallies hang off it)
-    runs in a second task, batch after batch in commit order, so the next batch is already
-    being written while the last one's tallies go to Redis. A failure there never loses a vote.
-    When ``on_commit`` answers False (the live tallies missed votes), ``recover`` rebuilds
-    them from the database while no batch commits.
+    ``on_commit`` is called with the accepted votes after each commit, before the next batch
+    (live tallies hang off it, and a tally rebuild must not race this instance's own commits);
+    its failure never loses a vote.
     """
 
     def __init__(
@@ -166,42 +163,32 @@ class BallotWriter:
         *,
         redis: Redis | None = None,
         max_batch: int = 500,
-        on_commit: Callable[[list[Vote]], Awaitable[bool]] | None = None,
-        recover: Callable[[], Awaitable[None]] | None = None,
+        on_commit: Any = None,
         answer_within: float = 30.0,
     ) -> None:
         self.db = db
         self.redis = redis
         self.max_batch = max_batch
         self.on_commit = on_commit
-        self.recover = recover
-        self.gate = asyncio.Lock()  # held while a batch commits, and while tallies are rebuilt
         self.answer_within = answer_within
         self.queue: asyncio.Queue[Vote] = asyncio.Queue()
-        # (claimed, accepted) per batch, in commit order, for the after-commit task.
-        self.committed: asyncio.Queue[tuple[list[Vote], list[Vote]]] = asyncio.Queue()
         self.key: bytes | None = None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         async with self.db() as session:
             self.key = await ballot_key(session)
-        self._tasks = [
-            asyncio.create_task(self._run(), name="ballot-writer"),
-            asyncio.create_task(self._after_commits(), name="ballot-writer-after-commit"),
-        ]
+        self._task = asyncio.create_task(self._run(), name="ballot-writer")
 
     async def stop(self) -> None:
-        # Finish the votes already queued (their requests are waiting for an answer), then
-        # their tallies, first.
+        if self._task is None:
+            return
+        # Finish the votes already queued (their requests are waiting for an answer) first.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.queue.join(), timeout=10)
-            await asyncio.wait_for(self.committed.join(), timeout=10)
-        for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
 
     def nullifier_for(self, poll_id: int, voter_key: str) -> str:
         assert self.key is not None, "writer not started"
@@ -234,42 +221,22 @@ class BallotWriter:
 
     async def _process(self, batch: list[Vote]) -> None:
         claimed: list[Vote] = []
-        async with self.gate:
-            try:
-                accepted = await self._write(batch, claimed)
-            except Exception:
-                log.error("ballot batch of %d could not be committed", len(batch))  # no parameters logged
-                for vote in batch:
-                    _settle(vote, ServiceUnavailable(UNAVAILABLE))
-                accepted = []
-            if claimed or accepted:
-                self.committed.put_nowait((claimed, accepted))
+        try:
+            accepted = await self._write(batch, claimed)
+        except Exception:
+            log.error("ballot batch of %d could not be committed", len(batch))  # no parameters logged
+            for vote in batch:
+                _settle(vote, ServiceUnavailable(UNAVAILABLE))
+            await self._release(claimed, accepted=[])
+            return
         for vote in accepted:
             _settle(vote, Receipt(vote.poll.id, vote.tracker))
-
-    async def _after_commits(self) -> None:
-        while True:
-            claimed, accepted = await self.committed.get()
+        await self._release(claimed, accepted=accepted)
+        if accepted and self.on_commit is not None:
             try:
-                await self._release(claimed, accepted=accepted)
-                if accepted and self.on_commit is not None and not await self.on_commit(accepted):
-                    await self._recover()
+                await self.on_commit(accepted)
             except Exception:  # tallies can be rebuilt from the database; the votes are safe
                 log.exception("after-commit hook failed")
-            finally:
-                self.committed.task_done()
-
-    async def _recover(self) -> None:
-        """Rebuild the live tallies with no batch committing: batches committed before the
-        rebuild are counted by it (so their increments are dropped), later ones by on_commit."""
-        if self.recover is None:
-            return
-        async with self.gate:
-            while not self.committed.empty():
-                claimed, accepted = self.committed.get_nowait()
-                await self._release(claimed, accepted=accepted)
-                self.committed.task_done()
-            await self.recover()
 
     @staticmethod
     def _spent_key(vote: Vote) -> str:
