@@ -65,6 +65,7 @@ async def _seed(database_url: str, key: str, password: str) -> tuple[int, list[s
             s.add(StaffRole(pilot_id=pilot.id, staff_id=staff.id, role=Role.MODERATOR.value))
             jury = Jury(pilot_id=pilot.id, title="Bench jury", remit="What should we do?", kind="jury")
             jury.size, jury.threshold, jury.quotas = JURORS, 75, []
+            jury.status = "inviting"  # drawn, its lottery public: the public may watch
             s.add(jury)
             await s.flush()
             jurors = []
