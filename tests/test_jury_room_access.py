@@ -38,9 +38,11 @@ async def test_the_public_cannot_watch_before_the_lottery_is_public(
             response = await http.get(f"/jury-sessions/{unpublished.session_id}{page}")
             assert response.status_code == 404, page
             assert "How should buses change?" not in response.text
-    with pytest.raises(websockets.InvalidStatus):
-        async with connect(live_server, unpublished.session_id):
-            pass
+    for session_id in (unpublished.session_id, 999_999):  # as if there were no such session
+        async with connect(live_server, session_id) as refused:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await refused.next()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4404
     await set_status(settings, unpublished.jury_id, "published")
     async with httpx.AsyncClient(base_url=f"http://{live_server}") as http:
         for page in PUBLIC_PAGES:

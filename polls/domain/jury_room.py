@@ -1,11 +1,10 @@
 """A jury room's live state, as a pure reducer over the session's event log.
 
 ``replay(events, state)`` folds a log (or the rest of one) into a new state; ``fold_in_place``
-folds into a state its one owner keeps.
-Commands are checked and turned into events by polls.domain.jury_commands (``decide``), and
-each audience's view of the state is in polls.domain.jury_views. Nothing here does I/O: the
-store numbers and keeps events, the live layer fans them out, and every instance that folds
-the same log reaches the same state.
+folds into a state its one owner keeps. Commands are checked and turned into events by
+polls.domain.jury_commands (``decide``), and each audience's view of the state is in
+polls.domain.jury_views. Nothing here does I/O: the store numbers and keeps events, the live
+layer fans them out, and every instance that folds the same log reaches the same state.
 
 Roles: the **moderator** runs the room (agenda, timers, speaking queue, evidence, polls,
 recommendations); a **juror** raises and lowers their hand, votes, and writes minority reports;

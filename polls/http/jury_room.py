@@ -2,10 +2,10 @@
 
 The moderator's console (signed-in staff who may run the pilot's juries), the juror's page
 (their JUROR_ROOM link) and the public observer page all render the room server-side and work
-without JavaScript (commands are forms posted here); web/static/jury.js follows the socket.
-The observer page, the report and the observer socket are public once the jury's lottery is
-(polls.domain.juries.PUBLIC); before that they answer as if there were no such session, except
-to staff who may see the pilot.
+without JavaScript (commands are forms posted here); web/static/jury.js follows the socket and,
+after each change, fetches the room alone (``room_fragment``). The observer page, the report and
+the observer socket are public once the jury's lottery is (polls.domain.juries.PUBLIC); before
+that they answer as if there were no such session, except to staff who may see the pilot.
 """
 
 from __future__ import annotations
@@ -153,6 +153,7 @@ async def _require_watchable(request: Request, jury: Jury) -> None:
 async def room_socket(websocket: WebSocket) -> None:
     rt = runtime(websocket)
     session_id = int(websocket.path_params["session_id"])
+    await websocket.accept()  # accepted first, so a browser sees the close code and stops retrying
     try:
         _, jury = await _session_and_jury(rt, session_id)
     except NotFound:
@@ -166,7 +167,6 @@ async def room_socket(websocket: WebSocket) -> None:
         if not _watchable(jury, staff):
             await websocket.close(code=4404, reason="no such jury session")
             return
-    await websocket.accept()
     if who is None:
         await websocket.send_text(protocol.error("unauthorised", "This room link is no longer valid"))
         await websocket.close(code=4401)
