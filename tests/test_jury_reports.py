@@ -309,6 +309,8 @@ async def test_publication_is_refused_until_the_report_is_complete_then_it_is_pu
     assert (await officer.post(publish)).status_code == 409
     more = await officer.post(f"/council/juries/{setup.jury_id}/sessions", data={"title": "Day 3"})
     assert more.status_code == 409
+    sessions_page = (await officer.get(f"/council/juries/{setup.jury_id}/sessions")).text
+    assert "takes no more sessions" in sessions_page and "Create a session" not in sessions_page
 
 
 def _keys(value: Any) -> set[str]:
