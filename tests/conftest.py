@@ -14,6 +14,7 @@ from typing import TypeVar
 import asyncpg
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,7 @@ from polls.app import create_app
 from polls.cli import WS_MAX_SIZE
 from polls.live.embedded import EmbeddedRedis
 from polls.settings import Settings
+from polls.store import staff as staff_store
 from polls.store.db import open_engine, sessions_for
 from polls.store.migrate import upgrade
 from polls.store.staff import create_staff
@@ -33,6 +35,17 @@ ADMIN_EMAIL = "admin@council.example"
 ADMIN_PASSWORD = "correct horse battery"
 _counter = itertools.count()
 T = TypeVar("T")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_password_hashing() -> Iterator[None]:
+    """argon2id at production cost takes about 100 ms a hash or a check, and nearly every test
+    makes one of each; in this process it runs at the lowest cost (still argon2id). Servers the
+    tests start as processes keep the real cost."""
+    real = staff_store._hasher
+    staff_store._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    staff_store._hasher = real
 
 
 @pytest.fixture(scope="session")
@@ -97,7 +110,8 @@ async def database_url(
     template: str = request.getfixturevalue("postgres_template")
     name = f"polls_test_{os.getpid()}_{next(_counter)}"
     conn = await asyncpg.connect(host="127.0.0.1", port=server.port, user="postgres", database="postgres")
-    await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    # FILE_COPY: with fsync off it is a plain copy, several times quicker than WAL_LOG here.
+    await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
     await conn.close()
     yield server.url(name)
     conn = await asyncpg.connect(host="127.0.0.1", port=server.port, user="postgres", database="postgres")
