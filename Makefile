@@ -10,8 +10,9 @@ WEB_STAMP := web/node_modules/.installed
 run: setup
 	$(BIN)/polls dev
 
+# Two workers, each with its own Redis and PostgreSQL: most tests wait on I/O, not the CPU.
 test: setup
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 lint: setup
 	$(BIN)/ruff check polls tests

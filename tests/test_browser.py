@@ -19,7 +19,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 def rendered_dom(url: str) -> str:
     """The page's DOM after its scripts ran, as Chromium sees it."""
     assert CHROMIUM is not None
-    with tempfile.TemporaryDirectory() as profile:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:  # helpers may outlive it
         done = subprocess.run(
             [
                 CHROMIUM,

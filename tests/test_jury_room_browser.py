@@ -4,10 +4,12 @@ follows the room's websocket and sends its commands on it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator
@@ -75,7 +77,8 @@ async def _page_socket(port: int) -> str:
 async def browser() -> AsyncIterator[Browser]:
     assert CHROMIUM is not None
     port = free_port()
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes may still be writing the profile when the main one has exited.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         process = await asyncio.create_subprocess_exec(
             CHROMIUM,
             "--headless",
@@ -90,12 +93,14 @@ async def browser() -> AsyncIterator[Browser]:
             "about:blank",
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group, so its helpers stop with it
         )
         try:
             async with websockets.connect(await _page_socket(port), max_size=None) as socket:
                 yield Browser(socket)
         finally:
-            process.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
             await process.wait()
 
 

@@ -568,21 +568,19 @@ async def test_a_juror_who_accepted_after_the_session_was_made_joins_its_panel(
         late_id = late.id
     await engine.dispose()
     cookie = await moderator_cookie(live_server)
-    async with (
-        connect(live_server, jury.session_id, cookie=cookie) as mod,
-        connect(live_server, jury.session_id, f"?token={token}") as eve,
-    ):
-        await mod.joined()
-        _, snapshot = await eve.joined()
-        assert snapshot["state"]["me"] == {"juror": late_id, "name": "Eve", "hand_raised": False}
-        added = (await mod.until("event"))["event"]
-        assert (added["type"], added["juror"], added["name"]) == ("juror_added", late_id, "Eve")
-        await mod.send({"type": "start_session"})
-        await eve.until("event")
-        await eve.send({"type": "raise_hand"})
-        assert (await eve.until("ack"))["type"] == "ack"
-        await mod.until("event")  # session_started
-        assert (await mod.until("event"))["state"]["queue"] == [{"juror": late_id, "name": "Eve"}]
+    async with connect(live_server, jury.session_id, cookie=cookie) as mod:
+        await mod.joined()  # before Eve connects, so her arrival is an event the moderator sees
+        async with connect(live_server, jury.session_id, f"?token={token}") as eve:
+            _, snapshot = await eve.joined()
+            assert snapshot["state"]["me"] == {"juror": late_id, "name": "Eve", "hand_raised": False}
+            added = (await mod.until("event"))["event"]
+            assert (added["type"], added["juror"], added["name"]) == ("juror_added", late_id, "Eve")
+            await mod.send({"type": "start_session"})
+            await eve.until("event")
+            await eve.send({"type": "raise_hand"})
+            assert (await eve.until("ack"))["type"] == "ack"
+            await mod.until("event")  # session_started
+            assert (await mod.until("event"))["state"]["queue"] == [{"juror": late_id, "name": "Eve"}]
 
 
 async def test_a_moderator_can_watch_as_the_public(live_server: str, jury: Jury4) -> None:
