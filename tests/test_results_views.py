@@ -188,3 +188,17 @@ def test_value_words_too_long_for_beside_the_bar_go_under_it() -> None:
     long_words, short_words = texts[1], texts[3]
     assert long_words.text == "1,234 (68%) – funded (completion)" and long_words.get("x") == "0.0"
     assert short_words.text == "9 (1%)" and float(short_words.get("x") or 0) > 0
+
+
+def test_instant_runoff_ties_name_the_round_as_its_table_does() -> None:
+    question = QuestionDef(
+        7,
+        QuestionKind.RANKED,
+        "Pick",
+        {"seats": 1},
+        tuple(OptionDef(i, n) for i, n in ((71, "A"), (72, "B"), (73, "C"))),
+    )
+    result = as_json(official.count(question, [((71,), 3), ((72,), 2), ((73,), 2)], "instant_runoff"))
+    v = view(question, "instant_runoff", result)
+    assert v.rounds is not None and v.rounds.headers[1] == "Round 1"
+    assert v.ties and all(t.startswith("At round ") for t in v.ties)

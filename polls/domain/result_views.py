@@ -89,7 +89,8 @@ def view(
     if bars:
         title = f"{question.title}: {measure}"
         chart = bar_chart(chart_id, title, describe(bars, measure), bars)
-    ties = tuple(_tie_text(t, name) for t in _ties(result))
+    step = "round" if result.get("rounds") else "stage"  # as the round-by-round table names them
+    ties = tuple(_tie_text(t, name, step) for t in _ties(result))
     lot = result.get("lot") or {}
     lot_rule = ""
     if lot and any(t.get("decided_by") == "lot" for t in _ties(result)):
@@ -367,9 +368,9 @@ def _ties(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return found
 
 
-def _tie_text(tie: Mapping[str, Any], name: Any) -> str:
+def _tie_text(tie: Mapping[str, Any], name: Any, step: str = "stage") -> str:
     among = ", ".join(name(o) for o in tie.get("among", []))
-    where = f"At stage {tie['stage']}, " if tie.get("stage", 0) > 0 else ""
+    where = f"At {step} {tie['stage']}, " if tie.get("stage", 0) > 0 else ""
     about, how = tie.get("about", "a place"), tie.get("decided_by")
     return f"{where}{among} were tied for {about}; decided by {how}: {name(tie.get('chosen'))}."
 
