@@ -16,8 +16,8 @@ from typing import Any
 
 from polls.domain.ballots import PollDef, check_ballot
 from polls.domain.polls import Assurance, PollStatus
+from polls.store.ballot_writer import BallotWriter
 from polls.store.ballots import (
-    BallotWriter,
     CodeNotValid,
     PollNotOpen,
     Receipt,

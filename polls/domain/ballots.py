@@ -62,6 +62,14 @@ class PollDef:
     def question(self, question_id: int) -> QuestionDef | None:
         return self._by_id.get(question_id)
 
+    @cached_property
+    def _tally_names(self) -> dict[str, _TallyNames]:
+        return {str(q.id): _TallyNames(q) for q in self.questions}
+
+    def tally_names(self, question_key: str) -> _TallyNames | None:
+        """Counter names for the question whose id is ``question_key`` (as answers key it)."""
+        return self._tally_names.get(question_key)
+
 
 Answers = dict[str, Any]  # normalised: question id (str) -> answer
 
@@ -218,40 +226,55 @@ def new_tracker(poll_id: int, answers: Answers) -> str:
     return hashlib.sha256(secrets.token_bytes(16) + canonical(poll_id, answers)).hexdigest()
 
 
-def tally_increments(poll: PollDef, answers: Answers, *, area_id: int | None, channel: str) -> Counter[str]:
-    """What one ballot adds to the live tally (a flat map of counters, as Redis keeps it)."""
-    inc: Counter[str] = Counter()
-    inc["ballots"] += 1
-    inc[f"area:{area_id if area_id is not None else 'none'}"] += 1
-    inc[f"channel:{channel}"] += 1
+class _TallyNames:
+    """The counter names one question's answers add to, worked out once per open poll."""
+
+    def __init__(self, question: QuestionDef) -> None:
+        self.q = q = f"q{question.id}"
+        self.kind = question.kind
+        self.answered = f"{q}:answered"
+        self.option = {o.id: f"{q}:o{o.id}" for o in question.options}
+        self.cost = {o.id: o.cost or 0 for o in question.options}
+        self.spent = f"{q}:spent"
+        self.value_prefix = f"{q}:v"
+        self.sum = f"{q}:sum"
+
+    def of_option(self, option_id: int) -> str:
+        return self.option.get(option_id) or f"{self.q}:o{option_id}"
+
+
+def add_to_tally(
+    counts: dict[str, int], poll: PollDef, answers: Answers, *, area_id: int | None, channel: str
+) -> None:
+    """Add what one ballot counts to ``counts``, a flat map of counters as Redis keeps it."""
+    for name in ("ballots", f"area:{area_id if area_id is not None else 'none'}", f"channel:{channel}"):
+        counts[name] = counts.get(name, 0) + 1
     for key, answer in answers.items():
-        question = poll.question(int(key))
-        if question is None:
+        names = poll.tally_names(key)
+        if names is None:
             continue
-        q = f"q{question.id}"
-        inc[f"{q}:answered"] += 1
-        if question.kind in (QuestionKind.SINGLE,):
-            inc[f"{q}:o{answer}"] += 1
-        elif question.kind in (QuestionKind.MULTIPLE, QuestionKind.BUDGET):
-            for option in answer:
-                inc[f"{q}:o{option}"] += 1
-            if question.kind is QuestionKind.BUDGET:
-                costs = {o.id: o.cost or 0 for o in question.options}
-                inc[f"{q}:spent"] += sum(costs[o] for o in answer)
-        elif question.kind is QuestionKind.RANKED:
-            inc[f"{q}:o{answer[0]}"] += 1  # first preferences; the count itself is official
-        elif question.kind is QuestionKind.SCALE:
-            inc[f"{q}:v{answer}"] += 1
-            inc[f"{q}:sum"] += int(answer)
-    return inc
+        added: list[tuple[str, int]] = [(names.answered, 1)]
+        kind = names.kind
+        if kind is QuestionKind.SINGLE:
+            added.append((names.of_option(answer), 1))
+        elif kind is QuestionKind.MULTIPLE or kind is QuestionKind.BUDGET:
+            added += [(names.of_option(option), 1) for option in answer]
+            if kind is QuestionKind.BUDGET:
+                added.append((names.spent, sum(names.cost.get(o, 0) for o in answer)))
+        elif kind is QuestionKind.RANKED:
+            added.append((names.of_option(answer[0]), 1))  # first preferences; the count itself is official
+        elif kind is QuestionKind.SCALE:
+            added += [(f"{names.value_prefix}{answer}", 1), (names.sum, int(answer))]
+        for name, n in added:
+            counts[name] = counts.get(name, 0) + n
 
 
 def tally_of(poll: PollDef, ballots: Iterable[tuple[Answers, int | None, str]]) -> Counter[str]:
     """The whole tally from stored ballots (answers, area id, channel): what Redis must equal."""
-    total: Counter[str] = Counter()
+    total: dict[str, int] = {}
     for answers, area_id, channel in ballots:
-        total.update(tally_increments(poll, answers, area_id=area_id, channel=channel))
-    return total
+        add_to_tally(total, poll, answers, area_id=area_id, channel=channel)
+    return Counter(total)
 
 
 def summarise(poll: PollDef, counts: Mapping[str, int], area_names: Mapping[int, str]) -> dict[str, Any]:

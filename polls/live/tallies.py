@@ -18,7 +18,7 @@ from typing import Any
 from redis.asyncio import Redis
 from sqlalchemy import select
 
-from polls.domain.ballots import Answers, PollDef, tally_increments, tally_of
+from polls.domain.ballots import Answers, PollDef, add_to_tally, tally_of
 from polls.store.ballots import Vote, load_poll, poll_definition
 from polls.store.db import Database
 from polls.store.models import Ballot
@@ -50,11 +50,10 @@ class Tallies:
 
     async def apply(self, votes: Iterable[Vote]) -> None:
         """Add committed votes to the live counts (called by the ballot writer after commit)."""
-        per_poll: dict[int, Counter[str]] = {}
+        per_poll: dict[int, dict[str, int]] = {}
         for vote in votes:
-            per_poll.setdefault(vote.poll.id, Counter()).update(
-                tally_increments(vote.poll, vote.answers, area_id=vote.area_id, channel=vote.channel)
-            )
+            counts = per_poll.setdefault(vote.poll.id, {})
+            add_to_tally(counts, vote.poll, vote.answers, area_id=vote.area_id, channel=vote.channel)
         if self.stale:
             # The database already holds these votes, so a rebuild counts them too.
             if await self.rebuild_all():

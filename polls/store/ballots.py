@@ -1,37 +1,33 @@
-"""Casting ballots durably: the group-commit writer, the nullifier guard and poll definitions.
+"""Ballots and the rules of casting one: poll definitions, nullifiers, who may vote, and the
+batch transaction through SQLAlchemy (polls.store.ballot_writer groups votes into batches).
 
-A vote is acknowledged only after the transaction holding its ballot has committed. Votes
-that arrive together share one transaction (group commit), so the cost of a durable commit
-is paid once per batch, not once per vote. Inside the batch, the nullifiers' primary key is
-the final guard against a second vote, whatever Redis said.
+A batch's transaction refuses codes that may not vote, inserts the nullifiers of the rest
+(their primary key is the final guard against a second vote, whatever Redis said) and
+stores the ballots of those whose nullifier went in. Ballots carry no reference, no code and
+no time, and are inserted in random order.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hashlib
 import hmac
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from polls.domain.ballots import Answers, OptionDef, PollDef, QuestionDef, new_tracker
+from polls.domain.ballots import Answers, OptionDef, PollDef, QuestionDef
 from polls.domain.polls import Assurance, PollStatus
 from polls.domain.questions import QuestionKind
 from polls.domain.translations import localise
-from polls.errors import Conflict, NotFound, PollsError, ServiceUnavailable
-from polls.store.codes import ballot_key
+from polls.errors import Conflict, NotFound, PollsError
 from polls.store.db import Database
 from polls.store.models import Ballot, CodeBatch, Nullifier, Poll, Question, VoterCode
 
@@ -41,9 +37,10 @@ log = logging.getLogger("polls.ballots")
 BALLOTS = cast(Table, Ballot.__table__)
 NULLIFIERS = cast(Table, Nullifier.__table__)
 
-SPENT_TTL = 24 * 3600  # the fast path only has to outlive retries; the database guards for ever
-
 BROWSER = "browser:"  # references of open-poll voters are a random per-browser id
+
+
+ALREADY_USED = "This code has already been used to vote in this poll"
 
 
 class AlreadyVoted(Conflict):
@@ -60,7 +57,7 @@ class CodeNotValid(PollsError):
 
 
 def nullifier(key: bytes, poll_id: int, reference: str) -> str:
-    return hmac.new(key, f"{poll_id}:{reference}".encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, f"{poll_id}:{reference}".encode(), "sha256").hex()
 
 
 def poll_definition(poll: Poll) -> PollDef:
@@ -119,14 +116,15 @@ class Vote:
     reference: str
     answers: Answers
     channel: str
-    nullifier: str = ""
+    nullifier: str = ""  # set in the batch's transaction (a replacement card spends the first's)
+    fast_path_key: str = ""  # the Redis claim, keyed on this card's own reference
     area_id: int | None = None
     tracker: str = ""
     done: asyncio.Future[Receipt] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
 @dataclass
-class _CodeFacts:
+class CodeFacts:
     pilot_id: int
     area_id: int | None
     revoked: bool
@@ -135,166 +133,68 @@ class _CodeFacts:
     voter_key: str  # the first card's reference: a replacement card spends the same nullifiers
 
 
-UNAVAILABLE = "Your vote could not be saved just now. It was not counted; please try again."
-CLAIM_TTL = 60  # a claim only has to outlive its batch; it is extended once the ballot commits
+BatchOutcome = tuple[list[Vote], list[tuple[Vote, PollsError]]]  # accepted, refused (and why)
 
 
-def _settle(vote: Vote, outcome: Receipt | BaseException) -> None:
-    """Answer a waiting vote once; a request that went away (cancelled) is simply skipped."""
-    if vote.done.done():
-        return
-    if isinstance(outcome, BaseException):
-        vote.done.set_exception(outcome)
-    else:
-        vote.done.set_result(outcome)
+def admit(
+    votes: Sequence[Vote], statuses: Mapping[int, str], codes: Mapping[str, CodeFacts], key: bytes
+) -> tuple[list[Vote], list[tuple[Vote, PollsError]]]:
+    """Within a batch's transaction: the votes whose codes may vote (each given its nullifier,
+    area and channel), the first of any two spending one nullifier, and the rest refused."""
+    live: list[Vote] = []
+    refused: list[tuple[Vote, PollsError]] = []
+    seen: set[tuple[int, str]] = set()
+    for vote in votes:
+        problem = _refusal(vote, statuses.get(vote.poll.id), codes)
+        if problem is None:
+            facts = codes.get(vote.reference)
+            vote.nullifier = nullifier(key, vote.poll.id, facts.voter_key if facts else vote.reference)
+            if (vote.poll.id, vote.nullifier) in seen:
+                problem = AlreadyVoted(ALREADY_USED)  # two votes with one code in the same batch
+        if problem is not None:
+            refused.append((vote, problem))
+            continue
+        seen.add((vote.poll.id, vote.nullifier))
+        live.append(vote)
+    return live, refused
 
 
-class BallotWriter:
-    """Collects votes from concurrent requests and commits them in batches.
+def spent(live: Sequence[Vote], inserted: set[tuple[int, str]]) -> BatchOutcome:
+    """Split a batch by whether its nullifier went in (accepted) or was already there."""
+    accepted: list[Vote] = []
+    refused: list[tuple[Vote, PollsError]] = []
+    for vote in live:
+        if (vote.poll.id, vote.nullifier) in inserted:
+            accepted.append(vote)
+        else:
+            refused.append((vote, AlreadyVoted(ALREADY_USED)))
+    return accepted, refused
 
-    ``on_commit`` is called with the accepted votes after each commit, before the next batch
-    (live tallies hang off it, and a tally rebuild must not race this instance's own commits);
-    its failure never loses a vote.
-    """
 
-    def __init__(
-        self,
-        db: Database,
-        *,
-        redis: Redis | None = None,
-        max_batch: int = 500,
-        on_commit: Any = None,
-        answer_within: float = 30.0,
-    ) -> None:
+class SqlAlchemyBallots:
+    """A batch's transaction through SQLAlchemy: used for PostgreSQL (and in-memory SQLite)."""
+
+    def __init__(self, db: Database) -> None:
         self.db = db
-        self.redis = redis
-        self.max_batch = max_batch
-        self.on_commit = on_commit
-        self.answer_within = answer_within
-        self.queue: asyncio.Queue[Vote] = asyncio.Queue()
-        self.key: bytes | None = None
-        self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        async with self.db() as session:
-            self.key = await ballot_key(session)
-        self._task = asyncio.create_task(self._run(), name="ballot-writer")
+    async def close(self) -> None:
+        """Nothing of its own to close: the engine is the app's."""
 
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        # Finish the votes already queued (their requests are waiting for an answer) first.
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.queue.join(), timeout=10)
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-
-    def nullifier_for(self, poll_id: int, voter_key: str) -> str:
-        assert self.key is not None, "writer not started"
-        return nullifier(self.key, poll_id, voter_key)
-
-    async def cast(self, vote: Vote) -> Receipt:
-        vote.tracker = new_tracker(vote.poll.id, vote.answers)
-        await self.queue.put(vote)
-        try:
-            return await asyncio.wait_for(asyncio.shield(vote.done), timeout=self.answer_within)
-        except TimeoutError:
-            raise ServiceUnavailable(UNAVAILABLE) from None
-
-    async def _run(self) -> None:
-        while True:
-            batch = [await self.queue.get()]
-            # Let requests already on their way join this batch: one event-loop turn.
-            await asyncio.sleep(0)
-            while len(batch) < self.max_batch and not self.queue.empty():
-                batch.append(self.queue.get_nowait())
-            try:
-                await self._process(batch)
-            except Exception:  # never let one batch stop the writer: every later vote would hang
-                log.exception("ballot batch of %d failed", len(batch))
-                for vote in batch:
-                    _settle(vote, ServiceUnavailable(UNAVAILABLE))
-            finally:
-                for _ in batch:
-                    self.queue.task_done()
-
-    async def _process(self, batch: list[Vote]) -> None:
-        claimed: list[Vote] = []
-        try:
-            accepted = await self._write(batch, claimed)
-        except Exception:
-            log.error("ballot batch of %d could not be committed", len(batch))  # no parameters logged
-            for vote in batch:
-                _settle(vote, ServiceUnavailable(UNAVAILABLE))
-            await self._release(claimed, accepted=[])
-            return
-        for vote in accepted:
-            _settle(vote, Receipt(vote.poll.id, vote.tracker))
-        await self._release(claimed, accepted=accepted)
-        if accepted and self.on_commit is not None:
-            try:
-                await self.on_commit(accepted)
-            except Exception:  # tallies can be rebuilt from the database; the votes are safe
-                log.exception("after-commit hook failed")
-
-    @staticmethod
-    def _spent_key(vote: Vote) -> str:
-        return f"spent:{vote.poll.id}:{vote.nullifier}"
-
-    async def _claim(self, votes: list[Vote], claimed: list[Vote]) -> list[Vote]:
-        """Fast path: one Redis round trip marks the nullifiers spent (briefly) and refuses any
-        already marked; returns the votes left to write. Redis down: the database decides."""
-        if self.redis is None or not votes:
-            return votes
-        try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for vote in votes:
-                    pipe.set(self._spent_key(vote), "1", nx=True, ex=CLAIM_TTL)
-                results = await pipe.execute()
-        except (RedisError, OSError) as exc:
-            log.warning("vote fast path unavailable: %s", exc)
-            return votes
-        left = []
-        for vote, fresh in zip(votes, results, strict=True):
-            if fresh:
-                claimed.append(vote)
-                left.append(vote)
-            else:
-                _settle(vote, AlreadyVoted("This code has already been used to vote in this poll"))
-        return left
-
-    async def _release(self, claimed: list[Vote], *, accepted: list[Vote]) -> None:
-        """Claims of committed votes last a day; every other claim is freed at once, so a code
-        that did not vote (refused, failed, or its request went away) can try again."""
-        if self.redis is None or not claimed:
-            return
-        kept = {id(v) for v in accepted}
-        try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for vote in claimed:
-                    if id(vote) in kept:
-                        pipe.expire(self._spent_key(vote), SPENT_TTL)
-                    else:
-                        pipe.delete(self._spent_key(vote))
-                await pipe.execute()
-        except (RedisError, OSError) as exc:
-            log.warning("could not settle fast-path claims: %s", exc)
-
-    async def _write(self, batch: list[Vote], claimed: list[Vote]) -> list[Vote]:
+    async def write(self, votes: list[Vote], key: bytes) -> BatchOutcome:
         async with self.db.begin() as session:
-            live = await self._refuse_ineligible(session, [v for v in batch if not v.done.done()])
-            live = _first_of_each_nullifier(live)
-            live = await self._claim(live, claimed)
+            # FOR SHARE (PostgreSQL): an officer closing the poll waits for this batch, and this
+            # batch waits for a close already under way, so no ballot lands in a closed poll.
+            locked = (
+                select(Poll.id, Poll.status)
+                .where(Poll.id.in_({v.poll.id for v in votes}))
+                .with_for_update(read=True)
+            )
+            statuses = {poll_id: status for poll_id, status in await session.execute(locked)}
+            codes = await _code_facts(session, [v.reference for v in votes], lock=True)
+            live, refused = admit(votes, statuses, codes, key)
             if not live:
-                return []
-            taken = await _insert_nullifiers(session, live)
-            accepted = []
-            for vote in live:
-                if vote.nullifier in taken:
-                    accepted.append(vote)
-                else:
-                    _settle(vote, AlreadyVoted("This code has already been used to vote in this poll"))
+                return [], refused
+            accepted, already = spent(live, await _insert_nullifiers(session, live))
             rows = [
                 {
                     "poll_id": v.poll.id,
@@ -308,28 +208,10 @@ class BallotWriter:
             random.shuffle(rows)  # insertion order must not mirror the nullifiers' order
             if rows:
                 await session.execute(insert(BALLOTS), rows)
-        return accepted
-
-    async def _refuse_ineligible(self, session: AsyncSession, batch: list[Vote]) -> list[Vote]:
-        poll_ids = {v.poll.id for v in batch}
-        # FOR SHARE (PostgreSQL): an officer closing the poll waits for this batch, and this
-        # batch waits for a close already under way, so no ballot lands in a closed poll.
-        locked = select(Poll.id, Poll.status).where(Poll.id.in_(poll_ids)).with_for_update(read=True)
-        statuses = dict((await session.execute(locked)).all())
-        codes = await _code_facts(session, [v.reference for v in batch], lock=True)
-        live = []
-        for vote in batch:
-            problem = _refusal(vote, statuses.get(vote.poll.id), codes)
-            if problem is not None:
-                _settle(vote, problem)
-                continue
-            facts = codes.get(vote.reference)
-            vote.nullifier = self.nullifier_for(vote.poll.id, facts.voter_key if facts else vote.reference)
-            live.append(vote)
-        return live
+        return accepted, refused + already
 
 
-async def _code_facts(session: AsyncSession, references: list[str], *, lock: bool) -> dict[str, _CodeFacts]:
+async def _code_facts(session: AsyncSession, references: list[str], *, lock: bool) -> dict[str, CodeFacts]:
     wanted = [r for r in references if not r.startswith(BROWSER)]
     if not wanted:
         return {}
@@ -349,7 +231,7 @@ async def _code_facts(session: AsyncSession, references: list[str], *, lock: boo
     if lock:
         query = query.with_for_update(read=True, of=VoterCode)
     return {
-        ref: _CodeFacts(pilot_id, area_id, revoked, kind, poll_id, voter_key or ref)
+        ref: CodeFacts(pilot_id, area_id, revoked, kind, poll_id, voter_key or ref)
         for ref, pilot_id, area_id, revoked, kind, poll_id, voter_key in (await session.execute(query)).all()
     }
 
@@ -371,7 +253,7 @@ async def eligibility(
     return problems
 
 
-def _refusal(vote: Vote, status: str | None, codes: dict[str, _CodeFacts]) -> PollsError | None:
+def _refusal(vote: Vote, status: str | None, codes: Mapping[str, CodeFacts]) -> PollsError | None:
     if status != PollStatus.OPEN.value:
         return PollNotOpen("This poll is not open for voting")
     if vote.reference.startswith(BROWSER):
@@ -398,25 +280,15 @@ def _refusal(vote: Vote, status: str | None, codes: dict[str, _CodeFacts]) -> Po
     return None
 
 
-def _first_of_each_nullifier(votes: Sequence[Vote]) -> list[Vote]:
-    """Two votes with one code in the same batch: the first wins, the rest are refused."""
-    seen: set[tuple[int, str]] = set()
-    out = []
-    for vote in votes:
-        key = (vote.poll.id, vote.nullifier)
-        if key in seen:
-            _settle(vote, AlreadyVoted("This code has already been used to vote in this poll"))
-        else:
-            seen.add(key)
-            out.append(vote)
-    return out
-
-
-async def _insert_nullifiers(session: AsyncSession, votes: Sequence[Vote]) -> set[str]:
+async def _insert_nullifiers(session: AsyncSession, votes: Sequence[Vote]) -> set[tuple[int, str]]:
     """Insert the batch's nullifiers, skipping ones already present; return those inserted."""
     rows = [{"poll_id": v.poll.id, "value": v.nullifier} for v in votes]
     dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     # executemany with RETURNING: one cached statement, sent as multi-row batches by SQLAlchemy.
-    statement = dialect_insert(NULLIFIERS).on_conflict_do_nothing().returning(NULLIFIERS.c.value)
+    statement = (
+        dialect_insert(NULLIFIERS)
+        .on_conflict_do_nothing()
+        .returning(NULLIFIERS.c.poll_id, NULLIFIERS.c.value)
+    )
     result = await session.execute(statement, rows)
-    return set(result.scalars().all())
+    return {(poll_id, value) for poll_id, value in result}

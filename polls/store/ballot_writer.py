@@ -1,0 +1,222 @@
+"""The group-commit ballot writer: concurrent votes share one durable transaction.
+
+A vote is acknowledged only after the transaction holding its ballot has committed. Votes
+that arrive together share one transaction, so the cost of a durable commit is paid once per
+batch, not once per vote. Before the batch reaches the database, Redis (the fast path) refuses
+an obvious second use of a code in one call; the database's nullifiers decide in the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any, Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from polls.domain.ballots import new_tracker
+from polls.errors import ServiceUnavailable
+from polls.store.ballots import (
+    ALREADY_USED,
+    AlreadyVoted,
+    BatchOutcome,
+    Receipt,
+    SqlAlchemyBallots,
+    Vote,
+    nullifier,
+)
+from polls.store.codes import ballot_key
+from polls.store.db import Database, sqlite_file
+from polls.store.sqlite_ballots import SqliteBallots
+
+log = logging.getLogger("polls.ballots")
+
+UNAVAILABLE = "Your vote could not be saved just now. It was not counted; please try again."
+CLAIM_TTL = 60  # a claim only has to outlive its batch; it is extended once the ballot commits
+SPENT_TTL = 24 * 3600  # the fast path only has to outlive retries; the database guards for ever
+
+# One call per batch, whatever its size (a command per vote cost more than the rest of the
+# batch). CLAIM answers a flag per key, "1" where the key was free and is now claimed.
+_CLAIM = """
+local fresh = {}
+for i, key in ipairs(KEYS) do
+  fresh[i] = redis.call('SET', key, '1', 'NX', 'EX', ARGV[1]) and '1' or '0'
+end
+return table.concat(fresh)
+"""
+# SETTLE keeps the claims flagged "1" (spent codes) for SPENT_TTL and frees the rest.
+_SETTLE = """
+for i, key in ipairs(KEYS) do
+  if string.sub(ARGV[1], i, i) == '1' then
+    redis.call('EXPIRE', key, ARGV[2])
+  else
+    redis.call('DEL', key)
+  end
+end
+return 1
+"""
+
+
+class BallotStore(Protocol):
+    async def write(self, votes: list[Vote], key: bytes) -> BatchOutcome: ...
+
+    async def close(self) -> None: ...
+
+
+def _settle(vote: Vote, outcome: Receipt | BaseException) -> None:
+    """Answer a waiting vote once; a request that went away (cancelled) is simply skipped."""
+    if vote.done.done():
+        return
+    if isinstance(outcome, BaseException):
+        vote.done.set_exception(outcome)
+    else:
+        vote.done.set_result(outcome)
+
+
+def _answer_late(vote: Vote) -> None:
+    _settle(vote, ServiceUnavailable(UNAVAILABLE))
+
+
+class BallotWriter:
+    """Collects votes from concurrent requests and commits them in batches.
+
+    ``on_commit`` is called with the accepted votes after each commit, before the next batch
+    (live tallies hang off it, and a tally rebuild must not race this instance's own commits);
+    its failure never loses a vote.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        redis: Redis | None = None,
+        max_batch: int = 500,
+        on_commit: Any = None,
+        answer_within: float = 30.0,
+    ) -> None:
+        self.db = db
+        self.redis = redis
+        self.max_batch = max_batch
+        self.on_commit = on_commit
+        self.answer_within = answer_within
+        self.queue: asyncio.Queue[Vote] = asyncio.Queue()
+        self.key: bytes | None = None
+        # A SQLite file is written from a thread of the writer's own, one hand-over per batch;
+        # anything else goes through SQLAlchemy's async engine.
+        path = sqlite_file(db.engine.url)
+        self.store: BallotStore = SqliteBallots(path) if path else SqlAlchemyBallots(db)
+        if redis is not None:
+            self._claim_script = redis.register_script(_CLAIM)
+            self._settle_script = redis.register_script(_SETTLE)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        async with self.db() as session:
+            self.key = await ballot_key(session)
+        self._task = asyncio.create_task(self._run(), name="ballot-writer")
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        # Finish the votes already queued (their requests are waiting for an answer) first.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.queue.join(), timeout=10)
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        await self.store.close()
+
+    def nullifier_for(self, poll_id: int, voter_key: str) -> str:
+        assert self.key is not None, "writer not started"
+        return nullifier(self.key, poll_id, voter_key)
+
+    async def cast(self, vote: Vote) -> Receipt:
+        vote.tracker = new_tracker(vote.poll.id, vote.answers)
+        # The writer answers every vote it takes; this timer answers one it somehow never reaches.
+        late = asyncio.get_running_loop().call_later(self.answer_within, _answer_late, vote)
+        self.queue.put_nowait(vote)
+        try:
+            return await vote.done
+        finally:
+            late.cancel()
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self.queue.get()]
+            # Let requests already on their way join this batch: one event-loop turn.
+            await asyncio.sleep(0)
+            while len(batch) < self.max_batch and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            try:
+                await self._process(batch)
+            except Exception:  # never let one batch stop the writer: every later vote would hang
+                log.exception("ballot batch of %d failed", len(batch))
+                for vote in batch:
+                    _settle(vote, ServiceUnavailable(UNAVAILABLE))
+            finally:
+                for _ in batch:
+                    self.queue.task_done()
+
+    async def _process(self, batch: list[Vote]) -> None:
+        assert self.key is not None, "writer not started"
+        # A request that went away before its batch began is not written.
+        waiting = [v for v in batch if not v.done.done()]
+        claimed: list[Vote] = []
+        waiting = await self._claim(waiting, claimed)
+        if not waiting:
+            return
+        try:
+            accepted, refused = await self.store.write(waiting, self.key)
+        except Exception as exc:
+            # The error's name only: a database's message can quote the values (nullifiers).
+            log.error("ballot batch of %d could not be committed: %s", len(waiting), type(exc).__name__)
+            for vote in waiting:
+                _settle(vote, ServiceUnavailable(UNAVAILABLE))
+            await self._release(claimed, spent=[])
+            return
+        for vote, problem in refused:
+            _settle(vote, problem)
+        for vote in accepted:
+            _settle(vote, Receipt(vote.poll.id, vote.tracker))
+        await self._release(claimed, spent=accepted + [v for v, p in refused if isinstance(p, AlreadyVoted)])
+        if accepted and self.on_commit is not None:
+            try:
+                await self.on_commit(accepted)
+            except Exception:  # tallies can be rebuilt from the database; the votes are safe
+                log.exception("after-commit hook failed")
+
+    async def _claim(self, votes: list[Vote], claimed: list[Vote]) -> list[Vote]:
+        """Fast path: one Redis call marks each card's key spent (briefly) and refuses any
+        already marked; returns the votes left to write. Redis down: the database decides."""
+        if self.redis is None or not votes:
+            return votes
+        assert self.key is not None
+        for vote in votes:
+            vote.fast_path_key = f"spent:{vote.poll.id}:{nullifier(self.key, vote.poll.id, vote.reference)}"
+        try:
+            fresh = await self._claim_script(keys=[v.fast_path_key for v in votes], args=[CLAIM_TTL])
+        except (RedisError, OSError) as exc:
+            log.warning("vote fast path unavailable: %s", exc)
+            return votes
+        left = []
+        for vote, flag in zip(votes, fresh, strict=True):
+            if flag == "1":
+                claimed.append(vote)
+                left.append(vote)
+            else:
+                _settle(vote, AlreadyVoted(ALREADY_USED))
+        return left
+
+    async def _release(self, claimed: list[Vote], *, spent: list[Vote]) -> None:
+        """Claims of spent codes last a day; every other claim is freed at once, so a code that
+        did not vote (refused, failed, or its request went away) can try again."""
+        if self.redis is None or not claimed:
+            return
+        kept = {id(v) for v in spent}
+        flags = "".join("1" if id(v) in kept else "0" for v in claimed)
+        try:
+            await self._settle_script(keys=[v.fast_path_key for v in claimed], args=[flags, SPENT_TTL])
+        except (RedisError, OSError) as exc:
+            log.warning("could not settle fast-path claims: %s", exc)
