@@ -132,7 +132,7 @@ def _database_settings() -> Settings:
 
 
 def run_dev(host: str, port: int) -> int:
-    from polls.app import create_app, redact_voting_links, tune_garbage_collector
+    from polls.app import create_app, redact_voting_links, tune_runtime
     from polls.store.migrate import upgrade
 
     settings = from_environment(production=False)
@@ -159,7 +159,7 @@ def run_dev(host: str, port: int) -> int:
         flush=True,
     )
     app = create_app(settings)
-    tune_garbage_collector()
+    tune_runtime()
     redact_voting_links()
     uvicorn.run(app, host=host, port=port, log_level="info", lifespan="on", ws_max_size=WS_MAX_SIZE)
     return 0
@@ -182,11 +182,11 @@ async def _seed(settings: Settings, base: str) -> tuple[DemoInfo, list[tuple[str
 
 
 def run_serve(host: str, port: int, proxy_headers: bool) -> int:
-    from polls.app import create_app, redact_voting_links, tune_garbage_collector
+    from polls.app import create_app, redact_voting_links, tune_runtime
 
     settings = from_environment(production=True)
     app = create_app(settings)
-    tune_garbage_collector()
+    tune_runtime()
     redact_voting_links()
     uvicorn.run(
         app,

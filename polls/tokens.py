@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, Signer, URLSafeTimedSerializer
 
 
 @dataclass(frozen=True)
@@ -40,15 +40,27 @@ class TokenExpired(TokenInvalid):
     pass
 
 
+class _Serializer(URLSafeTimedSerializer):
+    """Keeps its signer: itsdangerous builds a new one (re-reading every key) on each call, a
+    noticeable cost on the vote path, where every ballot verifies a token."""
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        cache: dict[str | bytes | None, Signer] = self.__dict__.setdefault("_signers", {})
+        signer = cache.get(salt)
+        if signer is None:
+            signer = cache[salt] = super().make_signer(salt)
+        return signer
+
+
 class Tokens:
     def __init__(self, secret_keys: tuple[str, ...]) -> None:
         self._keys = list(secret_keys)
-        self._serializers: dict[str, URLSafeTimedSerializer] = {}
+        self._serializers: dict[str, _Serializer] = {}
 
-    def _serializer(self, kind: TokenKind) -> URLSafeTimedSerializer:
+    def _serializer(self, kind: TokenKind) -> _Serializer:
         serializer = self._serializers.get(kind.salt)
         if serializer is None:
-            serializer = self._serializers[kind.salt] = URLSafeTimedSerializer(self._keys, salt=kind.salt)
+            serializer = self._serializers[kind.salt] = _Serializer(self._keys, salt=kind.salt)
         return serializer
 
     def sign(self, kind: TokenKind, payload: Any) -> str:

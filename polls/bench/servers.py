@@ -37,13 +37,13 @@ def serve(kind: str, port: int, env_file: str | None = None) -> None:
     if kind == "bare":
         app = bare_app()
     else:
-        from polls.app import create_app, tune_garbage_collector
+        from polls.app import create_app, tune_runtime
         from polls.settings import from_environment
 
         if env_file:
             os.environ.update(json.loads(Path(env_file).read_text()))
         app = create_app(from_environment(production=False), run_scheduler=False)
-        tune_garbage_collector()  # as `polls serve` does
+        tune_runtime()  # as `polls serve` does
     uvicorn.run(
         app,
         host="127.0.0.1",

@@ -19,6 +19,15 @@ SECURITY_HEADERS = [
     ),
 ]
 
+# The vote answer is JSON, never a page: nothing to load, frame, sniff, or keep in a cache (a
+# receipt is the resident's own).
+API_RESPONSE_HEADERS = [
+    (b"content-type", b"application/json"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"cache-control", b"no-store"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+]
+
 
 class BodyTooLarge(Exception):
     pass

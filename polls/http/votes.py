@@ -15,7 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from polls.domain.access import Permission
@@ -23,10 +23,9 @@ from polls.domain.ballots import summarise
 from polls.domain.codes import normalise_short_code
 from polls.domain.polls import PollStatus, ResultsVisibility, results_public
 from polls.errors import Forbidden, NotFound, PollsError, ServiceUnavailable
-from polls.http.api import read_json
 from polls.http.auth import current_actor
 from polls.http.errors import error_body
-from polls.http.middleware import SECURITY_HEADERS, BodyTooLarge
+from polls.http.middleware import API_RESPONSE_HEADERS
 from polls.runtime import Runtime, runtime
 from polls.store import results as result_store
 from polls.store.ballots import CodeNotValid, load_poll, localised_definition, poll_definition
@@ -54,24 +53,6 @@ async def reference_for_code(rt: Runtime, code: Any) -> str:
             "We do not recognise this code. Check it against your poll card.", code="code_unknown"
         )
     return found.reference
-
-
-async def cast_vote(request: Request) -> Response:
-    rt = runtime(request)
-    poll_id = int(request.path_params["poll_id"])
-    body = await read_json(request, limit=MAX_VOTE_BODY)
-    if not isinstance(body, dict):
-        raise PollsError("Send an object with 'code' and 'answers'", code="malformed_ballot")
-    reference = await reference_for_code(rt, body.get("code"))
-    receipt = await rt.booth.cast(poll_id, reference, body.get("answers"))
-    return JSONResponse(
-        {
-            "poll_id": receipt.poll_id,
-            "tracker": receipt.tracker,
-            "trackers_url": f"/polls/{receipt.poll_id}/trackers",
-        },
-        status_code=201,
-    )
 
 
 async def may_see_results(request: Request, poll: Poll) -> bool:
@@ -190,7 +171,6 @@ async def _drain(websocket: WebSocket) -> None:
 
 
 routes: list[BaseRoute] = [
-    Route("/api/polls/{poll_id:id}/votes", cast_vote, methods=["POST"]),
     Route("/api/polls/{poll_id:id}/results", live_results, methods=["GET"]),
     Route("/api/polls/{poll_id:id}/trackers", trackers, methods=["GET"]),
     Route("/polls/{poll_id:id}/ballots.jsonl", published_ballots, methods=["GET"]),
@@ -198,61 +178,84 @@ routes: list[BaseRoute] = [
 ]
 
 
-def _limited(receive: Receive, limit: int) -> Receive:
-    """Stop reading a body (sent in chunks, without a length) once it passes ``limit`` bytes."""
+VOTE_PATH = re.compile(r"/api/polls/([0-9]+)/votes")
+
+
+class VoteTooLarge(PollsError):
+    status = 413
+    code = "body_too_large"
+
+
+NOT_SAVED = "Your vote could not be saved just now. It was not counted; try again."
+SERVER_ERROR = "Something went wrong on our side. Nothing was saved; please try again."
+
+
+class _ClientGone(Exception):
+    pass
+
+
+async def answer_vote(rt: Runtime, poll_id: int, scope: Scope, receive: Receive, send: Send) -> None:
+    """POST /api/polls/{id}/votes, answered straight from the ASGI messages (see PollsApp):
+    votes are the busiest request by far and need no session, CSRF or page machinery. Errors
+    are the same JSON bodies and status codes as the rest of the API."""
+    try:
+        body = await _vote_body(scope, receive)
+        if not isinstance(body, dict):
+            raise PollsError("Send an object with 'code' and 'answers'", code="malformed_ballot")
+        if poll_id >= 2**31:
+            raise NotFound("There is no such poll", code="poll_not_found")
+        reference = await reference_for_code(rt, body.get("code"))
+        receipt = await rt.booth.cast(poll_id, reference, body.get("answers"))
+        status = 201
+        answer: dict[str, object] = {
+            "poll_id": receipt.poll_id,
+            "tracker": receipt.tracker,
+            "trackers_url": f"/polls/{receipt.poll_id}/trackers",
+        }
+    except _ClientGone:
+        return
+    except PollsError as exc:
+        status, answer = exc.status, error_body(exc)
+    except (RedisError, OperationalError, InterfaceError, OSError) as exc:
+        log.error("vote refused, backing service unavailable: %s", type(exc).__name__)
+        status, answer = 503, error_body(ServiceUnavailable(NOT_SAVED))
+    except Exception:
+        log.exception("unhandled error on a vote")
+        status = 500
+        answer = {"code": "server_error", "message": SERVER_ERROR}
+    encoded = json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = [(b"content-length", str(len(encoded)).encode()), *API_RESPONSE_HEADERS]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": encoded})
+
+
+async def _vote_body(scope: Scope, receive: Receive) -> Any:
+    declared, content_type = b"0", b""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            declared = value
+        elif name == b"content-type":
+            content_type = value
+    if not declared.isdigit() or int(declared) > MAX_VOTE_BODY:
+        raise VoteTooLarge("A vote is at most 64 KB")
+    if content_type.split(b";")[0].strip().lower() != b"application/json":
+        raise PollsError(
+            "Send the body as JSON with Content-Type: application/json", code="unsupported_media_type"
+        )
+    chunks: list[bytes] = []
     received = 0
-
-    async def limited() -> Message:
-        nonlocal received
+    while True:  # a body sent in chunks, without a length, is cut off at the limit too
         message = await receive()
-        received += len(message.get("body", b""))
-        if received > limit:
-            raise BodyTooLarge
-        return message
-
-    return limited
-
-
-VOTE_PATH = re.compile(r"/api/polls/([0-9]{1,9})/votes")
-
-
-class VoteLane:
-    """Votes are the busiest request by far, so they skip the general middleware and route
-    table (sessions, CSRF, page errors): a vote carries its own credential and needs none of
-    it. Errors still map to the same JSON bodies and status codes, and the same security
-    headers are added."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        match = VOTE_PATH.fullmatch(scope["path"]) if scope["type"] == "http" else None
-        if match is None or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length", b"0")
-        if not declared.isdigit() or int(declared) > MAX_VOTE_BODY:
-            response: Response = JSONResponse(
-                {"code": "body_too_large", "message": "A vote is at most 64 KB"}, status_code=413
-            )
-            response.raw_headers.extend(SECURITY_HEADERS)
-            await response(scope, receive, send)
-            return
-        request = Request(scope, _limited(receive, MAX_VOTE_BODY))
-        request.scope.setdefault("path_params", {})["poll_id"] = int(match.group(1))
-        try:
-            response = await cast_vote(request)
-        except PollsError as exc:
-            response = JSONResponse(error_body(exc), status_code=exc.status)
-        except BodyTooLarge:
-            response = JSONResponse(
-                {"code": "body_too_large", "message": "A vote is at most 64 KB"}, status_code=413
-            )
-        except (RedisError, OperationalError, InterfaceError, OSError) as exc:
-            log.error("vote refused, backing service unavailable: %s", type(exc).__name__)
-            unavailable = ServiceUnavailable(
-                "Your vote could not be saved just now. It was not counted; try again."
-            )
-            response = JSONResponse(error_body(unavailable), status_code=503)
-        response.raw_headers.extend(SECURITY_HEADERS)
-        await response(scope, receive, send)
+        if message["type"] == "http.disconnect":
+            raise _ClientGone
+        chunk = message.get("body", b"")
+        received += len(chunk)
+        if received > MAX_VOTE_BODY:
+            raise VoteTooLarge("A vote is at most 64 KB")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    try:
+        return json.loads(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PollsError(f"The body is not valid JSON: {exc}", code="invalid_json") from None

@@ -29,10 +29,12 @@ PRESENT = "tallies:present"
 REBUILD_LOCK = "tallies:rebuilding"
 CHANGED = "tallies:changed"  # pub/sub channel; messages are poll ids
 
-# Increment only while the tallies are known complete; say so when they are not.
+# Increment only while the tallies are known complete (say so when they are not), then tell
+# every instance the poll (ARGV[1]) changed.
 _APPLY = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-for i = 1, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
+for i = 2, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
+redis.call('PUBLISH', KEYS[3], ARGV[1])
 return 1
 """
 
@@ -46,34 +48,30 @@ class Tallies:
         self.redis = redis
         self.db = db
         self._apply = redis.register_script(_APPLY)
-        self.stale = False  # an update failed half-way: rebuild before counting on
+        self.stale = False  # counts lost or half-updated: added to no more until rebuilt
 
-    async def apply(self, votes: Iterable[Vote]) -> None:
-        """Add committed votes to the live counts (called by the ballot writer after commit)."""
+    async def apply(self, votes: Iterable[Vote]) -> bool:
+        """Add committed votes to the live counts (the ballot writer calls this after each commit,
+        in commit order). False when they were not added because the counts must be rebuilt
+        first (Redis lost them, or an earlier update failed half-way): the writer rebuilds once
+        none of its batches is in flight, so the rebuild counts these votes exactly once."""
+        if self.stale:
+            return False
         per_poll: dict[int, dict[str, int]] = {}
         for vote in votes:
             counts = per_poll.setdefault(vote.poll.id, {})
             add_to_tally(counts, vote.poll, vote.answers, area_id=vote.area_id, channel=vote.channel)
-        if self.stale:
-            # The database already holds these votes, so a rebuild counts them too.
-            if await self.rebuild_all():
-                self.stale = False
-        else:
-            lost = False
-            try:
-                for poll_id, increments in per_poll.items():
-                    args: list[str | int] = []
-                    for name, n in increments.items():
-                        args += [name, n]
-                    if not await self._apply(keys=[PRESENT, tally_key(poll_id)], args=args):
-                        lost = True
-            except Exception:
-                self.stale = True  # some increments may be missing: rebuild at the next commit
-                raise
-            if lost:
-                await self.rebuild_all()
-        for poll_id in per_poll:
-            await self.redis.publish(CHANGED, poll_id)
+        try:
+            for poll_id, increments in per_poll.items():
+                args: list[str | int] = [poll_id]
+                for name, n in increments.items():
+                    args += [name, n]
+                if not await self._apply(keys=[PRESENT, tally_key(poll_id), CHANGED], args=args):
+                    self.stale = True
+        except Exception:
+            self.stale = True  # some increments may be missing
+            raise
+        return not self.stale
 
     async def read(self, poll_id: int) -> dict[str, int]:
         raw = await self.redis.hgetall(tally_key(poll_id))
@@ -112,6 +110,7 @@ class Tallies:
             for poll_id in poll_ids:
                 await self.rebuild(poll_id)
             await self.redis.set(PRESENT, "1")
+            self.stale = False
             log.info("rebuilt live tallies for %d poll(s) from the database", len(poll_ids))
             return poll_ids
         finally:

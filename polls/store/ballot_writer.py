@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -60,7 +62,9 @@ return 1
 
 
 class BallotStore(Protocol):
-    async def write(self, votes: list[Vote], key: bytes) -> BatchOutcome: ...
+    def submit(self, votes: list[Vote], key: bytes) -> Awaitable[BatchOutcome]:
+        """Start the batch's transaction at once; the result is awaited later."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -79,12 +83,22 @@ def _answer_late(vote: Vote) -> None:
     _settle(vote, ServiceUnavailable(UNAVAILABLE))
 
 
+@dataclass
+class _Batch:
+    votes: list[Vote]  # as taken from the queue
+    claimed: list[Vote] = field(default_factory=list)  # holding a fast-path claim
+    writing: Awaitable[BatchOutcome] | None = None  # its transaction, once started
+
+
 class BallotWriter:
     """Collects votes from concurrent requests and commits them in batches.
 
-    ``on_commit`` is called with the accepted votes after each commit, before the next batch
-    (live tallies hang off it, and a tally rebuild must not race this instance's own commits);
-    its failure never loses a vote.
+    Two tasks, so the database never waits for the event loop: one takes batches, claims them
+    in Redis and starts their transaction (a SQLite file writes them one after another in its
+    thread); the other, in the same order, answers each batch's votes once it committed,
+    settles the claims and calls ``on_commit``. ``on_commit`` (the live tallies) answers False
+    when its counts must be rebuilt; the rebuild (``on_rebuild``) runs only while no batch is in
+    flight, so it counts every committed ballot exactly once. Its failure never loses a vote.
     """
 
     def __init__(
@@ -93,15 +107,22 @@ class BallotWriter:
         *,
         redis: Redis | None = None,
         max_batch: int = 500,
-        on_commit: Any = None,
+        on_commit: Callable[[list[Vote]], Awaitable[bool]] | None = None,
+        on_rebuild: Callable[[], Awaitable[object]] | None = None,
         answer_within: float = 30.0,
     ) -> None:
         self.db = db
         self.redis = redis
         self.max_batch = max_batch
         self.on_commit = on_commit
+        self.on_rebuild = on_rebuild
         self.answer_within = answer_within
         self.queue: asyncio.Queue[Vote] = asyncio.Queue()
+        # Batches started and not yet answered: while one is answered, the next is being written.
+        self._in_flight: asyncio.Queue[_Batch] = asyncio.Queue(maxsize=4)
+        self._quiet = asyncio.Lock()  # held to start a batch, or to rebuild with none in flight
+        self._taking_idle = False
+        self._rebuild_due = False
         self.key: bytes | None = None
         # A SQLite file is written from a thread of the writer's own, one hand-over per batch;
         # anything else goes through SQLAlchemy's async engine.
@@ -110,22 +131,27 @@ class BallotWriter:
         if redis is not None:
             self._claim_script = redis.register_script(_CLAIM)
             self._settle_script = redis.register_script(_SETTLE)
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         async with self.db() as session:
             self.key = await ballot_key(session)
-        self._task = asyncio.create_task(self._run(), name="ballot-writer")
+        self._tasks = [
+            asyncio.create_task(self._take_and_start(), name="ballot-writer"),
+            asyncio.create_task(self._answer(), name="ballot-answers"),
+        ]
 
     async def stop(self) -> None:
-        if self._task is None:
+        if not self._tasks:
             return
         # Finish the votes already queued (their requests are waiting for an answer) first.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.queue.join(), timeout=10)
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await self.store.close()
 
     def nullifier_for(self, poll_id: int, voter_key: str) -> str:
@@ -142,50 +168,84 @@ class BallotWriter:
         finally:
             late.cancel()
 
-    async def _run(self) -> None:
+    async def _take_and_start(self) -> None:
         while True:
-            batch = [await self.queue.get()]
+            self._taking_idle = True
+            batch = _Batch([await self.queue.get()])
+            self._taking_idle = False
             # Let requests already on their way join this batch: one event-loop turn.
             await asyncio.sleep(0)
-            while len(batch) < self.max_batch and not self.queue.empty():
-                batch.append(self.queue.get_nowait())
+            while len(batch.votes) < self.max_batch and not self.queue.empty():
+                batch.votes.append(self.queue.get_nowait())
             try:
-                await self._process(batch)
+                async with self._quiet:
+                    if self._rebuild_due:
+                        await self._in_flight.join()  # every batch started is answered and counted
+                        await self._rebuild()
+                    await self._start(batch)
             except Exception:  # never let one batch stop the writer: every later vote would hang
-                log.exception("ballot batch of %d failed", len(batch))
-                for vote in batch:
-                    _settle(vote, ServiceUnavailable(UNAVAILABLE))
-            finally:
-                for _ in batch:
-                    self.queue.task_done()
+                log.exception("ballot batch of %d could not be started", len(batch.votes))
+                batch.writing = None
+            await self._in_flight.put(batch)
 
-    async def _process(self, batch: list[Vote]) -> None:
+    async def _start(self, batch: _Batch) -> None:
         assert self.key is not None, "writer not started"
         # A request that went away before its batch began is not written.
-        waiting = [v for v in batch if not v.done.done()]
-        claimed: list[Vote] = []
-        waiting = await self._claim(waiting, claimed)
-        if not waiting:
+        waiting = [v for v in batch.votes if not v.done.done()]
+        waiting = await self._claim(waiting, batch.claimed)
+        if waiting:
+            batch.writing = self.store.submit(waiting, self.key)
+
+    async def _answer(self) -> None:
+        while True:
+            batch = await self._in_flight.get()
+            try:
+                await self._answer_batch(batch)
+            except Exception:
+                log.exception("ballot batch of %d failed", len(batch.votes))
+            finally:
+                for vote in batch.votes:  # anything not answered by now is answered 503
+                    _settle(vote, ServiceUnavailable(UNAVAILABLE))
+                    self.queue.task_done()
+                self._in_flight.task_done()
+            if self._rebuild_due and self._taking_idle and self._in_flight.empty():
+                async with self._quiet:  # nobody is voting: rebuild now rather than at the next vote
+                    if self._rebuild_due and self._in_flight.empty():
+                        await self._rebuild()
+
+    async def _answer_batch(self, batch: _Batch) -> None:
+        if batch.writing is None:
             return
         try:
-            accepted, refused = await self.store.write(waiting, self.key)
+            accepted, refused = await batch.writing
         except Exception as exc:
             # The error's name only: a database's message can quote the values (nullifiers).
-            log.error("ballot batch of %d could not be committed: %s", len(waiting), type(exc).__name__)
-            for vote in waiting:
-                _settle(vote, ServiceUnavailable(UNAVAILABLE))
-            await self._release(claimed, spent=[])
+            log.error("ballot batch of %d could not be committed: %s", len(batch.votes), type(exc).__name__)
+            await self._release(batch.claimed, spent=[])
             return
         for vote, problem in refused:
             _settle(vote, problem)
         for vote in accepted:
             _settle(vote, Receipt(vote.poll.id, vote.tracker))
-        await self._release(claimed, spent=accepted + [v for v, p in refused if isinstance(p, AlreadyVoted)])
+        spent = accepted + [v for v, problem in refused if isinstance(problem, AlreadyVoted)]
+        await self._release(batch.claimed, spent=spent)
         if accepted and self.on_commit is not None:
             try:
-                await self.on_commit(accepted)
+                counted = await self.on_commit(accepted)
             except Exception:  # tallies can be rebuilt from the database; the votes are safe
                 log.exception("after-commit hook failed")
+                counted = False
+            if not counted:
+                self._rebuild_due = self.on_rebuild is not None
+
+    async def _rebuild(self) -> None:
+        self._rebuild_due = False
+        if self.on_rebuild is None:
+            return
+        try:
+            await self.on_rebuild()
+        except Exception:  # the next batch's counts will ask again
+            log.exception("live tallies could not be rebuilt")
 
     async def _claim(self, votes: list[Vote], claimed: list[Vote]) -> list[Vote]:
         """Fast path: one Redis call marks each card's key spent (briefly) and refuses any

@@ -180,6 +180,11 @@ class SqlAlchemyBallots:
     async def close(self) -> None:
         """Nothing of its own to close: the engine is the app's."""
 
+    def submit(self, votes: list[Vote], key: bytes) -> asyncio.Task[BatchOutcome]:
+        """Start the batch's transaction now. Two may run at once on PostgreSQL: the nullifiers'
+        key decides between them, and they take its locks in the same (sorted) order."""
+        return asyncio.ensure_future(self.write(votes, key))
+
     async def write(self, votes: list[Vote], key: bytes) -> BatchOutcome:
         async with self.db.begin() as session:
             # FOR SHARE (PostgreSQL): an officer closing the poll waits for this batch, and this
@@ -280,9 +285,13 @@ def _refusal(vote: Vote, status: str | None, codes: Mapping[str, CodeFacts]) -> 
     return None
 
 
+def _nullifier_order(row: dict[str, Any]) -> tuple[int, str]:
+    return row["poll_id"], row["value"]
+
+
 async def _insert_nullifiers(session: AsyncSession, votes: Sequence[Vote]) -> set[tuple[int, str]]:
     """Insert the batch's nullifiers, skipping ones already present; return those inserted."""
-    rows = [{"poll_id": v.poll.id, "value": v.nullifier} for v in votes]
+    rows = sorted(({"poll_id": v.poll.id, "value": v.nullifier} for v in votes), key=_nullifier_order)
     dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     # executemany with RETURNING: one cached statement, sent as multi-row batches by SQLAlchemy.
     statement = (
