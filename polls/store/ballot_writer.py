@@ -132,8 +132,10 @@ class BallotWriter:
             self._claim_script = redis.register_script(_CLAIM)
             self._settle_script = redis.register_script(_SETTLE)
         self._tasks: list[asyncio.Task[None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()  # asking for it costs a system call each time
         async with self.db() as session:
             self.key = await ballot_key(session)
         self._tasks = [
@@ -159,9 +161,11 @@ class BallotWriter:
         return nullifier(self.key, poll_id, voter_key)
 
     async def cast(self, vote: Vote) -> Receipt:
+        assert self._loop is not None, "writer not started"
         vote.tracker = new_tracker(vote.poll.id, vote.answers)
+        vote.done = self._loop.create_future()
         # The writer answers every vote it takes; this timer answers one it somehow never reaches.
-        late = asyncio.get_running_loop().call_later(self.answer_within, _answer_late, vote)
+        late = self._loop.call_later(self.answer_within, _answer_late, vote)
         self.queue.put_nowait(vote)
         try:
             return await vote.done

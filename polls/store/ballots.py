@@ -120,7 +120,7 @@ class Vote:
     fast_path_key: str = ""  # the Redis claim, keyed on this card's own reference
     area_id: int | None = None
     tracker: str = ""
-    done: asyncio.Future[Receipt] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    done: asyncio.Future[Receipt] = field(init=False, repr=False)  # given by the writer that takes it
 
 
 @dataclass
