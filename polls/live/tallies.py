@@ -30,11 +30,11 @@ REBUILD_LOCK = "tallies:rebuilding"
 CHANGED = "tallies:changed"  # pub/sub channel; messages are poll ids
 
 # Increment only while the tallies are known complete (say so when they are not), then tell
-# every instance the poll (ARGV[1]) changed.
+# every instance on the channel ARGV[1] that the poll ARGV[2] changed.
 _APPLY = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-for i = 2, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
-redis.call('PUBLISH', KEYS[3], ARGV[1])
+for i = 3, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
+redis.call('PUBLISH', ARGV[1], ARGV[2])
 return 1
 """
 
@@ -63,10 +63,10 @@ class Tallies:
             add_to_tally(counts, vote.poll, vote.answers, area_id=vote.area_id, channel=vote.channel)
         try:
             for poll_id, increments in per_poll.items():
-                args: list[str | int] = [poll_id]
+                args: list[str | int] = [CHANGED, poll_id]
                 for name, n in increments.items():
                     args += [name, n]
-                if not await self._apply(keys=[PRESENT, tally_key(poll_id), CHANGED], args=args):
+                if not await self._apply(keys=[PRESENT, tally_key(poll_id)], args=args):
                     self.stale = True
         except Exception:
             self.stale = True  # some increments may be missing

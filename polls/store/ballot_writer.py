@@ -218,7 +218,8 @@ class BallotWriter:
                         await self._rebuild()
 
     async def _answer_batch(self, batch: _Batch) -> None:
-        if batch.writing is None:
+        if batch.writing is None:  # refused by the fast path, gone, or it could not be started
+            await self._release(batch.claimed, spent=[])
             return
         try:
             accepted, refused = await batch.writing
