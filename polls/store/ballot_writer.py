@@ -90,15 +90,24 @@ class _Batch:
     writing: Awaitable[BatchOutcome] | None = None  # its transaction, once started
 
 
+@dataclass
+class _Answered:
+    batch: _Batch
+    accepted: list[Vote] = field(default_factory=list)  # committed: to count
+    spent: list[Vote] = field(default_factory=list)  # codes now used: keep their claims
+
+
 class BallotWriter:
     """Collects votes from concurrent requests and commits them in batches.
 
-    Two tasks, so the database never waits for the event loop: one takes batches, claims them
-    in Redis and starts their transaction (a SQLite file writes them one after another in its
-    thread); the other, in the same order, answers each batch's votes once it committed,
-    settles the claims and calls ``on_commit``. ``on_commit`` (the live tallies) answers False
-    when its counts must be rebuilt; the rebuild (``on_rebuild``) runs only while no batch is in
-    flight, so it counts every committed ballot exactly once. Its failure never loses a vote.
+    Three tasks, so neither the database nor an answer waits for anything it does not need:
+    one takes batches, claims them in Redis and starts their transaction (a SQLite file writes
+    them one after another in its thread, merging what waits); one answers each batch's votes,
+    in order, as soon as it committed; one, in the same order, settles the claims and calls
+    ``on_commit`` for whatever batches were answered meanwhile. ``on_commit`` (the live tallies)
+    answers False when its counts must be rebuilt; the rebuild (``on_rebuild``) runs only while
+    no batch is in flight, so it counts every committed ballot exactly once. Its failure never
+    loses a vote.
     """
 
     def __init__(
@@ -119,7 +128,10 @@ class BallotWriter:
         self.answer_within = answer_within
         self.queue: asyncio.Queue[Vote] = asyncio.Queue()
         # Batches started and not yet answered: while one is answered, the next is being written.
+        # Each counts as unfinished (join) until its claims are settled and its votes counted.
         self._in_flight: asyncio.Queue[_Batch] = asyncio.Queue(maxsize=4)
+        self._answered: asyncio.Queue[_Answered] = asyncio.Queue()
+        self._unfinished = 0
         self._quiet = asyncio.Lock()  # held to start a batch, or to rebuild with none in flight
         self._taking_idle = False
         self._rebuild_due = False
@@ -141,6 +153,7 @@ class BallotWriter:
         self._tasks = [
             asyncio.create_task(self._take_and_start(), name="ballot-writer"),
             asyncio.create_task(self._answer(), name="ballot-answers"),
+            asyncio.create_task(self._count(), name="ballot-counts"),
         ]
 
     async def stop(self) -> None:
@@ -149,6 +162,7 @@ class BallotWriter:
         # Finish the votes already queued (their requests are waiting for an answer) first.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.queue.join(), timeout=10)
+            await asyncio.wait_for(self._in_flight.join(), timeout=5)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -190,6 +204,7 @@ class BallotWriter:
             except Exception:  # never let one batch stop the writer: every later vote would hang
                 log.exception("ballot batch of %d could not be started", len(batch.votes))
                 batch.writing = None
+            self._unfinished += 1
             await self._in_flight.put(batch)
 
     async def _start(self, batch: _Batch) -> None:
@@ -203,45 +218,63 @@ class BallotWriter:
     async def _answer(self) -> None:
         while True:
             batch = await self._in_flight.get()
+            answered = _Answered(batch)
             try:
-                await self._answer_batch(batch)
+                await self._answer_batch(answered)
             except Exception:
                 log.exception("ballot batch of %d failed", len(batch.votes))
             finally:
                 for vote in batch.votes:  # anything not answered by now is answered 503
                     _settle(vote, ServiceUnavailable(UNAVAILABLE))
                     self.queue.task_done()
-                self._in_flight.task_done()
-            if self._rebuild_due and self._taking_idle and self._in_flight.empty():
-                async with self._quiet:  # nobody is voting: rebuild now rather than at the next vote
-                    if self._rebuild_due and self._in_flight.empty():
-                        await self._rebuild()
+                self._answered.put_nowait(answered)
 
-    async def _answer_batch(self, batch: _Batch) -> None:
+    async def _answer_batch(self, answered: _Answered) -> None:
+        batch = answered.batch
         if batch.writing is None:  # refused by the fast path, gone, or it could not be started
-            await self._release(batch.claimed, spent=[])
             return
         try:
             accepted, refused = await batch.writing
         except Exception as exc:
             # The error's name only: a database's message can quote the values (nullifiers).
             log.error("ballot batch of %d could not be committed: %s", len(batch.votes), type(exc).__name__)
-            await self._release(batch.claimed, spent=[])
             return
         for vote, problem in refused:
             _settle(vote, problem)
         for vote in accepted:
             _settle(vote, Receipt(vote.poll.id, vote.tracker))
-        spent = accepted + [v for v, problem in refused if isinstance(problem, AlreadyVoted)]
-        await self._release(batch.claimed, spent=spent)
-        if accepted and self.on_commit is not None:
+        answered.accepted = accepted
+        answered.spent = accepted + [v for v, problem in refused if isinstance(problem, AlreadyVoted)]
+
+    async def _count(self) -> None:
+        while True:
+            done = [await self._answered.get()]
+            while not self._answered.empty():  # batches answered meanwhile: one Redis call each
+                done.append(self._answered.get_nowait())
             try:
-                counted = await self.on_commit(accepted)
-            except Exception:  # tallies can be rebuilt from the database; the votes are safe
-                log.exception("after-commit hook failed")
-                counted = False
-            if not counted:
-                self._rebuild_due = self.on_rebuild is not None
+                await self._release(
+                    [v for d in done for v in d.batch.claimed], spent=[v for d in done for v in d.spent]
+                )
+                await self._add_to_tallies([v for d in done for v in d.accepted])
+            finally:
+                for _ in done:
+                    self._unfinished -= 1
+                    self._in_flight.task_done()
+            if self._rebuild_due and self._taking_idle and not self._unfinished:
+                async with self._quiet:  # nobody is voting: rebuild now rather than at the next vote
+                    if self._rebuild_due and not self._unfinished:
+                        await self._rebuild()
+
+    async def _add_to_tallies(self, accepted: list[Vote]) -> None:
+        if not accepted or self.on_commit is None:
+            return
+        try:
+            counted = await self.on_commit(accepted)
+        except Exception:  # tallies can be rebuilt from the database; the votes are safe
+            log.exception("after-commit hook failed")
+            counted = False
+        if not counted:
+            self._rebuild_due = self.on_rebuild is not None
 
     async def _rebuild(self) -> None:
         self._rebuild_due = False
