@@ -20,7 +20,7 @@ from polls.store.models import Ballot, Nullifier
 from polls.tokens import VOTER_CODE, Tokens
 from tests.conftest import count
 from tests.factories import make_poll
-from tests.voting_setup import Setup, token, vote
+from tests.voting_setup import Setup, settled_tallies, token, vote
 
 
 async def test_a_resident_votes_once_and_gets_a_tracker_they_can_find(
@@ -189,13 +189,14 @@ async def test_live_tallies_equal_the_database_after_voting(
         assert (
             await vote(client, voting.poll["id"], token(issued.reference), voting.full_ballot())
         ).status_code == 201
+    app = client._transport.app  # type: ignore[attr-defined]
+    await settled_tallies(app.state.runtime, voting.poll["id"])
     results = (await client.get(f"/api/polls/{voting.poll['id']}/results")).json()
     assert results["ballots"] == 4
     single = next(q for q in results["questions"] if q["kind"] == "single")
     assert [o["count"] for o in single["options"]] == [0, 4]
     north = next(t for t in results["turnout"] if t["area"] == "North")
     assert north["ballots"] == 4
-    app = client._transport.app  # type: ignore[attr-defined]
     check = await app.state.runtime.tallies.check(voting.poll["id"])
     assert check.agrees, check.differences
     assert check.ballots == 4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -104,3 +105,15 @@ async def voting(officer: httpx.AsyncClient, settings: Settings) -> Setup:
 
 async def vote(http: httpx.AsyncClient, poll_id: int, code: str, answers: Any) -> httpx.Response:
     return await http.post(f"/api/polls/{poll_id}/votes", json={"code": code, "answers": answers})
+
+
+async def settled_tallies(runtime: Any, poll_id: int) -> Any:
+    """The live tally check once the writer has counted what it answered (it counts, and
+    rebuilds lost tallies, just after answering): tallies converge, within a few seconds."""
+    check = await runtime.tallies.check(poll_id)
+    for _ in range(100):
+        if check.agrees:
+            break
+        await asyncio.sleep(0.05)
+        check = await runtime.tallies.check(poll_id)
+    return check
