@@ -170,10 +170,6 @@ class BallotWriter:
                 await task
         await self.store.close()
 
-    def nullifier_for(self, poll_id: int, voter_key: str) -> str:
-        assert self.key is not None, "writer not started"
-        return nullifier(self.key, poll_id, voter_key)
-
     async def cast(self, vote: Vote) -> Receipt:
         assert self._loop is not None, "writer not started"
         vote.tracker = new_tracker(vote.poll.id, vote.answers)
