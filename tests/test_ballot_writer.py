@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.domain.ballots import check_ballot, new_tracker
+from polls.domain.eligibility import AlreadyVoted
 from polls.live.tallies import PRESENT, tally_key
 from polls.store import sqlite_ballots
-from polls.store.ballots import AlreadyVoted, BatchOutcome, Vote
+from polls.store.ballots import BatchOutcome, Vote
 from polls.store.models import Ballot
 from tests.conftest import count
 from tests.voting_setup import Setup, settled_tallies, token, vote

@@ -8,19 +8,13 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, Field, model_validator
 
+# The states are named in a module of their own, light enough for the SQLite writer process.
+from polls.domain.poll_states import Assurance as Assurance
+from polls.domain.poll_states import PollStatus as PollStatus
+from polls.domain.poll_states import ResultsVisibility as ResultsVisibility
 from polls.domain.questions import QuestionSpec
 from polls.domain.validation import StrictSpec
 from polls.errors import TransitionNotAllowed
-
-
-class PollStatus(StrEnum):
-    DRAFT = "draft"
-    SCHEDULED = "scheduled"
-    OPEN = "open"
-    CLOSED = "closed"
-    UNDER_REVIEW = "under_review"
-    PUBLISHED = "published"
-
 
 STATUS_LABELS = {
     PollStatus.DRAFT: "Draft",
@@ -30,18 +24,6 @@ STATUS_LABELS = {
     PollStatus.UNDER_REVIEW: "Under review",
     PollStatus.PUBLISHED: "Results published",
 }
-
-
-class ResultsVisibility(StrEnum):
-    LIVE = "live"  # residents see results while voting is open
-    AFTER_CLOSE = "after_close"
-    AFTER_REVIEW = "after_review"  # only once an officer publishes them
-
-
-class Assurance(StrEnum):
-    POLL_CARD = "poll_card"  # codes posted to residents on poll cards
-    EVENT = "event"  # single-use codes handed out at community events
-    OPEN = "open"  # no codes: one per browser, labelled as such on results
 
 
 VISIBILITY_LABELS = {

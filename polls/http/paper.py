@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from polls.domain.access import Actor, Permission
 from polls.domain.ballots import check_ballot
+from polls.domain.eligibility import AlreadyVoted
 from polls.domain.paper import PaperProblem, PaperRow, parse_paper_csv
 from polls.domain.polls import Assurance, PollStatus
 from polls.domain.questions import QuestionKind
@@ -26,7 +27,7 @@ from polls.http.votes import reference_for_code
 from polls.runtime import runtime
 from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store
-from polls.store.ballots import AlreadyVoted, eligibility, poll_definition
+from polls.store.ballots import eligibility, poll_definition
 
 PAPER = "paper"
 

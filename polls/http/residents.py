@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from polls.domain.ballots import PollDef, QuestionDef, check_ballot, ranking_from_positions
+from polls.domain.eligibility import BROWSER, AlreadyVoted, CodeNotValid, PollNotOpen, nullifier
 from polls.domain.polls import Assurance, PollStatus, ResultsVisibility, results_public
 from polls.domain.questions import QuestionKind
 from polls.errors import FieldError, PollsError, ValidationFailed
@@ -26,16 +27,7 @@ from polls.http.auth import check_csrf
 from polls.http.i18n import render_resident, resident_language, translator
 from polls.http.votes import may_see_results, reference_for_code, results_payload
 from polls.runtime import runtime
-from polls.store.ballots import (
-    BROWSER,
-    AlreadyVoted,
-    CodeNotValid,
-    PollNotOpen,
-    eligibility,
-    load_poll,
-    localised_definition,
-    nullifier,
-)
+from polls.store.ballots import eligibility, load_poll, localised_definition
 from polls.store.codes import ballot_key, find_by_reference
 from polls.store.models import Ballot, Nullifier, Pilot, Poll, poll_areas
 from polls.tokens import VOTER_CODE

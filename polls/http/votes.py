@@ -21,6 +21,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from polls.domain.access import Permission
 from polls.domain.ballots import summarise
 from polls.domain.codes import normalise_short_code
+from polls.domain.eligibility import CodeNotValid
 from polls.domain.polls import PollStatus, ResultsVisibility, results_public
 from polls.errors import Forbidden, NotFound, PollsError, ServiceUnavailable
 from polls.http.auth import current_actor
@@ -28,7 +29,7 @@ from polls.http.errors import error_body
 from polls.http.middleware import API_RESPONSE_HEADERS
 from polls.runtime import Runtime, runtime
 from polls.store import results as result_store
-from polls.store.ballots import CodeNotValid, load_poll, localised_definition, poll_definition
+from polls.store.ballots import load_poll, localised_definition, poll_definition
 from polls.store.codes import ballot_key, find_by_short_code
 from polls.store.models import Area, Ballot, Poll
 from polls.tokens import VOTER_CODE

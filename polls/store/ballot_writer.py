@@ -19,16 +19,9 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from polls.domain.ballots import new_tracker
+from polls.domain.eligibility import ALREADY_USED, AlreadyVoted, nullifier
 from polls.errors import ServiceUnavailable
-from polls.store.ballots import (
-    ALREADY_USED,
-    AlreadyVoted,
-    BatchOutcome,
-    Receipt,
-    SqlAlchemyBallots,
-    Vote,
-    nullifier,
-)
+from polls.store.ballots import BatchOutcome, Receipt, SqlAlchemyBallots, Vote
 from polls.store.codes import ballot_key
 from polls.store.db import Database, sqlite_file
 from polls.store.sqlite_ballots import SqliteBallots

@@ -1,19 +1,18 @@
-"""Ballots and the rules of casting one: poll definitions, nullifiers, who may vote, and the
-batch transaction through SQLAlchemy (polls.store.ballot_writer groups votes into batches).
+"""Ballots: poll definitions, the vote waiting for the writer, and the batch transaction through
+SQLAlchemy (polls.store.ballot_writer groups votes into batches).
 
-A batch's transaction refuses codes that may not vote, inserts the nullifiers of the rest
-(their primary key is the final guard against a second vote, whatever Redis said) and
-stores the ballots of those whose nullifier went in. Ballots carry no reference, no code and
-no time, and are inserted in random order.
+A batch's transaction refuses codes that may not vote (polls.domain.eligibility), inserts the
+nullifiers of the rest (their primary key is the final guard against a second vote, whatever
+Redis said) and stores the ballots of those whose nullifier went in. Ballots carry no
+reference, no code and no time, and are inserted in random order.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -24,10 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from polls.domain.ballots import Answers, OptionDef, PollDef, QuestionDef
+from polls.domain.eligibility import BROWSER, CodeFacts, admit, refusal, spent
 from polls.domain.polls import Assurance, PollStatus
 from polls.domain.questions import QuestionKind
 from polls.domain.translations import localise
-from polls.errors import Conflict, NotFound, PollsError
+from polls.errors import NotFound, PollsError
 from polls.store.db import Database
 from polls.store.models import Ballot, CodeBatch, Nullifier, Poll, Question, VoterCode
 
@@ -36,28 +36,6 @@ log = logging.getLogger("polls.ballots")
 # Core tables for the hot path: plain executemany, no ORM bookkeeping per row.
 BALLOTS = cast(Table, Ballot.__table__)
 NULLIFIERS = cast(Table, Nullifier.__table__)
-
-BROWSER = "browser:"  # references of open-poll voters are a random per-browser id
-
-
-ALREADY_USED = "This code has already been used to vote in this poll"
-
-
-class AlreadyVoted(Conflict):
-    code = "code_already_used"
-
-
-class PollNotOpen(Conflict):
-    code = "poll_not_open"
-
-
-class CodeNotValid(PollsError):
-    status = 403
-    code = "code_not_valid"
-
-
-def nullifier(key: bytes, poll_id: int, reference: str) -> str:
-    return hmac.digest(key, f"{poll_id}:{reference}".encode(), "sha256").hex()
 
 
 def poll_definition(poll: Poll) -> PollDef:
@@ -123,52 +101,7 @@ class Vote:
     done: asyncio.Future[Receipt] = field(init=False, repr=False)  # given by the writer that takes it
 
 
-@dataclass
-class CodeFacts:
-    pilot_id: int
-    area_id: int | None
-    revoked: bool
-    kind: str
-    poll_id: int | None
-    voter_key: str  # the first card's reference: a replacement card spends the same nullifiers
-
-
 BatchOutcome = tuple[list[Vote], list[tuple[Vote, PollsError]]]  # accepted, refused (and why)
-
-
-def admit(
-    votes: Sequence[Vote], statuses: Mapping[int, str], codes: Mapping[str, CodeFacts], key: bytes
-) -> tuple[list[Vote], list[tuple[Vote, PollsError]]]:
-    """Within a batch's transaction: the votes whose codes may vote (each given its nullifier,
-    area and channel), the first of any two spending one nullifier, and the rest refused."""
-    live: list[Vote] = []
-    refused: list[tuple[Vote, PollsError]] = []
-    seen: set[tuple[int, str]] = set()
-    for vote in votes:
-        problem = _refusal(vote, statuses.get(vote.poll.id), codes)
-        if problem is None:
-            facts = codes.get(vote.reference)
-            vote.nullifier = nullifier(key, vote.poll.id, facts.voter_key if facts else vote.reference)
-            if (vote.poll.id, vote.nullifier) in seen:
-                problem = AlreadyVoted(ALREADY_USED)  # two votes with one code in the same batch
-        if problem is not None:
-            refused.append((vote, problem))
-            continue
-        seen.add((vote.poll.id, vote.nullifier))
-        live.append(vote)
-    return live, refused
-
-
-def spent(live: Sequence[Vote], inserted: set[tuple[int, str]]) -> BatchOutcome:
-    """Split a batch by whether its nullifier went in (accepted) or was already there."""
-    accepted: list[Vote] = []
-    refused: list[tuple[Vote, PollsError]] = []
-    for vote in live:
-        if (vote.poll.id, vote.nullifier) in inserted:
-            accepted.append(vote)
-        else:
-            refused.append((vote, AlreadyVoted(ALREADY_USED)))
-    return accepted, refused
 
 
 class SqlAlchemyBallots:
@@ -252,37 +185,10 @@ async def eligibility(
     problems: dict[str, PollsError] = {}
     for reference in references:
         trial = Vote(poll=poll, assurance=assurance, reference=reference, answers={}, channel="online")
-        problem = _refusal(trial, PollStatus.OPEN.value, codes)
+        problem = refusal(trial, PollStatus.OPEN.value, codes)
         if problem is not None:
             problems[reference] = problem
     return problems
-
-
-def _refusal(vote: Vote, status: str | None, codes: Mapping[str, CodeFacts]) -> PollsError | None:
-    if status != PollStatus.OPEN.value:
-        return PollNotOpen("This poll is not open for voting")
-    if vote.reference.startswith(BROWSER):
-        if vote.assurance is not Assurance.OPEN:
-            return CodeNotValid("This poll needs the code from your poll card")
-        return None
-    facts = codes.get(vote.reference)
-    if facts is None or facts.pilot_id != vote.poll.pilot_id:
-        return CodeNotValid("This code is not valid for this poll")
-    if facts.revoked:
-        return CodeNotValid("This code has been cancelled (reported lost). Use the new code you were sent.",
-                            code="code_revoked")  # fmt: skip
-    if facts.kind == "event" and facts.poll_id != vote.poll.id:
-        return CodeNotValid("This event code is for a different poll")
-    if vote.assurance is Assurance.POLL_CARD and facts.kind != "poll_card":
-        return CodeNotValid("This poll needs the code from your poll card")
-    if vote.poll.area_ids and facts.area_id not in vote.poll.area_ids:
-        return CodeNotValid(
-            "This poll is for other areas: your code's area is not taking part", code="wrong_area"
-        )
-    vote.area_id = facts.area_id
-    if facts.kind == "event" and vote.channel == "online":
-        vote.channel = "event"  # turnout per channel: codes handed out at events count as "event"
-    return None
 
 
 def _nullifier_order(row: dict[str, Any]) -> tuple[int, str]:

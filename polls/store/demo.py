@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.domain.access import Actor
 from polls.domain.ballots import check_ballot, new_tracker
+from polls.domain.eligibility import nullifier
 from polls.domain.pilots import AreaSpec, PilotSpec
 from polls.domain.polls import Action, NewPollSpec
 from polls.domain.publication import FollowUpSpec, ResponseSpec
@@ -19,7 +20,7 @@ from polls.domain.validation import parse
 from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store
 from polls.store import results as result_store
-from polls.store.ballots import load_poll, nullifier, poll_definition
+from polls.store.ballots import load_poll, poll_definition
 from polls.store.codes import ballot_key
 from polls.store.demo_jury import seed_demo_jury
 from polls.store.demo_jury_session import seed_demo_session

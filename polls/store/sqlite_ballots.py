@@ -22,7 +22,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from polls.store.ballots import BROWSER, BatchOutcome, CodeFacts, Vote, admit, spent
+from polls.domain.eligibility import BROWSER, CodeFacts, admit, spent
+from polls.store.ballots import BatchOutcome, Vote
 from polls.store.db import configure_sqlite
 
 # Every statement takes its list as one JSON parameter (json_each) and answers in one row at

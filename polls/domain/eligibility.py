@@ -1,0 +1,142 @@
+"""Who may vote: the rules a batch's transaction applies to each vote, and the nullifier that
+spends a code.
+
+Both ballot stores apply them: SQLAlchemy's (PostgreSQL) and the SQLite writer process, which
+imports this module without SQLAlchemy or pydantic, so it starts in a few tens of milliseconds.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from polls.domain.poll_states import Assurance, PollStatus
+from polls.errors import Conflict, PollsError
+
+BROWSER = "browser:"  # references of open-poll voters are a random per-browser id
+
+ALREADY_USED = "This code has already been used to vote in this poll"
+
+
+class AlreadyVoted(Conflict):
+    code = "code_already_used"
+
+
+class PollNotOpen(Conflict):
+    code = "poll_not_open"
+
+
+class CodeNotValid(PollsError):
+    status = 403
+    code = "code_not_valid"
+
+
+# What a batch's transaction may refuse a vote with, by name (the SQLite writer process sends names).
+REFUSALS: dict[str, type[PollsError]] = {c.__name__: c for c in (AlreadyVoted, PollNotOpen, CodeNotValid)}
+
+
+class PollScope(Protocol):
+    """Who may take part in a poll: its pilot, and its areas (none: the whole pilot)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def pilot_id(self) -> int: ...
+    @property
+    def area_ids(self) -> frozenset[int]: ...
+
+
+class PendingVote(Protocol):
+    """A vote in a batch: the rules read its poll and credential, and fill in what the code says."""
+
+    reference: str
+    channel: str
+    nullifier: str
+    area_id: int | None
+
+    @property
+    def poll(self) -> PollScope: ...
+    @property
+    def assurance(self) -> str: ...
+
+
+V = TypeVar("V", bound=PendingVote)
+
+
+@dataclass
+class CodeFacts:
+    pilot_id: int
+    area_id: int | None
+    revoked: bool
+    kind: str
+    poll_id: int | None
+    voter_key: str  # the first card's reference: a replacement card spends the same nullifiers
+
+
+def nullifier(key: bytes, poll_id: int, reference: str) -> str:
+    return hmac.digest(key, f"{poll_id}:{reference}".encode(), "sha256").hex()
+
+
+def admit(
+    votes: Sequence[V], statuses: Mapping[int, str], codes: Mapping[str, CodeFacts], key: bytes
+) -> tuple[list[V], list[tuple[V, PollsError]]]:
+    """Within a batch's transaction: the votes whose codes may vote (each given its nullifier,
+    area and channel), the first of any two spending one nullifier, and the rest refused."""
+    live: list[V] = []
+    refused: list[tuple[V, PollsError]] = []
+    seen: set[tuple[int, str]] = set()
+    for vote in votes:
+        problem = refusal(vote, statuses.get(vote.poll.id), codes)
+        if problem is None:
+            facts = codes.get(vote.reference)
+            vote.nullifier = nullifier(key, vote.poll.id, facts.voter_key if facts else vote.reference)
+            if (vote.poll.id, vote.nullifier) in seen:
+                problem = AlreadyVoted(ALREADY_USED)  # two votes with one code in the same batch
+        if problem is not None:
+            refused.append((vote, problem))
+            continue
+        seen.add((vote.poll.id, vote.nullifier))
+        live.append(vote)
+    return live, refused
+
+
+def spent(live: Sequence[V], inserted: set[tuple[int, str]]) -> tuple[list[V], list[tuple[V, PollsError]]]:
+    """Split a batch by whether its nullifier went in (accepted) or was already there."""
+    accepted: list[V] = []
+    refused: list[tuple[V, PollsError]] = []
+    for vote in live:
+        if (vote.poll.id, vote.nullifier) in inserted:
+            accepted.append(vote)
+        else:
+            refused.append((vote, AlreadyVoted(ALREADY_USED)))
+    return accepted, refused
+
+
+def refusal(vote: PendingVote, status: str | None, codes: Mapping[str, CodeFacts]) -> PollsError | None:
+    """Why this vote may not be cast (None: it may, and its area and channel are now set)."""
+    if status != PollStatus.OPEN.value:
+        return PollNotOpen("This poll is not open for voting")
+    if vote.reference.startswith(BROWSER):
+        if vote.assurance != Assurance.OPEN:
+            return CodeNotValid("This poll needs the code from your poll card")
+        return None
+    facts = codes.get(vote.reference)
+    if facts is None or facts.pilot_id != vote.poll.pilot_id:
+        return CodeNotValid("This code is not valid for this poll")
+    if facts.revoked:
+        return CodeNotValid("This code has been cancelled (reported lost). Use the new code you were sent.",
+                            code="code_revoked")  # fmt: skip
+    if facts.kind == "event" and facts.poll_id != vote.poll.id:
+        return CodeNotValid("This event code is for a different poll")
+    if vote.assurance == Assurance.POLL_CARD and facts.kind != "poll_card":
+        return CodeNotValid("This poll needs the code from your poll card")
+    if vote.poll.area_ids and facts.area_id not in vote.poll.area_ids:
+        return CodeNotValid(
+            "This poll is for other areas: your code's area is not taking part", code="wrong_area"
+        )
+    vote.area_id = facts.area_id
+    if facts.kind == "event" and vote.channel == "online":
+        vote.channel = "event"  # turnout per channel: codes handed out at events count as "event"
+    return None
