@@ -81,9 +81,7 @@ def connect(url: str, **options: Any) -> Redis:
         return Redis.from_url(url, **options)
     target = sentinel_target(url)
     timeouts = {k: v for k, v in options.items() if k.startswith("socket_")}
-    sentinel = Sentinel(
-        list(target.sentinels), sentinel_kwargs=timeouts or {"socket_timeout": 1.0}
-    )
+    sentinel = Sentinel(list(target.sentinels), sentinel_kwargs=timeouts or {"socket_timeout": 1.0})
     client = sentinel.master_for(
         target.service,
         redis_class=SentinelRedis,
