@@ -4,6 +4,7 @@ tallies lost while batches are in flight, and the vote answer's own HTTP handlin
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from polls.domain.ballots import check_ballot, new_tracker
 from polls.domain.eligibility import AlreadyVoted
 from polls.live.tallies import PRESENT, tally_key
+from polls.settings import Settings
 from polls.store import sqlite_ballots
-from polls.store.ballots import BatchOutcome, Vote
+from polls.store.ballots import Vote
+from polls.store.db import sqlite_file
 from polls.store.models import Ballot
 from tests.conftest import count
 from tests.voting_setup import Setup, settled_tallies, token, vote
@@ -25,20 +28,13 @@ def _runtime(client: httpx.AsyncClient) -> Any:
     return client._transport.app.state.runtime  # type: ignore[attr-defined]
 
 
-async def test_votes_handed_over_while_the_thread_is_busy_share_one_transaction_and_keep_their_answers(
-    client: httpx.AsyncClient, voting: Setup, db: AsyncSession, monkeypatch: pytest.MonkeyPatch
+async def test_votes_handed_over_while_the_writer_process_waits_share_one_transaction_and_keep_their_answers(
+    client: httpx.AsyncClient, voting: Setup, db: AsyncSession, settings: Settings
 ) -> None:
     writer = _runtime(client).booth.writer
     if not isinstance(writer.store, sqlite_ballots.SqliteBallots):
-        pytest.skip("the SQLite file's writer thread")
-    transactions: list[int] = []
-    real = sqlite_ballots._transaction
-
-    def counted(connection: Any, votes: list[Vote], key: bytes) -> BatchOutcome:
-        transactions.append(len(votes))
-        return real(connection, votes, key)
-
-    monkeypatch.setattr(sqlite_ballots, "_transaction", counted)
+        pytest.skip("the SQLite file's writer process")
+    store = writer.store
     poll = await _runtime(client).booth.open_poll(voting.poll["id"])
 
     def ballot(issued: int) -> Vote:
@@ -53,17 +49,31 @@ async def test_votes_handed_over_while_the_thread_is_busy_share_one_transaction_
         made.tracker = new_tracker(poll.definition.id, answers)
         return made
 
-    first, second = [ballot(0), ballot(1)], [ballot(1), ballot(2)]  # card 1 twice, across hand-overs
-    with writer.store._wake:  # the thread cannot begin until both are handed over
-        answered_first = writer.store.submit(first, writer.key)
-        answered_second = writer.store.submit(second, writer.key)
-    accepted, refused = await asyncio.wait_for(answered_first, 10)
-    assert (accepted, refused) == (first, [])
-    accepted, refused = await asyncio.wait_for(answered_second, 10)
-    assert accepted == [second[1]]
-    assert [(v, type(problem)) for v, problem in refused] == [(second[0], AlreadyVoted)]
-    assert transactions == [4]
-    assert await count(db, Ballot) == 3
+    warm_up = [ballot(0)]  # the process is running and has committed once
+    assert await asyncio.wait_for(store.submit(warm_up), 30) == (warm_up, [])
+    before = store.transactions
+    path = sqlite_file(settings.database_url)
+    assert path is not None
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # the writer process now waits for the write lock
+    try:
+        first = [ballot(1)]
+        answered_first = store.submit(first)
+        await asyncio.sleep(0.3)  # the process has taken the first and waits on the lock
+        second, third = [ballot(2)], [ballot(2), ballot(3)]  # card 2 twice, across hand-overs
+        answered_second, answered_third = store.submit(second), store.submit(third)
+        await asyncio.sleep(0.3)  # both are in the pipe
+        assert not answered_first.done()
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert await asyncio.wait_for(answered_first, 30) == (first, [])
+    assert await asyncio.wait_for(answered_second, 30) == (second, [])
+    accepted, refused = await asyncio.wait_for(answered_third, 30)
+    assert accepted == [third[1]]
+    assert [(v, type(problem)) for v, problem in refused] == [(third[0], AlreadyVoted)]
+    assert store.transactions - before <= 2  # the second and third shared a transaction
+    assert await count(db, Ballot) == 4
 
 
 async def test_live_tallies_lost_while_votes_are_in_flight_end_equal_to_the_database(

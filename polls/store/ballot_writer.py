@@ -24,11 +24,15 @@ from polls.errors import ServiceUnavailable
 from polls.store.ballots import BatchOutcome, Receipt, SqlAlchemyBallots, Vote
 from polls.store.codes import ballot_key
 from polls.store.db import Database, sqlite_file
-from polls.store.sqlite_ballots import SqliteBallots
+from polls.store.sqlite_ballots import SqliteBallots, WriterGone
 
 log = logging.getLogger("polls.ballots")
 
 UNAVAILABLE = "Your vote could not be saved just now. It was not counted; please try again."
+UNCONFIRMED = (
+    "We could not confirm that your vote was saved. Please try again: if it was, you will be told "
+    "that your code has already been used."
+)
 CLAIM_TTL = 60  # a claim only has to outlive its batch; it is extended once the ballot commits
 SPENT_TTL = 24 * 3600  # the fast path only has to outlive retries; the database guards for ever
 
@@ -55,7 +59,7 @@ return 1
 
 
 class BallotStore(Protocol):
-    def submit(self, votes: list[Vote], key: bytes) -> Awaitable[BatchOutcome]:
+    def submit(self, votes: list[Vote]) -> Awaitable[BatchOutcome]:
         """Start the batch's transaction at once; the result is awaited later."""
         ...
 
@@ -95,7 +99,7 @@ class BallotWriter:
 
     Three tasks, so neither the database nor an answer waits for anything it does not need:
     one takes batches, claims them in Redis and starts their transaction (a SQLite file writes
-    them one after another in its thread, merging what waits); one answers each batch's votes,
+    them one after another in its own process, merging what waits); one answers each batch's votes,
     in order, as soon as it committed; one, in the same order, settles the claims and calls
     ``on_commit`` for whatever batches were answered meanwhile. ``on_commit`` (the live tallies)
     answers False when its counts must be rebuilt; the rebuild (``on_rebuild``) runs only while
@@ -129,10 +133,7 @@ class BallotWriter:
         self._taking_idle = False
         self._rebuild_due = False
         self.key: bytes | None = None
-        # A SQLite file is written from a thread of the writer's own, one hand-over per batch;
-        # anything else goes through SQLAlchemy's async engine.
-        path = sqlite_file(db.engine.url)
-        self.store: BallotStore = SqliteBallots(path) if path else SqlAlchemyBallots(db)
+        self.store: BallotStore | None = None  # chosen at start, once the ballot key is known
         if redis is not None:
             self._claim_script = redis.register_script(_CLAIM)
             self._settle_script = redis.register_script(_SETTLE)
@@ -143,6 +144,10 @@ class BallotWriter:
         self._loop = asyncio.get_running_loop()  # asking for it costs a system call each time
         async with self.db() as session:
             self.key = await ballot_key(session)
+        # A SQLite file is written by a process of its own, one hand-over per batch; anything
+        # else goes through SQLAlchemy's async engine.
+        path = sqlite_file(self.db.engine.url)
+        self.store = SqliteBallots(path, self.key) if path else SqlAlchemyBallots(self.db, self.key)
         self._tasks = [
             asyncio.create_task(self._take_and_start(), name="ballot-writer"),
             asyncio.create_task(self._answer(), name="ballot-answers"),
@@ -161,7 +166,8 @@ class BallotWriter:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.store.close()
+        if self.store is not None:
+            await self.store.close()
 
     async def cast(self, vote: Vote) -> Receipt:
         assert self._loop is not None, "writer not started"
@@ -197,12 +203,12 @@ class BallotWriter:
             await self._in_flight.put(batch)
 
     async def _start(self, batch: _Batch) -> None:
-        assert self.key is not None, "writer not started"
+        assert self.store is not None, "writer not started"
         # A request that went away before its batch began is not written.
         waiting = [v for v in batch.votes if not v.done.done()]
         waiting = await self._claim(waiting, batch.claimed)
         if waiting:
-            batch.writing = self.store.submit(waiting, self.key)
+            batch.writing = self.store.submit(waiting)
 
     async def _answer(self) -> None:
         while True:
@@ -224,6 +230,10 @@ class BallotWriter:
             return
         try:
             accepted, refused = await batch.writing
+        except WriterGone:  # it may have committed just before it ended
+            for vote in batch.votes:
+                _settle(vote, ServiceUnavailable(UNCONFIRMED))
+            return
         except Exception as exc:
             # The error's name only: a database's message can quote the values (nullifiers).
             log.error("ballot batch of %d could not be committed: %s", len(batch.votes), type(exc).__name__)

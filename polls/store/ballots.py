@@ -107,18 +107,19 @@ BatchOutcome = tuple[list[Vote], list[tuple[Vote, PollsError]]]  # accepted, ref
 class SqlAlchemyBallots:
     """A batch's transaction through SQLAlchemy: used for PostgreSQL (and in-memory SQLite)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, key: bytes) -> None:
         self.db = db
+        self.key = key
 
     async def close(self) -> None:
         """Nothing of its own to close: the engine is the app's."""
 
-    def submit(self, votes: list[Vote], key: bytes) -> asyncio.Task[BatchOutcome]:
+    def submit(self, votes: list[Vote]) -> asyncio.Task[BatchOutcome]:
         """Start the batch's transaction now. Two may run at once on PostgreSQL: the nullifiers'
         key decides between them, and they take its locks in the same (sorted) order."""
-        return asyncio.ensure_future(self.write(votes, key))
+        return asyncio.ensure_future(self.write(votes))
 
-    async def write(self, votes: list[Vote], key: bytes) -> BatchOutcome:
+    async def write(self, votes: list[Vote]) -> BatchOutcome:
         async with self.db.begin() as session:
             # FOR SHARE (PostgreSQL): an officer closing the poll waits for this batch, and this
             # batch waits for a close already under way, so no ballot lands in a closed poll.
@@ -129,7 +130,7 @@ class SqlAlchemyBallots:
             )
             statuses = {poll_id: status for poll_id, status in await session.execute(locked)}
             codes = await _code_facts(session, [v.reference for v in votes], lock=True)
-            live, refused = admit(votes, statuses, codes, key)
+            live, refused = admit(votes, statuses, codes, self.key)
             if not live:
                 return [], refused
             accepted, already = spent(live, await _insert_nullifiers(session, live))

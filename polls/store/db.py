@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from polls.store.sqlite_settings import configure_sqlite
+
 Sessions = async_sessionmaker[AsyncSession]
 
 
@@ -28,17 +30,6 @@ def sqlite_file(url: str | URL) -> str | None:
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return parsed.database
-
-
-def configure_sqlite(connection: Any) -> None:
-    """Every SQLite connection we open, through SQLAlchemy or not, works the same way."""
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    # FULL: a commit is on disk before we acknowledge it (group commit keeps this cheap).
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
 
 
 def open_engine(url: str, *, ballot_key: str | None = None, **kwargs: Any) -> AsyncEngine:

@@ -1,181 +1,164 @@
-"""Ballots on a SQLite file: one thread of the writer's own commits them, batch after batch.
+"""Ballots on a SQLite file: the app's side of the SQLite ballot writer process.
 
-Through the async driver a batch took a dozen hand-overs between the event loop and the
-driver's thread, each with SQLAlchemy's async machinery around it: about 5 ms of the event
-loop's time per batch, whatever its size, while the requests of the next batch waited. Here
-the event loop hands votes over once and gets the outcome back once; the thread starts its
-next transaction as soon as one commits, without waiting for the event loop, and sqlite3 lets
-go of the GIL while SQLite works, so the loop serves requests meanwhile.
+Each batch is handed over in one frame on the process's stdin and answered in one frame on its
+stdout once committed (polls.store.sqlite_writer says why a process and what the frames hold).
+The process starts with the first batch, so an app that takes no votes starts none.
 
-The rules are the same functions the SQLAlchemy path uses (polls.store.ballots.admit and
-spent); only the statements are written out. BEGIN IMMEDIATE takes the database's write lock
-first, so a poll cannot close, nor a code be revoked, half-way through a batch.
+If the process ends with batches unanswered (killed, or out of memory), their votes are
+answered "could not confirm": each may or may not have been committed just before. The next
+batch starts a new process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import random
-import sqlite3
-import threading
-from dataclasses import dataclass
+import logging
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
-from polls.domain.eligibility import BROWSER, CodeFacts, admit, spent
+from polls.domain.eligibility import REFUSALS
+from polls.errors import PollsError
 from polls.store.ballots import BatchOutcome, Vote
-from polls.store.db import configure_sqlite
+from polls.store.sqlite_writer import frame
 
-# Every statement takes its list as one JSON parameter (json_each) and answers in one row at
-# most (json_group_array): sqlite3 hands the GIL back and forth around each row it steps
-# through, and under load each time back can wait for the event loop's thread.
-_POLL_STATUSES = (
-    "SELECT json_group_array(json_array(id, status)) FROM polls WHERE id IN (SELECT value FROM json_each(?))"
-)
-_CODE_FACTS = (
-    "SELECT json_group_array(json_array("
-    "c.reference, c.pilot_id, c.area_id, c.revoked, b.kind, b.poll_id, c.voter_key)) "
-    "FROM voter_codes AS c JOIN code_batches AS b ON b.id = c.batch_id "
-    "WHERE c.reference IN (SELECT value FROM json_each(?))"
-)
-_SPENT = (
-    "SELECT json_group_array(value) FROM nullifiers "
-    "WHERE poll_id = ? AND value IN (SELECT value FROM json_each(?))"
-)
-_INSERT_NULLIFIERS = (
-    "INSERT INTO nullifiers (poll_id, value) SELECT value ->> 0, value ->> 1 FROM json_each(?)"
-)
-_INSERT_BALLOTS = (
-    "INSERT INTO ballots (poll_id, tracker, area_id, channel, answers) "
-    "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?)"
-)
+log = logging.getLogger("polls.ballots")
+
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
-def _rows(db: sqlite3.Connection, statement: str, values: object) -> list[list[Any]]:
-    (found,) = db.execute(statement, (json.dumps(values),)).fetchone()
-    rows: list[list[Any]] = json.loads(found)
-    return rows
+class WriterGone(Exception):
+    """The writer process ended before answering: the batch may or may not have been committed."""
 
 
-@dataclass
-class _Handed:
-    votes: list[Vote]
-    key: bytes
-    answer: asyncio.Future[BatchOutcome]
+class BatchNotCommitted(Exception):
+    """The writer process answered that the batch's transaction failed (rolled back)."""
 
 
 class SqliteBallots:
-    """Batches handed over while the thread is busy are written together in its next
-    transaction: however the writer's batches come, each commit takes everything waiting."""
-
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, key: bytes) -> None:
         self.path = path
-        self._waiting: list[_Handed] = []
-        self._wake = threading.Condition()
-        self._closing = False
-        self._thread = threading.Thread(target=self._run, name="ballot-writer", daemon=True)
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self.key = key
+        self._process: asyncio.subprocess.Process | None = None
+        self._starting: asyncio.Task[None] | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._unsent: list[bytes] = []  # frames handed over while the process starts
+        self._waiting: dict[int, tuple[list[Vote], asyncio.Future[BatchOutcome]]] = {}
+        self._last_id = 0
+        self.transactions = 0  # the writer process's count of transactions, as last answered
 
-    def submit(self, votes: list[Vote], key: bytes) -> asyncio.Future[BatchOutcome]:
-        """Hand the votes to the thread now; the future is answered once they are committed."""
-        self._loop = asyncio.get_running_loop()
-        handed = _Handed(votes, key, self._loop.create_future())
-        with self._wake:
-            if not self._thread.is_alive():
-                self._thread.start()
-            self._waiting.append(handed)
-            self._wake.notify()
-        return handed.answer
+    def submit(self, votes: list[Vote]) -> asyncio.Future[BatchOutcome]:
+        """Hand the votes to the writer process now; the future is answered once committed."""
+        self._last_id += 1
+        answer: asyncio.Future[BatchOutcome] = asyncio.get_running_loop().create_future()
+        self._waiting[self._last_id] = (votes, answer)
+        data = _batch_frame(self._last_id, votes)
+        if self._process is not None and self._process.stdin is not None:
+            self._process.stdin.write(data)
+        else:
+            self._unsent.append(data)
+            if self._starting is None:
+                self._starting = asyncio.create_task(self._start(), name="sqlite-writer-start")
+        return answer
 
     async def close(self) -> None:
-        with self._wake:
-            self._closing = True
-            self._wake.notify()
-        if self._thread.is_alive():
-            await asyncio.to_thread(self._thread.join)
-
-    def _run(self) -> None:
-        # isolation_level=None: sqlite3 leaves BEGIN and COMMIT to us.
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            configure_sqlite(db)
-            while True:
-                with self._wake:
-                    while not self._waiting and not self._closing:
-                        self._wake.wait()
-                    if not self._waiting:
-                        return
-                    handed, self._waiting = self._waiting, []
-                self._write(db, handed)
-        finally:
-            db.close()
-
-    def _write(self, db: sqlite3.Connection, handed: list[_Handed]) -> None:
-        votes = [vote for h in handed for vote in h.votes]
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                accepted, refused = _transaction(db, votes, handed[0].key)
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-        except Exception as exc:
-            self._answer([(h.answer, exc) for h in handed])
+        """Let the process finish what it was handed, then end (its stdin closes)."""
+        if self._starting is not None:
+            await self._starting
+        process = self._process
+        if process is None:
             return
-        outcomes: list[tuple[asyncio.Future[BatchOutcome], BatchOutcome | Exception]] = []
-        for h in handed:
-            mine = {id(v) for v in h.votes}
-            outcomes.append(
-                (
-                    h.answer,
-                    ([v for v in accepted if id(v) in mine], [(v, p) for v, p in refused if id(v) in mine]),
-                )
+        assert process.stdin is not None
+        process.stdin.close()
+        try:
+            await asyncio.wait_for(process.wait(), timeout=30)
+        except TimeoutError:
+            log.error("the SQLite ballot writer did not finish in 30 s: killed")
+            process.kill()
+        if self._reader is not None:
+            await self._reader
+
+    async def _start(self) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "polls.store.sqlite_writer",
+                self.path,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                env=env,
             )
-        self._answer(outcomes)
+        except OSError as exc:
+            log.error("the SQLite ballot writer could not start: %s", exc)
+            self._unsent.clear()
+            self._fail_waiting(BatchNotCommitted("the ballot writer could not start"))
+            return
+        finally:
+            self._starting = None
+        assert process.stdin is not None
+        process.stdin.write(frame({"key": self.key.hex()}) + b"".join(self._unsent))
+        self._unsent.clear()
+        self._process = process
+        self._reader = asyncio.create_task(self._read(process), name="sqlite-writer-answers")
 
-    def _answer(self, outcomes: list[tuple[asyncio.Future[BatchOutcome], BatchOutcome | Exception]]) -> None:
-        assert self._loop is not None
-        self._loop.call_soon_threadsafe(_resolve, outcomes)
+    async def _read(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout is not None
+        try:
+            while True:
+                head = await process.stdout.readexactly(4)
+                self._answer(json.loads(await process.stdout.readexactly(int.from_bytes(head, "big"))))
+        except asyncio.IncompleteReadError:
+            pass  # the process ended
+        finally:
+            if self._process is process:
+                self._process = None
+            code = await process.wait()
+            if self._waiting:
+                log.error(
+                    "the SQLite ballot writer ended (exit code %s) with %d batches unanswered",
+                    code,
+                    len(self._waiting),
+                )
+                self._fail_waiting(WriterGone("the ballot writer ended before answering"))
 
-
-def _resolve(outcomes: list[tuple[asyncio.Future[BatchOutcome], BatchOutcome | Exception]]) -> None:
-    """On the event loop: answer each hand-over of the transaction."""
-    for answer, outcome in outcomes:
+    def _answer(self, message: dict[str, Any]) -> None:
+        votes, answer = self._waiting.pop(message["id"])
+        self.transactions = message["transaction"]
         if answer.done():
-            continue
-        if isinstance(outcome, Exception):
-            answer.set_exception(outcome)
-        else:
-            answer.set_result(outcome)
+            return
+        if "error" in message:
+            log.error("SQLite ballot batch could not be committed: %s", message["error"])
+            answer.set_exception(BatchNotCommitted(message["error"]))
+            return
+        accepted: list[Vote] = []
+        refused: list[tuple[Vote, PollsError]] = []
+        for vote, outcome in zip(votes, message["votes"], strict=True):
+            if len(outcome) == 2:
+                vote.area_id, vote.channel = outcome
+                accepted.append(vote)
+            else:
+                refusal, code, text = outcome
+                refused.append((vote, REFUSALS[refusal](text, code=code)))
+        answer.set_result((accepted, refused))
+
+    def _fail_waiting(self, problem: Exception) -> None:
+        waiting, self._waiting = self._waiting, {}
+        for _, answer in waiting.values():
+            if not answer.done():
+                answer.set_exception(problem)
 
 
-def _transaction(db: sqlite3.Connection, votes: list[Vote], key: bytes) -> BatchOutcome:
-    """The batch's statements; BEGIN IMMEDIATE has taken the write lock, so nothing changes
-    between reading the codes and nullifiers and writing the new ones."""
-    poll_ids = sorted({v.poll.id for v in votes})
-    statuses = {poll_id: status for poll_id, status in _rows(db, _POLL_STATUSES, poll_ids)}
-    references = [v.reference for v in votes if not v.reference.startswith(BROWSER)]
-    codes = {
-        ref: CodeFacts(pilot_id, area_id, bool(revoked), kind, poll_id, voter_key or ref)
-        for ref, pilot_id, area_id, revoked, kind, poll_id, voter_key in (
-            _rows(db, _CODE_FACTS, references) if references else ()
-        )
-    }
-    live, refused = admit(votes, statuses, codes, key)
-    wanted = sorted((v.poll.id, v.nullifier) for v in live)
-    already: set[tuple[int, str]] = set()
-    for poll_id in {poll_id for poll_id, _ in wanted}:
-        values = [value for p, value in wanted if p == poll_id]
-        (found,) = db.execute(_SPENT, (poll_id, json.dumps(values))).fetchone()
-        already.update((poll_id, value) for value in json.loads(found))
-    new = [pair for pair in wanted if pair not in already]
-    if new:
-        db.execute(_INSERT_NULLIFIERS, (json.dumps(new),))
-    accepted, spent_before = spent(live, set(new))
-    rows = [[v.poll.id, v.tracker, v.area_id, v.channel, json.dumps(v.answers)] for v in accepted]
-    random.shuffle(rows)  # insertion order must not mirror the nullifiers' order
-    if rows:
-        db.execute(_INSERT_BALLOTS, (json.dumps(rows),))
-    return accepted, refused + spent_before
+def _batch_frame(batch_id: int, votes: list[Vote]) -> bytes:
+    polls: dict[int, list[Any]] = {}
+    rows = []
+    for vote in votes:
+        poll = vote.poll
+        if poll.id not in polls:
+            polls[poll.id] = [poll.pilot_id, sorted(poll.area_ids), vote.assurance.value]
+        rows.append([poll.id, vote.reference, vote.channel, vote.tracker, vote.answers])
+    return frame({"id": batch_id, "polls": polls, "votes": rows})
