@@ -84,14 +84,22 @@ def _plain_conflicts(groups: Groups, size: int) -> list[str]:
 def _smallest_relaxation(groups: Groups, size: int) -> list[Relaxation]:
     n, quotas = len(groups), groups.quotas.quotas
     q = len(quotas)
-    # Columns: a count per group, then per quota how far its minimum drops, then how far its maximum rises.
-    lower = [0.0] * (n + 2 * q)
-    upper = [float(s) for s in groups.sizes] + [float(x.min) for x in quotas] + [INFINITY] * q
-    costs = [0.0] * n + [1.0] * (2 * q)
+    # Columns: a count per group, then per quota how far its minimum drops, how far its maximum
+    # rises, and whether it changes at all. Changing a quota costs a fraction too small to trade
+    # against one person of change: of the smallest changes, the one touching fewest quotas wins,
+    # rather than whichever the solver happens to find first.
+    touch = 1.0 / (q + 1)
+    lower = [0.0] * (n + 3 * q)
+    upper = [float(s) for s in groups.sizes] + [float(x.min) for x in quotas] + [INFINITY] * q + [1.0] * q
+    costs = [0.0] * n + [1.0] * (2 * q) + [touch] * q
     rows = [Row(size, size, range(n), [1.0] * n)]
     for i, (quota, having) in enumerate(zip(quotas, groups.having, strict=True)):
         rows.append(Row(quota.min, INFINITY, [*having, n + i], [1.0] * (len(having) + 1)))
         rows.append(Row(-INFINITY, quota.max, [*having, n + q + i], [1.0] * len(having) + [-1.0]))
+        # Either change only with the quota marked as changed: a minimum drops by at most itself,
+        # a maximum never needs to rise by more than the panel.
+        bound = float(quota.min + size)
+        rows.append(Row(-INFINITY, 0, [n + i, n + q + i, n + 2 * q + i], [1.0, 1.0, -bound]))
     rows += [Row(0, 1, h, [1.0] * len(h)) for h in groups.households]
     model = solver.new_model(costs, lower, upper, rows, maximise=False, integer=True)
     if not solver.solve(model):
