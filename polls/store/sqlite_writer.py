@@ -20,7 +20,8 @@ statement, and getting it back from a busy event loop took up to the switch inte
 time, so a batch of any size cost milliseconds of waiting; here nothing else wants the GIL.
 
 The statements take their lists as one JSON parameter (json_each) and answer in one row
-(json_group_array). BEGIN IMMEDIATE takes the database's write lock first, so a poll cannot
+(json_group_array); a ballot's answers are stored as SQLite writes them out of that parameter
+(``value -> 4``: JSON text). BEGIN IMMEDIATE takes the database's write lock first, so a poll cannot
 close, nor a code be revoked, half-way through a batch. The rules are polls.domain.eligibility,
 the same the SQLAlchemy path applies.
 """
@@ -59,7 +60,7 @@ _INSERT_NULLIFIERS = (
 )
 _INSERT_BALLOTS = (
     "INSERT INTO ballots (poll_id, tracker, area_id, channel, answers) "
-    "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?)"
+    "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value -> 4 FROM json_each(?)"
 )
 
 
@@ -186,7 +187,7 @@ def _transaction(
     if new:
         db.execute(_INSERT_NULLIFIERS, (json.dumps(new),))
     accepted, spent_before = spent(live, set(new))
-    rows = [[v.poll.id, v.tracker, v.area_id, v.channel, json.dumps(v.answers)] for v in accepted]
+    rows = [[v.poll.id, v.tracker, v.area_id, v.channel, v.answers] for v in accepted]
     random.shuffle(rows)  # insertion order must not mirror the nullifiers' order
     if rows:
         db.execute(_INSERT_BALLOTS, (json.dumps(rows),))
