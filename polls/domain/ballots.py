@@ -275,38 +275,60 @@ class _TallyNames:
         return self.option.get(option_id) or f"{self.q}:o{option_id}"
 
 
-def add_to_tally(
-    counts: dict[str, int], poll: PollDef, answers: Answers, *, area_id: int | None, channel: str
-) -> None:
-    """Add what one ballot counts to ``counts``, a flat map of counters as Redis keeps it."""
-    for name in ("ballots", f"area:{area_id if area_id is not None else 'none'}", f"channel:{channel}"):
-        counts[name] = counts.get(name, 0) + 1
-    for key, answer in answers.items():
-        names = poll.tally_names(key)
-        if names is None:
-            continue
-        added: list[tuple[str, int]] = [(names.answered, 1)]
-        kind = names.kind
-        if kind is QuestionKind.SINGLE:
-            added.append((names.of_option(answer), 1))
-        elif kind is QuestionKind.MULTIPLE or kind is QuestionKind.BUDGET:
-            added += [(names.of_option(option), 1) for option in answer]
-            if kind is QuestionKind.BUDGET:
-                added.append((names.spent, sum(names.cost.get(o, 0) for o in answer)))
-        elif kind is QuestionKind.RANKED:
-            added.append((names.of_option(answer[0]), 1))  # first preferences; the count itself is official
-        elif kind is QuestionKind.SCALE:
-            added += [(f"{names.value_prefix}{answer}", 1), (names.sum, int(answer))]
-        for name, n in added:
-            counts[name] = counts.get(name, 0) + n
-
-
 def tally_of(poll: PollDef, ballots: Iterable[tuple[Answers, int | None, str]]) -> Counter[str]:
-    """The whole tally from stored ballots (answers, area id, channel): what Redis must equal."""
-    total: dict[str, int] = {}
+    """What these ballots (answers, area id, channel) add to the counters, a flat map as Redis
+    keeps it: a batch just committed, or every stored ballot (what Redis must equal).
+
+    Ballots are first grouped by what each answer counts (a question has a handful of options,
+    so answers repeat), and each counter name is then worked out once per distinct answer."""
+    places: Counter[tuple[int | None, str]] = Counter()
+    questions: dict[str, tuple[_TallyNames, Counter[Any]]] = {}
     for answers, area_id, channel in ballots:
-        add_to_tally(total, poll, answers, area_id=area_id, channel=channel)
-    return Counter(total)
+        places[area_id, channel] += 1
+        for key, answer in answers.items():
+            question = questions.get(key)
+            if question is None:
+                names = poll.tally_names(key)
+                if names is None:
+                    continue  # not one of the poll's questions: nothing to count
+                question = questions[key] = (names, Counter())
+            question[1][_counted_part(question[0].kind, answer)] += 1
+    counts: Counter[str] = Counter()
+    for (area_id, channel), n in places.items():
+        counts["ballots"] += n
+        counts[f"area:{area_id if area_id is not None else 'none'}"] += n
+        counts[f"channel:{channel}"] += n
+    for names, answered in questions.values():
+        _add_answers(counts, names, answered)
+    return counts
+
+
+def _counted_part(kind: QuestionKind, answer: Any) -> Any:
+    """The part of an answer the live counts use, hashable: a comment's text is not counted, and
+    a ranking counts only its first preference (the count itself is official)."""
+    if kind is QuestionKind.SINGLE or kind is QuestionKind.SCALE:
+        return answer
+    if kind is QuestionKind.MULTIPLE or kind is QuestionKind.BUDGET:
+        return tuple(answer)
+    if kind is QuestionKind.RANKED:
+        return answer[0]
+    return None
+
+
+def _add_answers(counts: Counter[str], names: _TallyNames, answers: Counter[Any]) -> None:
+    kind = names.kind
+    for answer, n in answers.items():
+        counts[names.answered] += n
+        if kind is QuestionKind.SINGLE or kind is QuestionKind.RANKED:
+            counts[names.of_option(answer)] += n
+        elif kind is QuestionKind.MULTIPLE or kind is QuestionKind.BUDGET:
+            for option in answer:
+                counts[names.of_option(option)] += n
+            if kind is QuestionKind.BUDGET:
+                counts[names.spent] += n * sum(names.cost.get(o, 0) for o in answer)
+        elif kind is QuestionKind.SCALE:
+            counts[f"{names.value_prefix}{answer}"] += n
+            counts[names.sum] += n * int(answer)
 
 
 def summarise(poll: PollDef, counts: Mapping[str, int], area_names: Mapping[int, str]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 from redis.asyncio import Redis
 from sqlalchemy import select
 
-from polls.domain.ballots import Answers, PollDef, add_to_tally, tally_of
+from polls.domain.ballots import Answers, PollDef, tally_of
 from polls.store.ballots import Vote, load_poll, poll_definition
 from polls.store.db import Database
 from polls.store.models import Ballot
@@ -57,10 +57,12 @@ class Tallies:
         none of its batches is in flight, so the rebuild counts these votes exactly once."""
         if self.stale:
             return False
-        per_poll: dict[int, dict[str, int]] = {}
+        by_poll: dict[int, tuple[PollDef, list[tuple[Answers, int | None, str]]]] = {}
         for vote in votes:
-            counts = per_poll.setdefault(vote.poll.id, {})
-            add_to_tally(counts, vote.poll, vote.answers, area_id=vote.area_id, channel=vote.channel)
+            by_poll.setdefault(vote.poll.id, (vote.poll, []))[1].append(
+                (vote.answers, vote.area_id, vote.channel)
+            )
+        per_poll = {poll_id: tally_of(poll, ballots) for poll_id, (poll, ballots) in by_poll.items()}
         try:
             for poll_id, increments in per_poll.items():
                 args: list[str | int] = [CHANGED, poll_id]

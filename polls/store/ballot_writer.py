@@ -186,8 +186,9 @@ class BallotWriter:
             self._taking_idle = True
             batch = _Batch([await self.queue.get()])
             self._taking_idle = False
-            # Let requests already on their way join this batch: one event-loop turn.
-            await asyncio.sleep(0)
+            # No event-loop turn to wait for more: on a busy loop a turn costs every vote in the
+            # batch milliseconds. Votes arriving meanwhile go in the next batch, which the SQLite
+            # writer merges into its next transaction with whatever else waits.
             while len(batch.votes) < self.max_batch and not self.queue.empty():
                 batch.votes.append(self.queue.get_nowait())
             try:
