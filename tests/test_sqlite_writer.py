@@ -103,6 +103,27 @@ async def test_votes_the_killed_writer_never_answered_are_told_unconfirmed_and_c
     assert check.ballots == 5
 
 
+async def test_a_vote_the_database_is_too_slow_to_commit_is_told_unconfirmed_and_not_counted_twice(
+    client: httpx.AsyncClient, voting: Setup, db: AsyncSession, settings: Settings
+) -> None:
+    path = _sqlite_path(settings)
+    runtime: Any = client._transport.app.state.runtime  # type: ignore[attr-defined]
+    poll_id = voting.poll["id"]
+    credential = token(voting.codes["north"][0].reference)
+    runtime.booth.writer.answer_within = 1.0
+    with _write_lock_held(path):  # longer than the writer waits to answer
+        slow = await vote(client, poll_id, credential, voting.full_ballot())
+    assert (slow.status_code, slow.json()["message"]) == (503, UNCONFIRMED)
+    for _ in range(100):  # handed over before the answer: it commits once the lock is free
+        if await count(db, Ballot) == 1:
+            break
+        await asyncio.sleep(0.05)
+    assert await count(db, Ballot) == 1
+    again = await vote(client, poll_id, credential, voting.full_ballot())
+    assert (again.status_code, again.json()["code"]) == (409, "code_already_used")
+    assert await count(db, Ballot) == 1
+
+
 def _serve(settings: Settings) -> AppProcess:
     return AppProcess(
         {

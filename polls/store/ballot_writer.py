@@ -77,7 +77,8 @@ def _settle(vote: Vote, outcome: Receipt | BaseException) -> None:
 
 
 def _answer_late(vote: Vote) -> None:
-    _settle(vote, ServiceUnavailable(UNAVAILABLE))
+    # Not "it was not counted": a vote already handed to the database may still commit.
+    _settle(vote, ServiceUnavailable(UNCONFIRMED))
 
 
 @dataclass
