@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from polls.domain.ballots import OptionDef, PollDef, QuestionDef, tally_of
@@ -64,15 +64,17 @@ ballot = st.fixed_dictionaries(
         "3": st.permutations([30, 31, 32]).map(list),
         "4": st.integers(0, 5),
         "5": st.lists(st.sampled_from([50, 51]), unique=True, max_size=2).map(sorted),
-        "6": st.text(max_size=5),
+        "6": st.text(alphabet="ab ", max_size=3),
         "99": st.integers(),
     },
 )
 ballots = st.lists(
-    st.tuples(ballot, st.sampled_from([1, 2, None]), st.sampled_from(["online", "paper"])), max_size=30
+    st.tuples(ballot, st.sampled_from([1, 2, None]), st.sampled_from(["online", "paper"])), max_size=12
 )
 
 
+# Timing is not what these test: a busy CI machine must not fail them.
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(ballots)
 def test_the_counts_equal_adding_each_ballot_one_by_one(
     cast: Ballots,
@@ -80,6 +82,7 @@ def test_the_counts_equal_adding_each_ballot_one_by_one(
     assert tally_of(POLL, cast) == _one_by_one(cast)
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(ballots, ballots)
 def test_counting_two_batches_apart_adds_up_to_counting_them_together(
     first: Ballots, second: Ballots

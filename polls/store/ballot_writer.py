@@ -235,6 +235,7 @@ class BallotWriter:
         except WriterGone:  # it may have committed just before it ended
             for vote in batch.votes:
                 _settle(vote, ServiceUnavailable(UNCONFIRMED))
+            self._rebuild_due = self.on_rebuild is not None  # count whatever it did commit
             return
         except Exception as exc:
             # The error's name only: a database's message can quote the values (nullifiers).

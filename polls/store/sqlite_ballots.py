@@ -45,7 +45,9 @@ class SqliteBallots:
         self._starting: asyncio.Task[None] | None = None
         self._reader: asyncio.Task[None] | None = None
         self._unsent: list[bytes] = []  # frames handed over while the process starts
-        self._waiting: dict[int, tuple[list[Vote], asyncio.Future[BatchOutcome]]] = {}
+        # Batches handed to the current run of the process and not yet answered. Each run has its
+        # own: a run that ended fails only what it was handed, never the next run's batches.
+        self._waiting: _Waiting = {}
         self._last_id = 0
         self.transactions = 0  # the writer process's count of transactions, as last answered
 
@@ -53,14 +55,15 @@ class SqliteBallots:
         """Hand the votes to the writer process now; the future is answered once committed."""
         self._last_id += 1
         answer: asyncio.Future[BatchOutcome] = asyncio.get_running_loop().create_future()
-        self._waiting[self._last_id] = (votes, answer)
         data = _batch_frame(self._last_id, votes)
+        if self._process is None and self._starting is None:  # the first batch, or the last run ended
+            self._waiting = {}
+            self._starting = asyncio.create_task(self._start(self._waiting), name="sqlite-writer-start")
+        self._waiting[self._last_id] = (votes, answer)
         if self._process is not None and self._process.stdin is not None:
             self._process.stdin.write(data)
         else:
             self._unsent.append(data)
-            if self._starting is None:
-                self._starting = asyncio.create_task(self._start(), name="sqlite-writer-start")
         return answer
 
     async def close(self) -> None:
@@ -80,12 +83,13 @@ class SqliteBallots:
         if self._reader is not None:
             await self._reader
 
-    async def _start(self) -> None:
+    async def _start(self, waiting: _Waiting) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
         try:
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
+                "-P",  # not the working directory on sys.path: only the package, through PYTHONPATH
                 "-m",
                 "polls.store.sqlite_writer",
                 self.path,
@@ -96,7 +100,7 @@ class SqliteBallots:
         except OSError as exc:
             log.error("the SQLite ballot writer could not start: %s", exc)
             self._unsent.clear()
-            self._fail_waiting(BatchNotCommitted("the ballot writer could not start"))
+            _fail(waiting, BatchNotCommitted("the ballot writer could not start"))
             return
         finally:
             self._starting = None
@@ -104,30 +108,34 @@ class SqliteBallots:
         process.stdin.write(frame({"key": self.key.hex()}) + b"".join(self._unsent))
         self._unsent.clear()
         self._process = process
-        self._reader = asyncio.create_task(self._read(process), name="sqlite-writer-answers")
+        self._reader = asyncio.create_task(self._read(process, waiting), name="sqlite-writer-answers")
 
-    async def _read(self, process: asyncio.subprocess.Process) -> None:
+    async def _read(self, process: asyncio.subprocess.Process, waiting: _Waiting) -> None:
         assert process.stdout is not None
         try:
             while True:
                 head = await process.stdout.readexactly(4)
-                self._answer(json.loads(await process.stdout.readexactly(int.from_bytes(head, "big"))))
+                message = json.loads(await process.stdout.readexactly(int.from_bytes(head, "big")))
+                self._answer(message, waiting)
         except asyncio.IncompleteReadError:
             pass  # the process ended
+        except Exception:  # answers it cannot read: end this run, so the next batch starts afresh
+            log.exception("unreadable answer from the SQLite ballot writer: stopping it")
+            process.kill()
         finally:
             if self._process is process:
                 self._process = None
             code = await process.wait()
-            if self._waiting:
+            if waiting:
                 log.error(
                     "the SQLite ballot writer ended (exit code %s) with %d batches unanswered",
                     code,
-                    len(self._waiting),
+                    len(waiting),
                 )
-                self._fail_waiting(WriterGone("the ballot writer ended before answering"))
+                _fail(waiting, WriterGone("the ballot writer ended before answering"))
 
-    def _answer(self, message: dict[str, Any]) -> None:
-        votes, answer = self._waiting.pop(message["id"])
+    def _answer(self, message: dict[str, Any], waiting: _Waiting) -> None:
+        votes, answer = waiting.pop(message["id"])
         self.transactions = message["transaction"]
         if answer.done():
             return
@@ -146,11 +154,16 @@ class SqliteBallots:
                 refused.append((vote, REFUSALS[refusal](text, code=code)))
         answer.set_result((accepted, refused))
 
-    def _fail_waiting(self, problem: Exception) -> None:
-        waiting, self._waiting = self._waiting, {}
-        for _, answer in waiting.values():
-            if not answer.done():
-                answer.set_exception(problem)
+
+_Waiting = dict[int, tuple[list[Vote], asyncio.Future[BatchOutcome]]]
+
+
+def _fail(waiting: _Waiting, problem: Exception) -> None:
+    batches = list(waiting.values())
+    waiting.clear()
+    for _, answer in batches:
+        if not answer.done():
+            answer.set_exception(problem)
 
 
 def _batch_frame(batch_id: int, votes: list[Vote]) -> bytes:
