@@ -25,6 +25,7 @@ def add_parsers(commands: Any) -> None:
     votes = bench_commands.add_parser("votes", help="votes per second against a bare Starlette endpoint")
     votes.add_argument("--voters", type=int, default=30_000)
     votes.add_argument("--concurrency", type=int, default=200)
+    votes.add_argument("--rounds", type=int, default=3, help="app-then-bare rounds (default 3)")
     cli_count.add_bench_parser(bench_commands)
     bench_commands.add_parser("sortition", help="leximin panel lotteries: probabilities and times")
     jury = bench_commands.add_parser("jury", help="a moderator's event reaching 2,000 websocket clients")
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "bench":
         from polls.bench import votes
 
-        figures = votes.run(votes=args.voters, concurrency=args.concurrency)
+        figures = votes.run(votes=args.voters, concurrency=args.concurrency, rounds=args.rounds)
         print(votes.report(figures))
         return 0
     settings = from_environment(production=False)

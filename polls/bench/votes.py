@@ -1,10 +1,12 @@
 """`polls bench votes`: acknowledged votes per second and latency, against a bare Starlette endpoint.
 
-One run: build a throwaway embedded set-up (SQLite file, a real redis-server), issue codes, start
-the app under uvicorn (one worker), drive voters at it from a separate load process over real
-HTTP while a websocket subscriber times live tally updates, verify the invariants (stored ballots
-= acknowledged votes, no duplicates, Redis tallies = database counts), then drive the same load at
-a bare Starlette JSON endpoint and print both, their ratio, and one final JSON line.
+One run: build a throwaway embedded set-up (SQLite file, a real redis-server), issue codes, and
+start the app under uvicorn (one worker) and a bare Starlette JSON endpoint beside it. Then, in
+each of a few rounds, drive fresh voters at the app from a separate load process over real HTTP
+while a websocket subscriber times live tally updates, and at once the same requests at the bare
+endpoint. At the end verify the invariants (stored ballots = acknowledged votes, no duplicates,
+Redis tallies = database counts) and print each round, the median figures and ratio, the worst
+latencies, and one final JSON line.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 import random
 import secrets
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -208,16 +211,20 @@ async def _verify(database_url: str, redis_url: str, poll_id: int) -> dict[str, 
         await engine.dispose()
 
 
-def run(votes: int = 30_000, concurrency: int = 200, warmup: int = 2_000) -> dict[str, Any]:
+def run(votes: int = 30_000, concurrency: int = 200, warmup: int = 2_000, rounds: int = 3) -> dict[str, Any]:
+    """``rounds`` times: ``votes`` fresh voters at the app, then the same requests at the bare
+    endpoint. Both servers run throughout, so each round's two loads are seconds apart: on a
+    shared machine the speed of both moves from minute to minute, and a ratio is only fair
+    between loads driven close together."""
     workdir = Path(tempfile.mkdtemp(prefix="polls-bench-"))
     redis = EmbeddedRedis(workdir / "redis")
     try:
         database_url = f"sqlite+aiosqlite:///{workdir / 'polls.sqlite3'}"
         upgrade(database_url)
         redis.start()
-        print(f"issuing {votes + warmup:,} codes ...", file=sys.stderr, flush=True)
+        print(f"issuing {warmup + rounds * votes:,} codes ...", file=sys.stderr, flush=True)
         ballot_key = secrets.token_urlsafe(32)
-        poll_id, references, questions = asyncio.run(_seed(database_url, votes + warmup, ballot_key))
+        poll_id, references, questions = asyncio.run(_seed(database_url, warmup + rounds * votes, ballot_key))
         key = secrets.token_urlsafe(32)
         tokens = Tokens((key,))
         rng = random.Random(7)
@@ -225,9 +232,14 @@ def run(votes: int = 30_000, concurrency: int = 200, warmup: int = 2_000) -> dic
             json.dumps({"code": tokens.sign(VOTER_CODE, ref), "answers": _ballot(questions, rng)}).encode()
             for ref in references
         ]
-        warm_file, bodies_file = workdir / "warmup.jsonl", workdir / "votes.jsonl"
+        warm_file = workdir / "warmup.jsonl"
         warm_file.write_bytes(b"\n".join(bodies[:warmup]) + b"\n")
-        bodies_file.write_bytes(b"\n".join(bodies[warmup:]) + b"\n")
+        round_files = []
+        for n in range(rounds):
+            round_file = workdir / f"votes-{n + 1}.jsonl"
+            first = warmup + n * votes
+            round_file.write_bytes(b"\n".join(bodies[first : first + votes]) + b"\n")
+            round_files.append(round_file)
         env_file = workdir / "env.json"
         env_file.write_text(
             json.dumps(
@@ -241,68 +253,118 @@ def run(votes: int = 30_000, concurrency: int = 200, warmup: int = 2_000) -> dic
             )
         )
 
-        port = _free_port()
-        app = _start("app", port, env_file)
+        path = f"/api/polls/{poll_id}/votes"
+        app_port, bare_port = _free_port(), _free_port()
+        app = _start("app", app_port, env_file)
         try:
-            path = f"/api/polls/{poll_id}/votes"
-            warm = _load(port, warm_file, concurrency, None) | {"path": path}
-            _run_load(warm)
-            print(f"voting: {votes:,} voters, {concurrency} at a time ...", file=sys.stderr, flush=True)
-            measured = _run_load(_load(port, bodies_file, concurrency, poll_id) | {"path": path})
+            bare = _start("bare", bare_port)
+            try:
+                for port in (app_port, bare_port):
+                    _run_load(_load(port, warm_file, concurrency, None) | {"path": path})
+                measured: list[dict[str, Any]] = []
+                for n, round_file in enumerate(round_files, start=1):
+                    print(
+                        f"round {n} of {rounds}: {votes:,} voters, {concurrency} at a time, "
+                        "at polls and then at the bare endpoint ...",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    app_load = _run_load(_load(app_port, round_file, concurrency, poll_id) | {"path": path})
+                    bare_load = _run_load(_load(bare_port, round_file, concurrency, None) | {"path": path})
+                    measured.append({"app": app_load, "bare": bare_load})
+            finally:
+                _stop(bare)
         finally:
             _stop(app)
         checks = asyncio.run(_verify(database_url, redis.url, poll_id))
-
-        print("bare Starlette endpoint, same load ...", file=sys.stderr, flush=True)
-        port = _free_port()
-        bare = _start("bare", port)
-        try:
-            _run_load(_load(port, warm_file, concurrency, None) | {"path": path})
-            baseline = _run_load(_load(port, bodies_file, concurrency, None) | {"path": path})
-        finally:
-            _stop(bare)
     finally:
         redis.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+    return _figures(votes, concurrency, warmup, measured, checks)
 
-    acknowledged = measured["acknowledged"] + warmup
-    figures = {
+
+def _figures(
+    votes: int, concurrency: int, warmup: int, measured: list[dict[str, Any]], checks: dict[str, Any]
+) -> dict[str, Any]:
+    """Per round, and over the rounds: the median speed and ratio, the worst latency."""
+    per_round = [
+        {
+            "votes_per_second": m["app"]["per_second"],
+            "p50_ms": m["app"]["p50_ms"],
+            "p99_ms": m["app"]["p99_ms"],
+            "bare_per_second": m["bare"]["per_second"],
+            "bare_p50_ms": m["bare"]["p50_ms"],
+            "bare_p99_ms": m["bare"]["p99_ms"],
+            "ratio": round(m["app"]["per_second"] / m["bare"]["per_second"], 3)
+            if m["bare"]["per_second"]
+            else 0.0,
+            "tally_p50_ms": m["app"]["tally_p50_ms"],
+            "tally_p99_ms": m["app"]["tally_p99_ms"],
+        }
+        for m in measured
+    ]
+    refused: dict[str, int] = {}
+    for m in measured:
+        for status, n in m["app"]["statuses"].items():
+            if not status.startswith("2"):
+                refused[status] = refused.get(status, 0) + n
+    acknowledged = warmup + sum(m["app"]["acknowledged"] for m in measured)
+
+    def worst(name: str) -> float | None:
+        values = [r[name] for r in per_round if r[name] is not None]
+        return max(values) if values else None
+
+    return {
         "benchmark": "votes",
         "voters": votes,
         "concurrency": concurrency,
-        "votes_per_second": measured["per_second"],
-        "p50_ms": measured["p50_ms"],
-        "p99_ms": measured["p99_ms"],
-        "bare_per_second": baseline["per_second"],
-        "bare_p50_ms": baseline["p50_ms"],
-        "bare_p99_ms": baseline["p99_ms"],
-        "ratio": round(measured["per_second"] / baseline["per_second"], 3)
-        if baseline["per_second"]
-        else None,
-        "tally_p50_ms": measured["tally_p50_ms"],
-        "tally_p99_ms": measured["tally_p99_ms"],
-        "refused": {k: v for k, v in measured["statuses"].items() if not k.startswith("2")},
+        "rounds": len(per_round),
+        "votes_per_second": statistics.median(r["votes_per_second"] for r in per_round),
+        "p50_ms": statistics.median(r["p50_ms"] for r in per_round),
+        "p99_ms": worst("p99_ms"),
+        "bare_per_second": statistics.median(r["bare_per_second"] for r in per_round),
+        "bare_p50_ms": statistics.median(r["bare_p50_ms"] for r in per_round),
+        "bare_p99_ms": worst("bare_p99_ms"),
+        "ratio": statistics.median(r["ratio"] for r in per_round),
+        "ratio_lowest": min(r["ratio"] for r in per_round),
+        "tally_p50_ms": statistics.median(r["tally_p50_ms"] or 0.0 for r in per_round),
+        "tally_p99_ms": worst("tally_p99_ms"),
+        "refused": refused,
         "stored_ballots": checks["ballots"],
         "acknowledged": acknowledged,
         "lost": acknowledged - checks["ballots"],
         "duplicated": checks["ballots"] - checks["nullifiers"],
         "tallies_match_database": checks["tally_differences"] == 0,
         "cpus": os.cpu_count(),
+        "per_round": per_round,
     }
-    return figures
 
 
 def report(figures: dict[str, Any]) -> str:
     f = figures
-    rows = [
-        ("polls (votes)", f["votes_per_second"], f["p50_ms"], f["p99_ms"]),
-        ("bare Starlette", f["bare_per_second"], f["bare_p50_ms"], f["bare_p99_ms"]),
-    ]
-    lines = [f"{'':24}{'votes/s':>10}{'p50 ms':>10}{'p99 ms':>10}"]
-    lines += [f"{name:24}{rate:>10}{p50:>10}{p99:>10}" for name, rate, p50, p99 in rows]
-    lines.append(f"ratio to bare: {f['ratio']}")
+    head = ("round", "votes/s", "p50 ms", "p99 ms", "bare/s", "bare p99", "ratio", "tally p50", "tally p99")
+    lines = ["".join(f"{h:>10}" for h in head)]
+    for n, r in enumerate(f["per_round"], start=1):
+        cells = (
+            n,
+            r["votes_per_second"],
+            r["p50_ms"],
+            r["p99_ms"],
+            r["bare_per_second"],
+            r["bare_p99_ms"],
+            r["ratio"],
+            r["tally_p50_ms"],
+            r["tally_p99_ms"],
+        )
+        lines.append("".join(f"{c:>10}" for c in cells))
     lines.append(
-        f"live tally, acknowledgement to subscriber: p50 {f['tally_p50_ms']} ms, p99 {f['tally_p99_ms']} ms"
+        f"over {f['rounds']} rounds: {f['votes_per_second']} votes/s (median), p99 {f['p99_ms']} ms "
+        f"(worst); bare {f['bare_per_second']}/s (median)"
+    )
+    lines.append(f"ratio to bare: {f['ratio']} (median of the rounds; lowest {f['ratio_lowest']})")
+    lines.append(
+        f"live tally, acknowledgement to subscriber: p50 {f['tally_p50_ms']} ms (median), "
+        f"p99 {f['tally_p99_ms']} ms (worst)"
     )
     lines.append(
         f"acknowledged {f['acknowledged']}, stored {f['stored_ballots']}, lost {f['lost']}, "

@@ -1,0 +1,24 @@
+"""`polls bench votes` on a small load: every round measured, invariants checked, JSON last."""
+
+from __future__ import annotations
+
+import json
+
+from polls.bench import votes
+
+
+def test_votes_bench_measures_each_round_against_the_bare_endpoint_and_checks_the_invariants() -> None:
+    figures = votes.run(votes=400, concurrency=20, warmup=50, rounds=2)
+    lines = votes.report(figures).splitlines()
+    assert json.loads(lines[-1]) == figures
+    assert figures["acknowledged"] == figures["stored_ballots"] == 50 + 2 * 400
+    assert figures["lost"] == 0 and figures["duplicated"] == 0 and figures["refused"] == {}
+    assert figures["tallies_match_database"] is True
+    assert len(figures["per_round"]) == 2
+    for one in figures["per_round"]:
+        assert one["votes_per_second"] > 0 and one["bare_per_second"] > 0
+        assert one["ratio"] == round(one["votes_per_second"] / one["bare_per_second"], 3)
+        assert 0 < one["p50_ms"] <= one["p99_ms"]
+        assert one["tally_p99_ms"] is not None
+    assert figures["ratio_lowest"] == min(r["ratio"] for r in figures["per_round"])
+    assert figures["p99_ms"] == max(r["p99_ms"] for r in figures["per_round"])
