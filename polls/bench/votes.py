@@ -153,6 +153,35 @@ def _start(kind: str, port: int, env_file: Path | None = None) -> subprocess.Pop
     return process
 
 
+def _cpu_seconds(pid: int) -> tuple[float, float] | None:
+    """CPU seconds used by a process, and by its children alive now (Linux); None elsewhere."""
+    try:
+        own = _ticks(pid)
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        theirs = sum(_ticks(int(child)) for child in children)
+    except OSError:
+        return None
+    return own / os.sysconf("SC_CLK_TCK"), theirs / os.sysconf("SC_CLK_TCK")
+
+
+def _ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime, stime
+
+
+def _cpu_per_request(
+    pid: int, before: tuple[float, float] | None, requests: int
+) -> tuple[float, float] | tuple[None, None]:
+    """Microseconds of CPU per request in the server process and in its children (the app's SQLite
+    writer): steadier than requests a second on a shared machine, so they show what a change to
+    the code did."""
+    after = _cpu_seconds(pid)
+    if before is None or after is None or not requests:
+        return None, None
+    own, theirs = ((a - b) / requests * 1e6 for a, b in zip(after, before, strict=True))
+    return round(own, 1), round(theirs, 1)
+
+
 def _stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
@@ -217,7 +246,7 @@ def run(votes: int = 30_000, concurrency: int = 200, warmup: int = 2_000, rounds
     shared machine the speed of both moves from minute to minute, and a ratio is only fair
     between loads driven close together."""
     workdir = Path(tempfile.mkdtemp(prefix="polls-bench-"))
-    redis = EmbeddedRedis(workdir / "redis")
+    redis = EmbeddedRedis(workdir / "redis", persistent=False)  # as the app's embedded default
     try:
         database_url = f"sqlite+aiosqlite:///{workdir / 'polls.sqlite3'}"
         upgrade(database_url)
@@ -269,8 +298,11 @@ def run(votes: int = 30_000, concurrency: int = 200, warmup: int = 2_000, rounds
                         file=sys.stderr,
                         flush=True,
                     )
+                    before = _cpu_seconds(app.pid), _cpu_seconds(bare.pid)
                     app_load = _run_load(_load(app_port, round_file, concurrency, poll_id) | {"path": path})
+                    app_load["cpu_us"] = _cpu_per_request(app.pid, before[0], app_load["acknowledged"])
                     bare_load = _run_load(_load(bare_port, round_file, concurrency, None) | {"path": path})
+                    bare_load["cpu_us"] = _cpu_per_request(bare.pid, before[1], bare_load["acknowledged"])
                     measured.append({"app": app_load, "bare": bare_load})
             finally:
                 _stop(bare)
@@ -300,6 +332,9 @@ def _figures(
             else 0.0,
             "tally_p50_ms": m["app"]["tally_p50_ms"],
             "tally_p99_ms": m["app"]["tally_p99_ms"],
+            "cpu_us_per_vote": m["app"]["cpu_us"][0],
+            "writer_cpu_us_per_vote": m["app"]["cpu_us"][1],
+            "bare_cpu_us_per_request": m["bare"]["cpu_us"][0],
         }
         for m in measured
     ]
@@ -342,7 +377,20 @@ def _figures(
 
 def report(figures: dict[str, Any]) -> str:
     f = figures
-    head = ("round", "votes/s", "p50 ms", "p99 ms", "bare/s", "bare p99", "ratio", "tally p50", "tally p99")
+    head = (
+        "round",
+        "votes/s",
+        "p50 ms",
+        "p99 ms",
+        "bare/s",
+        "bare p99",
+        "ratio",
+        "tally p50",
+        "tally p99",
+        "app µs",
+        "writer µs",
+        "bare µs",
+    )
     lines = ["".join(f"{h:>10}" for h in head)]
     for n, r in enumerate(f["per_round"], start=1):
         cells = (
@@ -355,12 +403,16 @@ def report(figures: dict[str, Any]) -> str:
             r["ratio"],
             r["tally_p50_ms"],
             r["tally_p99_ms"],
+            r["cpu_us_per_vote"],
+            r["writer_cpu_us_per_vote"],
+            r["bare_cpu_us_per_request"],
         )
         lines.append("".join(f"{c:>10}" for c in cells))
     lines.append(
         f"over {f['rounds']} rounds: {f['votes_per_second']} votes/s (median), p99 {f['p99_ms']} ms "
         f"(worst); bare {f['bare_per_second']}/s (median)"
     )
+    lines.append("µs: CPU time per vote in the app's process and its SQLite writer, per request in bare's")
     lines.append(f"ratio to bare: {f['ratio']} (median of the rounds; lowest {f['ratio_lowest']})")
     lines.append(
         f"live tally, acknowledgement to subscriber: p50 {f['tally_p50_ms']} ms (median), "

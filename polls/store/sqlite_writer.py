@@ -235,6 +235,12 @@ def main(path: str) -> None:
     db = sqlite3.connect(path, timeout=30, isolation_level=None)
     try:
         configure_sqlite(db)
+        # Each transaction writes a page per vote to each random-keyed B-tree. A 64 MiB cache
+        # keeps those trees in memory, and checkpointing every 8,000 WAL pages rather than 1,000
+        # copies a page that several transactions changed back into the file once, not each
+        # time: about 10% less of this process's CPU per vote in `polls bench votes`.
+        db.execute("PRAGMA cache_size=-65536")
+        db.execute("PRAGMA wal_autocheckpoint=8000")
         waiting = inbox.wait()
         if not waiting:
             return
