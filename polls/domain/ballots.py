@@ -248,8 +248,12 @@ def ranking_from_positions(positions: Mapping[int, int | None]) -> list[int]:
     return [o for o, _ in sorted(ranked.items(), key=lambda item: item[1])]
 
 
+# One encoder for every ballot: json.dumps with options builds a new one each call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
 def canonical(poll_id: int, answers: Answers) -> bytes:
-    return json.dumps({"poll": poll_id, "answers": answers}, sort_keys=True, separators=(",", ":")).encode()
+    return _CANONICAL.encode({"poll": poll_id, "answers": answers}).encode()
 
 
 def new_tracker(poll_id: int, answers: Answers) -> str:

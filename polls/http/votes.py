@@ -191,6 +191,10 @@ NOT_SAVED = "Your vote could not be saved just now. It was not counted; try agai
 SERVER_ERROR = "Something went wrong on our side. Nothing was saved; please try again."
 
 
+# One encoder for every answer: json.dumps with options builds a new one each call.
+_ANSWER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 class _ClientGone(Exception):
     pass
 
@@ -224,7 +228,7 @@ async def answer_vote(rt: Runtime, poll_id: int, scope: Scope, receive: Receive,
         log.exception("unhandled error on a vote")
         status = 500
         answer = {"code": "server_error", "message": SERVER_ERROR}
-    encoded = json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
+    encoded = _ANSWER.encode(answer).encode()
     headers = [(b"content-length", str(len(encoded)).encode()), *API_RESPONSE_HEADERS]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": encoded})
