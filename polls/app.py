@@ -106,9 +106,10 @@ def tune_runtime() -> None:
     default thresholds made collections run mid-request often enough to double the slowest
     1% of response times. Objects alive at start-up are frozen out of collections entirely.
 
-    Hand the GIL over sooner: the ballot writer's thread needs it for a moment between
-    SQLite statements, and with the default 5 ms it waited that long each time behind a busy
-    event loop (0.5 ms: about 10% more votes a second in `polls bench votes`)."""
+    Hand the GIL over sooner: aiosqlite's threads (a typed short code is looked up through
+    one) need it for a moment between SQLite statements, and with the default 5 ms they waited
+    that long each time behind a busy event loop. (When ballots were still written from a
+    thread, 0.5 ms gave about 10% more votes a second in `polls bench votes`.)"""
     gc.freeze()
     gc.set_threshold(20_000, 50, 100)
     sys.setswitchinterval(0.0005)
