@@ -104,8 +104,8 @@ class BallotWriter:
     in order, as soon as it committed; one, in the same order, settles the claims and calls
     ``on_commit`` for whatever batches were answered meanwhile. ``on_commit`` (the live tallies)
     answers False when its counts must be rebuilt; the rebuild (``on_rebuild``) runs only while
-    no batch is in flight, so it counts every committed ballot exactly once. Its failure never
-    loses a vote.
+    no batch is in flight, so it counts every committed ballot exactly once; when it answers
+    None (or fails), it is tried again at the next batch. Its failure never loses a vote.
     """
 
     def __init__(
@@ -283,9 +283,12 @@ class BallotWriter:
         if self.on_rebuild is None:
             return
         try:
-            await self.on_rebuild()
-        except Exception:  # the next batch's counts will ask again
+            done = await self.on_rebuild()
+        except Exception:
             log.exception("live tallies could not be rebuilt")
+            done = None
+        if done is None:  # failed, or another instance was rebuilding: try again at the next batch
+            self._rebuild_due = True
 
     async def _claim(self, votes: list[Vote], claimed: list[Vote]) -> list[Vote]:
         """Fast path: one Redis call marks each card's key spent (briefly) and refuses any

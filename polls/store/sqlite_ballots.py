@@ -97,11 +97,15 @@ class SqliteBallots:
                 stdout=asyncio.subprocess.PIPE,
                 env=env,
             )
-        except OSError as exc:
+        except Exception as exc:  # no such interpreter, too many processes, a bad path
             log.error("the SQLite ballot writer could not start: %s", exc)
             self._unsent.clear()
             _fail(waiting, BatchNotCommitted("the ballot writer could not start"))
             return
+        except BaseException:  # cancelled (the app is stopping): nothing was handed over
+            self._unsent.clear()
+            _fail(waiting, BatchNotCommitted("the ballot writer could not start"))
+            raise
         finally:
             self._starting = None
         assert process.stdin is not None
@@ -136,23 +140,36 @@ class SqliteBallots:
 
     def _answer(self, message: dict[str, Any], waiting: _Waiting) -> None:
         votes, answer = waiting.pop(message["id"])
-        self.transactions = message["transaction"]
+        try:
+            self.transactions = message["transaction"]
+            outcome = _outcome(votes, message)
+        except Exception:
+            # The batch may have committed: it is told so, and _read ends this run.
+            if not answer.done():
+                answer.set_exception(WriterGone("the ballot writer's answer could not be read"))
+            raise
         if answer.done():
             return
-        if "error" in message:
-            log.error("SQLite ballot batch could not be committed: %s", message["error"])
-            answer.set_exception(BatchNotCommitted(message["error"]))
-            return
-        accepted: list[Vote] = []
-        refused: list[tuple[Vote, PollsError]] = []
-        for vote, outcome in zip(votes, message["votes"], strict=True):
-            if len(outcome) == 2:
-                vote.area_id, vote.channel = outcome
-                accepted.append(vote)
-            else:
-                refusal, code, text = outcome
-                refused.append((vote, REFUSALS[refusal](text, code=code)))
-        answer.set_result((accepted, refused))
+        if isinstance(outcome, BatchNotCommitted):
+            answer.set_exception(outcome)
+        else:
+            answer.set_result(outcome)
+
+
+def _outcome(votes: list[Vote], message: dict[str, Any]) -> BatchOutcome | BatchNotCommitted:
+    if "error" in message:
+        log.error("SQLite ballot batch could not be committed: %s", message["error"])
+        return BatchNotCommitted(message["error"])
+    accepted: list[Vote] = []
+    refused: list[tuple[Vote, PollsError]] = []
+    for vote, outcome in zip(votes, message["votes"], strict=True):
+        if len(outcome) == 2:
+            vote.area_id, vote.channel = outcome
+            accepted.append(vote)
+        else:
+            refusal, code, text = outcome
+            refused.append((vote, REFUSALS[refusal](text, code=code)))
+    return accepted, refused
 
 
 _Waiting = dict[int, tuple[list[Vote], asyncio.Future[BatchOutcome]]]
