@@ -23,14 +23,20 @@ def add_parsers(commands: Any) -> None:
     bench = commands.add_parser("bench", help="benchmarks")
     bench_commands = bench.add_subparsers(dest="bench_command", required=True)
     votes = bench_commands.add_parser("votes", help="votes per second against a bare Starlette endpoint")
-    votes.add_argument("--voters", type=int, default=30_000)
-    votes.add_argument("--concurrency", type=int, default=200)
-    votes.add_argument("--rounds", type=int, default=3, help="app-then-bare rounds (default 3)")
+    votes.add_argument("--voters", type=_at_least_one, default=30_000)
+    votes.add_argument("--concurrency", type=_at_least_one, default=200)
+    votes.add_argument("--rounds", type=_at_least_one, default=3, help="app-then-bare rounds (default 3)")
     cli_count.add_bench_parser(bench_commands)
     bench_commands.add_parser("sortition", help="leximin panel lotteries: probabilities and times")
     jury = bench_commands.add_parser("jury", help="a moderator's event reaching 2,000 websocket clients")
     jury.add_argument("--observers", type=int, default=2000)
     jury.add_argument("--rounds", type=int, default=30)
+
+
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
 
 
 def run(args: argparse.Namespace) -> int:
