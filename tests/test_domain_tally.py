@@ -69,7 +69,7 @@ ballot = st.fixed_dictionaries(
     },
 )
 ballots = st.lists(
-    st.tuples(ballot, st.sampled_from([1, 2, None]), st.sampled_from(["online", "paper"])), max_size=12
+    st.tuples(ballot, st.sampled_from([1, 2, None]), st.sampled_from(["online", "paper"])), max_size=30
 )
 
 

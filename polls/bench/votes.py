@@ -382,38 +382,27 @@ def _figures(
     }
 
 
+# The per-round table: heading, and the figure under it.
+_COLUMNS = (
+    ("votes/s", "votes_per_second"),
+    ("p50 ms", "p50_ms"),
+    ("p99 ms", "p99_ms"),
+    ("bare/s", "bare_per_second"),
+    ("bare p99", "bare_p99_ms"),
+    ("ratio", "ratio"),
+    ("tally p50", "tally_p50_ms"),
+    ("tally p99", "tally_p99_ms"),
+    ("app µs", "cpu_us_per_vote"),
+    ("writer µs", "writer_cpu_us_per_vote"),
+    ("bare µs", "bare_cpu_us_per_request"),
+)
+
+
 def report(figures: dict[str, Any]) -> str:
     f = figures
-    head = (
-        "round",
-        "votes/s",
-        "p50 ms",
-        "p99 ms",
-        "bare/s",
-        "bare p99",
-        "ratio",
-        "tally p50",
-        "tally p99",
-        "app µs",
-        "writer µs",
-        "bare µs",
-    )
-    lines = ["".join(f"{h:>10}" for h in head)]
+    lines = ["".join(f"{h:>10}" for h in ("round", *(h for h, _ in _COLUMNS)))]
     for n, r in enumerate(f["per_round"], start=1):
-        cells = (
-            n,
-            r["votes_per_second"],
-            r["p50_ms"],
-            r["p99_ms"],
-            r["bare_per_second"],
-            r["bare_p99_ms"],
-            r["ratio"],
-            r["tally_p50_ms"],
-            r["tally_p99_ms"],
-            r["cpu_us_per_vote"],
-            r["writer_cpu_us_per_vote"],
-            r["bare_cpu_us_per_request"],
-        )
+        cells = (n, *(r[name] for _, name in _COLUMNS))
         lines.append("".join(f"{'-' if c is None else c:>10}" for c in cells))
     lines.append(
         f"over {f['rounds']} rounds: {f['votes_per_second']} votes/s (median), p99 {f['p99_ms']} ms "

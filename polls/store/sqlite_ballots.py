@@ -97,15 +97,13 @@ class SqliteBallots:
                 stdout=asyncio.subprocess.PIPE,
                 env=env,
             )
-        except Exception as exc:  # no such interpreter, too many processes, a bad path
+        except BaseException as exc:  # no such interpreter, too many processes, a bad path, cancelled
+            self._unsent.clear()  # nothing was handed over
+            _fail(waiting, BatchNotCommitted("the ballot writer could not start"))
+            if not isinstance(exc, Exception):
+                raise  # cancelled: the app is stopping
             log.error("the SQLite ballot writer could not start: %s", exc)
-            self._unsent.clear()
-            _fail(waiting, BatchNotCommitted("the ballot writer could not start"))
             return
-        except BaseException:  # cancelled (the app is stopping): nothing was handed over
-            self._unsent.clear()
-            _fail(waiting, BatchNotCommitted("the ballot writer could not start"))
-            raise
         finally:
             self._starting = None
         assert process.stdin is not None
