@@ -53,11 +53,11 @@ from polls.live.tallies import Tallies, reconcile_forever
 from polls.live.throttle import Throttle
 from polls.runtime import Runtime
 from polls.settings import EMBEDDED, Settings
-from polls.store.ballot_writer import BallotWriter
 from polls.store.db import open_engine, sessions_for
 from polls.store.migrate import head_revision, known_revisions
 from polls.tokens import Tokens
-from polls.voting import VotingBooth
+from polls.voting.booth import VotingBooth
+from polls.voting.writer import BallotWriter
 
 log = logging.getLogger("polls")
 

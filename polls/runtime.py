@@ -15,7 +15,7 @@ from polls.live.throttle import Throttle
 from polls.settings import Settings
 from polls.store.db import Database
 from polls.tokens import Tokens
-from polls.voting import VotingBooth
+from polls.voting.booth import VotingBooth
 
 
 @dataclass

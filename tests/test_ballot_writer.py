@@ -16,10 +16,10 @@ from polls.domain.ballots import check_ballot, new_tracker
 from polls.domain.eligibility import AlreadyVoted
 from polls.live.tallies import PRESENT, tally_key
 from polls.settings import Settings
-from polls.store import sqlite_ballots
 from polls.store.ballots import Vote
 from polls.store.db import sqlite_file
 from polls.store.models import Ballot
+from polls.voting import sqlite_handover
 from tests.conftest import count
 from tests.voting_setup import Setup, settled_tallies, token, vote
 
@@ -32,7 +32,7 @@ async def test_votes_handed_over_while_the_writer_process_waits_share_one_transa
     client: httpx.AsyncClient, voting: Setup, db: AsyncSession, settings: Settings
 ) -> None:
     writer = _runtime(client).booth.writer
-    if not isinstance(writer.store, sqlite_ballots.SqliteBallots):
+    if not isinstance(writer.store, sqlite_handover.SqliteBallots):
         pytest.skip("the SQLite file's writer process")
     store = writer.store
     poll = await _runtime(client).booth.open_poll(voting.poll["id"])

@@ -13,9 +13,10 @@ import pytest
 
 from polls.domain.ballots import PollDef
 from polls.domain.polls import Assurance
-from polls.store import ballot_writer, sqlite_ballots
 from polls.store.ballots import Vote
-from polls.store.sqlite_ballots import BatchNotCommitted, SqliteBallots, WriterGone
+from polls.voting import sqlite_handover
+from polls.voting.sqlite_handover import BatchNotCommitted, SqliteBallots, WriterGone
+from polls.voting.writer import BallotWriter
 
 # Speaks the writer's frames. Its first run answers a batch with no outcomes at all (an answer
 # the app cannot use); every later run accepts every vote.
@@ -57,7 +58,7 @@ def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Exception]
             raise failures.pop(0)
         return await real(sys.executable, str(script), str(marker), **options)
 
-    monkeypatch.setattr(sqlite_ballots.asyncio, "create_subprocess_exec", start)
+    monkeypatch.setattr(sqlite_handover.asyncio, "create_subprocess_exec", start)
     return failures
 
 
@@ -103,7 +104,7 @@ async def test_a_rebuild_that_did_not_happen_is_asked_for_again() -> None:
         calls += 1
         return answers.pop(0)
 
-    writer = ballot_writer.BallotWriter(db=None, on_rebuild=rebuild)  # type: ignore[arg-type]
+    writer = BallotWriter(db=None, on_rebuild=rebuild)  # type: ignore[arg-type]
     await writer._rebuild()  # another instance held the rebuild lock
     assert writer._rebuild_due
     await writer._rebuild()

@@ -20,10 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.settings import Settings
-from polls.store import sqlite_ballots
-from polls.store.ballot_writer import UNCONFIRMED
 from polls.store.db import sqlite_file
 from polls.store.models import Ballot
+from polls.voting import sqlite_handover
+from polls.voting.writer import UNCONFIRMED
 from tests.conftest import count
 from tests.factories import SECRET
 from tests.servers import AppProcess
@@ -53,7 +53,7 @@ def _writer_processes(parent: int) -> list[int]:
     out = subprocess.run(
         ["ps", "-o", "pid=,args=", "--ppid", str(parent)], capture_output=True, text=True
     ).stdout
-    return [int(line.split()[0]) for line in out.splitlines() if "polls.store.sqlite_writer" in line]
+    return [int(line.split()[0]) for line in out.splitlines() if "polls.voting.sqlite_process" in line]
 
 
 def _ended(pid: int, within: float = 15) -> bool:
@@ -79,7 +79,7 @@ async def test_votes_the_killed_writer_never_answered_are_told_unconfirmed_and_c
     first = await vote(client, poll_id, token(voting.codes["north"][0].reference), voting.full_ballot())
     assert first.status_code == 201
     store = runtime.booth.writer.store
-    assert isinstance(store, sqlite_ballots.SqliteBallots)
+    assert isinstance(store, sqlite_handover.SqliteBallots)
     killed = store._process.pid
     others = voting.codes["north"][1:]
     with _write_lock_held(path):

@@ -1,5 +1,5 @@
 """Ballots: poll definitions, the vote waiting for the writer, and the batch transaction through
-SQLAlchemy (polls.store.ballot_writer groups votes into batches).
+SQLAlchemy (polls.voting.writer groups votes into batches).
 
 A batch's transaction refuses codes that may not vote (polls.domain.eligibility), inserts the
 nullifiers of the rest (their primary key is the final guard against a second vote, whatever

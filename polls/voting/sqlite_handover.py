@@ -1,7 +1,7 @@
 """Ballots on a SQLite file: the app's side of the SQLite ballot writer process.
 
 Each batch is handed over in one frame on the process's stdin and answered in one frame on its
-stdout once committed (polls.store.sqlite_writer says why a process and what the frames hold).
+stdout once committed (polls.voting.sqlite_process says why a process and what the frames hold).
 The process starts with the first batch, so an app that takes no votes starts none.
 
 If the process ends with batches unanswered (killed, or out of memory), their votes are
@@ -22,7 +22,7 @@ from typing import Any
 from polls.domain.eligibility import REFUSALS
 from polls.errors import PollsError
 from polls.store.ballots import BatchOutcome, Vote
-from polls.store.sqlite_writer import frame
+from polls.voting.sqlite_process import frame
 
 log = logging.getLogger("polls.ballots")
 
@@ -91,7 +91,7 @@ class SqliteBallots:
                 sys.executable,
                 "-P",  # not the working directory on sys.path: only the package, through PYTHONPATH
                 "-m",
-                "polls.store.sqlite_writer",
+                "polls.voting.sqlite_process",
                 self.path,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,

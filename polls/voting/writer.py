@@ -24,7 +24,7 @@ from polls.errors import ServiceUnavailable
 from polls.store.ballots import BatchOutcome, Receipt, SqlAlchemyBallots, Vote
 from polls.store.codes import ballot_key
 from polls.store.db import Database, sqlite_file
-from polls.store.sqlite_ballots import SqliteBallots, WriterGone
+from polls.voting.sqlite_handover import SqliteBallots, WriterGone
 
 log = logging.getLogger("polls.ballots")
 
