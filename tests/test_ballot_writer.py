@@ -16,10 +16,10 @@ from polls.domain.ballots import check_ballot, new_tracker
 from polls.domain.eligibility import AlreadyVoted
 from polls.live.tallies import PRESENT, tally_key
 from polls.settings import Settings
-from polls.store.ballots import Vote
 from polls.store.db import sqlite_file
 from polls.store.models import Ballot
 from polls.voting import sqlite_handover
+from polls.voting.votes import Vote
 from tests.conftest import count
 from tests.voting_setup import Setup, settled_tallies, token, vote
 

@@ -13,9 +13,9 @@ import pytest
 
 from polls.domain.ballots import PollDef
 from polls.domain.polls import Assurance
-from polls.store.ballots import Vote
 from polls.voting import sqlite_handover
 from polls.voting.sqlite_handover import BatchNotCommitted, SqliteBallots, WriterGone
+from polls.voting.votes import Vote
 from polls.voting.writer import BallotWriter
 
 # Speaks the writer's frames. Its first run answers a batch with no outcomes at all (an answer

@@ -13,13 +13,13 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from sqlalchemy import select
 
 from polls.domain.ballots import Answers, PollDef, tally_of
-from polls.store.ballots import Vote, load_poll, poll_definition
+from polls.store.ballots import load_poll, poll_definition
 from polls.store.db import Database
 from polls.store.models import Ballot
 
@@ -39,6 +39,19 @@ return 1
 """
 
 
+class CommittedVote(Protocol):
+    """What a count reads of a committed vote (polls.voting.votes.Vote is one)."""
+
+    @property
+    def poll(self) -> PollDef: ...
+    @property
+    def answers(self) -> Answers: ...
+    @property
+    def area_id(self) -> int | None: ...
+    @property
+    def channel(self) -> str: ...
+
+
 def tally_key(poll_id: int) -> str:
     return f"tally:{poll_id}"
 
@@ -50,7 +63,7 @@ class Tallies:
         self._apply = redis.register_script(_APPLY)
         self.stale = False  # counts lost or half-updated: added to no more until rebuilt
 
-    async def apply(self, votes: Iterable[Vote]) -> bool:
+    async def apply(self, votes: Iterable[CommittedVote]) -> bool:
         """Add committed votes to the live counts (the ballot writer calls this after each commit,
         in commit order). False when they were not added because the counts must be rebuilt
         first (Redis lost them, or an earlier update failed half-way): the writer rebuilds once

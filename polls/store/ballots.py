@@ -1,4 +1,4 @@
-"""Ballots: poll definitions, the vote waiting for the writer, and the batch transaction through
+"""Ballots in the database: poll definitions, who may vote, and a batch's transaction through
 SQLAlchemy (polls.voting.writer groups votes into batches).
 
 A batch's transaction refuses codes that may not vote (polls.domain.eligibility), inserts the
@@ -9,12 +9,10 @@ reference, no code and no time, and are inserted in random order.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar, cast
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,15 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from polls.domain.ballots import Answers, OptionDef, PollDef, QuestionDef
-from polls.domain.eligibility import BROWSER, CodeFacts, admit, refusal, spent
+from polls.domain.eligibility import BROWSER, CodeFacts, PendingVote, admit, refusal, spent
 from polls.domain.polls import Assurance, PollStatus
 from polls.domain.questions import QuestionKind
 from polls.domain.translations import localise
 from polls.errors import NotFound, PollsError
 from polls.store.db import Database
 from polls.store.models import Ballot, CodeBatch, Nullifier, Poll, Question, VoterCode
-
-log = logging.getLogger("polls.ballots")
 
 # Core tables for the hot path: plain executemany, no ORM bookkeeping per row.
 BALLOTS = cast(Table, Ballot.__table__)
@@ -79,75 +75,50 @@ async def load_poll(session: AsyncSession, poll_id: int) -> Poll:
     return poll
 
 
-@dataclass(frozen=True)
-class Receipt:
-    poll_id: int
-    tracker: str
+class BallotToWrite(PendingVote, Protocol):
+    """A vote in a batch, as its transaction stores it (polls.voting.votes.Vote is one)."""
+
+    @property
+    def answers(self) -> Answers: ...
+    @property
+    def tracker(self) -> str: ...
 
 
-@dataclass
-class Vote:
-    """One checked ballot waiting for the writer. ``reference`` never reaches the ballots table."""
-
-    poll: PollDef
-    assurance: Assurance
-    reference: str
-    answers: Answers
-    channel: str
-    nullifier: str = ""  # set in the batch's transaction (a replacement card spends the first's)
-    fast_path_key: str = ""  # the Redis claim, keyed on this card's own reference
-    area_id: int | None = None
-    tracker: str = ""
-    done: asyncio.Future[Receipt] = field(init=False, repr=False)  # given by the writer that takes it
+B = TypeVar("B", bound=BallotToWrite)
 
 
-BatchOutcome = tuple[list[Vote], list[tuple[Vote, PollsError]]]  # accepted, refused (and why)
-
-
-class SqlAlchemyBallots:
-    """A batch's transaction through SQLAlchemy: used for PostgreSQL (and in-memory SQLite)."""
-
-    def __init__(self, db: Database, key: bytes) -> None:
-        self.db = db
-        self.key = key
-
-    async def close(self) -> None:
-        """Nothing of its own to close: the engine is the app's."""
-
-    def submit(self, votes: list[Vote]) -> asyncio.Task[BatchOutcome]:
-        """Start the batch's transaction now. Two may run at once on PostgreSQL: the nullifiers'
-        key decides between them, and they take its locks in the same (sorted) order."""
-        return asyncio.ensure_future(self.write(votes))
-
-    async def write(self, votes: list[Vote]) -> BatchOutcome:
-        async with self.db.begin() as session:
-            # FOR SHARE (PostgreSQL): an officer closing the poll waits for this batch, and this
-            # batch waits for a close already under way, so no ballot lands in a closed poll.
-            locked = (
-                select(Poll.id, Poll.status)
-                .where(Poll.id.in_({v.poll.id for v in votes}))
-                .with_for_update(read=True)
-            )
-            statuses = {poll_id: status for poll_id, status in await session.execute(locked)}
-            codes = await _code_facts(session, [v.reference for v in votes], lock=True)
-            live, refused = admit(votes, statuses, codes, self.key)
-            if not live:
-                return [], refused
-            accepted, already = spent(live, await _insert_nullifiers(session, live))
-            rows = [
-                {
-                    "poll_id": v.poll.id,
-                    "area_id": v.area_id,
-                    "channel": v.channel,
-                    "answers": v.answers,
-                    "tracker": v.tracker,
-                }
-                for v in accepted
-            ]
-            random.shuffle(rows)  # insertion order must not mirror the nullifiers' order
-            if rows:
-                await session.execute(insert(BALLOTS), rows)
-        return accepted, refused + already
+async def write_batch(db: Database, votes: list[B], key: bytes) -> tuple[list[B], list[tuple[B, PollsError]]]:
+    """A batch's transaction: the votes accepted (committed), and those refused (and why). Two
+    may run at once on PostgreSQL: the nullifiers' key decides between them, and they take its
+    locks in the same (sorted) order."""
+    async with db.begin() as session:
+        # FOR SHARE (PostgreSQL): an officer closing the poll waits for this batch, and this
+        # batch waits for a close already under way, so no ballot lands in a closed poll.
+        locked = (
+            select(Poll.id, Poll.status)
+            .where(Poll.id.in_({v.poll.id for v in votes}))
+            .with_for_update(read=True)
+        )
+        statuses = {poll_id: status for poll_id, status in await session.execute(locked)}
+        codes = await _code_facts(session, [v.reference for v in votes], lock=True)
+        live, refused = admit(votes, statuses, codes, key)
+        if not live:
+            return [], refused
+        accepted, already = spent(live, await _insert_nullifiers(session, live))
+        rows = [
+            {
+                "poll_id": v.poll.id,
+                "area_id": v.area_id,
+                "channel": v.channel,
+                "answers": v.answers,
+                "tracker": v.tracker,
+            }
+            for v in accepted
+        ]
+        random.shuffle(rows)  # insertion order must not mirror the nullifiers' order
+        if rows:
+            await session.execute(insert(BALLOTS), rows)
+    return accepted, refused + already
 
 
 async def _code_facts(session: AsyncSession, references: list[str], *, lock: bool) -> dict[str, CodeFacts]:
@@ -175,6 +146,18 @@ async def _code_facts(session: AsyncSession, references: list[str], *, lock: boo
     }
 
 
+@dataclass
+class _Trial:
+    """A vote with no answers yet: enough for the rules to say whether its code may vote."""
+
+    poll: PollDef
+    assurance: Assurance
+    reference: str
+    channel: str = "online"
+    nullifier: str = ""
+    area_id: int | None = None
+
+
 async def eligibility(
     session: AsyncSession, poll: PollDef, assurance: Assurance, references: list[str]
 ) -> dict[str, PollsError]:
@@ -185,7 +168,7 @@ async def eligibility(
     codes = await _code_facts(session, references, lock=False)
     problems: dict[str, PollsError] = {}
     for reference in references:
-        trial = Vote(poll=poll, assurance=assurance, reference=reference, answers={}, channel="online")
+        trial = _Trial(poll=poll, assurance=assurance, reference=reference)
         problem = refusal(trial, PollStatus.OPEN.value, codes)
         if problem is not None:
             problems[reference] = problem
@@ -196,7 +179,7 @@ def _nullifier_order(row: dict[str, Any]) -> tuple[int, str]:
     return row["poll_id"], row["value"]
 
 
-async def _insert_nullifiers(session: AsyncSession, votes: Sequence[Vote]) -> set[tuple[int, str]]:
+async def _insert_nullifiers(session: AsyncSession, votes: Sequence[PendingVote]) -> set[tuple[int, str]]:
     """Insert the batch's nullifiers, skipping ones already present; return those inserted."""
     rows = sorted(({"poll_id": v.poll.id, "value": v.nullifier} for v in votes), key=_nullifier_order)
     dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

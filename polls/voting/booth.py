@@ -17,10 +17,11 @@ from typing import Any
 from polls.domain.ballots import PollDef, check_ballot
 from polls.domain.eligibility import CodeNotValid, PollNotOpen
 from polls.domain.polls import Assurance, PollStatus
-from polls.store.ballots import Receipt, Vote, load_poll, poll_definition
+from polls.store.ballots import load_poll, poll_definition
 from polls.store.db import Database
 from polls.store.models import utcnow
 from polls.tokens import VOTER_CODE, TokenExpired, TokenInvalid, Tokens
+from polls.voting.votes import Receipt, Vote
 from polls.voting.writer import BallotWriter
 
 log = logging.getLogger("polls.voting")

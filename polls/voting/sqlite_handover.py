@@ -21,8 +21,8 @@ from typing import Any
 
 from polls.domain.eligibility import REFUSALS
 from polls.errors import PollsError
-from polls.store.ballots import BatchOutcome, Vote
 from polls.voting.sqlite_process import frame
+from polls.voting.votes import BatchOutcome, Vote
 
 log = logging.getLogger("polls.ballots")
 

@@ -3,7 +3,8 @@
 A vote is acknowledged only after the transaction holding its ballot has committed. Votes
 that arrive together share one transaction, so the cost of a durable commit is paid once per
 batch, not once per vote. Before the batch reaches the database, Redis (the fast path) refuses
-an obvious second use of a code in one call; the database's nullifiers decide in the end.
+an obvious second use of a code in one call (polls.voting.claims); the database's nullifiers
+decide in the end.
 """
 
 from __future__ import annotations
@@ -16,15 +17,16 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from polls.domain.ballots import new_tracker
-from polls.domain.eligibility import ALREADY_USED, AlreadyVoted, nullifier
+from polls.domain.eligibility import ALREADY_USED, AlreadyVoted
 from polls.errors import ServiceUnavailable
-from polls.store.ballots import BatchOutcome, Receipt, SqlAlchemyBallots, Vote
+from polls.store.ballots import write_batch
 from polls.store.codes import ballot_key
 from polls.store.db import Database, sqlite_file
+from polls.voting.claims import Claims
 from polls.voting.sqlite_handover import SqliteBallots, WriterGone
+from polls.voting.votes import BatchOutcome, Receipt, Vote
 
 log = logging.getLogger("polls.ballots")
 
@@ -33,29 +35,6 @@ UNCONFIRMED = (
     "We could not confirm that your vote was saved. Please try again: if it was, you will be told "
     "that your code has already been used."
 )
-CLAIM_TTL = 60  # a claim only has to outlive its batch; it is extended once the ballot commits
-SPENT_TTL = 24 * 3600  # the fast path only has to outlive retries; the database guards for ever
-
-# One call per batch, whatever its size (a command per vote cost more than the rest of the
-# batch). CLAIM answers a flag per key, "1" where the key was free and is now claimed.
-_CLAIM = """
-local fresh = {}
-for i, key in ipairs(KEYS) do
-  fresh[i] = redis.call('SET', key, '1', 'NX', 'EX', ARGV[1]) and '1' or '0'
-end
-return table.concat(fresh)
-"""
-# SETTLE keeps the claims flagged "1" (spent codes) for SPENT_TTL and frees the rest.
-_SETTLE = """
-for i, key in ipairs(KEYS) do
-  if string.sub(ARGV[1], i, i) == '1' then
-    redis.call('EXPIRE', key, ARGV[2])
-  else
-    redis.call('DEL', key)
-  end
-end
-return 1
-"""
 
 
 class BallotStore(Protocol):
@@ -64,6 +43,22 @@ class BallotStore(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class SqlAlchemyBallots:
+    """A batch's transaction through SQLAlchemy: used for PostgreSQL (and in-memory SQLite)."""
+
+    def __init__(self, db: Database, key: bytes) -> None:
+        self.db = db
+        self.key = key
+
+    async def close(self) -> None:
+        """Nothing of its own to close: the engine is the app's."""
+
+    def submit(self, votes: list[Vote]) -> asyncio.Task[BatchOutcome]:
+        """Start the batch's transaction now (polls.store.ballots.write_batch says why two may run
+        at once)."""
+        return asyncio.ensure_future(write_batch(self.db, votes, self.key))
 
 
 def _settle(vote: Vote, outcome: Receipt | BaseException) -> None:
@@ -119,7 +114,6 @@ class BallotWriter:
         answer_within: float = 30.0,
     ) -> None:
         self.db = db
-        self.redis = redis
         self.max_batch = max_batch
         self.on_commit = on_commit
         self.on_rebuild = on_rebuild
@@ -135,9 +129,7 @@ class BallotWriter:
         self._rebuild_due = False
         self.key: bytes | None = None
         self.store: BallotStore | None = None  # chosen at start, once the ballot key is known
-        if redis is not None:
-            self._claim_script = redis.register_script(_CLAIM)
-            self._settle_script = redis.register_script(_SETTLE)
+        self.claims = Claims(redis) if redis is not None else None
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -291,35 +283,20 @@ class BallotWriter:
             self._rebuild_due = True
 
     async def _claim(self, votes: list[Vote], claimed: list[Vote]) -> list[Vote]:
-        """Fast path: one Redis call marks each card's key spent (briefly) and refuses any
-        already marked; returns the votes left to write. Redis down: the database decides."""
-        if self.redis is None or not votes:
+        """Fast path: refuse the votes whose card Redis has already claimed; returns the votes
+        left to write (all of them when Redis is down: the database decides)."""
+        if self.claims is None or not votes:
             return votes
         assert self.key is not None
-        for vote in votes:
-            vote.fast_path_key = f"spent:{vote.poll.id}:{nullifier(self.key, vote.poll.id, vote.reference)}"
-        try:
-            fresh = await self._claim_script(keys=[v.fast_path_key for v in votes], args=[CLAIM_TTL])
-        except (RedisError, OSError) as exc:
-            log.warning("vote fast path unavailable: %s", exc)
+        answer = await self.claims.claim(votes, self.key)
+        if answer is None:
             return votes
-        left = []
-        for vote, flag in zip(votes, fresh, strict=True):
-            if flag == "1":
-                claimed.append(vote)
-                left.append(vote)
-            else:
-                _settle(vote, AlreadyVoted(ALREADY_USED))
-        return left
+        fresh, taken = answer
+        claimed += fresh
+        for vote in taken:
+            _settle(vote, AlreadyVoted(ALREADY_USED))
+        return fresh
 
     async def _release(self, claimed: list[Vote], *, spent: list[Vote]) -> None:
-        """Claims of spent codes last a day; every other claim is freed at once, so a code that
-        did not vote (refused, failed, or its request went away) can try again."""
-        if self.redis is None or not claimed:
-            return
-        kept = {id(v) for v in spent}
-        flags = "".join("1" if id(v) in kept else "0" for v in claimed)
-        try:
-            await self._settle_script(keys=[v.fast_path_key for v in claimed], args=[flags, SPENT_TTL])
-        except (RedisError, OSError) as exc:
-            log.warning("could not settle fast-path claims: %s", exc)
+        if self.claims is not None:
+            await self.claims.settle(claimed, spent=spent)
