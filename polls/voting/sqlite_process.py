@@ -1,6 +1,6 @@
 """The SQLite ballot writer: a process of its own that commits batches of votes to a SQLite file.
 
-polls.voting.sqlite_handover starts it (``python -m polls.voting.sqlite_process FILE``) and talks
+polls.voting.sqlite_handover starts it (``python -P -m polls.voting.sqlite_process FILE``) and talks
 to it over its stdin and stdout in frames: a 4-byte big-endian length, then that much JSON.
 
     in, first   {"key": hex}            the ballot key (never on the command line, where ps shows it)
