@@ -13,12 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-import uvicorn
-
 from polls import cli_count, cli_jury, cli_live
 from polls.domain.access import Actor, Permission
 from polls.domain.codes import format_short_code
-from polls.domain.jury_protocol import MAX_MESSAGE
 from polls.settings import Settings, SettingsError, from_environment
 from polls.store.audit import ChainReport
 from polls.store.demo import DemoInfo
@@ -27,11 +24,6 @@ from polls.tokens import VOTER_CODE, Tokens
 if TYPE_CHECKING:
     from polls.store.codes import IssuedBatch
     from polls.store.models import Pilot
-
-# uvicorn reads a whole websocket message into memory before the app sees it (16 MiB by default).
-# The longest any of our sockets reads is a jury room command of MAX_MESSAGE characters, at most
-# four bytes each in UTF-8; uvicorn closes a socket sending more (1009) and the app never sees it.
-WS_MAX_SIZE = 4 * MAX_MESSAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -132,7 +124,8 @@ def _database_settings() -> Settings:
 
 
 def run_dev(host: str, port: int) -> int:
-    from polls.app import create_app, redact_voting_links, tune_runtime
+    from polls import serving
+    from polls.app import create_app
     from polls.store.migrate import upgrade
 
     settings = from_environment(production=False)
@@ -159,9 +152,9 @@ def run_dev(host: str, port: int) -> int:
         flush=True,
     )
     app = create_app(settings)
-    tune_runtime()
-    redact_voting_links()
-    uvicorn.run(app, host=host, port=port, log_level="info", lifespan="on", ws_max_size=WS_MAX_SIZE)
+    serving.tune_runtime()
+    serving.redact_voting_links()
+    serving.run(serving.config(app, host=host, port=port))
     return 0
 
 
@@ -182,22 +175,14 @@ async def _seed(settings: Settings, base: str) -> tuple[DemoInfo, list[tuple[str
 
 
 def run_serve(host: str, port: int, proxy_headers: bool) -> int:
-    from polls.app import create_app, redact_voting_links, tune_runtime
+    from polls import serving
+    from polls.app import create_app
 
     settings = from_environment(production=True)
     app = create_app(settings)
-    tune_runtime()
-    redact_voting_links()
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        proxy_headers=proxy_headers,
-        forwarded_allow_ips="*" if proxy_headers else None,
-        log_level="info",
-        lifespan="on",
-        ws_max_size=WS_MAX_SIZE,
-    )
+    serving.tune_runtime()
+    serving.redact_voting_links()
+    serving.run(serving.config(app, host=host, port=port, trust_forwarded=proxy_headers))
     return 0
 
 
