@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from polls import cli_jury
+from polls.cli import jury as cli_jury
 from polls.domain.sortition import draw, read_lottery
 from polls.serving import RedactVotingLinks
 from polls.store import juries as jury_store
