@@ -695,8 +695,8 @@ def test_logs_hide_a_jurors_socket_token() -> None:
 async def test_the_demo_has_a_session_ready_to_run_and_its_links_work(
     live_server: str, settings: Settings
 ) -> None:
-    from polls.store import demo
-    from polls.store.demo_jury import demo_room_links
+    from polls import demo
+    from polls.demo.jury import demo_room_links
 
     engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     db = sessions_for(engine)

@@ -6,9 +6,9 @@ import argparse
 import asyncio
 from typing import Any
 
+from polls.demo import DemoInfo
 from polls.domain.codes import format_short_code
 from polls.settings import Settings, from_environment
-from polls.store.demo import DemoInfo
 from polls.tokens import VOTER_CODE, Tokens
 
 
@@ -74,9 +74,9 @@ def _welcome(settings: Settings, base: str, info: DemoInfo, jurors: list[tuple[s
 
 async def _seed(settings: Settings, base: str) -> tuple[DemoInfo, list[tuple[str, str]]]:
     """The demo (seeded once), fresh voting codes, and two demo jurors' room links."""
-    from polls.store import demo
+    from polls import demo
+    from polls.demo.jury import demo_room_links
     from polls.store.db import open_engine, sessions_for
-    from polls.store.demo_jury import demo_room_links
 
     engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     try:
