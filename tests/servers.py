@@ -89,8 +89,8 @@ class Postgres:
 
 @contextlib.asynccontextmanager
 async def in_this_process(app: ASGIApp) -> AsyncIterator[str]:
-    """The app under a real uvicorn server in this process, configured as `polls serve` runs it
-    (but quieter); its host:port while the block runs."""
+    """The app under a real uvicorn server in this process, configured by polls.serving as the
+    `polls` command runs it (but quieter); its host:port while the block runs."""
     port = free_port()
     server = uvicorn.Server(serving.config(app, host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
