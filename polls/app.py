@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
-import re
-import sys
 from collections.abc import AsyncIterator
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -97,42 +94,6 @@ async def _check_schema(runtime: Runtime) -> None:
     raise SchemaOutOfDate(
         f"the database schema is at {current or 'nothing'}, expected {head}: run `polls db upgrade`"
     )
-
-
-def tune_runtime() -> None:
-    """Settings of the Python runtime for a serving process.
-
-    Collect young objects less often: each vote makes many short-lived objects, and the
-    default thresholds made collections run mid-request often enough to double the slowest
-    1% of response times. Objects alive at start-up are frozen out of collections entirely.
-
-    Hand the GIL over sooner: aiosqlite's threads (a typed short code is looked up through
-    one) need it for a moment between SQLite statements, and with the default 5 ms they waited
-    that long each time behind a busy event loop. (When ballots were still written from a
-    thread, 0.5 ms gave about 10% more votes a second in `polls bench votes`.)"""
-    gc.freeze()
-    gc.set_threshold(20_000, 50, 100)
-    sys.setswitchinterval(0.0005)
-
-
-class RedactVotingLinks(logging.Filter):
-    """Access logs must not carry voting links (a link's token names the voter's reference), nor
-    juror invitation and room links (whoever holds one can answer or sit in the jury)."""
-
-    PATTERN = re.compile(r"(/v/vc_|/invitation/ji_|/room/jr_|token=jr_)[A-Za-z0-9_.\-]+")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.args = tuple(
-                self.PATTERN.sub(r"\1[hidden]", a) if isinstance(a, str) else a for a in record.args
-            )
-        return True
-
-
-def redact_voting_links() -> None:
-    logging.getLogger("uvicorn.access").addFilter(RedactVotingLinks())
-    # uvicorn logs each websocket it accepts, query string and all: jurors' sockets carry their token.
-    logging.getLogger("uvicorn.error").addFilter(RedactVotingLinks())
 
 
 class PollsApp(Starlette):

@@ -20,7 +20,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.app import create_app
-from polls.cli import WS_MAX_SIZE
 from polls.live.embedded import EmbeddedRedis
 from polls.settings import Settings
 from polls.store import staff as staff_store
@@ -28,7 +27,7 @@ from polls.store.db import open_engine, sessions_for
 from polls.store.migrate import upgrade
 from polls.store.staff import create_staff
 from tests.factories import BALLOT_KEY, SECRET
-from tests.servers import Postgres, free_port
+from tests.servers import Postgres, free_port, in_this_process
 from tests.voting_setup import voting  # noqa: F401 (a fixture shared by the voting tests)
 
 ADMIN_EMAIL = "admin@council.example"
@@ -200,23 +199,5 @@ async def count(db: AsyncSession, model: type) -> int:
 @pytest.fixture
 async def live_server(settings: Settings, redis: Redis) -> AsyncIterator[str]:
     """The app under a real uvicorn server in this process: for websockets and real HTTP."""
-    import uvicorn
-
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(settings, run_scheduler=False),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="on",
-        ws_max_size=WS_MAX_SIZE,  # as `polls serve` runs it
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    yield f"127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with in_this_process(create_app(settings, run_scheduler=False)) as address:
+        yield address

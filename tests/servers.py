@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import glob
 import os
 import pwd
@@ -11,9 +13,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+import uvicorn
+from starlette.types import ASGIApp
+
+from polls import serving
 
 
 def free_port() -> int:
@@ -78,6 +85,24 @@ class Postgres:
 
     def url(self, database: str) -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
+
+
+@contextlib.asynccontextmanager
+async def in_this_process(app: ASGIApp) -> AsyncIterator[str]:
+    """The app under a real uvicorn server in this process, configured by polls.serving as the
+    `polls` command runs it (but quieter); its host:port while the block runs."""
+    port = free_port()
+    server = uvicorn.Server(serving.config(app, host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 class AppProcess:

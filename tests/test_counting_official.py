@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from polls import cli_count
+from polls.cli import count as cli_count
 from polls.domain.ballot_files import read_published, write_published
 from polls.domain.ballots import OptionDef, PollDef, QuestionDef
 from polls.domain.counting import official

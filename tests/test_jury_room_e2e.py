@@ -28,7 +28,7 @@ from polls.store.models import AuditEntry, Juror, Jury, JuryEvent, JurySession, 
 from polls.store.staff import create_staff
 from polls.tokens import JUROR_ROOM, Tokens
 from tests.factories import SECRET, csrf_from
-from tests.servers import free_port
+from tests.servers import in_this_process
 
 MODERATOR_EMAIL = "mo@council.example"
 MODERATOR_PASSWORD = "moderator password 1"
@@ -197,25 +197,8 @@ async def test_reconnecting_client_gets_missed_events_in_order_then_live(
             assert live["id"] == last + 4 and live["state"]["phase"] == "evidence"
 
 
-@contextlib.asynccontextmanager
-async def second_server(settings: Settings) -> AsyncIterator[str]:
-    import uvicorn
-
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(settings, run_scheduler=False), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+def second_server(settings: Settings) -> contextlib.AbstractAsyncContextManager[str]:
+    return in_this_process(create_app(settings, run_scheduler=False))
 
 
 async def test_two_app_instances_share_one_room(live_server: str, settings: Settings, jury: Jury4) -> None:
@@ -689,7 +672,7 @@ async def test_every_part_of_the_room_renders_for_every_audience(live_server: st
 def test_logs_hide_a_jurors_socket_token() -> None:
     import logging
 
-    from polls.app import RedactVotingLinks, redact_voting_links
+    from polls.serving import RedactVotingLinks, redact_voting_links
 
     record = logging.LogRecord(
         "uvicorn.error",
@@ -712,8 +695,8 @@ def test_logs_hide_a_jurors_socket_token() -> None:
 async def test_the_demo_has_a_session_ready_to_run_and_its_links_work(
     live_server: str, settings: Settings
 ) -> None:
-    from polls.store import demo
-    from polls.store.demo_jury import demo_room_links
+    from polls import demo
+    from polls.demo.jury import demo_room_links
 
     engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     db = sessions_for(engine)

@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from polls import cli_jury
-from polls.app import RedactVotingLinks
+from polls.cli import jury as cli_jury
 from polls.domain.sortition import draw, read_lottery
+from polls.serving import RedactVotingLinks
 from polls.store import juries as jury_store
 from polls.store.models import AuditEntry, Juror, Jury, PoolMember, StaffRole
 from polls.store.staff import create_staff

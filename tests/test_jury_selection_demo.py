@@ -8,11 +8,11 @@ import httpx
 from markupsafe import escape
 from sqlalchemy import func, select
 
+from polls import demo
+from polls.demo.jury import ACCEPTING, DEMO_JURY, NAMES, PANEL, demo_room_links, seed_demo_jury
 from polls.domain.sortition import draw, read_lottery
 from polls.settings import Settings
-from polls.store import demo
 from polls.store.db import open_engine, sessions_for
-from polls.store.demo_jury import ACCEPTING, DEMO_JURY, NAMES, PANEL, demo_room_links, seed_demo_jury
 from polls.store.models import Juror, Jury, PoolMember
 from polls.tokens import JUROR_ROOM, Tokens
 

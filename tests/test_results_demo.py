@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from polls import demo
+from polls.demo import story
 from polls.domain.ballot_files import read_published
 from polls.domain.counting import official
 from polls.domain.counting.results import as_json
 from polls.settings import Settings
-from polls.store import demo
 from polls.store.db import open_engine, sessions_for
 from polls.store.models import Ballot, FollowUp, OfficialResult, Poll, QuestionResult
 
@@ -22,14 +23,14 @@ async def test_demo_seeds_a_published_poll_once_and_its_file_recounts_exactly(se
             async with sessions.begin() as session:
                 await demo.seed(session)
         async with sessions() as session:
-            poll = (await session.execute(select(Poll).where(Poll.title == demo.STORY_TITLE))).scalar_one()
+            poll = (await session.execute(select(Poll).where(Poll.title == story.STORY_TITLE))).scalar_one()
             assert poll.status == "published"
             ballots = await session.scalar(
                 select(func.count()).select_from(Ballot).where(Ballot.poll_id == poll.id)
             )
-            assert ballots == demo.STORY_BALLOTS
+            assert ballots == story.STORY_BALLOTS
             result = (await session.execute(select(OfficialResult))).scalar_one()
-            assert result.published_at is not None and result.ballots == demo.STORY_BALLOTS
+            assert result.published_at is not None and result.ballots == story.STORY_BALLOTS
             stored = {
                 q.question_id: (q.method, q.result, q.response)
                 for q in (await session.scalars(select(QuestionResult))).all()

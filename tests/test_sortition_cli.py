@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from polls import cli_jury
+from polls.cli import jury as cli_jury
 
 DATA = Path(__file__).parent / "data" / "sortition"
 

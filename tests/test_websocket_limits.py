@@ -18,9 +18,9 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosedError
 
-from polls.cli import WS_MAX_SIZE
 from polls.domain.jury_protocol import MAX_MESSAGE
 from polls.live.embedded import EmbeddedRedis
+from polls.serving import WS_MAX_SIZE
 from polls.settings import Settings
 from tests.factories import BALLOT_KEY, SECRET
 from tests.servers import AppProcess, free_port

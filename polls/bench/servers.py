@@ -7,13 +7,12 @@ import os
 import sys
 from pathlib import Path
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from polls.cli import WS_MAX_SIZE
+from polls import serving
 
 
 def bare_app() -> Starlette:
@@ -37,14 +36,14 @@ def serve(kind: str, port: int, env_file: str | None = None) -> None:
     if kind == "bare":
         app = bare_app()
     else:
-        from polls.app import create_app, tune_runtime
+        from polls.app import create_app
         from polls.settings import from_environment
 
         if env_file:
             os.environ.update(json.loads(Path(env_file).read_text()))
         app = create_app(from_environment(production=False), run_scheduler=False)
-        tune_runtime()  # as `polls serve` does
-    uvicorn.run(
+        serving.tune_runtime()  # as `polls serve` does
+    config = serving.config(
         app,
         host="127.0.0.1",
         port=port,
@@ -52,9 +51,8 @@ def serve(kind: str, port: int, env_file: str | None = None) -> None:
         access_log=False,
         loop="uvloop",
         http="httptools",
-        lifespan="on",
-        ws_max_size=WS_MAX_SIZE,
     )
+    serving.run(config)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ from polls.domain.spreadsheets import spreadsheet_safe as safe
 
 def add_parsers(commands: Any) -> None:
     jury = commands.add_parser("jury", help="select a citizens' jury by lot")
+    jury.set_defaults(run=run)
     jury_commands = jury.add_subparsers(dest="jury_command", required=True)
 
     lottery = jury_commands.add_parser(

@@ -1,4 +1,4 @@
-"""`polls tallies ...` and `polls bench ...`: live tallies against the database, and benchmarks."""
+"""`polls tallies check|rebuild`: the live tallies in Redis against the ballots in the database."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import argparse
 import asyncio
 from typing import Any
 
-from polls import cli_count
 from polls.settings import EMBEDDED, Settings, SettingsError, from_environment
 
 
 def add_parsers(commands: Any) -> None:
     tallies = commands.add_parser("tallies", help="live tallies in Redis against the database")
+    tallies.set_defaults(run=run)
     tally_commands = tallies.add_subparsers(dest="tallies_command", required=True)
     for name, text in (
         ("check", "compare Redis with the database; exit 1 and list differences if they disagree"),
@@ -20,44 +20,8 @@ def add_parsers(commands: Any) -> None:
         one = tally_commands.add_parser(name, help=text)
         one.add_argument("--poll", type=int, help="one poll (default: every poll with ballots)")
 
-    bench = commands.add_parser("bench", help="benchmarks")
-    bench_commands = bench.add_subparsers(dest="bench_command", required=True)
-    votes = bench_commands.add_parser("votes", help="votes per second against a bare Starlette endpoint")
-    votes.add_argument("--voters", type=_at_least_one, default=30_000)
-    votes.add_argument("--concurrency", type=_at_least_one, default=200)
-    votes.add_argument("--rounds", type=_at_least_one, default=3, help="app-then-bare rounds (default 3)")
-    cli_count.add_bench_parser(bench_commands)
-    bench_commands.add_parser("sortition", help="leximin panel lotteries: probabilities and times")
-    jury = bench_commands.add_parser("jury", help="a moderator's event reaching 2,000 websocket clients")
-    jury.add_argument("--observers", type=int, default=2000)
-    jury.add_argument("--rounds", type=int, default=30)
-
-
-def _at_least_one(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
-    return int(text)
-
 
 def run(args: argparse.Namespace) -> int:
-    if args.command == "bench" and args.bench_command == "count":
-        return cli_count.run_bench()
-    if args.command == "bench" and args.bench_command == "jury":
-        from polls.bench import jury
-
-        print(jury.report(jury.run(observers=args.observers, rounds=args.rounds)))
-        return 0
-    if args.command == "bench" and args.bench_command == "sortition":
-        from polls.bench import sortition
-
-        print(sortition.report(sortition.run()))
-        return 0
-    if args.command == "bench":
-        from polls.bench import votes
-
-        figures = votes.run(votes=args.voters, concurrency=args.concurrency, rounds=args.rounds)
-        print(votes.report(figures))
-        return 0
     settings = from_environment(production=False)
     redis_url = _redis_url(settings)
     return asyncio.run(_tallies(settings, redis_url, args.tallies_command, args.poll))

@@ -36,18 +36,7 @@ def add_parsers(commands: Any) -> None:
     recount.add_argument("--method", choices=official.ALL_METHODS, help="count by this method instead")
     recount.add_argument("--seats", type=int, help="seats to fill (ranked questions; STV when more than 1)")
     recount.add_argument("--question", type=int, help="only this question (its id)")
-
-
-def add_bench_parser(bench_commands: Any) -> None:
-    """`polls bench count`, for the bench command group in cli_live."""
-    bench_commands.add_parser("count", help="counting methods against pref_voting and pabutools")
-
-
-def run_bench() -> int:
-    from polls.bench import count
-
-    print(count.report(count.run()))
-    return 0
+    recount.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

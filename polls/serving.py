@@ -1,0 +1,99 @@
+"""The app under uvicorn, configured once for `polls dev`, `polls serve`, the benches and the tests."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import re
+import sys
+from typing import Literal
+
+import uvicorn
+from starlette.types import ASGIApp
+from uvicorn.config import STARTUP_FAILURE
+
+from polls.domain.jury_protocol import MAX_MESSAGE
+
+# uvicorn reads a whole websocket message into memory before the app sees it (16 MiB by default).
+# The longest any of our sockets reads is a jury room command of MAX_MESSAGE characters, at most
+# four bytes each in UTF-8; uvicorn closes a socket sending more (1009) and the app never sees it.
+WS_MAX_SIZE = 4 * MAX_MESSAGE
+
+
+def config(
+    app: ASGIApp,
+    *,
+    host: str,
+    port: int,
+    log_level: Literal["info", "warning"] = "info",
+    access_log: bool = True,
+    trust_forwarded: bool | None = None,
+    loop: Literal["auto", "uvloop"] = "auto",
+    http: Literal["auto", "httptools"] = "auto",
+) -> uvicorn.Config:
+    """The uvicorn configuration of one server of the app (or of the benchmarks' bare endpoint).
+
+    trust_forwarded: True believes X-Forwarded-* from any sender (`polls serve --proxy-headers`,
+    where the proxy is the only way in), False from none (`polls serve`), None leaves uvicorn's
+    default: from 127.0.0.1 only, or the addresses in FORWARDED_ALLOW_IPS.
+    """
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=access_log,
+        loop=loop,
+        http=http,
+        lifespan="on",
+        ws_max_size=WS_MAX_SIZE,
+        proxy_headers=trust_forwarded is not False,  # uvicorn's default is True
+        forwarded_allow_ips="*" if trust_forwarded else None,  # None: uvicorn's default
+    )
+
+
+def run(server_config: uvicorn.Config) -> None:
+    """Serve until stopped, as `uvicorn.run` does with one worker: Ctrl-C ends it quietly, and a
+    server that never started exits with uvicorn's start-up failure status."""
+    server = uvicorn.Server(server_config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
+
+
+def tune_runtime() -> None:
+    """Settings of the Python runtime for a serving process.
+
+    Collect young objects less often: each vote makes many short-lived objects, and the
+    default thresholds made collections run mid-request often enough to double the slowest
+    1% of response times. Objects alive at start-up are frozen out of collections entirely.
+
+    Hand the GIL over sooner: aiosqlite's threads (a typed short code is looked up through
+    one) need it for a moment between SQLite statements, and with the default 5 ms they waited
+    that long each time behind a busy event loop. (When ballots were still written from a
+    thread, 0.5 ms gave about 10% more votes a second in `polls bench votes`.)"""
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
+    sys.setswitchinterval(0.0005)
+
+
+class RedactVotingLinks(logging.Filter):
+    """Access logs must not carry voting links (a link's token names the voter's reference), nor
+    juror invitation and room links (whoever holds one can answer or sit in the jury)."""
+
+    PATTERN = re.compile(r"(/v/vc_|/invitation/ji_|/room/jr_|token=jr_)[A-Za-z0-9_.\-]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(
+                self.PATTERN.sub(r"\1[hidden]", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
+def redact_voting_links() -> None:
+    logging.getLogger("uvicorn.access").addFilter(RedactVotingLinks())
+    # uvicorn logs each websocket it accepts, query string and all: jurors' sockets carry their token.
+    logging.getLogger("uvicorn.error").addFilter(RedactVotingLinks())
