@@ -23,7 +23,10 @@ typecheck: setup
 
 check: lint typecheck test
 
-setup: $(STAMP) web/static/app.css
+# The page assets are built into the package (polls/web/) so that they install with it.
+WEB_BUILT := polls/web/static/app.css polls/web/assets/manifest.json
+
+setup: $(STAMP) $(WEB_BUILT)
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -35,8 +38,12 @@ $(WEB_STAMP): web/package.json
 	cd web && npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
-web/static/app.css: $(WEB_STAMP) web/scss/app.scss
-	cd web && npm run --silent build
+polls/web/static/app.css: $(WEB_STAMP) web/scss/app.scss
+	cd web && npm run --silent build:css
+
+# GOV.UK Frontend's fonts and images, copied in: node_modules is not installed with the package.
+polls/web/assets/manifest.json: $(WEB_STAMP)
+	cd web && npm run --silent build:assets
 
 clean:
-	rm -rf $(VENV) web/node_modules web/static/app.css var
+	rm -rf $(VENV) web/node_modules polls/web/static/app.css polls/web/assets var

@@ -41,7 +41,6 @@ from polls.http import (
 from polls.http.auth import SessionMiddleware
 from polls.http.errors import backend_down, http_error, polls_error, server_error
 from polls.http.middleware import Protections
-from polls.http.pages import WEB
 from polls.live.connect import connect
 from polls.live.embedded import EmbeddedRedis
 from polls.live.hub import TallyHub
@@ -55,10 +54,9 @@ from polls.store.migrate import head_revision, known_revisions
 from polls.tokens import Tokens
 from polls.voting.booth import VotingBooth
 from polls.voting.writer import BallotWriter
+from polls.web import ASSETS_DIR, STATIC_DIR
 
 log = logging.getLogger("polls")
-
-GOVUK_ASSETS = WEB / "node_modules" / "govuk-frontend" / "dist" / "govuk" / "assets"
 
 
 class SchemaOutOfDate(RuntimeError):
@@ -192,8 +190,8 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
         *results.routes,
         *pilot_page.routes,
         *api.routes(),
-        Mount("/static", StaticFiles(directory=str(WEB / "static"), check_dir=False), name="static"),
-        Mount("/assets", StaticFiles(directory=str(GOVUK_ASSETS), check_dir=False), name="assets"),
+        Mount("/static", StaticFiles(directory=str(STATIC_DIR), check_dir=False), name="static"),
+        Mount("/assets", StaticFiles(directory=str(ASSETS_DIR), check_dir=False), name="assets"),
     ]
     middleware = [Middleware(Protections), Middleware(SessionMiddleware)]
     return PollsApp(

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, TextIO
 
 import segno
@@ -19,8 +18,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from polls.domain.codes import ALPHABET, LENGTH, format_short_code
 from polls.tokens import VOTER_CODE, Tokens
+from polls.web import TEMPLATES_DIR
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "web" / "templates"
 QUIET_ZONE = 4  # modules of light margin the QR standard asks for
 # segno otherwise scores all eight masks for each code (about 5 ms a code). Any mask gives a
 # valid code that phones read, and a fixed one is what lets ShortLinkQr serve a whole batch.
@@ -218,7 +217,7 @@ def _counted(
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     return Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(default=True),
         trim_blocks=True,
         lstrip_blocks=True,

@@ -2,7 +2,7 @@
 
 The moderator's console (signed-in staff who may run the pilot's juries), the juror's page
 (their JUROR_ROOM link) and the public observer page all render the room server-side and work
-without JavaScript (commands are forms posted here); web/static/jury.js follows the socket and,
+without JavaScript (commands are forms posted here); polls/web/static/jury.js follows the socket and,
 after each change, fetches the room alone (``room_fragment``). The observer page, the report and
 the observer socket are public once the jury's lottery is (polls.domain.juries.PUBLIC); before
 that they answer as if there were no such session, except to staff who may see the pilot.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from jinja2 import pass_context
@@ -16,9 +15,9 @@ from starlette.templating import Jinja2Templates
 from polls.errors import FieldError
 from polls.http.timezones import to_local
 from polls.runtime import runtime
+from polls.web import TEMPLATES_DIR
 
-WEB = Path(__file__).resolve().parents[2] / "web"
-TEMPLATES = Jinja2Templates(directory=str(WEB / "templates"))
+TEMPLATES = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
 
 def _tz(context: Any) -> str:
