@@ -23,28 +23,18 @@ from starlette.types import Receive, Scope, Send
 
 from polls import scheduler
 from polls.errors import PollsError
-from polls.http import (
-    api,
-    codes,
-    council,
-    event,
-    juries,
-    juries_public,
-    jury_reports,
-    jury_room,
-    paper,
-    pilot_page,
-    public,
-    residents,
-    results,
-    signin,
-    translations,
-    votes,
-)
-from polls.http.auth import SessionMiddleware
-from polls.http.errors import backend_down, http_error, polls_error, server_error
-from polls.http.middleware import Protections
-from polls.http.pages import WEB
+from polls.http.api import pilots as api
+from polls.http.api import votes
+from polls.http.council import codes, event_codes, paper, poll_translations, sign_in
+from polls.http.council import pilots as council
+from polls.http.juries import final_report, room, selection
+from polls.http.juries import public as juries_public
+from polls.http.kit.auth import SessionMiddleware
+from polls.http.kit.errors import backend_down, http_error, polls_error, server_error
+from polls.http.kit.middleware import Protections
+from polls.http.kit.render import WEB
+from polls.http.public import home, official_results, pilot
+from polls.http.residents import ballot
 from polls.live.connect import connect
 from polls.live.embedded import EmbeddedRedis
 from polls.live.hub import TallyHub
@@ -215,21 +205,21 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
             yield
 
     routes: list[BaseRoute] = [
-        *public.routes,
-        *signin.routes,
+        *home.routes,
+        *sign_in.routes,
         *council.routes,
         *votes.routes,
-        *residents.routes,
+        *ballot.routes,
         *paper.routes,
-        *event.routes,
-        *translations.routes,
+        *event_codes.routes,
+        *poll_translations.routes,
         *codes.routes,
-        *jury_room.routes,
-        *juries.routes,
+        *room.routes,
+        *selection.routes,
         *juries_public.routes,
-        *jury_reports.routes,
-        *results.routes,
-        *pilot_page.routes,
+        *final_report.routes,
+        *official_results.routes,
+        *pilot.routes,
         *api.routes(),
         Mount("/static", StaticFiles(directory=str(WEB / "static"), check_dir=False), name="static"),
         Mount("/assets", StaticFiles(directory=str(GOVUK_ASSETS), check_dir=False), name="assets"),

@@ -33,10 +33,10 @@ from polls.domain.result_views import QuestionView, view
 from polls.domain.validation import parse
 from polls.errors import FieldError, NotFound, ValidationFailed
 from polls.http import whole_number
-from polls.http.api import ApiRoute, ok, read_json
-from polls.http.auth import current_actor, staff_only
-from polls.http.council import page, read_form, see_other
-from polls.http.pages import errors_by_field, form_dict, render
+from polls.http.api.pilots import ApiRoute, ok, read_json
+from polls.http.council.pilots import page, read_form, see_other
+from polls.http.kit.auth import current_actor, staff_only
+from polls.http.kit.render import errors_by_field, form_dict, render
 from polls.runtime import runtime
 from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store

@@ -2,8 +2,8 @@
 
 Council admins change things; moderators and analysts of the pilot see the same pages read-only.
 The lottery is computed in the background (``start_solving``); the jury page refreshes itself
-while it runs, without JavaScript. The JSON API is in ``juries_api``, the public and invitation
-pages in ``juries_public``.
+while it runs, without JavaScript. The JSON API is in ``polls.http.api.juries``, the public and
+invitation pages in ``polls.http.juries.public``.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ from polls.domain.juries import (
 from polls.domain.spreadsheets import spreadsheet_safe
 from polls.domain.validation import parse
 from polls.errors import FieldError, PollsError, ValidationFailed
-from polls.http.auth import path_int
-from polls.http.council import page, read_form, see_other
-from polls.http.pages import errors_by_field, render
+from polls.http.council.pilots import page, read_form, see_other
+from polls.http.kit.auth import path_int
+from polls.http.kit.render import errors_by_field, render
 from polls.runtime import runtime
 from polls.store import juries as jury_store
 from polls.store import jurors as juror_store

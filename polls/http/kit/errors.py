@@ -73,7 +73,7 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 
 def _page(request: Request, status: int, message: str, headers: dict[str, str]) -> Response:
-    from polls.http.pages import render
+    from polls.http.kit.render import render
 
     titles = {
         401: "Sign in",

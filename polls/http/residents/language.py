@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from polls.domain.translations import LANGUAGE_NAMES, choose_language
-from polls.http.pages import render
+from polls.http.kit.render import render
 from polls.runtime import runtime
 
 COOKIE = "polls_lang"

@@ -7,8 +7,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from polls.errors import Forbidden, NotSignedIn, TooManyRequests, ValidationFailed
-from polls.http.auth import check_csrf, current_actor, session_of
-from polls.http.pages import render
+from polls.http.kit.auth import check_csrf, current_actor, session_of
+from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import audit
 from polls.store.models import Staff

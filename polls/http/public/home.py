@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from polls.http.pages import render
+from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store.models import Pilot
 

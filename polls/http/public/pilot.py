@@ -9,8 +9,8 @@ from starlette.routing import BaseRoute, Route
 from polls.domain.juries import JuryStatus
 from polls.domain.publication import FOLLOW_UP_LABELS
 from polls.errors import NotFound
-from polls.http.pages import render
-from polls.http.results import question_views
+from polls.http.kit.render import render
+from polls.http.public.official_results import question_views
 from polls.runtime import runtime
 from polls.store import juries as jury_store
 from polls.store import results as result_store

@@ -29,10 +29,10 @@ from polls.domain.questions import KIND_LABELS, QuestionKind, QuestionSpec
 from polls.domain.translations import LANGUAGE_NAMES
 from polls.domain.validation import parse
 from polls.errors import Conflict, PollsError, ValidationFailed
-from polls.http.auth import check_csrf, require_actor
-from polls.http.pages import errors_by_field, form_dict, render
-from polls.http.signin import invite_link
-from polls.http.timezones import parse_local_datetime
+from polls.http.council.sign_in import invite_link
+from polls.http.kit.auth import check_csrf, require_actor
+from polls.http.kit.render import errors_by_field, form_dict, render
+from polls.http.kit.timezones import parse_local_datetime
 from polls.runtime import runtime
 from polls.store import audit
 from polls.store import pilots as pilot_store

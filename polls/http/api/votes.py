@@ -24,9 +24,9 @@ from polls.domain.codes import normalise_short_code
 from polls.domain.eligibility import CodeNotValid
 from polls.domain.polls import PollStatus, ResultsVisibility, results_public
 from polls.errors import Forbidden, NotFound, PollsError, ServiceUnavailable
-from polls.http.auth import current_actor
-from polls.http.errors import error_body
-from polls.http.middleware import API_RESPONSE_HEADERS
+from polls.http.kit.auth import current_actor
+from polls.http.kit.errors import error_body
+from polls.http.kit.middleware import API_RESPONSE_HEADERS
 from polls.runtime import Runtime, runtime
 from polls.store import results as result_store
 from polls.store.ballots import load_poll, localised_definition, poll_definition

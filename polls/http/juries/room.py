@@ -34,9 +34,9 @@ from polls.domain.jury_report import report, report_csv
 from polls.domain.jury_room import MODERATOR, OBSERVER, CommandRefused, Role, RoomActor, RoomState
 from polls.domain.jury_views import view
 from polls.errors import Forbidden, NotFound
-from polls.http.auth import COOKIE, current_actor
-from polls.http.council import page, read_form, see_other
-from polls.http.pages import render
+from polls.http.council.pilots import page, read_form, see_other
+from polls.http.kit.auth import COOKIE, current_actor
+from polls.http.kit.render import render
 from polls.live.jury_rooms import Close, Room
 from polls.runtime import Runtime, runtime
 from polls.store import jury_sessions

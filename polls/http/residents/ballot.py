@@ -23,9 +23,9 @@ from polls.domain.polls import Assurance, PollStatus, ResultsVisibility, results
 from polls.domain.questions import QuestionKind
 from polls.errors import FieldError, PollsError, ValidationFailed
 from polls.http import whole_number
-from polls.http.auth import check_csrf
-from polls.http.i18n import render_resident, resident_language, translator
-from polls.http.votes import may_see_results, reference_for_code, results_payload
+from polls.http.api.votes import may_see_results, reference_for_code, results_payload
+from polls.http.kit.auth import check_csrf
+from polls.http.residents.language import render_resident, resident_language, translator
 from polls.runtime import runtime
 from polls.store.ballots import eligibility, load_poll, localised_definition
 from polls.store.codes import ballot_key, find_by_reference

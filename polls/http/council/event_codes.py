@@ -14,8 +14,8 @@ from polls.domain.access import Actor, Permission
 from polls.domain.codes import format_short_code
 from polls.errors import ValidationFailed
 from polls.http import whole_number
-from polls.http.council import page, read_form
-from polls.http.pages import render
+from polls.http.council.pilots import page, read_form
+from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import polls as poll_store
 from polls.store.codes import issue_event_code

@@ -14,10 +14,10 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from polls.errors import FieldError
-from polls.http.timezones import to_local
+from polls.http.kit.timezones import to_local
 from polls.runtime import runtime
 
-WEB = Path(__file__).resolve().parents[2] / "web"
+WEB = Path(__file__).resolve().parents[3] / "web"
 TEMPLATES = Jinja2Templates(directory=str(WEB / "templates"))
 
 
@@ -56,7 +56,7 @@ def render(
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
-    from polls.http.auth import session_of
+    from polls.http.kit.auth import session_of
 
     ctx: dict[str, Any] = {
         "csrf_token": session_of(request).csrf if hasattr(request.state, "session") else "",

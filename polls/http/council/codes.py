@@ -21,10 +21,10 @@ from polls.domain.access import Actor, Permission
 from polls.domain.validation import StrictSpec, parse
 from polls.errors import FieldError, PollsError, ValidationFailed
 from polls.http import whole_number
-from polls.http.api import ApiRoute, read_json
-from polls.http.auth import path_int, staff_only
-from polls.http.council import page, read_form
-from polls.http.pages import errors_by_field, render
+from polls.http.api.pilots import ApiRoute, read_json
+from polls.http.council.pilots import page, read_form
+from polls.http.kit.auth import path_int, staff_only
+from polls.http.kit.render import errors_by_field, render
 from polls.runtime import runtime
 from polls.store import codes as code_store
 from polls.store import pilots as pilot_store

@@ -18,8 +18,8 @@ from polls.domain.polls import Action, NewPollSpec, PollSpec, allowed_actions
 from polls.domain.questions import QuestionSpec
 from polls.domain.validation import StrictSpec, parse
 from polls.errors import PollsError, ValidationFailed
-from polls.http.auth import check_csrf, current_actor, session_of, staff_only
-from polls.http.signin import attempt_sign_in, invite_link
+from polls.http.council.sign_in import attempt_sign_in, invite_link
+from polls.http.kit.auth import check_csrf, current_actor, session_of, staff_only
 from polls.runtime import runtime
 from polls.store import audit
 from polls.store import pilots as pilot_store
@@ -429,17 +429,17 @@ API: list[ApiRoute] = [
 
 def all_operations() -> list[ApiRoute]:
     """Every API operation, for the router and the OpenAPI document alike."""
-    from polls.http.codes import API as CODES_API
-    from polls.http.juries_api import API as JURIES_API
-    from polls.http.jury_reports import API as JURY_REPORTS_API
-    from polls.http.results import API as RESULTS_API
-    from polls.http.translations import API as TRANSLATIONS_API
+    from polls.http.api.juries import API as JURIES_API
+    from polls.http.council.codes import API as CODES_API
+    from polls.http.council.poll_translations import API as TRANSLATIONS_API
+    from polls.http.juries.final_report import API as JURY_REPORTS_API
+    from polls.http.public.official_results import API as RESULTS_API
 
     return [*API, *CODES_API, *TRANSLATIONS_API, *JURIES_API, *JURY_REPORTS_API, *RESULTS_API]
 
 
 def routes() -> list[Route]:
-    from polls.http.openapi import openapi_json
+    from polls.http.api.openapi import openapi_json
 
     by_path: dict[str, dict[str, ApiRoute]] = {}
     for r in all_operations():

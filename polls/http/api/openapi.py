@@ -35,7 +35,7 @@ _RESPONSES = {
 
 
 def document() -> dict[str, Any]:
-    from polls.http.api import all_operations
+    from polls.http.api.pilots import all_operations
 
     schemas: dict[str, Any] = {"Error": _ERROR}
     paths: dict[str, dict[str, Any]] = {}

@@ -14,10 +14,10 @@ from polls.domain.questions import QuestionKind
 from polls.domain.translations import LANGUAGE_NAMES, PollTranslation
 from polls.domain.validation import parse
 from polls.errors import ValidationFailed
-from polls.http.api import ApiRoute, read_json
-from polls.http.auth import staff_only
-from polls.http.council import page, read_form
-from polls.http.pages import render
+from polls.http.api.pilots import ApiRoute, read_json
+from polls.http.council.pilots import page, read_form
+from polls.http.kit.auth import staff_only
+from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store

@@ -1,0 +1,1 @@
+"""Officer pages: signing in, pilots, areas, staff, polls, voter codes, paper ballots, translations."""

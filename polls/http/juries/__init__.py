@@ -1,0 +1,1 @@
+"""Citizens' juries: officer pages, public pages and invitations, the jury room and the reports."""

@@ -1,0 +1,1 @@
+"""Resident pages: enter or scan a code, answer a poll, get a receipt, follow the results."""
