@@ -14,7 +14,8 @@ from polls.domain.juries import DrawSpec, JurySpec, read_pool_files
 from polls.domain.validation import StrictSpec, parse
 from polls.http.api.pilots import ApiRoute, read_json
 from polls.http.juries.selection import csv_download, household_columns, invitations_csv, start_solving
-from polls.http.kit.auth import path_int, staff_only
+from polls.http.kit.forms import path_int
+from polls.http.kit.guards import staff_only
 from polls.runtime import runtime
 from polls.store import juries as jury_store
 from polls.store import jurors as juror_store

@@ -19,7 +19,8 @@ from polls.domain.questions import QuestionSpec
 from polls.domain.validation import StrictSpec, parse
 from polls.errors import PollsError, ValidationFailed
 from polls.http.council.sign_in import attempt_sign_in, invite_link
-from polls.http.kit.auth import check_csrf, current_actor, session_of, staff_only
+from polls.http.kit.auth import check_csrf, current_actor, session_of
+from polls.http.kit.guards import staff_only
 from polls.runtime import runtime
 from polls.store import audit
 from polls.store import pilots as pilot_store
@@ -432,8 +433,8 @@ def all_operations() -> list[ApiRoute]:
     from polls.http.api.juries import API as JURIES_API
     from polls.http.council.codes import API as CODES_API
     from polls.http.council.poll_translations import API as TRANSLATIONS_API
+    from polls.http.council.results_review import API as RESULTS_API
     from polls.http.juries.final_report import API as JURY_REPORTS_API
-    from polls.http.public.official_results import API as RESULTS_API
 
     return [*API, *CODES_API, *TRANSLATIONS_API, *JURIES_API, *JURY_REPORTS_API, *RESULTS_API]
 

@@ -1,9 +1,7 @@
-"""Residents vote and everyone follows results: the JSON API and the live websocket."""
+"""Residents vote through the JSON API, and anyone follows the live results and ballot trackers."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 import re
@@ -14,68 +12,22 @@ from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from polls.domain.access import Permission
-from polls.domain.ballots import summarise
-from polls.domain.codes import normalise_short_code
-from polls.domain.eligibility import CodeNotValid
-from polls.domain.polls import PollStatus, ResultsVisibility, results_public
+from polls.domain.polls import PollStatus
 from polls.errors import Forbidden, NotFound, PollsError, ServiceUnavailable
-from polls.http.kit.auth import current_actor
 from polls.http.kit.errors import error_body
 from polls.http.kit.middleware import API_RESPONSE_HEADERS
+from polls.http.kit.voter_codes import reference_for_code
+from polls.http.public.live import may_see_results, results_payload
 from polls.runtime import Runtime, runtime
-from polls.store import results as result_store
-from polls.store.ballots import load_poll, localised_definition, poll_definition
-from polls.store.codes import ballot_key, find_by_short_code
-from polls.store.models import Area, Ballot, Poll
-from polls.tokens import VOTER_CODE
+from polls.store.ballots import load_poll
+from polls.store.models import Ballot
 
 MAX_VOTE_BODY = 64 * 1024
 
 log = logging.getLogger("polls.votes")
-
-
-async def reference_for_code(rt: Runtime, code: Any) -> str:
-    """A voting link token (vc_...) or a typed short code, as the opaque voter reference."""
-    if not isinstance(code, str) or not code.strip():
-        raise CodeNotValid("Enter the code from your poll card", code="code_missing")
-    code = code.strip()
-    if rt.tokens.owns(VOTER_CODE, code):
-        return rt.booth.reference_from_token(code)
-    normalised = normalise_short_code(code)  # a typo is caught here, before any lookup
-    async with rt.db() as session:
-        found = await find_by_short_code(session, await ballot_key(session), normalised)
-    if found is None:
-        raise CodeNotValid(
-            "We do not recognise this code. Check it against your poll card.", code="code_unknown"
-        )
-    return found.reference
-
-
-async def may_see_results(request: Request, poll: Poll) -> bool:
-    public = results_public(ResultsVisibility(poll.results_visibility), PollStatus(poll.status))
-    if public:
-        return True
-    actor = await current_actor(request)
-    return actor is not None and actor.can(Permission.VIEW_RESULTS, poll.pilot_id)
-
-
-async def results_payload(rt: Runtime, poll: Poll, language: str | None = None) -> dict[str, Any]:
-    if poll.areas:
-        areas = {a.id: a.name for a in poll.areas}
-    else:
-        async with rt.db() as session:
-            query = select(Area.id, Area.name).where(Area.pilot_id == poll.pilot_id).order_by(Area.name)
-            areas = dict((await session.execute(query)).all())
-    counts = await rt.tallies.read(poll.id)
-    definition = localised_definition(poll, language) if language else poll_definition(poll)
-    summary = summarise(definition, counts, areas)
-    summary.update({"title": poll.title, "status": poll.status, "assurance": poll.assurance})
-    return summary
 
 
 async def live_results(request: Request) -> Response:
@@ -101,81 +53,9 @@ async def trackers(request: Request) -> Response:
     return JSONResponse({"poll_id": poll_id, "trackers": sorted(found)})
 
 
-async def published_ballots(request: Request) -> Response:
-    """The anonymised, shuffled ballot file the official results were counted from, for anyone to
-    recount with `polls recount`.
-
-    Public once the official results are published (before that it would show the count, and
-    any recount by another method, ahead of the council); staff with the results role may fetch
-    it from the close, to check the count."""
-    rt = runtime(request)
-    async with rt.db() as session:
-        poll = await load_poll(session, int(request.path_params["poll_id"]))
-        if poll.status in (PollStatus.DRAFT.value, PollStatus.SCHEDULED.value, PollStatus.OPEN.value):
-            raise Forbidden("The ballots are published once voting has closed", code="poll_not_closed")
-        stored = await result_store.load(session, poll.id)
-    if poll.status != PollStatus.PUBLISHED.value:
-        actor = await current_actor(request)
-        if actor is None or not actor.can(Permission.VIEW_RESULTS, poll.pilot_id):
-            raise Forbidden("The ballots are published with the official results", code="results_not_public")
-    if stored is None:
-        raise NotFound("This poll has no official count yet", code="no_official_count")
-    return Response(
-        stored.ballot_file,
-        media_type="application/x-ndjson",
-        headers={"Content-Disposition": f'attachment; filename="poll-{poll.id}-ballots.jsonl"'},
-    )
-
-
-async def live_socket(websocket: WebSocket) -> None:
-    """Pushes the poll's counts whenever they change (coalesced); read-only for the client."""
-    rt = runtime(websocket)
-    poll_id = int(websocket.path_params["poll_id"])
-    async with rt.db() as session:
-        try:
-            poll = await load_poll(session, poll_id)
-        except PollsError:
-            await websocket.close(code=4404, reason="no such poll")
-            return
-    await websocket.accept()
-    if not results_public(ResultsVisibility(poll.results_visibility), PollStatus(poll.status)):
-        await websocket.send_json({"type": "error", "code": "results_not_public"})
-        await websocket.close(code=4403)
-        return
-    async with rt.hub.subscribe(poll_id) as updates:
-        await websocket.send_json({"type": "results", "results": await results_payload(rt, poll)})
-        receiver = asyncio.create_task(_drain(websocket))
-        getter: asyncio.Future[dict[str, int]] | None = None
-        try:
-            while not receiver.done():
-                getter = asyncio.ensure_future(updates.get())
-                done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
-                    break
-                await websocket.send_text(json.dumps({"type": "counts", "counts": getter.result()}))
-        except (WebSocketDisconnect, RuntimeError):
-            pass
-        finally:
-            for task in (getter, receiver):
-                if task is not None and not task.done():
-                    task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
-                await receiver
-
-
-async def _drain(websocket: WebSocket) -> None:
-    """Ignore whatever the client sends (text, binary, junk); return when it goes away."""
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
-
-
 routes: list[BaseRoute] = [
     Route("/api/polls/{poll_id:id}/results", live_results, methods=["GET"]),
     Route("/api/polls/{poll_id:id}/trackers", trackers, methods=["GET"]),
-    Route("/polls/{poll_id:id}/ballots.jsonl", published_ballots, methods=["GET"]),
-    WebSocketRoute("/live/polls/{poll_id:id}", live_socket),
 ]
 
 

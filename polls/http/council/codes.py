@@ -20,11 +20,10 @@ from polls import cards
 from polls.domain.access import Actor, Permission
 from polls.domain.validation import StrictSpec, parse
 from polls.errors import FieldError, PollsError, ValidationFailed
-from polls.http import whole_number
 from polls.http.api.pilots import ApiRoute, read_json
-from polls.http.council.pilots import page, read_form
-from polls.http.kit.auth import path_int, staff_only
-from polls.http.kit.render import errors_by_field, render
+from polls.http.kit.forms import errors_by_field, path_int, read_form, whole_number
+from polls.http.kit.guards import page, staff_only
+from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import codes as code_store
 from polls.store import pilots as pilot_store

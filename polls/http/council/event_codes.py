@@ -13,8 +13,8 @@ from polls.cards import qr_svg
 from polls.domain.access import Actor, Permission
 from polls.domain.codes import format_short_code
 from polls.errors import ValidationFailed
-from polls.http import whole_number
-from polls.http.council.pilots import page, read_form
+from polls.http.kit.forms import read_form, whole_number
+from polls.http.kit.guards import page
 from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import polls as poll_store

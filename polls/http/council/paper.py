@@ -20,10 +20,11 @@ from polls.domain.paper import PaperProblem, PaperRow, parse_paper_csv
 from polls.domain.polls import Assurance, PollStatus
 from polls.domain.questions import QuestionKind
 from polls.errors import Conflict, PollsError, ValidationFailed
-from polls.http.api.votes import reference_for_code
-from polls.http.council.pilots import page, read_form
+from polls.http.kit.ballot_form import answers_from_form, form_values
+from polls.http.kit.forms import read_form
+from polls.http.kit.guards import page
 from polls.http.kit.render import render
-from polls.http.residents.ballot import answers_from_form, form_values
+from polls.http.kit.voter_codes import reference_for_code
 from polls.runtime import runtime
 from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store

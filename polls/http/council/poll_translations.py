@@ -1,4 +1,6 @@
-"""Officers translate a draft poll into the pilot's other languages (page and API)."""
+"""Officers translate a draft poll's content into the pilot's other languages (page and API).
+
+The resident pages' own words and the language switch are in polls.http.residents.language."""
 
 from __future__ import annotations
 
@@ -15,8 +17,8 @@ from polls.domain.translations import LANGUAGE_NAMES, PollTranslation
 from polls.domain.validation import parse
 from polls.errors import ValidationFailed
 from polls.http.api.pilots import ApiRoute, read_json
-from polls.http.council.pilots import page, read_form
-from polls.http.kit.auth import staff_only
+from polls.http.kit.forms import read_form
+from polls.http.kit.guards import page, staff_only
 from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import pilots as pilot_store

@@ -21,9 +21,10 @@ from polls.domain.publication import FOLLOW_UP_LABELS, FollowUpSpec, FollowUpSta
 from polls.domain.validation import parse
 from polls.errors import Conflict, FieldError, ValidationFailed
 from polls.http.api.pilots import ApiRoute, ok, read_json
-from polls.http.council.pilots import page, read_form, see_other
-from polls.http.kit.auth import current_actor, path_int, staff_only
-from polls.http.kit.render import errors_by_field, form_dict, render
+from polls.http.kit.auth import current_actor
+from polls.http.kit.forms import errors_by_field, form_dict, path_int, read_form, see_other
+from polls.http.kit.guards import page, staff_only
+from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import jury_reports as store
 from polls.store.jury_reports import Report

@@ -16,8 +16,9 @@ from polls.domain.juries import KIND_LABELS, STATUS_LABELS, AcceptSpec, JuryKind
 from polls.domain.spreadsheets import spreadsheet_safe
 from polls.domain.validation import parse
 from polls.errors import NotFound, ValidationFailed
-from polls.http.kit.auth import check_csrf, path_int
-from polls.http.kit.render import errors_by_field, render
+from polls.http.kit.auth import check_csrf
+from polls.http.kit.forms import errors_by_field, path_int
+from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import juries as jury_store
 from polls.store import jurors as juror_store

@@ -34,9 +34,9 @@ from polls.domain.juries import (
 from polls.domain.spreadsheets import spreadsheet_safe
 from polls.domain.validation import parse
 from polls.errors import FieldError, PollsError, ValidationFailed
-from polls.http.council.pilots import page, read_form, see_other
-from polls.http.kit.auth import path_int
-from polls.http.kit.render import errors_by_field, render
+from polls.http.kit.forms import errors_by_field, path_int, read_form, see_other
+from polls.http.kit.guards import page
+from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import juries as jury_store
 from polls.store import jurors as juror_store

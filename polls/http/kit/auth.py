@@ -1,4 +1,4 @@
-"""Staff sessions (a signed cookie), CSRF tokens and the guards endpoints use.
+"""Staff sessions (a signed cookie), who is signed in, and CSRF tokens.
 
 The cookie is HttpOnly and SameSite=Lax, signed with the newest SECRET_KEY, and replaced with
 a fresh one at sign-in so a session fixed before sign-in is useless after it. Every
@@ -9,8 +9,6 @@ calls in the X-CSRF-Token header.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
-from functools import wraps
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -155,23 +153,3 @@ def check_csrf(request: Request, form: FormData | None = None) -> None:
         raise CsrfFailed(
             "The form had expired or came from another site. Go back, reload the page and try again."
         )
-
-
-Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-def staff_only(endpoint: Callable[[Request, Actor], Awaitable[Response]]) -> Endpoint:
-    """Guard: a signed-in staff member; for API calls that change things, a valid CSRF header."""
-
-    @wraps(endpoint)
-    async def guarded(request: Request) -> Response:
-        actor = await require_actor(request)
-        if request.url.path.startswith("/api/"):
-            check_csrf(request)
-        return await endpoint(request, actor)
-
-    return guarded
-
-
-def path_int(request: Request, name: str) -> int:
-    return int(request.path_params[name])

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from polls.errors import NotSignedIn, PollsError, ServiceUnavailable, TooManyRequests, ValidationFailed
+from polls.http.kit.render import render
 
 log = logging.getLogger("polls.http")
 
@@ -73,8 +74,6 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 
 def _page(request: Request, status: int, message: str, headers: dict[str, str]) -> Response:
-    from polls.http.kit.render import render
-
     titles = {
         401: "Sign in",
         403: "You cannot do that",

@@ -1,4 +1,4 @@
-"""Rendering server-side pages: one Jinja2 environment, shared context, form helpers."""
+"""Rendering server-side pages: one Jinja2 environment and the context every page shares."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import pass_context
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from polls.errors import FieldError
+from polls.http.kit.auth import session_of
 from polls.http.kit.timezones import to_local
 from polls.runtime import runtime
 
@@ -56,8 +55,6 @@ def render(
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
-    from polls.http.kit.auth import session_of
-
     ctx: dict[str, Any] = {
         "csrf_token": session_of(request).csrf if hasattr(request.state, "session") else "",
         "actor": getattr(request.state, "actor", None),
@@ -69,27 +66,3 @@ def render(
         request, name, ctx, status_code=status_code, headers=dict(headers or {})
     )
     return response
-
-
-def errors_by_field(errors: list[FieldError], rename: Mapping[str, str] | None = None) -> dict[str, str]:
-    """First message per form field; ``rename`` maps spec paths to form field names."""
-    out: dict[str, str] = {}
-    for e in errors:
-        name = (rename or {}).get(e.field, e.field)
-        out.setdefault(name, e.message)
-    return out
-
-
-def form_dict(form: FormData, *, lists: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Form fields as a dict; blank fields are left out so specs apply their defaults."""
-    data: dict[str, Any] = {}
-    for key in form:
-        if key == "csrf_token":
-            continue
-        if key in lists:
-            data[key] = [str(v) for v in form.getlist(key) if str(v).strip()]
-            continue
-        value = form.get(key)
-        if isinstance(value, str) and value.strip():
-            data[key] = value
-    return data

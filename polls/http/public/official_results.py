@@ -1,10 +1,7 @@
-"""Official results: the officers' review page, the public results page, its downloads and the
-JSON API for review and follow-ups.
+"""Official results for the public: the results page, its downloads and the anonymised ballot file.
 
-Officers with the results role (analysts, council admins) see a poll's official results from
-the moment it closes; council admins choose counting methods, write the council's response and
-add follow-ups. The public sees them only once published: before that the public pages answer
-404, so nothing leaks early.
+The public sees them only once published: before that these pages answer 404, so nothing leaks
+early; staff with the results role see them from the moment the poll closes.
 """
 
 from __future__ import annotations
@@ -15,31 +12,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from polls.domain.access import Actor, Permission
+from polls.domain.access import Permission
 from polls.domain.exports import PabulibFacts, pabulib, results_csv
-from polls.domain.polls import ASSURANCE_LABELS, STATUS_LABELS, Action, Assurance, PollStatus, allowed_actions
-from polls.domain.publication import (
-    FOLLOW_UP_LABELS,
-    METHOD_LABELS,
-    REVIEWABLE,
-    FollowUpSpec,
-    FollowUpStatus,
-    MethodSpec,
-    ResponseSpec,
-    methods_for,
+from polls.domain.polls import (
+    Assurance,
+    PollStatus,
 )
+from polls.domain.publication import FOLLOW_UP_LABELS
 from polls.domain.questions import QuestionKind
 from polls.domain.result_views import QuestionView, view
-from polls.domain.validation import parse
-from polls.errors import FieldError, NotFound, ValidationFailed
-from polls.http import whole_number
-from polls.http.api.pilots import ApiRoute, ok, read_json
-from polls.http.council.pilots import page, read_form, see_other
-from polls.http.kit.auth import current_actor, staff_only
-from polls.http.kit.render import errors_by_field, form_dict, render
+from polls.errors import Forbidden, NotFound
+from polls.http.kit.auth import current_actor
+from polls.http.kit.render import render
 from polls.runtime import runtime
-from polls.store import pilots as pilot_store
-from polls.store import polls as poll_store
 from polls.store import results as result_store
 from polls.store.ballots import load_poll, poll_definition
 from polls.store.models import FollowUp, OfficialResult, Pilot, Poll
@@ -200,218 +185,38 @@ async def budget_pabulib(request: Request) -> Response:
     return _attachment(body, "text/plain", f"poll-{poll.id}-question-{question_id}.pb")
 
 
-# Officer review
+async def published_ballots(request: Request) -> Response:
+    """The anonymised, shuffled ballot file the official results were counted from, for anyone to
+    recount with `polls recount`.
+
+    Public once the official results are published (before that it would show the count, and
+    any recount by another method, ahead of the council); staff with the results role may fetch
+    it from the close, to check the count."""
+    rt = runtime(request)
+    async with rt.db() as session:
+        poll = await load_poll(session, int(request.path_params["poll_id"]))
+        if poll.status in (PollStatus.DRAFT.value, PollStatus.SCHEDULED.value, PollStatus.OPEN.value):
+            raise Forbidden("The ballots are published once voting has closed", code="poll_not_closed")
+        stored = await result_store.load(session, poll.id)
+    if poll.status != PollStatus.PUBLISHED.value:
+        actor = await current_actor(request)
+        if actor is None or not actor.can(Permission.VIEW_RESULTS, poll.pilot_id):
+            raise Forbidden("The ballots are published with the official results", code="results_not_public")
+    if stored is None:
+        raise NotFound("This poll has no official count yet", code="no_official_count")
+    return Response(
+        stored.ballot_file,
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": f'attachment; filename="poll-{poll.id}-ballots.jsonl"'},
+    )
 
 
-def _review_context(
-    pilot: Pilot, poll: Poll, result: OfficialResult | None, items: list[FollowUp], can_manage: bool
-) -> dict[str, Any]:
-    status = PollStatus(poll.status)
-    definition = poll_definition(poll)
-    return {
-        "pilot": pilot,
-        "poll": poll,
-        "result": result,
-        "views": question_views(poll, result) if result else [],
-        "choices": {
-            q.id: [(m, METHOD_LABELS.get(m, m)) for m in methods_for(q)] for q in definition.questions
-        },
-        "reviewable": can_manage and status in REVIEWABLE,
-        "can_manage": can_manage,
-        "can_publish": can_manage and Action.PUBLISH in allowed_actions(poll_store.facts(poll)),
-        "can_review": can_manage and Action.REVIEW in allowed_actions(poll_store.facts(poll)),
-        "published": status is PollStatus.PUBLISHED,
-        "status_label": STATUS_LABELS[status],
-        "assurance": ASSURANCE_LABELS[Assurance(poll.assurance)],
-        "follow_ups": items,
-        "follow_up_labels": FOLLOW_UP_LABELS,
-        "follow_up_choices": [("", "No status"), *((s.value, FOLLOW_UP_LABELS[s]) for s in FollowUpStatus)],
-        "downloads": downloads(poll, result) if result else [],
-    }
-
-
-async def _review_data(
-    request: Request, actor: Actor
-) -> tuple[Pilot, Poll, OfficialResult | None, list[FollowUp]]:
-    async with runtime(request).db() as db:
-        poll = await poll_store.get_poll(
-            db, actor, int(request.path_params["poll_id"]), Permission.VIEW_RESULTS
-        )
-        pilot = await pilot_store.get_pilot(db, actor, poll.pilot_id, Permission.VIEW_RESULTS)
-        result = await result_store.load(db, poll.id)
-        items = (await result_store.follow_ups(db, result_store.POLL, [poll.id])).get(poll.id, [])
-    return pilot, poll, result, items
-
-
-async def review_page(request: Request, actor: Actor) -> Response:
-    pilot, poll, result, items = await _review_data(request, actor)
-    context = _review_context(pilot, poll, result, items, actor.can(Permission.MANAGE_PILOT, pilot.id))
-    context.update({"values": {}, "errors": {}})
-    return render(request, "results/review.html", context)
-
-
-async def _rerender(
-    request: Request, actor: Actor, values: dict[str, Any], errors: dict[str, str]
-) -> Response:
-    pilot, poll, result, items = await _review_data(request, actor)
-    context = _review_context(pilot, poll, result, items, actor.can(Permission.MANAGE_PILOT, pilot.id))
-    context.update({"values": values, "errors": errors})
-    return render(request, "results/review.html", context, status_code=422)
-
-
-async def choose_method(request: Request, actor: Actor) -> Response:
-    form = await read_form(request)
-    poll_id, question_id = int(request.path_params["poll_id"]), int(request.path_params["question_id"])
-    field = f"method-{question_id}"
-    try:
-        spec = parse(MethodSpec, {"method": str(form.get(field, ""))})
-        async with runtime(request).db.begin() as db:
-            await result_store.set_method(db, actor, poll_id, question_id, spec.method)
-    except ValidationFailed as exc:
-        return await _rerender(request, actor, dict(form), {field: exc.errors[0].message})
-    return see_other(f"/council/polls/{poll_id}/results#question-{question_id}")
-
-
-async def save_responses(request: Request, actor: Actor) -> Response:
-    """Every question's response in one form: all are checked first, and nothing is saved
-    unless all are fine."""
-    form = await read_form(request)
-    poll_id = int(request.path_params["poll_id"])
-    specs: dict[int, ResponseSpec] = {}
-    errors: list[FieldError] = []
-    for key in form:
-        question_id = whole_number(key.removeprefix("response-")) if key.startswith("response-") else None
-        if question_id is None:
-            continue
-        try:
-            specs[question_id] = parse(ResponseSpec, {"response": str(form.get(key, ""))})
-        except ValidationFailed as exc:
-            errors += [FieldError(key, e.message) for e in exc.errors]
-    if errors:
-        return await _rerender(request, actor, dict(form), errors_by_field(errors))
-    async with runtime(request).db.begin() as db:
-        for question_id, spec in specs.items():
-            await result_store.set_response(db, actor, poll_id, question_id, spec)
-    return see_other(f"/council/polls/{poll_id}/results#responses")
-
-
-async def add_follow_up(request: Request, actor: Actor) -> Response:
-    form = await read_form(request)
-    poll_id = int(request.path_params["poll_id"])
-    data = {k: v for k, v in form_dict(form).items() if k in ("title", "body", "milestone_on", "status")}
-    try:
-        spec = parse(FollowUpSpec, data)
-        async with runtime(request).db.begin() as db:
-            await result_store.add_follow_up(db, actor, poll_id, spec)
-    except ValidationFailed as exc:
-        return await _rerender(request, actor, dict(form), errors_by_field(exc.errors))
-    return see_other(f"/council/polls/{poll_id}/results#follow-ups")
-
-
-# JSON API
-
-
-async def _api_payload(request: Request, actor: Actor) -> dict[str, Any]:
-    pilot, poll, result, items = await _review_data(request, actor)
-    if result is None:
-        raise NotFound("This poll has not closed, so it has no official results yet", code="no_results_yet")
-    body = payload(pilot, poll, result, items)
-    definition = poll_definition(poll)
-    for q in body["questions"]:
-        question = definition.question(q["id"])
-        q["methods_available"] = list(methods_for(question)) if question else []
-    return body
-
-
-@staff_only
-async def api_official(request: Request, actor: Actor) -> Response:
-    return ok(await _api_payload(request, actor))
-
-
-@staff_only
-async def api_method(request: Request, actor: Actor) -> Response:
-    spec = parse(MethodSpec, await read_json(request))
-    async with runtime(request).db.begin() as db:
-        await result_store.set_method(
-            db,
-            actor,
-            int(request.path_params["poll_id"]),
-            int(request.path_params["question_id"]),
-            spec.method,
-        )
-    return ok(await _api_payload(request, actor))
-
-
-@staff_only
-async def api_response(request: Request, actor: Actor) -> Response:
-    spec = parse(ResponseSpec, await read_json(request))
-    async with runtime(request).db.begin() as db:
-        await result_store.set_response(
-            db, actor, int(request.path_params["poll_id"]), int(request.path_params["question_id"]), spec
-        )
-    return ok(await _api_payload(request, actor))
-
-
-@staff_only
-async def api_follow_ups(request: Request, actor: Actor) -> Response:
-    items = (await _review_data(request, actor))[3]
-    return ok([result_store.follow_up_snapshot(f) for f in items])
-
-
-@staff_only
-async def api_add_follow_up(request: Request, actor: Actor) -> Response:
-    spec = parse(FollowUpSpec, await read_json(request))
-    async with runtime(request).db.begin() as db:
-        item = await result_store.add_follow_up(db, actor, int(request.path_params["poll_id"]), spec)
-        return ok(result_store.follow_up_snapshot(item), 201)
-
-
-QUESTION = "/api/polls/{poll_id:id}/official/questions/{question_id:id}"
-
-API: list[ApiRoute] = [
-    ApiRoute(
-        "GET",
-        "/api/polls/{poll_id:id}/official",
-        api_official,
-        "Official results (from closing; results role): every round, tie-breaks, methods, responses",
-    ),
-    ApiRoute(
-        "PUT",
-        f"{QUESTION}/method",
-        api_method,
-        "Count a question by another method (closed or under review; council admins)",
-        MethodSpec,
-    ),
-    ApiRoute(
-        "PUT",
-        f"{QUESTION}/response",
-        api_response,
-        "The council's response to a question: you said, we did (closed or under review)",
-        ResponseSpec,
-    ),
-    ApiRoute("GET", "/api/polls/{poll_id:id}/follow-ups", api_follow_ups, "A published poll's follow-ups"),
-    ApiRoute(
-        "POST",
-        "/api/polls/{poll_id:id}/follow-ups",
-        api_add_follow_up,
-        "Add a dated follow-up to a published poll (council admins)",
-        FollowUpSpec,
-    ),
-]
-
-GET, POST = ["GET"], ["POST"]
+GET = ["GET"]
 
 routes: list[BaseRoute] = [
     Route("/polls/{poll_id:id}/official", official_page, methods=GET),
     Route("/polls/{poll_id:id}/official.csv", official_csv, methods=GET),
     Route("/polls/{poll_id:id}/official.json", official_json, methods=GET),
+    Route("/polls/{poll_id:id}/ballots.jsonl", published_ballots, methods=GET),
     Route("/polls/{poll_id:id}/questions/{question_id:id}/ballots.pb", budget_pabulib, methods=GET),
-    Route("/council/polls/{poll_id:id}/results", page(review_page), methods=GET),
-    Route("/council/polls/{poll_id:id}/results/responses", page(save_responses), methods=POST),
-    Route(
-        "/council/polls/{poll_id:id}/results/questions/{question_id:id}/method",
-        page(choose_method),
-        methods=POST,
-    ),
-    Route("/council/polls/{poll_id:id}/follow-ups", page(add_follow_up), methods=POST),
 ]

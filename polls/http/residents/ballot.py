@@ -1,4 +1,4 @@
-"""Resident pages: enter or scan a code, answer, review, submit, get a receipt; follow results.
+"""Resident pages: enter or scan a code, answer, review, submit, get a receipt.
 
 Everything works without JavaScript and at 320 px; scripts only add the running budget total,
 tap-to-rank and live result updates.
@@ -12,33 +12,26 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from polls.domain.ballots import PollDef, QuestionDef, check_ballot, ranking_from_positions
+from polls.domain.ballots import PollDef, QuestionDef, check_ballot
 from polls.domain.eligibility import BROWSER, AlreadyVoted, CodeNotValid, PollNotOpen, nullifier
-from polls.domain.polls import Assurance, PollStatus, ResultsVisibility, results_public
+from polls.domain.polls import Assurance, PollStatus
 from polls.domain.questions import QuestionKind
-from polls.errors import FieldError, PollsError, ValidationFailed
-from polls.http import whole_number
-from polls.http.api.votes import may_see_results, reference_for_code, results_payload
+from polls.errors import PollsError, ValidationFailed
 from polls.http.kit.auth import check_csrf
-from polls.http.residents.language import render_resident, resident_language, translator
+from polls.http.kit.ballot_form import answers_from_form, form_values
+from polls.http.kit.voter_codes import reference_for_code
+from polls.http.residents.language import poll_text, render_resident, resident_language, translator
 from polls.runtime import runtime
 from polls.store.ballots import eligibility, load_poll, localised_definition
 from polls.store.codes import ballot_key, find_by_reference
-from polls.store.models import Ballot, Nullifier, Pilot, Poll, poll_areas
+from polls.store.models import Nullifier, Pilot, Poll, poll_areas
 from polls.tokens import VOTER_CODE
 
 BROWSER_COOKIE = "polls_browser"
-
-
-def poll_text(poll: Poll, language: str, field: str) -> str:
-    """The poll's title or description in ``language`` where translated."""
-    translated = str((poll.translations or {}).get(language, {}).get(field) or "")
-    return translated or str(getattr(poll, field))
 
 
 # Finding your poll
@@ -140,51 +133,6 @@ async def my_polls(request: Request) -> Response:
 
 
 # The ballot
-
-
-def answers_from_form(poll: PollDef, form: FormData) -> tuple[dict[str, Any], list[FieldError]]:
-    """Form fields q{id} (and q{id}_o{option} for ranks) as the answers check_ballot expects."""
-    answers: dict[str, Any] = {}
-    problems: list[FieldError] = []
-    for question in poll.questions:
-        name = f"q{question.id}"
-        if question.kind is QuestionKind.RANKED:
-            positions: dict[int, int | None] = {}
-            for option in question.options:
-                raw = str(form.get(f"{name}_o{option.id}", "")).strip()
-                positions[option.id] = whole_number(raw, digits=3)
-            try:
-                ranking = ranking_from_positions(positions)
-            except ValueError as exc:
-                message = (
-                    "Give each option a different rank"
-                    if str(exc) == "duplicate_rank"
-                    else "Use ranks 1, 2, 3 and so on without gaps"
-                )
-                problems.append(FieldError(name, message))
-                continue
-            answers[str(question.id)] = ranking
-        elif question.kind in (QuestionKind.MULTIPLE, QuestionKind.BUDGET):
-            answers[str(question.id)] = [str(v) for v in form.getlist(name)]
-        else:
-            answers[str(question.id)] = str(form.get(name, ""))
-    return answers, problems
-
-
-def form_values(poll: PollDef, answers: dict[str, Any]) -> dict[str, Any]:
-    """Answers back as what each input should show (for re-rendering and the review page)."""
-    values: dict[str, Any] = {}
-    for question in poll.questions:
-        answer = answers.get(str(question.id))
-        name = f"q{question.id}"
-        if question.kind is QuestionKind.RANKED and isinstance(answer, list):
-            for rank, option in enumerate(answer, start=1):
-                values[f"{name}_o{option}"] = str(rank)
-        elif isinstance(answer, list):
-            values[name] = [str(v) for v in answer]
-        elif answer is not None:
-            values[name] = str(answer)
-    return values
 
 
 async def _ballot_context(request: Request, poll_id: int) -> dict[str, Any]:
@@ -327,53 +275,6 @@ async def open_ballot(request: Request) -> Response:
     return response
 
 
-# Results
-
-
-async def results_page(request: Request) -> Response:
-    rt = runtime(request)
-    async with rt.db() as session:
-        poll = await load_poll(session, int(request.path_params["poll_id"]))
-        pilot = await session.get(Pilot, poll.pilot_id)
-    assert pilot is not None
-    language = resident_language(request, pilot.languages)
-    visible = await may_see_results(request, poll)
-    results = await results_payload(rt, poll, language) if visible else None
-    live = visible and poll.status == PollStatus.OPEN.value
-    return render_resident(
-        request,
-        "residents/results.html",
-        {
-            "poll": poll,
-            "poll_title": poll_text(poll, language, "title"),
-            "pilot": pilot,
-            "results": results,
-            "live": live,
-            "public": results_public(ResultsVisibility(poll.results_visibility), PollStatus(poll.status)),
-        },
-        pilot.languages,
-        status_code=200 if visible else 403,
-    )
-
-
-async def trackers_page(request: Request) -> Response:
-    rt = runtime(request)
-    poll_id = int(request.path_params["poll_id"])
-    wanted = request.query_params.get("tracker", "").strip().lower()
-    async with rt.db() as session:
-        poll = await load_poll(session, poll_id)
-        pilot = await session.get(Pilot, poll.pilot_id)
-        found = sorted(
-            (await session.execute(select(Ballot.tracker).where(Ballot.poll_id == poll_id))).scalars()
-        )
-    return render_resident(
-        request,
-        "residents/trackers.html",
-        {"poll": poll, "trackers": found, "wanted": wanted, "found": wanted in found if wanted else None},
-        pilot.languages if pilot else ["en"],
-    )
-
-
 routes: list[BaseRoute] = [
     Route("/vote", enter_code, methods=["GET", "POST"]),
     Route("/c/{code}", scanned_code, methods=["GET"]),
@@ -382,6 +283,4 @@ routes: list[BaseRoute] = [
     Route("/v/{token}/polls/{poll_id:id}/submit", submit, methods=["POST"]),
     Route("/polls/{poll_id:id}/vote", open_ballot, methods=["GET", "POST"]),
     Route("/polls/{poll_id:id}/vote/submit", submit, methods=["POST"]),
-    Route("/polls/{poll_id:id}/results", results_page, methods=["GET"]),
-    Route("/polls/{poll_id:id}/trackers", trackers_page, methods=["GET"]),
 ]

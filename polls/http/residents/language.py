@@ -1,8 +1,10 @@
-"""The words of the resident pages in each language a pilot can offer.
+"""The resident pages' language: the switch (``?lang=``, remembered in a cookie, else the
+browser's) and the service's own words in each language a pilot can offer.
 
-Poll content is translated by officers (see polls/domain/translations.py); this catalogue
-holds the service's own words. Welsh entries were written by the development team and
-must be checked by the council's Welsh-language officer before a pilot goes live.
+Poll content is translated by officers (polls.http.council.poll_translations, rules in
+polls/domain/translations.py); this catalogue holds the service's own words. Welsh entries were
+written by the development team and must be checked by the council's Welsh-language officer
+before a pilot goes live.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from starlette.responses import Response
 from polls.domain.translations import LANGUAGE_NAMES, choose_language
 from polls.http.kit.render import render
 from polls.runtime import runtime
+from polls.store.models import Poll
 
 COOKIE = "polls_lang"
 
@@ -104,3 +107,9 @@ def render_resident(
             secure=runtime(request).settings.secure_cookies,
         )
     return response
+
+
+def poll_text(poll: Poll, language: str, field: str) -> str:
+    """The poll's title or description in ``language`` where translated."""
+    translated = str((poll.translations or {}).get(language, {}).get(field) or "")
+    return translated or str(getattr(poll, field))
