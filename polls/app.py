@@ -23,19 +23,12 @@ from starlette.types import Receive, Scope, Send
 
 from polls import scheduler
 from polls.errors import PollsError
-from polls.http.api import pilots as api
-from polls.http.api import votes
-from polls.http.council import codes, event_codes, paper, poll_translations, results_review, sign_in
-from polls.http.council import pilots as council
-from polls.http.council import polls as council_polls
-from polls.http.juries import final_report, room_pages, room_socket, selection, session_report
-from polls.http.juries import public as juries_public
+from polls.http import council, juries, public, residents
+from polls.http.api import registry, votes
 from polls.http.kit.auth import SessionMiddleware
 from polls.http.kit.errors import backend_down, http_error, polls_error, server_error
 from polls.http.kit.middleware import Protections
 from polls.http.kit.render import WEB
-from polls.http.public import home, live, official_results, pilot
-from polls.http.residents import ballot, results
 from polls.live.connect import connect
 from polls.live.embedded import EmbeddedRedis
 from polls.live.hub import TallyHub
@@ -206,28 +199,11 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
             yield
 
     routes: list[BaseRoute] = [
-        *home.routes,
-        *sign_in.routes,
+        *public.routes,
+        *residents.routes,
         *council.routes,
-        *council_polls.routes,
-        *votes.routes,
-        *live.routes,
-        *ballot.routes,
-        *results.routes,
-        *paper.routes,
-        *event_codes.routes,
-        *poll_translations.routes,
-        *codes.routes,
-        *session_report.routes,
-        *room_pages.routes,
-        *room_socket.routes,
-        *selection.routes,
-        *juries_public.routes,
-        *final_report.routes,
-        *official_results.routes,
-        *results_review.routes,
-        *pilot.routes,
-        *api.routes(),
+        *juries.routes,
+        *registry.routes,
         Mount("/static", StaticFiles(directory=str(WEB / "static"), check_dir=False), name="static"),
         Mount("/assets", StaticFiles(directory=str(GOVUK_ASSETS), check_dir=False), name="assets"),
     ]

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from polls.domain.access import Actor, Permission
 from polls.domain.juries import DrawSpec, JurySpec, read_pool_files
 from polls.domain.validation import StrictSpec, parse
-from polls.http.api.pilots import ApiRoute, read_json
+from polls.http.api.kit import ApiRoute, read_json
 from polls.http.juries.selection import csv_download, household_columns, invitations_csv, start_solving
 from polls.http.kit.forms import path_int
 from polls.http.kit.guards import staff_only
@@ -167,7 +167,7 @@ async def withdraw(request: Request, actor: Actor) -> Response:
 
 J = "/api/juries/{jury_id:id}"
 
-API: list[ApiRoute] = [
+OPERATIONS: list[ApiRoute] = [
     ApiRoute("GET", "/api/pilots/{pilot_id:id}/juries", list_juries, "A pilot's citizens' juries"),
     ApiRoute("POST", "/api/pilots/{pilot_id:id}/juries", create_jury, "Set up a citizens' jury", JurySpec),
     ApiRoute("GET", J, get_jury, "A jury: settings, status, lottery facts, the draw"),

@@ -1,4 +1,4 @@
-"""Residents vote through the JSON API, and anyone follows the live results and ballot trackers."""
+"""Residents vote through the JSON API, and anyone may list a poll's ballot trackers to find theirs."""
 
 from __future__ import annotations
 
@@ -7,20 +7,21 @@ import logging
 import re
 from typing import Any
 
+from pydantic import Field
 from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from polls.domain.polls import PollStatus
+from polls.domain.validation import StrictSpec
 from polls.errors import Forbidden, NotFound, PollsError, ServiceUnavailable
+from polls.http.api.kit import ApiRoute
 from polls.http.kit.errors import error_body
 from polls.http.kit.middleware import API_RESPONSE_HEADERS
 from polls.http.kit.voter_codes import reference_for_code
-from polls.http.public.live import may_see_results, results_payload
 from polls.runtime import Runtime, runtime
 from polls.store.ballots import load_poll
 from polls.store.models import Ballot
@@ -30,13 +31,13 @@ MAX_VOTE_BODY = 64 * 1024
 log = logging.getLogger("polls.votes")
 
 
-async def live_results(request: Request) -> Response:
-    rt = runtime(request)
-    async with rt.db() as session:
-        poll = await load_poll(session, int(request.path_params["poll_id"]))
-    if not await may_see_results(request, poll):
-        raise Forbidden("Results for this poll are not public yet", code="results_not_public")
-    return JSONResponse(await results_payload(rt, poll))
+# For the OpenAPI document only: answer_vote reads the body itself, and the booth checks the
+# answers against the poll.
+class VoteSpec(StrictSpec):
+    """A vote: the code from the poll card and the answers."""
+
+    code: str = Field(description="the voting link's token (vc_...) or the short code on the poll card")
+    answers: dict[str, Any] = Field(description="each answered question's id and its answer")
 
 
 async def trackers(request: Request) -> Response:
@@ -51,12 +52,6 @@ async def trackers(request: Request) -> Response:
             (await session.execute(select(Ballot.tracker).where(Ballot.poll_id == poll_id))).scalars().all()
         )
     return JSONResponse({"poll_id": poll_id, "trackers": sorted(found)})
-
-
-routes: list[BaseRoute] = [
-    Route("/api/polls/{poll_id:id}/results", live_results, methods=["GET"]),
-    Route("/api/polls/{poll_id:id}/trackers", trackers, methods=["GET"]),
-]
 
 
 VOTE_PATH = re.compile(r"/api/polls/([0-9]+)/votes")
@@ -144,3 +139,23 @@ async def _vote_body(scope: Scope, receive: Receive) -> Any:
         return json.loads(chunks[0] if len(chunks) == 1 else b"".join(chunks))
     except (ValueError, UnicodeDecodeError) as exc:
         raise PollsError(f"The body is not valid JSON: {exc}", code="invalid_json") from None
+
+
+OPERATIONS: list[ApiRoute] = [
+    ApiRoute(
+        "POST",
+        "/api/polls/{poll_id:id}/votes",
+        None,  # answered by PollsApp before the middleware and the route table: see answer_vote
+        "Vote with the code from a poll card (201 with the ballot tracker)",
+        VoteSpec,
+        public=True,
+        name="answer_vote",
+    ),
+    ApiRoute(
+        "GET",
+        "/api/polls/{poll_id:id}/trackers",
+        trackers,
+        "Every ballot tracker of a poll once it has opened, so a voter can find theirs",
+        public=True,
+    ),
+]

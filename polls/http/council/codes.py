@@ -1,7 +1,8 @@
 """Voter codes for officers: issue poll cards for an area, cancel lost ones, re-issue them.
 
-The codes page and the JSON API share the store operations; the QR and token work runs in a
-worker thread a few hundred cards at a time, so a large batch does not stall other requests.
+The codes page and the JSON API (polls.http.api.codes) share the store operations and the cards
+made here; the QR and token work runs in a worker thread a few hundred cards at a time, so a
+large batch does not stall other requests.
 """
 
 from __future__ import annotations
@@ -13,16 +14,15 @@ from typing import Any
 
 from pydantic import Field
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from polls import cards
 from polls.domain.access import Actor, Permission
-from polls.domain.validation import StrictSpec, parse
+from polls.domain.validation import StrictSpec
 from polls.errors import FieldError, PollsError, ValidationFailed
-from polls.http.api.pilots import ApiRoute, read_json
 from polls.http.kit.forms import errors_by_field, path_int, read_form, whole_number
-from polls.http.kit.guards import page, staff_only
+from polls.http.kit.guards import page
 from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import codes as code_store
@@ -40,7 +40,7 @@ class IssueSpec(StrictSpec):
     count: int = Field(ge=1, le=MAX_BATCH)
 
 
-async def _cards(request: Request, codes: Sequence[IssuedCode], area_code: str) -> list[cards.CardRow]:
+async def card_rows_for(request: Request, codes: Sequence[IssuedCode], area_code: str) -> list[cards.CardRow]:
     settings = runtime(request).settings
     pairs = [(c.reference, c.short_code) for c in codes]
     return await asyncio.to_thread(cards.card_rows, pairs, area_code, settings.base_url, settings.secret_keys)
@@ -48,10 +48,10 @@ async def _cards(request: Request, codes: Sequence[IssuedCode], area_code: str) 
 
 async def _card_rows(request: Request, issued: IssuedBatch) -> AsyncIterator[list[cards.CardRow]]:
     for start in range(0, len(issued.codes), _CHUNK):
-        yield await _cards(request, issued.codes[start : start + _CHUNK], issued.area_code)
+        yield await card_rows_for(request, issued.codes[start : start + _CHUNK], issued.area_code)
 
 
-def _csv_response(request: Request, issued: IssuedBatch) -> Response:
+def csv_response(request: Request, issued: IssuedBatch) -> Response:
     async def body() -> AsyncIterator[str]:
         yield cards.csv_text([], header=True)
         async for rows in _card_rows(request, issued):
@@ -69,19 +69,6 @@ async def _sheet_response(request: Request, issued: IssuedBatch, pilot: Pilot) -
     rows = [row async for chunk in _card_rows(request, issued) for row in chunk]
     html = await asyncio.to_thread(cards.poll_card_sheet, rows, pilot, stylesheet="/council/cards.css")
     return HTMLResponse(html, headers=NO_STORE)
-
-
-def _batch_body(batch: BatchSummary) -> dict[str, Any]:
-    return {
-        "id": batch.id,
-        "area_id": batch.area_id,
-        "area_code": batch.area_code,
-        "count": batch.count,
-        "revoked": batch.revoked,
-        "replacement": batch.replacement,
-        "created_by": batch.created_by,
-        "created_at": batch.created_at.isoformat(),
-    }
 
 
 def _by_area(batches: Sequence[BatchSummary]) -> list[dict[str, Any]]:
@@ -113,7 +100,7 @@ async def codes_page(request: Request, actor: Actor) -> Response:
                 pilot = await pilot_store.get_pilot(db, actor, pilot_id, Permission.VIEW_PILOT)
             if values.get("format") == "sheet":
                 return await _sheet_response(request, issued, pilot)
-            return _csv_response(request, issued)
+            return csv_response(request, issued)
         except ValidationFailed as exc:
             errors = errors_by_field(exc.errors)
         except PollsError as exc:
@@ -169,7 +156,7 @@ async def change_code(request: Request, actor: Actor) -> Response:
                 code, new = await code_store.reissue_code(db, actor, pilot_id, reference)
                 area_code = await code_store.area_code_of(db, code)
         if action == "reissue":
-            (row,) = await _cards(request, [new], area_code)
+            (row,) = await card_rows_for(request, [new], area_code)
             svg = base64.b64encode(row.qr_svg.encode()).decode()
             done = {
                 "action": "reissue",
@@ -230,80 +217,10 @@ async def sheet_css(request: Request) -> Response:
 # The JSON API
 
 
-@staff_only
-async def api_issue(request: Request, actor: Actor) -> Response:
-    spec = parse(IssueSpec, await read_json(request))
-    async with runtime(request).db.begin() as db:
-        issued = await code_store.issue_codes(
-            db, actor, path_int(request, "pilot_id"), spec.area_id, spec.count
-        )
-    return _csv_response(request, issued)
-
-
-@staff_only
-async def api_batches(request: Request, actor: Actor) -> Response:
-    async with runtime(request).db() as db:
-        batches = await code_store.list_batches(db, actor, path_int(request, "pilot_id"))
-    return JSONResponse([_batch_body(b) for b in batches])
-
-
-@staff_only
-async def api_revoke(request: Request, actor: Actor) -> Response:
-    async with runtime(request).db.begin() as db:
-        code = await code_store.revoke_code(
-            db, actor, path_int(request, "pilot_id"), request.path_params["reference"]
-        )
-        area_code = await code_store.area_code_of(db, code)
-    return JSONResponse({"reference": code.reference, "area_code": area_code, "revoked": True})
-
-
-@staff_only
-async def api_reissue(request: Request, actor: Actor) -> Response:
-    async with runtime(request).db.begin() as db:
-        code, new = await code_store.reissue_code(
-            db, actor, path_int(request, "pilot_id"), request.path_params["reference"]
-        )
-        area_code = await code_store.area_code_of(db, code)
-    (row,) = await _cards(request, [new], area_code)
-    body = {
-        "reference": row.reference,
-        "replaces": code.replaces,
-        "area_code": area_code,
-        "short_code": row.short_code,
-        "short_link": row.short_link,
-        "link": row.link,
-        "qr_svg": row.qr_svg,
-    }
-    return JSONResponse(body, status_code=201, headers=NO_STORE)
-
-
 GET, BOTH, POST = ["GET"], ["GET", "POST"], ["POST"]
 
 routes: list[BaseRoute] = [
     Route("/council/cards.css", sheet_css, methods=GET),
     Route("/council/pilots/{pilot_id:id}/codes", page(codes_page), methods=BOTH),
     Route("/council/pilots/{pilot_id:id}/codes/change", page(change_code), methods=POST),
-]
-
-API: list[ApiRoute] = [
-    ApiRoute("GET", "/api/pilots/{pilot_id:id}/codes", api_batches, "Poll-card batches issued so far"),
-    ApiRoute(
-        "POST",
-        "/api/pilots/{pilot_id:id}/codes",
-        api_issue,
-        "Issue poll-card codes for an area; answers the mail-merge CSV (text/csv)",
-        IssueSpec,
-    ),
-    ApiRoute(
-        "POST",
-        "/api/pilots/{pilot_id:id}/codes/{reference}/revoke",
-        api_revoke,
-        "Cancel a lost card's code",
-    ),
-    ApiRoute(
-        "POST",
-        "/api/pilots/{pilot_id:id}/codes/{reference}/reissue",
-        api_reissue,
-        "Cancel a lost card's code and issue its replacement (shown once)",
-    ),
 ]

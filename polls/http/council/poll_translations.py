@@ -1,4 +1,5 @@
-"""Officers translate a draft poll's content into the pilot's other languages (page and API).
+"""Officers translate a draft poll's content into the pilot's other languages (the API
+for it is polls.http.api.translations).
 
 The resident pages' own words and the language switch are in polls.http.residents.language."""
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from polls.domain.access import Actor, Permission
@@ -16,9 +17,8 @@ from polls.domain.questions import QuestionKind
 from polls.domain.translations import LANGUAGE_NAMES, PollTranslation
 from polls.domain.validation import parse
 from polls.errors import ValidationFailed
-from polls.http.api.pilots import ApiRoute, read_json
 from polls.http.kit.forms import read_form
-from polls.http.kit.guards import page, staff_only
+from polls.http.kit.guards import page
 from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import pilots as pilot_store
@@ -80,43 +80,10 @@ async def translation_page(request: Request, actor: Actor) -> Response:
     return render(request, "council/translation.html", context, status_code=422 if errors else 200)
 
 
-@staff_only
-async def put_translation(request: Request, actor: Actor) -> Response:
-    spec = parse(PollTranslation, await read_json(request))
-    poll_id, language = int(request.path_params["poll_id"]), request.path_params["language"]
-    async with runtime(request).db.begin() as db:
-        poll = await poll_store.set_translation(db, actor, poll_id, language, spec)
-        return JSONResponse(poll_store.translation_snapshot(poll, language))
-
-
-@staff_only
-async def get_translation(request: Request, actor: Actor) -> Response:
-    poll_id, language = int(request.path_params["poll_id"]), request.path_params["language"]
-    async with runtime(request).db() as db:
-        poll = await poll_store.get_poll(db, actor, poll_id, Permission.VIEW_PILOT)
-        return JSONResponse(poll_store.translation_snapshot(poll, language))
-
-
 routes: list[BaseRoute] = [
     Route(
         "/council/polls/{poll_id:id}/translations/{language}",
         page(translation_page),
         methods=["GET", "POST"],
-    ),
-]
-
-API = [
-    ApiRoute(
-        "GET",
-        "/api/polls/{poll_id:id}/translations/{language}",
-        get_translation,
-        "A poll's texts in a language",
-    ),
-    ApiRoute(
-        "PUT",
-        "/api/polls/{poll_id:id}/translations/{language}",
-        put_translation,
-        "Set a draft poll's texts in one of the pilot's other languages",
-        PollTranslation,
     ),
 ]

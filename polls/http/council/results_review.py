@@ -1,5 +1,5 @@
 """The officers' review of a poll's official results: counting methods, the council's response to
-each question, and follow-ups.
+each question, and follow-ups (the JSON API for them is polls.http.api.results).
 
 Officers with the results role (analysts, council admins) see the official results from the
 moment the poll closes; council admins choose counting methods, write the response and add
@@ -33,12 +33,11 @@ from polls.domain.publication import (
     methods_for,
 )
 from polls.domain.validation import parse
-from polls.errors import FieldError, NotFound, ValidationFailed
-from polls.http.api.pilots import ApiRoute, ok, read_json
+from polls.errors import FieldError, ValidationFailed
 from polls.http.kit.forms import errors_by_field, form_dict, read_form, see_other, whole_number
-from polls.http.kit.guards import page, staff_only
+from polls.http.kit.guards import page
 from polls.http.kit.render import render
-from polls.http.public.official_results import downloads, payload, question_views
+from polls.http.public.official_results import downloads, question_views
 from polls.runtime import runtime
 from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store
@@ -150,96 +149,6 @@ async def add_follow_up(request: Request, actor: Actor) -> Response:
     except ValidationFailed as exc:
         return await _rerender(request, actor, dict(form), errors_by_field(exc.errors))
     return see_other(f"/council/polls/{poll_id}/results#follow-ups")
-
-
-async def _api_payload(request: Request, actor: Actor) -> dict[str, Any]:
-    pilot, poll, result, items = await review_data(request, actor)
-    if result is None:
-        raise NotFound("This poll has not closed, so it has no official results yet", code="no_results_yet")
-    body = payload(pilot, poll, result, items)
-    definition = poll_definition(poll)
-    for q in body["questions"]:
-        question = definition.question(q["id"])
-        q["methods_available"] = list(methods_for(question)) if question else []
-    return body
-
-
-@staff_only
-async def api_official(request: Request, actor: Actor) -> Response:
-    return ok(await _api_payload(request, actor))
-
-
-@staff_only
-async def api_method(request: Request, actor: Actor) -> Response:
-    spec = parse(MethodSpec, await read_json(request))
-    async with runtime(request).db.begin() as db:
-        await result_store.set_method(
-            db,
-            actor,
-            int(request.path_params["poll_id"]),
-            int(request.path_params["question_id"]),
-            spec.method,
-        )
-    return ok(await _api_payload(request, actor))
-
-
-@staff_only
-async def api_response(request: Request, actor: Actor) -> Response:
-    spec = parse(ResponseSpec, await read_json(request))
-    async with runtime(request).db.begin() as db:
-        await result_store.set_response(
-            db, actor, int(request.path_params["poll_id"]), int(request.path_params["question_id"]), spec
-        )
-    return ok(await _api_payload(request, actor))
-
-
-@staff_only
-async def api_follow_ups(request: Request, actor: Actor) -> Response:
-    items = (await review_data(request, actor))[3]
-    return ok([result_store.follow_up_snapshot(f) for f in items])
-
-
-@staff_only
-async def api_add_follow_up(request: Request, actor: Actor) -> Response:
-    spec = parse(FollowUpSpec, await read_json(request))
-    async with runtime(request).db.begin() as db:
-        item = await result_store.add_follow_up(db, actor, int(request.path_params["poll_id"]), spec)
-        return ok(result_store.follow_up_snapshot(item), 201)
-
-
-QUESTION = "/api/polls/{poll_id:id}/official/questions/{question_id:id}"
-
-
-API: list[ApiRoute] = [
-    ApiRoute(
-        "GET",
-        "/api/polls/{poll_id:id}/official",
-        api_official,
-        "Official results (from closing; results role): every round, tie-breaks, methods, responses",
-    ),
-    ApiRoute(
-        "PUT",
-        f"{QUESTION}/method",
-        api_method,
-        "Count a question by another method (closed or under review; council admins)",
-        MethodSpec,
-    ),
-    ApiRoute(
-        "PUT",
-        f"{QUESTION}/response",
-        api_response,
-        "The council's response to a question: you said, we did (closed or under review)",
-        ResponseSpec,
-    ),
-    ApiRoute("GET", "/api/polls/{poll_id:id}/follow-ups", api_follow_ups, "A published poll's follow-ups"),
-    ApiRoute(
-        "POST",
-        "/api/polls/{poll_id:id}/follow-ups",
-        api_add_follow_up,
-        "Add a dated follow-up to a published poll (council admins)",
-        FollowUpSpec,
-    ),
-]
 
 
 GET, POST = ["GET"], ["POST"]

@@ -1,5 +1,5 @@
 """A jury's report and the council's answer: the officers' review page, the public report with its
-CSV and JSON downloads, and the JSON API for responses, publication and follow-ups.
+CSV and JSON downloads (the JSON API for them is polls.http.api.jury_reports).
 
 Every role in the pilot reads the review page; only council admins answer recommendations,
 publish and add follow-ups. Before publication the public report answers 404 (staff see a marked
@@ -20,10 +20,9 @@ from polls.domain.jury_report import DECISION_LABELS, JuryResponseSpec, jury_rep
 from polls.domain.publication import FOLLOW_UP_LABELS, FollowUpSpec, FollowUpStatus
 from polls.domain.validation import parse
 from polls.errors import Conflict, FieldError, ValidationFailed
-from polls.http.api.pilots import ApiRoute, ok, read_json
 from polls.http.kit.auth import current_actor
 from polls.http.kit.forms import errors_by_field, form_dict, path_int, read_form, see_other
-from polls.http.kit.guards import page, staff_only
+from polls.http.kit.guards import page
 from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import jury_reports as store
@@ -188,86 +187,6 @@ async def public_csv(request: Request) -> Response:
 
 # JSON API
 
-
-async def _api_report(request: Request, actor: Actor) -> dict[str, Any]:
-    async with runtime(request).db() as db:
-        report = await store.staff_report(db, actor, path_int(request, "jury_id"))
-    return {"status": report.jury.status, **report.data}
-
-
-@staff_only
-async def api_report(request: Request, actor: Actor) -> Response:
-    return ok(await _api_report(request, actor))
-
-
-@staff_only
-async def api_response(request: Request, actor: Actor) -> Response:
-    spec = parse(JuryResponseSpec, await read_json(request))
-    async with runtime(request).db.begin() as db:
-        await store.set_response(
-            db,
-            actor,
-            path_int(request, "jury_id"),
-            path_int(request, "session_id"),
-            path_int(request, "recommendation_id"),
-            spec,
-        )
-    return ok(await _api_report(request, actor))
-
-
-@staff_only
-async def api_publish(request: Request, actor: Actor) -> Response:
-    async with runtime(request).db.begin() as db:
-        await store.publish(db, actor, path_int(request, "jury_id"))
-    return ok(await _api_report(request, actor))
-
-
-@staff_only
-async def api_follow_ups(request: Request, actor: Actor) -> Response:
-    async with runtime(request).db() as db:
-        report = await store.staff_report(db, actor, path_int(request, "jury_id"))
-    return ok(report.data["follow_ups"])
-
-
-@staff_only
-async def api_add_follow_up(request: Request, actor: Actor) -> Response:
-    spec = parse(FollowUpSpec, await read_json(request))
-    async with runtime(request).db.begin() as db:
-        item = await store.add_follow_up(db, actor, path_int(request, "jury_id"), spec)
-        return ok({"id": item.id, **store.follow_up_json(item)}, 201)
-
-
-J = "/api/juries/{jury_id:id}"
-
-API: list[ApiRoute] = [
-    ApiRoute(
-        "GET",
-        J + "/report",
-        api_report,
-        "The jury's report across its sessions, with the council's responses (every role in the pilot)",
-    ),
-    ApiRoute(
-        "PUT",
-        J + "/report/sessions/{session_id:id}/recommendations/{recommendation_id:id}/response",
-        api_response,
-        "The council's response to a recommendation the jury voted on (in session; council admins)",
-        JuryResponseSpec,
-    ),
-    ApiRoute(
-        "POST",
-        J + "/report/publish",
-        api_publish,
-        "Publish the report: every session ended, every recommendation voted on answered (council admins)",
-    ),
-    ApiRoute("GET", J + "/follow-ups", api_follow_ups, "A reported jury's follow-ups"),
-    ApiRoute(
-        "POST",
-        J + "/follow-ups",
-        api_add_follow_up,
-        "Add a dated follow-up to a reported jury (council admins)",
-        FollowUpSpec,
-    ),
-]
 
 GET, POST = ["GET"], ["POST"]
 

@@ -1,4 +1,5 @@
-"""The OpenAPI 3.1 document for the JSON API, built from the route table and the input specs."""
+"""Every JSON API operation in one table, and what is built from it: the routes the app serves
+and the OpenAPI 3.1 document (from the same table and the input specs)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,22 @@ from typing import Any
 from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from polls.http.api import codes, juries, jury_reports, pilots, polls, results, session, translations, votes
+from polls.http.api.kit import ApiRoute, Endpoint
+
+OPERATIONS: list[ApiRoute] = [
+    *session.OPERATIONS,
+    *pilots.OPERATIONS,
+    *polls.OPERATIONS,
+    *codes.OPERATIONS,
+    *translations.OPERATIONS,
+    *juries.OPERATIONS,
+    *jury_reports.OPERATIONS,
+    *results.OPERATIONS,
+    *votes.OPERATIONS,
+]
 
 _ERROR = {
     "type": "object",
@@ -35,15 +52,13 @@ _RESPONSES = {
 
 
 def document() -> dict[str, Any]:
-    from polls.http.api.pilots import all_operations
-
     schemas: dict[str, Any] = {"Error": _ERROR}
     paths: dict[str, dict[str, Any]] = {}
-    for route in all_operations():
+    for route in OPERATIONS:
         path = re.sub(r"\{(\w+)(:\w+)?\}", r"{\1}", route.path)
         op: dict[str, Any] = {
             "summary": route.summary,
-            "operationId": route.endpoint.__name__,
+            "operationId": route.operation_id,
             "responses": {
                 "200": {"description": "Done"},
                 **{
@@ -112,3 +127,26 @@ def _schemas(model: type[BaseModel]) -> dict[str, Any]:
 
 async def openapi_json(request: Request) -> Response:
     return JSONResponse(document())
+
+
+def _routes() -> list[BaseRoute]:
+    """One route per path, dispatching on the method; operations the app answers itself are left out."""
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    for operation in OPERATIONS:
+        if operation.endpoint is not None:
+            by_path.setdefault(operation.path, {})[operation.method] = operation.endpoint
+    served: list[BaseRoute] = [Route("/api/openapi.json", openapi_json, methods=["GET"])]
+    for path, endpoints in by_path.items():
+        served.append(Route(path, _dispatch(endpoints), methods=list(endpoints)))
+    return served
+
+
+def _dispatch(endpoints: dict[str, Endpoint]) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await endpoints[method](request)
+
+    return endpoint
+
+
+routes = _routes()
