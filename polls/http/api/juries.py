@@ -15,11 +15,11 @@ from polls.domain.validation import StrictSpec, parse
 from polls.http.api.kit import ApiRoute, read_json
 from polls.http.juries.selection import csv_download, household_columns, invitations_csv, start_solving
 from polls.http.kit.forms import path_int
-from polls.http.kit.guards import staff_only
+from polls.http.kit.guards import jury_staff, staff_only
 from polls.runtime import runtime
 from polls.store import juries as jury_store
 from polls.store import jurors as juror_store
-from polls.store.models import Jury
+from polls.store.models import Jury, Pilot
 
 MAX_POOL_JSON = 5_000_000  # two CSV files of a large pool
 
@@ -66,9 +66,9 @@ async def create_jury(request: Request, actor: Actor) -> Response:
 
 
 @staff_only
-async def get_jury(request: Request, actor: Actor) -> Response:
+@jury_staff(Permission.VIEW_PILOT)
+async def get_jury(request: Request, actor: Actor, jury: Jury, pilot: Pilot) -> Response:
     async with runtime(request).db() as db:
-        jury = await jury_store.get_jury(db, actor, path_int(request, "jury_id"), Permission.VIEW_PILOT)
         return JSONResponse(jury_body(jury, await jury_store.pool_size(db, jury.id)))
 
 
@@ -123,9 +123,9 @@ async def draw(request: Request, actor: Actor) -> Response:
 
 
 @staff_only
-async def list_jurors(request: Request, actor: Actor) -> Response:
+@jury_staff(Permission.VIEW_PILOT)
+async def list_jurors(request: Request, actor: Actor, jury: Jury, pilot: Pilot) -> Response:
     async with runtime(request).db() as db:
-        jury = await jury_store.get_jury(db, actor, path_int(request, "jury_id"), Permission.VIEW_PILOT)
         jurors = await juror_store.list_jurors(db, jury.id)
     return JSONResponse([juror_store.juror_snapshot(j) for j in jurors])
 

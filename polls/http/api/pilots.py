@@ -15,11 +15,11 @@ from polls.errors import PollsError, ValidationFailed
 from polls.http.api.kit import ApiRoute, ok, read_json
 from polls.http.council.sign_in import invite_link
 from polls.http.kit.forms import path_int
-from polls.http.kit.guards import staff_only
+from polls.http.kit.guards import pilot_staff, staff_only
 from polls.runtime import runtime
 from polls.store import audit
 from polls.store import pilots as pilot_store
-from polls.store.models import AuditEntry
+from polls.store.models import AuditEntry, Pilot
 
 
 class StaffRoleBody(StaffRoleSpec):
@@ -45,12 +45,11 @@ async def create_pilot(request: Request, actor: Actor) -> Response:
 
 
 @staff_only
-async def get_pilot(request: Request, actor: Actor) -> Response:
+@pilot_staff(Permission.VIEW_PILOT)
+async def get_pilot(request: Request, actor: Actor, pilot: Pilot) -> Response:
     async with runtime(request).db() as db:
-        pilot = await pilot_store.get_pilot(db, actor, path_int(request, "pilot_id"), Permission.VIEW_PILOT)
-        body = pilot_store.pilot_snapshot(pilot)
-        body["areas"] = [pilot_store.area_snapshot(a) for a in await pilot_store.list_areas(db, pilot.id)]
-        return ok(body)
+        areas = await pilot_store.list_areas(db, pilot.id)
+    return ok(pilot_store.pilot_snapshot(pilot) | {"areas": [pilot_store.area_snapshot(a) for a in areas]})
 
 
 @staff_only
@@ -65,9 +64,9 @@ async def update_pilot(request: Request, actor: Actor) -> Response:
 
 
 @staff_only
-async def list_areas(request: Request, actor: Actor) -> Response:
+@pilot_staff(Permission.VIEW_PILOT)
+async def list_areas(request: Request, actor: Actor, pilot: Pilot) -> Response:
     async with runtime(request).db() as db:
-        pilot = await pilot_store.get_pilot(db, actor, path_int(request, "pilot_id"), Permission.VIEW_PILOT)
         return ok([pilot_store.area_snapshot(a) for a in await pilot_store.list_areas(db, pilot.id)])
 
 
@@ -121,9 +120,9 @@ async def import_areas(request: Request, actor: Actor) -> Response:
 
 
 @staff_only
-async def list_staff(request: Request, actor: Actor) -> Response:
+@pilot_staff(Permission.VIEW_PILOT)
+async def list_staff(request: Request, actor: Actor, pilot: Pilot) -> Response:
     async with runtime(request).db() as db:
-        pilot = await pilot_store.get_pilot(db, actor, path_int(request, "pilot_id"), Permission.VIEW_PILOT)
         return ok([pilot_store.role_snapshot(r) for r in await pilot_store.list_roles(db, pilot.id)])
 
 
@@ -166,9 +165,9 @@ def _entry(entry: AuditEntry) -> dict[str, Any]:
 
 
 @staff_only
-async def pilot_audit(request: Request, actor: Actor) -> Response:
+@pilot_staff(Permission.MANAGE_PILOT)
+async def pilot_audit(request: Request, actor: Actor, pilot: Pilot) -> Response:
     async with runtime(request).db() as db:
-        pilot = await pilot_store.get_pilot(db, actor, path_int(request, "pilot_id"), Permission.MANAGE_PILOT)
         return ok([_entry(e) for e in await audit.recent(db, pilot_id=pilot.id, limit=500)])
 
 

@@ -14,11 +14,10 @@ from polls.domain.validation import StrictSpec, parse
 from polls.errors import ValidationFailed
 from polls.http.api.kit import ApiRoute, ok, read_json
 from polls.http.kit.forms import path_int
-from polls.http.kit.guards import staff_only
+from polls.http.kit.guards import pilot_staff, poll_staff, staff_only
 from polls.runtime import runtime
-from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store
-from polls.store.models import Poll
+from polls.store.models import Pilot, Poll
 
 
 class QuestionOrderSpec(StrictSpec):
@@ -32,9 +31,9 @@ def _poll_body(poll: Poll) -> dict[str, Any]:
 
 
 @staff_only
-async def list_polls(request: Request, actor: Actor) -> Response:
+@pilot_staff(Permission.VIEW_PILOT)
+async def list_polls(request: Request, actor: Actor, pilot: Pilot) -> Response:
     async with runtime(request).db() as db:
-        pilot = await pilot_store.get_pilot(db, actor, path_int(request, "pilot_id"), Permission.VIEW_PILOT)
         return ok([_poll_body(p) for p in await poll_store.list_polls(db, pilot.id)])
 
 
@@ -47,10 +46,9 @@ async def create_poll(request: Request, actor: Actor) -> Response:
 
 
 @staff_only
-async def get_poll(request: Request, actor: Actor) -> Response:
-    async with runtime(request).db() as db:
-        poll = await poll_store.get_poll(db, actor, path_int(request, "poll_id"), Permission.VIEW_PILOT)
-        return ok(_poll_body(poll))
+@poll_staff(Permission.VIEW_PILOT)
+async def get_poll(request: Request, actor: Actor, poll: Poll, pilot: Pilot) -> Response:
+    return ok(_poll_body(poll))
 
 
 @staff_only

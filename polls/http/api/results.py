@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from polls.domain.access import Actor
+from polls.domain.access import Actor, Permission
 from polls.domain.publication import (
     FollowUpSpec,
     MethodSpec,
@@ -18,17 +18,23 @@ from polls.domain.publication import (
 from polls.domain.validation import parse
 from polls.errors import Forbidden, NotFound
 from polls.http.api.kit import ApiRoute, ok, read_json
-from polls.http.council.results_review import review_data
-from polls.http.kit.guards import staff_only
+from polls.http.council.results_review import official_result
+from polls.http.kit.guards import poll_staff, staff_only, staff_poll
 from polls.http.public.live import may_see_results, results_payload
 from polls.http.public.official_results import payload
 from polls.runtime import runtime
 from polls.store import results as result_store
 from polls.store.ballots import load_poll, poll_definition
+from polls.store.models import Pilot, Poll
 
 
 async def _api_payload(request: Request, actor: Actor) -> dict[str, Any]:
-    pilot, poll, result, items = await review_data(request, actor)
+    poll, pilot = await staff_poll(request, actor, Permission.VIEW_RESULTS)
+    return await _official_body(request, poll, pilot)
+
+
+async def _official_body(request: Request, poll: Poll, pilot: Pilot) -> dict[str, Any]:
+    result, items = await official_result(request, poll)
     if result is None:
         raise NotFound("This poll has not closed, so it has no official results yet", code="no_results_yet")
     body = payload(pilot, poll, result, items)
@@ -40,8 +46,9 @@ async def _api_payload(request: Request, actor: Actor) -> dict[str, Any]:
 
 
 @staff_only
-async def api_official(request: Request, actor: Actor) -> Response:
-    return ok(await _api_payload(request, actor))
+@poll_staff(Permission.VIEW_RESULTS)
+async def api_official(request: Request, actor: Actor, poll: Poll, pilot: Pilot) -> Response:
+    return ok(await _official_body(request, poll, pilot))
 
 
 @staff_only
@@ -69,8 +76,9 @@ async def api_response(request: Request, actor: Actor) -> Response:
 
 
 @staff_only
-async def api_follow_ups(request: Request, actor: Actor) -> Response:
-    items = (await review_data(request, actor))[3]
+@poll_staff(Permission.VIEW_RESULTS)
+async def api_follow_ups(request: Request, actor: Actor, poll: Poll, pilot: Pilot) -> Response:
+    _, items = await official_result(request, poll)
     return ok([result_store.follow_up_snapshot(f) for f in items])
 
 

@@ -9,9 +9,10 @@ from polls.domain.access import Actor, Permission
 from polls.domain.translations import PollTranslation
 from polls.domain.validation import parse
 from polls.http.api.kit import ApiRoute, read_json
-from polls.http.kit.guards import staff_only
+from polls.http.kit.guards import poll_staff, staff_only
 from polls.runtime import runtime
 from polls.store import polls as poll_store
+from polls.store.models import Pilot, Poll
 
 
 @staff_only
@@ -24,11 +25,9 @@ async def put_translation(request: Request, actor: Actor) -> Response:
 
 
 @staff_only
-async def get_translation(request: Request, actor: Actor) -> Response:
-    poll_id, language = int(request.path_params["poll_id"]), request.path_params["language"]
-    async with runtime(request).db() as db:
-        poll = await poll_store.get_poll(db, actor, poll_id, Permission.VIEW_PILOT)
-        return JSONResponse(poll_store.translation_snapshot(poll, language))
+@poll_staff(Permission.VIEW_PILOT)
+async def get_translation(request: Request, actor: Actor, poll: Poll, pilot: Pilot) -> Response:
+    return JSONResponse(poll_store.translation_snapshot(poll, request.path_params["language"]))
 
 
 OPERATIONS: list[ApiRoute] = [

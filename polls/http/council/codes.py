@@ -21,8 +21,8 @@ from polls import cards
 from polls.domain.access import Actor, Permission
 from polls.domain.validation import StrictSpec
 from polls.errors import FieldError, PollsError, ValidationFailed
-from polls.http.kit.forms import errors_by_field, path_int, read_form, whole_number
-from polls.http.kit.guards import page
+from polls.http.kit.forms import errors_by_field, read_form, whole_number
+from polls.http.kit.guards import page, pilot_staff
 from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import codes as code_store
@@ -85,9 +85,10 @@ def _by_area(batches: Sequence[BatchSummary]) -> list[dict[str, Any]]:
 # The officer page
 
 
-async def codes_page(request: Request, actor: Actor) -> Response:
+@pilot_staff(Permission.VIEW_PILOT)
+async def codes_page(request: Request, actor: Actor, pilot: Pilot) -> Response:
     """GET: batches so far and the forms; POST: issue a batch as a CSV download or a card sheet."""
-    pilot_id = path_int(request, "pilot_id")
+    pilot_id = pilot.id
     errors: dict[str, str] = {}
     values: dict[str, Any] = {"format": "csv"}
     if request.method == "POST":
@@ -97,7 +98,6 @@ async def codes_page(request: Request, actor: Actor) -> Response:
             spec = _issue_form(values)
             async with runtime(request).db.begin() as db:
                 issued = await code_store.issue_codes(db, actor, pilot_id, spec.area_id, spec.count)
-                pilot = await pilot_store.get_pilot(db, actor, pilot_id, Permission.VIEW_PILOT)
             if values.get("format") == "sheet":
                 return await _sheet_response(request, issued, pilot)
             return csv_response(request, issued)
@@ -107,7 +107,7 @@ async def codes_page(request: Request, actor: Actor) -> Response:
             if exc.code != "area_not_found":
                 raise
             errors = {"area_id": "Choose one of this pilot's areas"}
-    return await _render_page(request, actor, pilot_id, values=values, errors=errors)
+    return await _render_page(request, actor, pilot, values=values, errors=errors)
 
 
 def _issue_form(values: dict[str, str]) -> IssueSpec:
@@ -133,9 +133,10 @@ def _issue_form(values: dict[str, str]) -> IssueSpec:
     return IssueSpec(area_id=area_id, count=count)
 
 
-async def change_code(request: Request, actor: Actor) -> Response:
+@pilot_staff(Permission.VIEW_PILOT)
+async def change_code(request: Request, actor: Actor, pilot: Pilot) -> Response:
     """Cancel a lost card's code, or cancel it and issue its replacement (shown once)."""
-    pilot_id = path_int(request, "pilot_id")
+    pilot_id = pilot.id
     form = await read_form(request)
     reference = str(form.get("reference", "")).strip()
     action = str(form.get("action", ""))
@@ -171,23 +172,21 @@ async def change_code(request: Request, actor: Actor) -> Response:
         if exc.code not in ("code_not_found", "code_revoked", "code_already_replaced"):
             raise
         errors, status = {"reference": exc.message}, exc.status
-    return await _render_page(
-        request, actor, pilot_id, values=values, errors=errors, done=done, status=status
-    )
+    return await _render_page(request, actor, pilot, values=values, errors=errors, done=done, status=status)
 
 
 async def _render_page(
     request: Request,
     actor: Actor,
-    pilot_id: int,
+    pilot: Pilot,
     *,
     values: dict[str, Any],
     errors: dict[str, str],
     done: dict[str, Any] | None = None,
     status: int | None = None,
 ) -> Response:
+    pilot_id = pilot.id
     async with runtime(request).db() as db:
-        pilot = await pilot_store.get_pilot(db, actor, pilot_id, Permission.VIEW_PILOT)
         areas: list[Area] = await pilot_store.list_areas(db, pilot_id)
         batches = await code_store.list_batches(db, actor, pilot_id)
     return render(

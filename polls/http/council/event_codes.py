@@ -14,18 +14,17 @@ from polls.domain.access import Actor, Permission
 from polls.domain.codes import format_short_code
 from polls.errors import ValidationFailed
 from polls.http.kit.forms import read_form, whole_number
-from polls.http.kit.guards import page
+from polls.http.kit.guards import page, poll_staff
 from polls.http.kit.render import render
 from polls.runtime import runtime
-from polls.store import polls as poll_store
 from polls.store.codes import issue_event_code
+from polls.store.models import Pilot, Poll
 
 
-async def event_codes(request: Request, actor: Actor) -> Response:
+@poll_staff(Permission.RUN_JURY)
+async def event_codes(request: Request, actor: Actor, poll: Poll, pilot: Pilot) -> Response:
     rt = runtime(request)
-    poll_id = int(request.path_params["poll_id"])
-    async with rt.db() as db:
-        poll = await poll_store.get_poll(db, actor, poll_id, Permission.RUN_JURY)
+    poll_id = poll.id
     context: dict[str, Any] = {"poll": poll, "issued": None, "errors": {}, "values": {}}
     context["area_choices"] = [(str(a.id), a.name) for a in poll.areas]
     status = 200

@@ -22,26 +22,19 @@ from polls.domain.questions import QuestionKind
 from polls.errors import Conflict, PollsError, ValidationFailed
 from polls.http.kit.ballot_form import answers_from_form, form_values
 from polls.http.kit.forms import read_form
-from polls.http.kit.guards import page
+from polls.http.kit.guards import page, poll_staff
 from polls.http.kit.render import render
 from polls.http.kit.voter_codes import reference_for_code
 from polls.runtime import runtime
-from polls.store import pilots as pilot_store
-from polls.store import polls as poll_store
 from polls.store.ballots import eligibility, poll_definition
+from polls.store.models import Pilot, Poll
 
 PAPER = "paper"
 
 
-async def _open_poll(request: Request, actor: Actor) -> tuple[Any, Any]:
-    async with runtime(request).db() as db:
-        poll = await poll_store.get_poll(
-            db, actor, int(request.path_params["poll_id"]), Permission.MANAGE_PILOT
-        )
-        pilot = await pilot_store.get_pilot(db, actor, poll.pilot_id, Permission.MANAGE_PILOT)
+def _require_open(poll: Poll) -> None:
     if poll.status != PollStatus.OPEN.value:
         raise Conflict("Paper ballots are entered while the poll is open", code="poll_not_open")
-    return poll, pilot
 
 
 def _context(poll: Any, pilot: Any, **extra: Any) -> dict[str, Any]:
@@ -58,9 +51,10 @@ def _context(poll: Any, pilot: Any, **extra: Any) -> dict[str, Any]:
     }
 
 
-async def paper_ballot(request: Request, actor: Actor) -> Response:
+@poll_staff(Permission.MANAGE_PILOT)
+async def paper_ballot(request: Request, actor: Actor, poll: Poll, pilot: Pilot) -> Response:
     """One paper ballot: the code from the card and the answers ticked on it."""
-    poll, pilot = await _open_poll(request, actor)
+    _require_open(poll)
     context = _context(poll, pilot)
     if request.method == "GET":
         return render(request, "council/paper.html", context)
@@ -97,10 +91,11 @@ async def paper_ballot(request: Request, actor: Actor) -> Response:
     return render(request, "council/paper.html", context, status_code=422 if "code" not in errors else 409)
 
 
-async def paper_upload(request: Request, actor: Actor) -> Response:
+@poll_staff(Permission.MANAGE_PILOT)
+async def paper_upload(request: Request, actor: Actor, poll: Poll, pilot: Pilot) -> Response:
     """A CSV of counted paper ballots. Every row is checked first; a file with any bad row
     enters nothing. Rows whose code was already used are refused one by one and listed."""
-    poll, pilot = await _open_poll(request, actor)
+    _require_open(poll)
     rt = runtime(request)
     form = await read_form(request)
     upload = form.get("file")

@@ -17,12 +17,13 @@ from polls.domain.validation import parse
 from polls.errors import PollsError, ValidationFailed
 from polls.http.council.sign_in import invite_link
 from polls.http.kit.forms import errors_by_field, form_dict, path_int, read_form, see_other
-from polls.http.kit.guards import page
+from polls.http.kit.guards import page, pilot_staff
 from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import audit
 from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store
+from polls.store.models import Pilot
 
 # Pilots
 
@@ -58,16 +59,18 @@ def _pilot_data(form: FormData) -> dict[str, Any]:
     return data
 
 
-async def pilot_form(request: Request, actor: Actor) -> Response:
+async def new_pilot(request: Request, actor: Actor) -> Response:
+    actor.require_site_admin()
+    return await _pilot_form(request, actor, None)
+
+
+@pilot_staff(Permission.MANAGE_PILOT)
+async def edit_pilot(request: Request, actor: Actor, pilot: Pilot) -> Response:
+    return await _pilot_form(request, actor, pilot)
+
+
+async def _pilot_form(request: Request, actor: Actor, pilot: Pilot | None) -> Response:
     """Create a pilot (/council/pilots/new) or change one (/council/pilots/{id}/edit)."""
-    pilot = None
-    if "pilot_id" in request.path_params:
-        async with runtime(request).db() as db:
-            pilot = await pilot_store.get_pilot(
-                db, actor, path_int(request, "pilot_id"), Permission.MANAGE_PILOT
-            )
-    else:
-        actor.require_site_admin()
     values: dict[str, Any] = _pilot_form_values(pilot)
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -91,9 +94,9 @@ async def pilot_form(request: Request, actor: Actor) -> Response:
     )
 
 
-async def pilot_overview(request: Request, actor: Actor) -> Response:
+@pilot_staff(Permission.VIEW_PILOT)
+async def pilot_overview(request: Request, actor: Actor, pilot: Pilot) -> Response:
     async with runtime(request).db() as db:
-        pilot = await pilot_store.get_pilot(db, actor, path_int(request, "pilot_id"), Permission.VIEW_PILOT)
         areas = await pilot_store.list_areas(db, pilot.id)
         roles = await pilot_store.list_roles(db, pilot.id)
         polls = await poll_store.list_polls(db, pilot.id)
@@ -124,8 +127,9 @@ def _area_data(form: FormData) -> dict[str, Any]:
     }
 
 
-async def areas_page(request: Request, actor: Actor) -> Response:
-    pilot_id = path_int(request, "pilot_id")
+@pilot_staff(Permission.VIEW_PILOT)
+async def areas_page(request: Request, actor: Actor, pilot: Pilot) -> Response:
+    pilot_id = pilot.id
     errors: dict[str, str] = {}
     import_errors: list[Any] = []
     values: dict[str, Any] = {}
@@ -149,7 +153,6 @@ async def areas_page(request: Request, actor: Actor) -> Response:
             else:
                 errors = errors_by_field(exc.errors)
     async with runtime(request).db() as db:
-        pilot = await pilot_store.get_pilot(db, actor, pilot_id, Permission.VIEW_PILOT)
         areas = await pilot_store.list_areas(db, pilot_id)
     return render(
         request,
@@ -180,11 +183,11 @@ async def _import_upload(db: AsyncSession, actor: Actor, pilot_id: int, upload: 
     await pilot_store.import_areas(db, actor, pilot_id, parse_area_csv(text))
 
 
-async def edit_area(request: Request, actor: Actor) -> Response:
-    pilot_id, area_id = path_int(request, "pilot_id"), path_int(request, "area_id")
+@pilot_staff(Permission.MANAGE_PILOT)
+async def edit_area(request: Request, actor: Actor, pilot: Pilot) -> Response:
+    pilot_id, area_id = pilot.id, path_int(request, "area_id")
     async with runtime(request).db() as db:
-        area = await pilot_store.get_area(db, actor, pilot_id, area_id, Permission.MANAGE_PILOT)
-        pilot = await pilot_store.get_pilot(db, actor, pilot_id, Permission.MANAGE_PILOT)
+        area = await pilot_store.area_in_pilot(db, pilot_id, area_id)
     values: dict[str, Any] = {
         "name": area.name,
         "code": area.code,
@@ -219,8 +222,9 @@ async def delete_area(request: Request, actor: Actor) -> Response:
 # Staff
 
 
-async def staff_page(request: Request, actor: Actor) -> Response:
-    pilot_id = path_int(request, "pilot_id")
+@pilot_staff(Permission.VIEW_PILOT)
+async def staff_page(request: Request, actor: Actor, pilot: Pilot) -> Response:
+    pilot_id = pilot.id
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     invitation = None
@@ -248,7 +252,6 @@ async def staff_page(request: Request, actor: Actor) -> Response:
             errors = {"email": exc.message}
             status = exc.status
     async with runtime(request).db() as db:
-        pilot = await pilot_store.get_pilot(db, actor, pilot_id, Permission.VIEW_PILOT)
         roles = await pilot_store.list_roles(db, pilot_id)
     return render(
         request,
@@ -274,9 +277,9 @@ async def remove_staff(request: Request, actor: Actor) -> Response:
     return see_other(f"/council/pilots/{pilot_id}/staff")
 
 
-async def audit_page(request: Request, actor: Actor) -> Response:
+@pilot_staff(Permission.MANAGE_PILOT)
+async def audit_page(request: Request, actor: Actor, pilot: Pilot) -> Response:
     async with runtime(request).db() as db:
-        pilot = await pilot_store.get_pilot(db, actor, path_int(request, "pilot_id"), Permission.MANAGE_PILOT)
         entries = await audit.recent(db, pilot_id=pilot.id, limit=200)
     return render(request, "council/audit.html", {"pilot": pilot, "entries": entries})
 
@@ -285,9 +288,9 @@ GET, BOTH, POST = ["GET"], ["GET", "POST"], ["POST"]
 
 routes = [
     Route("/council", page(home), methods=GET),
-    Route("/council/pilots/new", page(pilot_form), methods=BOTH),
+    Route("/council/pilots/new", page(new_pilot), methods=BOTH),
     Route("/council/pilots/{pilot_id:id}", page(pilot_overview), methods=GET),
-    Route("/council/pilots/{pilot_id:id}/edit", page(pilot_form), methods=BOTH),
+    Route("/council/pilots/{pilot_id:id}/edit", page(edit_pilot), methods=BOTH),
     Route("/council/pilots/{pilot_id:id}/areas", page(areas_page), methods=BOTH),
     Route("/council/pilots/{pilot_id:id}/areas/{area_id:id}/edit", page(edit_area), methods=BOTH),
     Route("/council/pilots/{pilot_id:id}/areas/{area_id:id}/delete", page(delete_area), methods=POST),

@@ -18,11 +18,11 @@ from polls.domain.translations import LANGUAGE_NAMES, PollTranslation
 from polls.domain.validation import parse
 from polls.errors import ValidationFailed
 from polls.http.kit.forms import read_form
-from polls.http.kit.guards import page
+from polls.http.kit.guards import page, poll_staff
 from polls.http.kit.render import render
 from polls.runtime import runtime
-from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store
+from polls.store.models import Pilot, Poll
 
 
 def _from_form(form: FormData, poll: Any) -> dict[str, Any]:
@@ -50,12 +50,10 @@ def _values(snapshot: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-async def translation_page(request: Request, actor: Actor) -> Response:
+@poll_staff(Permission.MANAGE_PILOT)
+async def translation_page(request: Request, actor: Actor, poll: Poll, pilot: Pilot) -> Response:
     rt = runtime(request)
-    poll_id, language = int(request.path_params["poll_id"]), request.path_params["language"]
-    async with rt.db() as db:
-        poll = await poll_store.get_poll(db, actor, poll_id, Permission.MANAGE_PILOT)
-        pilot = await pilot_store.get_pilot(db, actor, poll.pilot_id, Permission.MANAGE_PILOT)
+    poll_id, language = poll.id, request.path_params["language"]
     errors: dict[str, str] = {}
     values = _values(poll_store.translation_snapshot(poll, language))
     if request.method == "POST":

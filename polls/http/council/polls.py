@@ -27,13 +27,13 @@ from polls.domain.translations import LANGUAGE_NAMES
 from polls.domain.validation import parse
 from polls.errors import Conflict, ValidationFailed
 from polls.http.kit.forms import errors_by_field, form_dict, path_int, read_form, see_other
-from polls.http.kit.guards import page
+from polls.http.kit.guards import page, pilot_staff, poll_staff
 from polls.http.kit.render import render
 from polls.http.kit.timezones import parse_local_datetime
 from polls.runtime import runtime
 from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store
-from polls.store.models import Question
+from polls.store.models import Pilot, Poll, Question
 
 # Polls
 
@@ -61,16 +61,20 @@ def _poll_values(poll: Any) -> dict[str, Any]:
     }
 
 
-async def poll_form(request: Request, actor: Actor) -> Response:
+@pilot_staff(Permission.MANAGE_PILOT)
+async def new_poll(request: Request, actor: Actor, pilot: Pilot) -> Response:
+    return await _poll_form(request, actor, None, pilot)
+
+
+@poll_staff(Permission.MANAGE_PILOT)
+async def edit_poll(request: Request, actor: Actor, poll: Poll, pilot: Pilot) -> Response:
+    return await _poll_form(request, actor, poll, pilot)
+
+
+async def _poll_form(request: Request, actor: Actor, poll: Poll | None, pilot: Pilot) -> Response:
     """Draft a poll (/council/pilots/{id}/polls/new) or change a draft (/council/polls/{id}/edit)."""
-    poll = None
+    pilot_id = pilot.id
     async with runtime(request).db() as db:
-        if "poll_id" in request.path_params:
-            poll = await poll_store.get_poll(db, actor, path_int(request, "poll_id"), Permission.MANAGE_PILOT)
-            pilot_id = poll.pilot_id
-        else:
-            pilot_id = path_int(request, "pilot_id")
-        pilot = await pilot_store.get_pilot(db, actor, pilot_id, Permission.MANAGE_PILOT)
         areas = await pilot_store.list_areas(db, pilot_id)
     values: dict[str, Any] = _poll_values(poll)
     errors: dict[str, str] = {}
@@ -102,10 +106,9 @@ async def poll_form(request: Request, actor: Actor) -> Response:
     return render(request, "council/poll_form.html", context, status_code=422 if errors else 200)
 
 
-async def poll_page(request: Request, actor: Actor) -> Response:
+@poll_staff(Permission.VIEW_PILOT)
+async def poll_page(request: Request, actor: Actor, poll: Poll, pilot: Pilot) -> Response:
     async with runtime(request).db() as db:
-        poll = await poll_store.get_poll(db, actor, path_int(request, "poll_id"), Permission.VIEW_PILOT)
-        pilot = await pilot_store.get_pilot(db, actor, poll.pilot_id, Permission.VIEW_PILOT)
         areas = await pilot_store.list_areas(db, pilot.id)
     turnout = None
     if PollStatus(poll.status) not in (PollStatus.DRAFT, PollStatus.SCHEDULED):
@@ -197,12 +200,10 @@ _KIND_FIELDS = {
 }
 
 
-async def question_form(request: Request, actor: Actor) -> Response:
-    poll_id = path_int(request, "poll_id")
+@poll_staff(Permission.MANAGE_PILOT)
+async def question_form(request: Request, actor: Actor, poll: Poll, pilot: Pilot) -> Response:
+    poll_id = poll.id
     question_id = request.path_params.get("question_id")
-    async with runtime(request).db() as db:
-        poll = await poll_store.get_poll(db, actor, poll_id, Permission.MANAGE_PILOT)
-        pilot = await pilot_store.get_pilot(db, actor, poll.pilot_id, Permission.MANAGE_PILOT)
     if not is_editable(PollStatus(poll.status)):
         raise Conflict("Questions can only change while the poll is a draft", code="poll_not_editable")
     question = poll_store.find_question(poll, int(question_id)) if question_id is not None else None
@@ -266,9 +267,9 @@ async def delete_question(request: Request, actor: Actor) -> Response:
 GET, BOTH, POST = ["GET"], ["GET", "POST"], ["POST"]
 
 routes = [
-    Route("/council/pilots/{pilot_id:id}/polls/new", page(poll_form), methods=BOTH),
+    Route("/council/pilots/{pilot_id:id}/polls/new", page(new_poll), methods=BOTH),
     Route("/council/polls/{poll_id:id}", page(poll_page), methods=GET),
-    Route("/council/polls/{poll_id:id}/edit", page(poll_form), methods=BOTH),
+    Route("/council/polls/{poll_id:id}/edit", page(edit_poll), methods=BOTH),
     Route("/council/polls/{poll_id:id}/actions/{action}", page(poll_action), methods=POST),
     Route("/council/polls/{poll_id:id}/questions/new", page(question_form), methods=BOTH),
     Route(

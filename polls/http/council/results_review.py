@@ -35,11 +35,10 @@ from polls.domain.publication import (
 from polls.domain.validation import parse
 from polls.errors import FieldError, ValidationFailed
 from polls.http.kit.forms import errors_by_field, form_dict, read_form, see_other, whole_number
-from polls.http.kit.guards import page
+from polls.http.kit.guards import page, poll_staff, staff_poll
 from polls.http.kit.render import render
 from polls.http.public.official_results import downloads, question_views
 from polls.runtime import runtime
-from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store
 from polls.store import results as result_store
 from polls.store.ballots import poll_definition
@@ -73,33 +72,41 @@ def _review_context(
     }
 
 
-async def review_data(
-    request: Request, actor: Actor
-) -> tuple[Pilot, Poll, OfficialResult | None, list[FollowUp]]:
+async def official_result(request: Request, poll: Poll) -> tuple[OfficialResult | None, list[FollowUp]]:
+    """The poll's official results (None before it closes) and its follow-ups."""
     async with runtime(request).db() as db:
-        poll = await poll_store.get_poll(
-            db, actor, int(request.path_params["poll_id"]), Permission.VIEW_RESULTS
-        )
-        pilot = await pilot_store.get_pilot(db, actor, poll.pilot_id, Permission.VIEW_RESULTS)
         result = await result_store.load(db, poll.id)
         items = (await result_store.follow_ups(db, result_store.POLL, [poll.id])).get(poll.id, [])
-    return pilot, poll, result, items
+    return result, items
 
 
-async def review_page(request: Request, actor: Actor) -> Response:
-    pilot, poll, result, items = await review_data(request, actor)
+async def _review(
+    request: Request,
+    actor: Actor,
+    poll: Poll,
+    pilot: Pilot,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    result, items = await official_result(request, poll)
     context = _review_context(pilot, poll, result, items, actor.can(Permission.MANAGE_PILOT, pilot.id))
-    context.update({"values": {}, "errors": {}})
-    return render(request, "results/review.html", context)
+    context.update({"values": values or {}, "errors": errors or {}})
+    return render(request, "results/review.html", context, status_code=status_code)
+
+
+@poll_staff(Permission.VIEW_RESULTS)
+async def review_page(request: Request, actor: Actor, poll: Poll, pilot: Pilot) -> Response:
+    return await _review(request, actor, poll, pilot)
 
 
 async def _rerender(
     request: Request, actor: Actor, values: dict[str, Any], errors: dict[str, str]
 ) -> Response:
-    pilot, poll, result, items = await review_data(request, actor)
-    context = _review_context(pilot, poll, result, items, actor.can(Permission.MANAGE_PILOT, pilot.id))
-    context.update({"values": values, "errors": errors})
-    return render(request, "results/review.html", context, status_code=422)
+    # The changes themselves are checked by the store (council admins only); showing the page
+    # again needs what the review page needs.
+    poll, pilot = await staff_poll(request, actor, Permission.VIEW_RESULTS)
+    return await _review(request, actor, poll, pilot, values, errors, status_code=422)
 
 
 async def choose_method(request: Request, actor: Actor) -> Response:

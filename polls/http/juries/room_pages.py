@@ -23,7 +23,7 @@ from polls.domain.access import Actor, Permission
 from polls.domain.juries import PUBLIC
 from polls.domain.jury_room import MODERATOR, OBSERVER, CommandRefused, Role, RoomActor, RoomState
 from polls.domain.jury_views import view
-from polls.errors import Forbidden, NotFound
+from polls.errors import Forbidden
 from polls.http.juries.room_access import (
     Participant,
     juror_from_token,
@@ -32,12 +32,12 @@ from polls.http.juries.room_access import (
 )
 from polls.http.kit.auth import current_actor
 from polls.http.kit.forms import read_form, see_other
-from polls.http.kit.guards import page
+from polls.http.kit.guards import jury_session_staff, jury_staff, page
 from polls.http.kit.render import render
 from polls.live.jury_rooms import Room
 from polls.runtime import Runtime, runtime
 from polls.store import jury_sessions
-from polls.store.models import Jury, JurySession
+from polls.store.models import Jury, JurySession, Pilot
 
 INT_FIELDS = {"item", "seconds", "juror", "poll", "option", "recommendation"}
 
@@ -171,17 +171,9 @@ async def _run_form_command(request: Request, rt: Runtime, session: JurySession,
     await rt.jury_rooms.command(session.id, who.actor, command_from_form(form), audit_actor=who.audit_actor)
 
 
-async def _moderated(request: Request, actor: Actor) -> tuple[Runtime, JurySession, Jury]:
+@jury_session_staff(Permission.RUN_JURY)
+async def console(request: Request, actor: Actor, session: JurySession, jury: Jury) -> Response:
     rt = runtime(request)
-    session, jury = await session_and_jury(rt, int(request.path_params["session_id"]))
-    if not actor.can(Permission.VIEW_PILOT, jury.pilot_id):
-        raise NotFound("There is no such jury session")
-    actor.require(Permission.RUN_JURY, jury.pilot_id)
-    return rt, session, jury
-
-
-async def console(request: Request, actor: Actor) -> Response:
-    rt, session, jury = await _moderated(request, actor)
     who = Participant(MODERATOR, actor.email)
     if request.method == "POST":
         try:
@@ -192,14 +184,12 @@ async def console(request: Request, actor: Actor) -> Response:
     return await _room_page(request, rt, session, jury, who)
 
 
-async def sessions_page(request: Request, actor: Actor) -> Response:
+@jury_staff(Permission.VIEW_PILOT)
+async def sessions_page(request: Request, actor: Actor, jury: Jury, pilot: Pilot) -> Response:
     """A jury's sessions; a moderator starts a new one here."""
     rt = runtime(request)
-    jury_id = int(request.path_params["jury_id"])
+    jury_id = jury.id
     async with rt.db() as db:
-        jury = await db.get(Jury, jury_id)
-        if jury is None or not actor.can(Permission.VIEW_PILOT, jury.pilot_id):
-            raise NotFound("There is no such jury")
         sessions = await jury_sessions.sessions_of(db, jury_id)
     errors: dict[str, str] = {}
     values = {"title": ""}

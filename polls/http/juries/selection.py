@@ -35,15 +35,14 @@ from polls.domain.spreadsheets import spreadsheet_safe
 from polls.domain.validation import parse
 from polls.errors import FieldError, PollsError, ValidationFailed
 from polls.http.kit.forms import errors_by_field, path_int, read_form, see_other
-from polls.http.kit.guards import page
+from polls.http.kit.guards import jury_staff, page, pilot_staff, staff_jury
 from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import juries as jury_store
 from polls.store import jurors as juror_store
-from polls.store import pilots as pilot_store
 from polls.store.db import Database
 from polls.store.jurors import InvitationRow
-from polls.store.models import Jury
+from polls.store.models import Jury, Pilot
 
 NO_STORE = {"Cache-Control": "no-store"}  # invitation links must not linger in caches
 INVITATION_COLUMNS = ["id", "role", "seat", "link", "expires"]
@@ -103,9 +102,10 @@ def csv_download(text: str, name: str) -> Response:
 # Pages
 
 
-async def juries_page(request: Request, actor: Actor) -> Response:
+@pilot_staff(Permission.VIEW_PILOT)
+async def juries_page(request: Request, actor: Actor, pilot: Pilot) -> Response:
     """A pilot's juries, and (council admins) the form to set up a new one."""
-    pilot_id = path_int(request, "pilot_id")
+    pilot_id = pilot.id
     values: dict[str, Any] = {"kind": "jury", "threshold": "75"}
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -120,7 +120,6 @@ async def juries_page(request: Request, actor: Actor) -> Response:
         except ValidationFailed as exc:
             errors = errors_by_field(exc.errors, {"__root__": "size"})
     async with runtime(request).db() as db:
-        pilot = await pilot_store.get_pilot(db, actor, pilot_id, Permission.VIEW_PILOT)
         juries = await jury_store.list_juries(db, actor, pilot_id)
     return render(
         request,
@@ -138,11 +137,9 @@ async def juries_page(request: Request, actor: Actor) -> Response:
     )
 
 
-async def edit_jury(request: Request, actor: Actor) -> Response:
-    jury_id = path_int(request, "jury_id")
-    async with runtime(request).db() as db:
-        jury = await jury_store.get_jury(db, actor, jury_id, Permission.MANAGE_PILOT)
-        pilot = await pilot_store.get_pilot(db, actor, jury.pilot_id, Permission.MANAGE_PILOT)
+@jury_staff(Permission.MANAGE_PILOT)
+async def edit_jury(request: Request, actor: Actor, jury: Jury, pilot: Pilot) -> Response:
+    jury_id = jury.id
     values, errors = jury_values(jury), {}
     if request.method == "POST":
         form = await read_form(request)
@@ -171,14 +168,22 @@ async def edit_jury(request: Request, actor: Actor) -> Response:
     )
 
 
-async def jury_page(request: Request, actor: Actor) -> Response:
-    return await _render_jury(request, actor, path_int(request, "jury_id"))
+@jury_staff(Permission.VIEW_PILOT)
+async def jury_page(request: Request, actor: Actor, jury: Jury, pilot: Pilot) -> Response:
+    return await _render_jury(request, actor, jury, pilot)
+
+
+async def _show_again(request: Request, actor: Actor, **shown: Any) -> Response:
+    """The jury page after a refused change, as the jury stands now."""
+    jury, pilot = await staff_jury(request, actor, Permission.VIEW_PILOT)
+    return await _render_jury(request, actor, jury, pilot, **shown)
 
 
 async def _render_jury(
     request: Request,
     actor: Actor,
-    jury_id: int,
+    jury: Jury,
+    pilot: Pilot,
     *,
     errors: dict[str, str] | None = None,
     upload_errors: list[FieldError] | None = None,
@@ -186,8 +191,6 @@ async def _render_jury(
     status: int | None = None,
 ) -> Response:
     async with runtime(request).db() as db:
-        jury = await jury_store.get_jury(db, actor, jury_id, Permission.VIEW_PILOT)
-        pilot = await pilot_store.get_pilot(db, actor, jury.pilot_id, Permission.VIEW_PILOT)
         members = await jury_store.pool_members(db, jury.id)
         jurors = await juror_store.list_jurors(db, jury.id)
     quotas = jury_store.quotas_of(jury)
@@ -265,13 +268,12 @@ def household_columns(raw: str, households_apart: bool) -> tuple[str, ...]:
     return columns or ("household",)
 
 
-async def upload_pool(request: Request, actor: Actor) -> Response:
-    jury_id = path_int(request, "jury_id")
+@jury_staff(Permission.MANAGE_PILOT)
+async def upload_pool(request: Request, actor: Actor, jury: Jury, pilot: Pilot) -> Response:
+    jury_id = jury.id
     form = await read_form(request)
     values = {k: str(form.get(k, "")) for k in ("id_column", "household_columns")}
     try:
-        async with runtime(request).db() as db:
-            jury = await jury_store.get_jury(db, actor, jury_id, Permission.MANAGE_PILOT)
         people = await _read_upload(form.get("people"), "people", "people")
         categories = await _read_upload(form.get("categories"), "categories", "categories")
         # A large file takes a while to check line by line: off the event loop.
@@ -285,10 +287,9 @@ async def upload_pool(request: Request, actor: Actor) -> Response:
         async with runtime(request).db.begin() as db:
             await jury_store.replace_pool(db, actor, jury_id, pool)
     except ValidationFailed as exc:
-        return await _render_jury(
+        return await _show_again(
             request,
             actor,
-            jury_id,
             errors={exc.errors[0].field: exc.message},
             upload_errors=exc.errors,
             values=values,
@@ -296,7 +297,7 @@ async def upload_pool(request: Request, actor: Actor) -> Response:
     except PollsError as exc:
         if exc.code not in ("jury_wrong_status", "lottery_computing"):
             raise
-        return await _render_jury(request, actor, jury_id, errors={"people": exc.message}, status=exc.status)
+        return await _show_again(request, actor, errors={"people": exc.message}, status=exc.status)
     return see_other(f"/council/juries/{jury_id}")
 
 
@@ -328,7 +329,7 @@ async def draw(request: Request, actor: Actor) -> Response:
         async with runtime(request).db.begin() as db:
             await jury_store.draw_jury(db, actor, jury_id, spec)
     except ValidationFailed as exc:
-        return await _render_jury(request, actor, jury_id, errors=errors_by_field(exc.errors), values=values)
+        return await _show_again(request, actor, errors=errors_by_field(exc.errors), values=values)
     return see_other(f"/council/juries/{jury_id}")
 
 
