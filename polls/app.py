@@ -20,27 +20,11 @@ from starlette.types import Receive, Scope, Send
 
 from polls import scheduler
 from polls.errors import PollsError
-from polls.http import (
-    api,
-    codes,
-    council,
-    event,
-    juries,
-    juries_public,
-    jury_reports,
-    jury_room,
-    paper,
-    pilot_page,
-    public,
-    residents,
-    results,
-    signin,
-    translations,
-    votes,
-)
-from polls.http.auth import SessionMiddleware
-from polls.http.errors import backend_down, http_error, polls_error, server_error
-from polls.http.middleware import Protections
+from polls.http import council, juries, public, residents
+from polls.http.api import registry, votes
+from polls.http.kit.auth import SessionMiddleware
+from polls.http.kit.errors import backend_down, http_error, polls_error, server_error
+from polls.http.kit.middleware import Protections
 from polls.live.connect import connect
 from polls.live.embedded import EmbeddedRedis
 from polls.live.hub import TallyHub
@@ -175,21 +159,10 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
 
     routes: list[BaseRoute] = [
         *public.routes,
-        *signin.routes,
-        *council.routes,
-        *votes.routes,
         *residents.routes,
-        *paper.routes,
-        *event.routes,
-        *translations.routes,
-        *codes.routes,
-        *jury_room.routes,
+        *council.routes,
         *juries.routes,
-        *juries_public.routes,
-        *jury_reports.routes,
-        *results.routes,
-        *pilot_page.routes,
-        *api.routes(),
+        *registry.routes,
         Mount("/static", StaticFiles(directory=str(STATIC_DIR), check_dir=False), name="static"),
         Mount("/assets", StaticFiles(directory=str(ASSETS_DIR), check_dir=False), name="assets"),
     ]

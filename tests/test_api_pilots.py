@@ -224,3 +224,28 @@ async def test_staff_of_another_pilot_see_404_not_its_contents(
         await sign_in(moderator, "mod@council.example", "moderator pass 1")
         assert [p["id"] for p in (await moderator.get("/api/pilots")).json()] == [mine["id"]]
         assert (await moderator.get(f"/api/pilots/{other['id']}")).status_code == 404
+
+
+async def test_pilot_guards_answer_404_outside_the_pilot_and_403_above_the_role(
+    officer: httpx.AsyncClient, client: httpx.AsyncClient
+) -> None:
+    mine = await make_pilot(officer, name="Pilot Mine")
+    other = await make_pilot(officer, name="Pilot Other")
+    response = await officer.put(
+        f"/api/pilots/{mine['id']}/staff", json={"email": "mod@council.example", "role": "moderator"}
+    )
+    token = response.json()["invitation_link"].split("token=")[1]
+    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as moderator:
+        csrf = (await moderator.get("/api/session")).json()["csrf_token"]
+        await moderator.post(
+            f"/staff/welcome?token={token}",
+            data={"csrf_token": csrf, "password": "moderator pass 1", "confirm": "moderator pass 1"},
+        )
+        await sign_in(moderator, "mod@council.example", "moderator pass 1")
+        above = await moderator.get(f"/api/pilots/{mine['id']}/audit")
+        assert (above.status_code, above.json()["code"]) == (403, "forbidden")
+        outside = await moderator.get(f"/api/pilots/{other['id']}/audit")
+        assert (outside.status_code, outside.json()["code"]) == (404, "pilot_not_found")
+        assert (await moderator.get(f"/council/pilots/{mine['id']}/audit")).status_code == 403
+        assert (await moderator.get(f"/council/pilots/{other['id']}/areas")).status_code == 404
+        assert (await moderator.get(f"/council/pilots/{mine['id']}/areas")).status_code == 200

@@ -273,3 +273,12 @@ async def test_openapi_document_describes_the_api(client: httpx.AsyncClient) -> 
     assert "QuestionSpec" in doc["components"]["schemas"]
     body = doc["paths"]["/api/pilots"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["$ref"].endswith("/PilotSpec")
+
+
+async def test_openapi_document_lists_the_vote_results_and_trackers(client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/api/openapi.json")).json()["paths"]
+    vote = paths["/api/polls/{poll_id}/votes"]["post"]
+    assert vote["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/VoteSpec")
+    assert not any(p["name"] == "X-CSRF-Token" for p in vote.get("parameters", []))
+    assert "get" in paths["/api/polls/{poll_id}/results"]
+    assert "get" in paths["/api/polls/{poll_id}/trackers"]

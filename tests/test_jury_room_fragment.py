@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from polls.http import jury_room
+from polls.http.juries import room_pages as jury_room
 from polls.settings import Settings
 from tests.test_jury_room_access import set_status
 from tests.test_jury_room_e2e import (

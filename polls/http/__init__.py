@@ -1,4 +1,8 @@
-"""Starlette endpoints grouped by who uses them, and the machinery they share."""
+"""Starlette endpoints grouped by who uses them (council, juries, public, residents, the JSON API),
+and the kit they share.
+
+The ``id`` path convertor is registered here, before any route is built: every module below imports
+this package first."""
 
 from starlette.convertors import Convertor, register_url_convertor
 
@@ -16,11 +20,3 @@ class IdConvertor(Convertor[int]):
 
 
 register_url_convertor("id", IdConvertor())
-
-
-def whole_number(raw: str, *, digits: int = 9) -> int | None:
-    """A form field as a whole number of at most ``digits`` ASCII digits, else None.
-
-    (``str.isdigit`` alone lets through characters such as "²" that ``int`` refuses.)"""
-    raw = raw.strip()
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= digits else None

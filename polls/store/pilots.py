@@ -131,6 +131,11 @@ async def get_area(
     session: AsyncSession, actor: Actor, pilot_id: int, area_id: int, permission: Permission
 ) -> Area:
     await get_pilot(session, actor, pilot_id, permission)
+    return await area_in_pilot(session, pilot_id, area_id)
+
+
+async def area_in_pilot(session: AsyncSession, pilot_id: int, area_id: int) -> Area:
+    """The area, once known to belong to the pilot (whose access the caller has checked)."""
     area = await session.get(Area, area_id)
     if area is None or area.pilot_id != pilot_id:
         raise NotFound("There is no such area in this pilot", code="area_not_found")

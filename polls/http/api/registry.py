@@ -1,0 +1,152 @@
+"""Every JSON API operation in one table, and what is built from it: the routes the app serves
+and the OpenAPI 3.1 document (from the same table and the input specs)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from polls.http.api import codes, juries, jury_reports, pilots, polls, results, session, translations, votes
+from polls.http.api.kit import ApiRoute, Endpoint
+
+OPERATIONS: list[ApiRoute] = [
+    *session.OPERATIONS,
+    *pilots.OPERATIONS,
+    *polls.OPERATIONS,
+    *codes.OPERATIONS,
+    *translations.OPERATIONS,
+    *juries.OPERATIONS,
+    *jury_reports.OPERATIONS,
+    *results.OPERATIONS,
+    *votes.OPERATIONS,
+]
+
+_ERROR = {
+    "type": "object",
+    "required": ["code", "message"],
+    "properties": {
+        "code": {"type": "string", "description": "machine-readable reason"},
+        "message": {"type": "string", "description": "plain-language explanation"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+_RESPONSES = {
+    "401": "Not signed in",
+    "403": "Your role does not allow this, or the CSRF token is missing",
+    "404": "No such pilot, area, poll or question",
+    "409": "Not allowed in the current state (for example editing an open poll)",
+    "422": "The body broke a rule; `errors` lists each field",
+}
+
+
+def document() -> dict[str, Any]:
+    schemas: dict[str, Any] = {"Error": _ERROR}
+    paths: dict[str, dict[str, Any]] = {}
+    for route in OPERATIONS:
+        path = re.sub(r"\{(\w+)(:\w+)?\}", r"{\1}", route.path)
+        op: dict[str, Any] = {
+            "summary": route.summary,
+            "operationId": route.operation_id,
+            "responses": {
+                "200": {"description": "Done"},
+                **{
+                    code: {"description": text, "content": _json_ref("Error")}
+                    for code, text in _RESPONSES.items()
+                },
+            },
+        }
+        params = re.findall(r"\{(\w+)(?::(\w+))?\}", route.path)
+        if params:
+            op["parameters"] = [
+                {
+                    "name": n,
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer" if t == "int" else "string"},
+                }
+                for n, t in params
+            ]
+        if route.body is not None:
+            schemas.update(_schemas(route.body))
+            op["requestBody"] = {"required": True, "content": _json_ref(route.body.__name__)}
+        elif route.body_media != "application/json":
+            op["requestBody"] = {
+                "required": True,
+                "content": {route.body_media: {"schema": {"type": "string"}}},
+            }
+        if route.method != "GET" and not route.public:
+            op["parameters"] = [
+                *op.get("parameters", []),
+                {
+                    "name": "X-CSRF-Token",
+                    "in": "header",
+                    "required": True,
+                    "schema": {"type": "string"},
+                    "description": "the csrf_token from GET or POST /api/session",
+                },
+            ]
+        paths.setdefault(path, {})[route.method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "polls council API",
+            "version": "1",
+            "description": "Sign in with POST /api/session; send the session cookie and the "
+            "X-CSRF-Token header with every call that changes something.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "polls_session"}},
+        },
+        "security": [{"session": []}],
+    }
+
+
+def _json_ref(name: str) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}
+
+
+def _schemas(model: type[BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    defs = schema.pop("$defs", {})
+    return {model.__name__: schema, **defs}
+
+
+async def openapi_json(request: Request) -> Response:
+    return JSONResponse(document())
+
+
+def _routes() -> list[BaseRoute]:
+    """One route per path, dispatching on the method; operations the app answers itself are left out."""
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    for operation in OPERATIONS:
+        if operation.endpoint is not None:
+            by_path.setdefault(operation.path, {})[operation.method] = operation.endpoint
+    served: list[BaseRoute] = [Route("/api/openapi.json", openapi_json, methods=["GET"])]
+    for path, endpoints in by_path.items():
+        served.append(Route(path, _dispatch(endpoints), methods=list(endpoints)))
+    return served
+
+
+def _dispatch(endpoints: dict[str, Endpoint]) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await endpoints[method](request)
+
+    return endpoint
+
+
+routes = _routes()

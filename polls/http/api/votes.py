@@ -1,0 +1,161 @@
+"""Residents vote through the JSON API, and anyone may list a poll's ballot trackers to find theirs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from pydantic import Field
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from polls.domain.polls import PollStatus
+from polls.domain.validation import StrictSpec
+from polls.errors import Forbidden, NotFound, PollsError, ServiceUnavailable
+from polls.http.api.kit import ApiRoute
+from polls.http.kit.errors import error_body
+from polls.http.kit.middleware import API_RESPONSE_HEADERS
+from polls.http.kit.voter_codes import reference_for_code
+from polls.runtime import Runtime, runtime
+from polls.store.ballots import load_poll
+from polls.store.models import Ballot
+
+MAX_VOTE_BODY = 64 * 1024
+
+log = logging.getLogger("polls.votes")
+
+
+# For the OpenAPI document only: answer_vote reads the body itself, and the booth checks the
+# answers against the poll.
+class VoteSpec(StrictSpec):
+    """A vote: the code from the poll card and the answers."""
+
+    code: str = Field(description="the voting link's token (vc_...) or the short code on the poll card")
+    answers: dict[str, Any] = Field(description="each answered question's id and its answer")
+
+
+async def trackers(request: Request) -> Response:
+    """Every ballot tracker of a poll, sorted: a voter can check theirs is counted."""
+    rt = runtime(request)
+    poll_id = int(request.path_params["poll_id"])
+    async with rt.db() as session:
+        poll = await load_poll(session, poll_id)
+        if poll.status in (PollStatus.DRAFT.value, PollStatus.SCHEDULED.value):
+            raise Forbidden("This poll has not opened", code="poll_not_open")
+        found = (
+            (await session.execute(select(Ballot.tracker).where(Ballot.poll_id == poll_id))).scalars().all()
+        )
+    return JSONResponse({"poll_id": poll_id, "trackers": sorted(found)})
+
+
+VOTE_PATH = re.compile(r"/api/polls/([0-9]+)/votes")
+
+
+class VoteTooLarge(PollsError):
+    status = 413
+    code = "body_too_large"
+
+
+NOT_SAVED = "Your vote could not be saved just now. It was not counted; try again."
+SERVER_ERROR = "Something went wrong on our side. Nothing was saved; please try again."
+
+
+# One encoder for every answer: json.dumps with options builds a new one each call.
+_ANSWER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+class _ClientGone(Exception):
+    pass
+
+
+async def answer_vote(rt: Runtime, poll_id: int, scope: Scope, receive: Receive, send: Send) -> None:
+    """POST /api/polls/{id}/votes, answered straight from the ASGI messages (see PollsApp):
+    votes are the busiest request by far and need no session, CSRF or page machinery. Errors
+    are the same JSON bodies and status codes as the rest of the API."""
+    try:
+        body = await _vote_body(scope, receive)
+        if not isinstance(body, dict):
+            raise PollsError("Send an object with 'code' and 'answers'", code="malformed_ballot")
+        if poll_id >= 2**31:
+            raise NotFound("There is no such poll", code="poll_not_found")
+        reference = await reference_for_code(rt, body.get("code"))
+        receipt = await rt.booth.cast(poll_id, reference, body.get("answers"))
+        status = 201
+        answer: dict[str, object] = {
+            "poll_id": receipt.poll_id,
+            "tracker": receipt.tracker,
+            "trackers_url": f"/polls/{receipt.poll_id}/trackers",
+        }
+    except _ClientGone:
+        return
+    except PollsError as exc:
+        status, answer = exc.status, error_body(exc)
+    except (RedisError, OperationalError, InterfaceError, OSError) as exc:
+        log.error("vote refused, backing service unavailable: %s", type(exc).__name__)
+        status, answer = 503, error_body(ServiceUnavailable(NOT_SAVED))
+    except Exception:
+        log.exception("unhandled error on a vote")
+        status = 500
+        answer = {"code": "server_error", "message": SERVER_ERROR}
+    encoded = _ANSWER.encode(answer).encode()
+    headers = [(b"content-length", str(len(encoded)).encode()), *API_RESPONSE_HEADERS]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": encoded})
+
+
+async def _vote_body(scope: Scope, receive: Receive) -> Any:
+    declared, content_type = b"0", b""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            declared = value
+        elif name == b"content-type":
+            content_type = value
+    if not declared.isdigit() or int(declared) > MAX_VOTE_BODY:
+        raise VoteTooLarge("A vote is at most 64 KB")
+    if content_type.split(b";")[0].strip().lower() != b"application/json":
+        raise PollsError(
+            "Send the body as JSON with Content-Type: application/json", code="unsupported_media_type"
+        )
+    chunks: list[bytes] = []
+    received = 0
+    while True:  # a body sent in chunks, without a length, is cut off at the limit too
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _ClientGone
+        chunk = message.get("body", b"")
+        received += len(chunk)
+        if received > MAX_VOTE_BODY:
+            raise VoteTooLarge("A vote is at most 64 KB")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    try:
+        return json.loads(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PollsError(f"The body is not valid JSON: {exc}", code="invalid_json") from None
+
+
+OPERATIONS: list[ApiRoute] = [
+    ApiRoute(
+        "POST",
+        "/api/polls/{poll_id:id}/votes",
+        None,  # answered by PollsApp before the middleware and the route table: see answer_vote
+        "Vote with the code from a poll card (201 with the ballot tracker)",
+        VoteSpec,
+        public=True,
+        name="answer_vote",
+    ),
+    ApiRoute(
+        "GET",
+        "/api/polls/{poll_id:id}/trackers",
+        trackers,
+        "Every ballot tracker of a poll once it has opened, so a voter can find theirs",
+        public=True,
+    ),
+]

@@ -1,0 +1,25 @@
+"""Officer pages: signing in, pilots, areas, staff, polls, voter codes, paper ballots, translations."""
+
+from starlette.routing import BaseRoute
+
+from polls.http.council import (
+    codes,
+    event_codes,
+    paper,
+    pilots,
+    poll_translations,
+    polls,
+    results_review,
+    sign_in,
+)
+
+routes: list[BaseRoute] = [
+    *sign_in.routes,
+    *pilots.routes,
+    *polls.routes,
+    *codes.routes,
+    *event_codes.routes,
+    *paper.routes,
+    *poll_translations.routes,
+    *results_review.routes,
+]

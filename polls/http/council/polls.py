@@ -1,0 +1,290 @@
+"""Officer pages for polls and their questions: draft, edit, move through the lifecycle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from polls.domain.access import Actor, Permission
+from polls.domain.polls import (
+    ACTION_LABELS,
+    ASSURANCE_LABELS,
+    STATUS_LABELS,
+    VISIBILITY_LABELS,
+    Action,
+    NewPollSpec,
+    PollSpec,
+    PollStatus,
+    allowed_actions,
+    is_editable,
+)
+from polls.domain.questions import KIND_LABELS, QuestionKind, QuestionSpec
+from polls.domain.translations import LANGUAGE_NAMES
+from polls.domain.validation import parse
+from polls.errors import Conflict, ValidationFailed
+from polls.http.kit.forms import errors_by_field, form_dict, path_int, read_form, see_other
+from polls.http.kit.guards import page, pilot_staff, poll_staff
+from polls.http.kit.render import render
+from polls.http.kit.timezones import parse_local_datetime
+from polls.runtime import runtime
+from polls.store import pilots as pilot_store
+from polls.store import polls as poll_store
+from polls.store.models import Pilot, Poll, Question
+
+# Polls
+
+
+def _poll_data(request: Request, form: FormData) -> dict[str, Any]:
+    data = form_dict(form, lists=("area_ids",))
+    tz = runtime(request).settings.timezone
+    for name in ("opens_at", "closes_at"):
+        if name in data:
+            data[name] = parse_local_datetime(data[name], tz)
+    return data
+
+
+def _poll_values(poll: Any) -> dict[str, Any]:
+    if poll is None:
+        return {"results_visibility": "after_close", "assurance": "poll_card", "area_ids": []}
+    return {
+        "title": poll.title,
+        "description": poll.description,
+        "area_ids": [str(a.id) for a in poll.areas],
+        "opens_at": poll.opens_at,
+        "closes_at": poll.closes_at,
+        "results_visibility": poll.results_visibility,
+        "assurance": poll.assurance,
+    }
+
+
+@pilot_staff(Permission.MANAGE_PILOT)
+async def new_poll(request: Request, actor: Actor, pilot: Pilot) -> Response:
+    return await _poll_form(request, actor, None, pilot)
+
+
+@poll_staff(Permission.MANAGE_PILOT)
+async def edit_poll(request: Request, actor: Actor, poll: Poll, pilot: Pilot) -> Response:
+    return await _poll_form(request, actor, poll, pilot)
+
+
+async def _poll_form(request: Request, actor: Actor, poll: Poll | None, pilot: Pilot) -> Response:
+    """Draft a poll (/council/pilots/{id}/polls/new) or change a draft (/council/polls/{id}/edit)."""
+    pilot_id = pilot.id
+    async with runtime(request).db() as db:
+        areas = await pilot_store.list_areas(db, pilot_id)
+    values: dict[str, Any] = _poll_values(poll)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = await read_form(request)
+        values = {**dict(form), "area_ids": form.getlist("area_ids")}
+        try:
+            async with runtime(request).db.begin() as db:
+                if poll is None:
+                    spec = parse(NewPollSpec, _poll_data(request, form))
+                    poll = await poll_store.create_poll(db, actor, pilot_id, spec)
+                else:
+                    await poll_store.update_poll(
+                        db, actor, poll.id, parse(PollSpec, _poll_data(request, form))
+                    )
+            return see_other(f"/council/polls/{poll.id}")
+        except ValidationFailed as exc:
+            errors = errors_by_field(exc.errors, {"__root__": "closes_at"})
+    context = {
+        "pilot": pilot,
+        "poll": poll,
+        "values": values,
+        "errors": errors,
+        "area_choices": [(str(a.id), a.name) for a in areas],
+        "visibility_labels": VISIBILITY_LABELS,
+        "assurance_labels": ASSURANCE_LABELS,
+        "timezone": runtime(request).settings.timezone,
+    }
+    return render(request, "council/poll_form.html", context, status_code=422 if errors else 200)
+
+
+@poll_staff(Permission.VIEW_PILOT)
+async def poll_page(request: Request, actor: Actor, poll: Poll, pilot: Pilot) -> Response:
+    async with runtime(request).db() as db:
+        areas = await pilot_store.list_areas(db, pilot.id)
+    turnout = None
+    if PollStatus(poll.status) not in (PollStatus.DRAFT, PollStatus.SCHEDULED):
+        # Officers always see turnout, whatever residents may see of the results.
+        counts = await runtime(request).tallies.read(poll.id)
+        shown = poll.areas or areas
+        turnout = {
+            "ballots": counts.get("ballots", 0),
+            "areas": [(a.name, counts.get(f"area:{a.id}", 0)) for a in shown],
+            "channels": {k.split(":", 1)[1]: v for k, v in counts.items() if k.startswith("channel:")},
+        }
+    return render(
+        request,
+        "council/poll.html",
+        {
+            "pilot": pilot,
+            "poll": poll,
+            "turnout": turnout,
+            "status_labels": STATUS_LABELS,
+            "kind_labels": KIND_LABELS,
+            "visibility_labels": VISIBILITY_LABELS,
+            "assurance_labels": ASSURANCE_LABELS,
+            "actions": allowed_actions(poll_store.facts(poll)),
+            "action_labels": ACTION_LABELS,
+            "editable": is_editable(PollStatus(poll.status)),
+            "can_manage": actor.can(Permission.MANAGE_PILOT, pilot.id),
+            "kinds": list(QuestionKind),
+            "language_names": LANGUAGE_NAMES,
+        },
+    )
+
+
+async def poll_action(request: Request, actor: Actor) -> Response:
+    await read_form(request)
+    poll_id = path_int(request, "poll_id")
+    try:
+        action = Action(request.path_params["action"])
+    except ValueError:
+        raise ValidationFailed.one("action", "Unknown action") from None
+    async with runtime(request).db.begin() as db:
+        await poll_store.transition(db, actor, poll_id, action)
+    if action is Action.REVIEW:  # the review happens on the official results page
+        return see_other(f"/council/polls/{poll_id}/results")
+    return see_other(f"/council/polls/{poll_id}")
+
+
+# Questions
+
+
+def question_values(question: Question | None, kind: QuestionKind) -> dict[str, Any]:
+    if question is None:
+        return {"kind": kind.value}
+    values: dict[str, Any] = {
+        "kind": question.kind,
+        "title": question.title,
+        "help_text": question.help_text,
+    }
+    values.update({k: "" if v is None else v for k, v in question.settings.items()})
+    lines = [f"{o.label} | {o.cost}" if o.cost is not None else o.label for o in question.options]
+    values["options"] = "\n".join(lines)
+    return values
+
+
+def question_data(form: FormData) -> dict[str, Any]:
+    """A question form as a QuestionSpec body: options one per line, "label | cost" for budgets."""
+    data = form_dict(form)
+    kind = data.get("kind")
+    options = []
+    for line in str(form.get("options", "")).splitlines():
+        if not line.strip():
+            continue
+        label, _, cost = line.partition("|")
+        option: dict[str, Any] = {"label": label.strip()}
+        if kind == QuestionKind.BUDGET.value:
+            option["cost"] = cost.strip().replace(",", "").lstrip("£") or None
+        options.append(option)
+    data["options"] = options
+    # Only the settings of the chosen kind are sent: the others are hidden on the page anyway.
+    keep = {"kind", "title", "help_text", "options", *_KIND_FIELDS.get(str(kind), ())}
+    return {k: v for k, v in data.items() if k in keep}
+
+
+_KIND_FIELDS = {
+    "multiple": ("min_choices", "max_choices"),
+    "ranked": ("seats",),
+    "scale": ("scale_min", "scale_max", "min_label", "max_label"),
+    "budget": ("budget_total",),
+    "comment": ("max_length",),
+}
+
+
+@poll_staff(Permission.MANAGE_PILOT)
+async def question_form(request: Request, actor: Actor, poll: Poll, pilot: Pilot) -> Response:
+    poll_id = poll.id
+    question_id = request.path_params.get("question_id")
+    if not is_editable(PollStatus(poll.status)):
+        raise Conflict("Questions can only change while the poll is a draft", code="poll_not_editable")
+    question = poll_store.find_question(poll, int(question_id)) if question_id is not None else None
+    try:
+        kind = QuestionKind(question.kind if question else request.query_params.get("kind", "single"))
+    except ValueError:
+        kind = QuestionKind.SINGLE
+    values = question_values(question, kind)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = await read_form(request)
+        values = dict(form)
+        try:
+            kind = QuestionKind(str(form.get("kind", "")))
+        except ValueError:
+            kind = QuestionKind.SINGLE
+        try:
+            spec = parse(QuestionSpec, question_data(form))
+            async with runtime(request).db.begin() as db:
+                if question is None:
+                    await poll_store.add_question(db, actor, poll_id, spec)
+                else:
+                    await poll_store.update_question(db, actor, poll_id, question.id, spec)
+            return see_other(f"/council/polls/{poll_id}#questions")
+        except ValidationFailed as exc:
+            errors = errors_by_field(exc.errors, {"__root__": "options"})
+            errors = {k.split(".")[0]: v for k, v in errors.items()}
+    return render(
+        request,
+        "council/question_form.html",
+        {
+            "pilot": pilot,
+            "poll": poll,
+            "question": question,
+            "kind": kind,
+            "values": values,
+            "errors": errors,
+            "kind_labels": KIND_LABELS,
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+async def move_question(request: Request, actor: Actor) -> Response:
+    form = await read_form(request)
+    poll_id = path_int(request, "poll_id")
+    offset = -1 if form.get("direction") == "up" else 1
+    async with runtime(request).db.begin() as db:
+        await poll_store.move_question(db, actor, poll_id, path_int(request, "question_id"), offset)
+    return see_other(f"/council/polls/{poll_id}#questions")
+
+
+async def delete_question(request: Request, actor: Actor) -> Response:
+    await read_form(request)
+    poll_id = path_int(request, "poll_id")
+    async with runtime(request).db.begin() as db:
+        await poll_store.delete_question(db, actor, poll_id, path_int(request, "question_id"))
+    return see_other(f"/council/polls/{poll_id}#questions")
+
+
+GET, BOTH, POST = ["GET"], ["GET", "POST"], ["POST"]
+
+routes = [
+    Route("/council/pilots/{pilot_id:id}/polls/new", page(new_poll), methods=BOTH),
+    Route("/council/polls/{poll_id:id}", page(poll_page), methods=GET),
+    Route("/council/polls/{poll_id:id}/edit", page(edit_poll), methods=BOTH),
+    Route("/council/polls/{poll_id:id}/actions/{action}", page(poll_action), methods=POST),
+    Route("/council/polls/{poll_id:id}/questions/new", page(question_form), methods=BOTH),
+    Route(
+        "/council/polls/{poll_id:id}/questions/{question_id:id}/edit",
+        page(question_form),
+        methods=BOTH,
+    ),
+    Route(
+        "/council/polls/{poll_id:id}/questions/{question_id:id}/move",
+        page(move_question),
+        methods=POST,
+    ),
+    Route(
+        "/council/polls/{poll_id:id}/questions/{question_id:id}/delete",
+        page(delete_question),
+        methods=POST,
+    ),
+]

@@ -1,0 +1,1 @@
+"""What every endpoint shares: rendering pages, sessions and guards, errors, middleware, forms."""

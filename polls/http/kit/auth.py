@@ -1,0 +1,155 @@
+"""Staff sessions (a signed cookie), who is signed in, and CSRF tokens.
+
+The cookie is HttpOnly and SameSite=Lax, signed with the newest SECRET_KEY, and replaced with
+a fresh one at sign-in so a session fixed before sign-in is useless after it. Every
+state-changing request must carry the session's CSRF token: forms in a hidden field, API
+calls in the X-CSRF-Token header.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from polls.domain.access import Actor
+from polls.errors import CsrfFailed, NotSignedIn
+from polls.runtime import runtime
+from polls.store.models import Staff
+from polls.store.staff import load_actor
+from polls.tokens import STAFF_SESSION, TokenInvalid, Tokens, password_fingerprint
+
+COOKIE = "polls_session"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class StaffSession:
+    """The signed-cookie session. A CSRF token is made only when a page or call needs one, so
+    requests that never touch the session (resident votes, the API) set no cookie at all."""
+
+    def __init__(self, csrf: str | None = None, staff_id: int | None = None, fingerprint: str = "") -> None:
+        self._csrf = csrf
+        self.staff_id = staff_id
+        self.fingerprint = fingerprint
+        self.changed = False
+
+    @classmethod
+    def anonymous(cls) -> StaffSession:
+        return cls()
+
+    @property
+    def csrf(self) -> str:
+        if self._csrf is None:
+            self._csrf = secrets.token_urlsafe(24)
+            self.changed = True
+        return self._csrf
+
+    def sign_in(self, staff: Staff) -> None:
+        # A new CSRF token and a new signed value: rotation at sign-in.
+        self._csrf = secrets.token_urlsafe(24)
+        self.staff_id = staff.id
+        self.fingerprint = password_fingerprint(staff.password_hash)
+        self.changed = True
+
+    def sign_out(self) -> None:
+        self._csrf = secrets.token_urlsafe(24)
+        self.staff_id = None
+        self.fingerprint = ""
+        self.changed = True
+
+
+def _read_cookie(tokens: Tokens, raw: str | None) -> StaffSession:
+    if not raw:
+        return StaffSession.anonymous()
+    try:
+        data = tokens.read(STAFF_SESSION, raw)
+        return StaffSession(csrf=str(data["c"]), staff_id=data.get("s"), fingerprint=str(data.get("f", "")))
+    except (TokenInvalid, KeyError, TypeError):
+        return StaffSession.anonymous()
+
+
+class SessionMiddleware:
+    """Loads the session from its cookie before the endpoint, writes it back if it changed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        rt = runtime(request)
+        session = _read_cookie(rt.tokens, request.cookies.get(COOKIE))
+        scope.setdefault("state", {})["session"] = session
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start" and session.changed:
+                value = rt.tokens.sign(
+                    STAFF_SESSION,
+                    {"c": session.csrf, "s": session.staff_id, "f": session.fingerprint},
+                )
+                response = Response()
+                response.set_cookie(
+                    COOKIE,
+                    value,
+                    max_age=STAFF_SESSION.max_age,
+                    httponly=True,
+                    samesite="lax",
+                    secure=rt.settings.secure_cookies,
+                    path="/",
+                )
+                headers = list(message.get("headers", []))
+                headers.extend((k, v) for k, v in response.raw_headers if k.lower() == b"set-cookie")
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+def session_of(request: Request) -> StaffSession:
+    session: StaffSession = request.state.session
+    return session
+
+
+async def current_actor(request: Request) -> Actor | None:
+    """The signed-in staff member, or None; a changed password or disabled account signs out."""
+    if hasattr(request.state, "actor"):
+        cached: Actor | None = request.state.actor
+        return cached
+    session = session_of(request)
+    actor = None
+    if session.staff_id is not None:
+        async with runtime(request).db() as db:
+            staff = await db.get(Staff, session.staff_id)
+            if staff is not None and password_fingerprint(staff.password_hash) == session.fingerprint:
+                actor = await load_actor(db, staff.id)
+        if actor is None:
+            session.sign_out()
+    request.state.actor = actor
+    return actor
+
+
+async def require_actor(request: Request) -> Actor:
+    actor = await current_actor(request)
+    if actor is None:
+        raise NotSignedIn("Sign in to continue")
+    return actor
+
+
+def check_csrf(request: Request, form: FormData | None = None) -> None:
+    if request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and form is not None:
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not sent or not secrets.compare_digest(sent, session_of(request).csrf):
+        raise CsrfFailed(
+            "The form had expired or came from another site. Go back, reload the page and try again."
+        )

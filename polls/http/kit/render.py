@@ -1,0 +1,67 @@
+"""Rendering server-side pages: one Jinja2 environment and the context every page shares."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from jinja2 import pass_context
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from polls.http.kit.auth import session_of
+from polls.http.kit.timezones import to_local
+from polls.runtime import runtime
+from polls.web import TEMPLATES_DIR
+
+TEMPLATES = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+def _tz(context: Any) -> str:
+    request: Request = context["request"]
+    return runtime(request).settings.timezone
+
+
+@pass_context
+def _when(context: Any, value: datetime | date | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return to_local(value, _tz(context)).strftime("%-d %B %Y, %H:%M %Z")
+    return value.strftime("%-d %B %Y")
+
+
+@pass_context
+def _datetime_local(context: Any, value: datetime | str | None) -> str:
+    """A value for a datetime-local input: stored times in local time, typed text as typed."""
+    if isinstance(value, datetime):
+        return to_local(value, _tz(context)).strftime("%Y-%m-%dT%H:%M")
+    return value or ""
+
+
+TEMPLATES.env.filters["when"] = _when
+TEMPLATES.env.globals["_"] = lambda text: text  # resident pages put a translator in its place
+TEMPLATES.env.filters["datetime_local"] = _datetime_local
+
+
+def render(
+    request: Request,
+    name: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    ctx: dict[str, Any] = {
+        "csrf_token": session_of(request).csrf if hasattr(request.state, "session") else "",
+        "actor": getattr(request.state, "actor", None),
+        "errors": {},
+        "council_name": runtime(request).settings.council_name,
+    }
+    ctx.update(context or {})
+    response: HTMLResponse = TEMPLATES.TemplateResponse(
+        request, name, ctx, status_code=status_code, headers=dict(headers or {})
+    )
+    return response

@@ -1,0 +1,51 @@
+"""Pages anyone can see: the front page and the health check."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, text
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from polls.http.kit.render import render
+from polls.runtime import runtime
+from polls.store.models import Pilot
+
+
+async def front_page(request: Request) -> Response:
+    async with runtime(request).db() as db:
+        pilots = (await db.scalars(select(Pilot).order_by(Pilot.name))).all()
+    return render(request, "home.html", {"pilots": pilots})
+
+
+async def health(request: Request) -> Response:
+    """For load balancers: 200 when both the database and Redis answer, 503 otherwise."""
+    rt = runtime(request)
+    checks = {}
+    try:
+        async with rt.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # report, never raise: this endpoint exists to say what is down
+        checks["database"] = f"down: {type(exc).__name__}"
+    try:
+        await rt.redis.ping()
+        checks["redis"] = "ok"
+    except Exception as exc:
+        checks["redis"] = f"down: {type(exc).__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    return JSONResponse(
+        {"status": "ok" if healthy else "degraded", **checks}, status_code=200 if healthy else 503
+    )
+
+
+async def alive(request: Request) -> Response:
+    """For liveness probes: the process answers. Restarting cannot fix a database outage."""
+    return JSONResponse({"status": "alive"})
+
+
+routes = [
+    Route("/", front_page, methods=["GET"]),
+    Route("/healthz", health, methods=["GET"]),
+    Route("/livez", alive, methods=["GET"]),
+]

@@ -1,0 +1,286 @@
+"""Resident pages: enter or scan a code, answer, review, submit, get a receipt.
+
+Everything works without JavaScript and at 320 px; scripts only add the running budget total,
+tap-to-rank and live result updates.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from polls.domain.ballots import PollDef, QuestionDef, check_ballot
+from polls.domain.eligibility import BROWSER, AlreadyVoted, CodeNotValid, PollNotOpen, nullifier
+from polls.domain.polls import Assurance, PollStatus
+from polls.domain.questions import QuestionKind
+from polls.errors import PollsError, ValidationFailed
+from polls.http.kit.auth import check_csrf
+from polls.http.kit.ballot_form import answers_from_form, form_values
+from polls.http.kit.voter_codes import reference_for_code
+from polls.http.residents.language import poll_text, render_resident, resident_language, translator
+from polls.runtime import runtime
+from polls.store.ballots import eligibility, load_poll, localised_definition
+from polls.store.codes import ballot_key, find_by_reference
+from polls.store.models import Nullifier, Pilot, Poll, poll_areas
+from polls.tokens import VOTER_CODE
+
+BROWSER_COOKIE = "polls_browser"
+
+
+# Finding your poll
+
+
+async def enter_code(request: Request) -> Response:
+    """The page for people without a camera: type the short code from the card."""
+    errors: dict[str, str] = {}
+    values: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        form = await request.form()
+        check_csrf(request, form)
+        values = {"code": str(form.get("code", ""))}
+        try:
+            reference = await reference_for_code(runtime(request), values["code"])
+            return _to_ballot_list(request, reference)
+        except PollsError as exc:
+            errors = {"code": exc.errors[0].message if isinstance(exc, ValidationFailed) else exc.message}
+            status = exc.status
+    return render_resident(
+        request,
+        "residents/enter_code.html",
+        {"values": values, "errors": errors},
+        await _all_languages(request),
+        status_code=status,
+    )
+
+
+async def scanned_code(request: Request) -> Response:
+    """Where the QR code on a poll card leads: /c/SHORTCODE."""
+    try:
+        reference = await reference_for_code(runtime(request), request.path_params["code"])
+    except PollsError as exc:
+        message = exc.errors[0].message if isinstance(exc, ValidationFailed) else exc.message
+        return render_resident(
+            request,
+            "residents/enter_code.html",
+            {"values": {}, "errors": {"code": message}},
+            await _all_languages(request),
+            status_code=exc.status,
+        )
+    return _to_ballot_list(request, reference)
+
+
+async def _all_languages(request: Request) -> list[str]:
+    """Before we know a resident's pilot: every language any pilot offers, English first."""
+    async with runtime(request).db() as session:
+        offered = (await session.execute(select(Pilot.languages))).scalars().all()
+    languages = ["en"]
+    for pilot_languages in offered:
+        languages += [code for code in pilot_languages if code not in languages]
+    return languages
+
+
+def _to_ballot_list(request: Request, reference: str) -> Response:
+    token = runtime(request).tokens.sign(VOTER_CODE, reference)
+    return RedirectResponse(f"/v/{token}", status_code=303)
+
+
+async def my_polls(request: Request) -> Response:
+    """The polls this code can vote in now, and which of them it has already voted in."""
+    rt = runtime(request)
+    token = request.path_params["token"]
+    reference = rt.booth.reference_from_token(token)
+    async with rt.db() as session:
+        code = await find_by_reference(session, reference)
+        if code is None:
+            raise CodeNotValid("We do not recognise this voting link", code="code_unknown")
+        pilot = await session.get(Pilot, code.pilot_id)
+        query = select(Poll).where(Poll.pilot_id == code.pilot_id, Poll.status == PollStatus.OPEN.value)
+        polls = list((await session.scalars(query.order_by(Poll.closes_at, Poll.id))).all())
+        limits = (
+            await session.execute(
+                select(poll_areas.c.poll_id, poll_areas.c.area_id).where(
+                    poll_areas.c.poll_id.in_([p.id for p in polls])
+                )
+            )
+        ).all()
+        key = await ballot_key(session)
+        rows = []
+        for poll in polls:
+            areas = frozenset(area for poll_id, area in limits if poll_id == poll.id)
+            light = PollDef(id=poll.id, pilot_id=poll.pilot_id, area_ids=areas, questions=())
+            # The writer's own rules: other areas, event codes of other polls, and so on.
+            if await eligibility(session, light, Assurance(poll.assurance), [reference]):
+                continue
+            voted = await session.get(
+                Nullifier, (poll.id, nullifier(key, poll.id, code.voter_key or reference))
+            )
+            rows.append({"poll": poll, "voted": voted is not None})
+    assert pilot is not None
+    return render_resident(
+        request,
+        "residents/my_polls.html",
+        {"pilot": pilot, "rows": rows, "token": token, "revoked": code.revoked},
+        pilot.languages,
+    )
+
+
+# The ballot
+
+
+async def _ballot_context(request: Request, poll_id: int) -> dict[str, Any]:
+    async with runtime(request).db() as session:
+        poll = await load_poll(session, poll_id)
+        pilot = await session.get(Pilot, poll.pilot_id)
+    if poll.status != PollStatus.OPEN.value or pilot is None:
+        raise PollNotOpen("This poll is not open for voting")
+    language = resident_language(request, pilot.languages)
+    return {
+        "poll": poll,
+        "definition": localised_definition(poll, language),
+        "pilot": pilot,
+        "poll_title": poll_text(poll, language, "title"),
+        "poll_description": poll_text(poll, language, "description"),
+    }
+
+
+async def ballot(request: Request) -> Response:
+    """GET shows the questions; POST checks the answers and shows them back for review."""
+    context = await _ballot_context(request, int(request.path_params["poll_id"]))
+    await _refuse_ineligible_early(request, context["poll"], context["definition"])
+    definition: PollDef = context["definition"]
+    offered = context["pilot"].languages
+    context.update({"action": request.url.path, "values": {}, "errors": {}, "kinds": QuestionKind})
+    if request.method == "GET":
+        return render_resident(request, "residents/ballot.html", context, offered)
+    form = await request.form()
+    check_csrf(request, form)
+    answers, problems = answers_from_form(definition, form)
+    try:
+        if problems:
+            raise ValidationFailed(problems)
+        checked = check_ballot(definition, answers)
+    except ValidationFailed as exc:
+        errors = {e.field.replace("answers.", "q"): e.message for e in exc.errors}
+        if "q" in errors:
+            errors["ballot"] = errors.pop("q")
+        context.update({"values": form_values(definition, answers), "errors": errors})
+        return render_resident(request, "residents/ballot.html", context, offered, status_code=422)
+    context.update(
+        {
+            "answers": checked,
+            "ballot_json": json.dumps(checked),
+            "submit_action": request.url.path + "/submit",
+            "shown": _shown_answers(definition, checked, translator(resident_language(request, offered))),
+        }
+    )
+    return render_resident(request, "residents/review.html", context, offered)
+
+
+async def _refuse_ineligible_early(request: Request, poll: Poll, definition: PollDef) -> None:
+    """Before a resident fills in a ballot: a link that is forged, expired, cancelled or for
+    another area is refused now, not after they have answered every question."""
+    token = request.path_params.get("token")
+    if not token:
+        return
+    rt = runtime(request)
+    reference = rt.booth.reference_from_token(token)
+    async with rt.db() as session:
+        problems = await eligibility(session, definition, Assurance(poll.assurance), [reference])
+    if reference in problems:
+        raise problems[reference]
+
+
+def _shown_answers(
+    poll: PollDef, answers: dict[str, Any], _: Callable[[str], str]
+) -> list[tuple[QuestionDef, str]]:
+    shown = []
+    for question in poll.questions:
+        answer = answers.get(str(question.id))
+        labels = {o.id: o.label for o in question.options}
+        if answer is None:
+            text = _("Not answered")
+        elif question.kind is QuestionKind.RANKED:
+            text = "; ".join(f"{i}. {labels[o]}" for i, o in enumerate(answer, start=1))
+        elif isinstance(answer, list):
+            text = ", ".join(labels[o] for o in answer) or _("Not answered")
+        elif question.kind is QuestionKind.SINGLE:
+            text = labels[int(answer)]
+        else:
+            text = str(answer)
+        shown.append((question, text))
+    return shown
+
+
+async def submit(request: Request) -> Response:
+    rt = runtime(request)
+    poll_id = int(request.path_params["poll_id"])
+    form = await request.form()
+    check_csrf(request, form)
+    try:
+        answers = json.loads(str(form.get("ballot", "")))
+    except ValueError:
+        raise PollsError(
+            "Your answers did not arrive whole. Please answer again.", code="malformed_ballot"
+        ) from None
+    reference = await _reference(request)
+    async with rt.db() as session:
+        poll = await load_poll(session, poll_id)
+        pilot = await session.get(Pilot, poll.pilot_id)
+    offered = pilot.languages if pilot else ["en"]
+    try:
+        receipt = await rt.booth.cast(poll_id, reference, answers)
+    except AlreadyVoted:
+        return render_resident(
+            request, "residents/already_voted.html", {"poll": poll}, offered, status_code=409
+        )
+    return render_resident(
+        request, "residents/receipt.html", {"poll": poll, "tracker": receipt.tracker}, offered
+    )
+
+
+async def _reference(request: Request) -> str:
+    rt = runtime(request)
+    token = request.path_params.get("token")
+    if token:
+        return rt.booth.reference_from_token(token)
+    browser = request.cookies.get(BROWSER_COOKIE, "")
+    if len(browser) != 32:
+        raise PollsError(
+            "Your browser did not keep our cookie, so we cannot count your vote", code="no_cookie"
+        )
+    return BROWSER + browser
+
+
+async def open_ballot(request: Request) -> Response:
+    """Polls with assurance "open": one vote per browser, marked by a cookie."""
+    rt = runtime(request)
+    async with rt.db() as session:
+        poll = await load_poll(session, int(request.path_params["poll_id"]))
+    if poll.assurance != Assurance.OPEN.value:
+        raise PollsError("This poll needs the code from your poll card", code="code_required")
+    response = await ballot(request)
+    if not request.cookies.get(BROWSER_COOKIE):
+        response.set_cookie(
+            BROWSER_COOKIE, secrets.token_hex(16), max_age=365 * 24 * 3600, httponly=True, samesite="lax",
+            secure=rt.settings.secure_cookies,
+        )  # fmt: skip
+    return response
+
+
+routes: list[BaseRoute] = [
+    Route("/vote", enter_code, methods=["GET", "POST"]),
+    Route("/c/{code}", scanned_code, methods=["GET"]),
+    Route("/v/{token}", my_polls, methods=["GET"]),
+    Route("/v/{token}/polls/{poll_id:id}", ballot, methods=["GET", "POST"]),
+    Route("/v/{token}/polls/{poll_id:id}/submit", submit, methods=["POST"]),
+    Route("/polls/{poll_id:id}/vote", open_ballot, methods=["GET", "POST"]),
+    Route("/polls/{poll_id:id}/vote/submit", submit, methods=["POST"]),
+]
