@@ -128,9 +128,6 @@ def _attachment(body: str, media: str, filename: str) -> Response:
     )
 
 
-# Public pages and downloads
-
-
 async def official_page(request: Request) -> Response:
     pilot, poll, result, items, published = await _visible(request)
     return render(
