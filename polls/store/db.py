@@ -6,8 +6,9 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,6 +19,10 @@ from sqlalchemy.ext.asyncio import (
 from polls.store.sqlite_settings import configure_sqlite
 
 Sessions = async_sessionmaker[AsyncSession]
+
+# Named here so that code outside store/ can catch database failures without importing SQLAlchemy.
+DatabaseError = SQLAlchemyError
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError)  # did not answer
 
 
 def is_sqlite(url: str) -> bool:
@@ -85,3 +90,9 @@ class Database:
 
 def sessions_for(engine: AsyncEngine) -> Database:
     return Database(engine)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Raises unless the database answers a trivial query."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))

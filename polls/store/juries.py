@@ -78,6 +78,11 @@ def jury_snapshot(jury: Jury) -> dict[str, Any]:
     }
 
 
+async def find_jury(session: AsyncSession, jury_id: int) -> Jury | None:
+    """The jury, whoever asks: for pages reached by a juror's own link."""
+    return await session.get(Jury, jury_id)
+
+
 async def get_jury(
     session: AsyncSession, actor: Actor, jury_id: int, permission: Permission, *, lock: bool = False
 ) -> Jury:

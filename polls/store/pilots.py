@@ -73,6 +73,16 @@ async def list_pilots(session: AsyncSession, actor: Actor) -> list[Pilot]:
     return list((await session.scalars(query)).all())
 
 
+async def pilots_by_name(session: AsyncSession) -> list[Pilot]:
+    """Every pilot, for the front page."""
+    return list((await session.scalars(select(Pilot).order_by(Pilot.name))).all())
+
+
+async def find_pilot(session: AsyncSession, pilot_id: int) -> Pilot | None:
+    """The pilot, whoever asks: for public pages and for the pilot of a poll already found."""
+    return await session.get(Pilot, pilot_id)
+
+
 async def get_pilot(session: AsyncSession, actor: Actor, pilot_id: int, permission: Permission) -> Pilot:
     """The pilot, once the actor is known to hold ``permission`` on it (404 before 403: ids leak nothing)."""
     pilot = await session.get(Pilot, pilot_id)
@@ -125,6 +135,12 @@ async def update_pilot(session: AsyncSession, actor: Actor, pilot_id: int, spec:
 async def list_areas(session: AsyncSession, pilot_id: int) -> list[Area]:
     query = select(Area).where(Area.pilot_id == pilot_id).order_by(Area.name)
     return list((await session.scalars(query)).all())
+
+
+async def area_names(session: AsyncSession, pilot_id: int) -> dict[int, str]:
+    """The pilot's areas by id, in the order of their names (without their postcodes)."""
+    query = select(Area.id, Area.name).where(Area.pilot_id == pilot_id).order_by(Area.name)
+    return {area_id: name for area_id, name in (await session.execute(query)).all()}
 
 
 async def get_area(

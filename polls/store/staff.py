@@ -12,6 +12,7 @@ from polls.domain.pilots import Role
 from polls.errors import Conflict, ValidationFailed
 from polls.store import audit
 from polls.store.models import Staff, StaffRole
+from polls.tokens import password_fingerprint
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
@@ -81,6 +82,19 @@ async def check_password(session: AsyncSession, email: str, password: str) -> St
     if _hasher.check_needs_rehash(stored):
         staff.password_hash = _hasher.hash(password)
     return staff
+
+
+async def find_staff(session: AsyncSession, staff_id: int) -> Staff | None:
+    return await session.get(Staff, staff_id)
+
+
+async def signed_in_actor(session: AsyncSession, staff_id: int, fingerprint: str) -> Actor | None:
+    """The actor a staff session names, while its password is the one signed in with (a changed
+    password signs every session out) and the account is active; else None."""
+    staff = await session.get(Staff, staff_id)
+    if staff is None or password_fingerprint(staff.password_hash) != fingerprint:
+        return None
+    return await load_actor(session, staff.id)
 
 
 async def load_actor(session: AsyncSession, staff_id: int) -> Actor | None:

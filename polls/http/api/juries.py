@@ -1,4 +1,5 @@
-"""The juries JSON API: the same operations as the officer pages, for scripts and integrations."""
+"""Juries through the API: set one up, upload its pool, compute, publish and draw the lottery, invite
+the panel and follow the answers."""
 
 from __future__ import annotations
 

@@ -9,8 +9,6 @@ from typing import Any
 
 from pydantic import Field
 from redis.exceptions import RedisError
-from sqlalchemy import select
-from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -24,7 +22,8 @@ from polls.http.kit.middleware import API_RESPONSE_HEADERS
 from polls.http.kit.voter_codes import reference_for_code
 from polls.runtime import Runtime, runtime
 from polls.store.ballots import load_poll
-from polls.store.models import Ballot
+from polls.store.db import DATABASE_UNAVAILABLE
+from polls.store.voters import ballot_trackers
 
 MAX_VOTE_BODY = 64 * 1024
 
@@ -48,10 +47,8 @@ async def trackers(request: Request) -> Response:
         poll = await load_poll(session, poll_id)
         if poll.status in (PollStatus.DRAFT.value, PollStatus.SCHEDULED.value):
             raise Forbidden("This poll has not opened", code="poll_not_open")
-        found = (
-            (await session.execute(select(Ballot.tracker).where(Ballot.poll_id == poll_id))).scalars().all()
-        )
-    return JSONResponse({"poll_id": poll_id, "trackers": sorted(found)})
+        found = await ballot_trackers(session, poll_id)
+    return JSONResponse({"poll_id": poll_id, "trackers": found})
 
 
 VOTE_PATH = re.compile(r"/api/polls/([0-9]+)/votes")
@@ -61,6 +58,9 @@ class VoteTooLarge(PollsError):
     status = 413
     code = "body_too_large"
 
+
+# Redis, the database or the network did not answer: the vote was not saved (503).
+_BACKING_SERVICE_DOWN: tuple[type[Exception], ...] = (RedisError, *DATABASE_UNAVAILABLE, OSError)
 
 NOT_SAVED = "Your vote could not be saved just now. It was not counted; try again."
 SERVER_ERROR = "Something went wrong on our side. Nothing was saved; please try again."
@@ -96,7 +96,7 @@ async def answer_vote(rt: Runtime, poll_id: int, scope: Scope, receive: Receive,
         return
     except PollsError as exc:
         status, answer = exc.status, error_body(exc)
-    except (RedisError, OperationalError, InterfaceError, OSError) as exc:
+    except _BACKING_SERVICE_DOWN as exc:
         log.error("vote refused, backing service unavailable: %s", type(exc).__name__)
         status, answer = 503, error_body(ServiceUnavailable(NOT_SAVED))
     except Exception:

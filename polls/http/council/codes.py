@@ -82,9 +82,6 @@ def _by_area(batches: Sequence[BatchSummary]) -> list[dict[str, Any]]:
     return sorted(totals.values(), key=lambda a: str(a["name"]))
 
 
-# The officer page
-
-
 @pilot_staff(Permission.VIEW_PILOT)
 async def codes_page(request: Request, actor: Actor, pilot: Pilot) -> Response:
     """GET: batches so far and the forms; POST: issue a batch as a CSV download or a card sheet."""
@@ -211,9 +208,6 @@ async def _render_page(
 
 async def sheet_css(request: Request) -> Response:
     return Response(cards.sheet_css(), media_type="text/css", headers={"Cache-Control": "max-age=3600"})
-
-
-# The JSON API
 
 
 GET, BOTH, POST = ["GET"], ["GET", "POST"], ["POST"]

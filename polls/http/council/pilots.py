@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
@@ -138,11 +137,13 @@ async def areas_page(request: Request, actor: Actor, pilot: Pilot) -> Response:
         form = await read_form(request)
         upload = form.get("file")
         try:
-            async with runtime(request).db.begin() as db:
-                if isinstance(upload, UploadFile):
-                    await _import_upload(db, actor, pilot_id, upload)
-                else:
-                    values = dict(form)
+            if isinstance(upload, UploadFile):
+                parsed = parse_area_csv(await _read_csv(upload))
+                async with runtime(request).db.begin() as db:
+                    await pilot_store.import_areas(db, actor, pilot_id, parsed)
+            else:
+                values = dict(form)
+                async with runtime(request).db.begin() as db:
                     await pilot_store.add_area(db, actor, pilot_id, parse(AreaSpec, _area_data(form)))
             return see_other(f"/council/pilots/{pilot_id}/areas")
         except ValidationFailed as exc:
@@ -169,7 +170,7 @@ async def areas_page(request: Request, actor: Actor, pilot: Pilot) -> Response:
     )
 
 
-async def _import_upload(db: AsyncSession, actor: Actor, pilot_id: int, upload: UploadFile) -> None:
+async def _read_csv(upload: UploadFile) -> str:
     try:
         raw = await upload.read()
     finally:
@@ -180,7 +181,7 @@ async def _import_upload(db: AsyncSession, actor: Actor, pilot_id: int, upload: 
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ValidationFailed.one("file", "Save the file as UTF-8 CSV and upload it again") from None
-    await pilot_store.import_areas(db, actor, pilot_id, parse_area_csv(text))
+    return text
 
 
 @pilot_staff(Permission.MANAGE_PILOT)

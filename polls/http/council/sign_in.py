@@ -12,7 +12,7 @@ from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import audit
 from polls.store.models import Staff
-from polls.store.staff import check_password, hash_password, normalise_email
+from polls.store.staff import check_password, find_staff, hash_password, normalise_email
 from polls.tokens import STAFF_INVITE, TokenExpired, TokenInvalid, password_fingerprint
 
 
@@ -114,7 +114,7 @@ async def welcome_page(request: Request) -> Response:
             errors["confirm"] = "The two passwords are different"
         else:
             async with rt.db.begin() as db:
-                staff = await db.get(Staff, int(data["s"]))
+                staff = await find_staff(db, int(data["s"]))
                 if staff is None or password_fingerprint(staff.password_hash) != data["f"]:
                     raise Forbidden("This invitation link has already been used. Sign in instead.")
                 try:

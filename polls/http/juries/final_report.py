@@ -185,9 +185,6 @@ async def public_csv(request: Request) -> Response:
     )
 
 
-# JSON API
-
-
 GET, POST = ["GET"], ["POST"]
 
 routes: list[BaseRoute] = [

@@ -115,7 +115,7 @@ async def invitation(request: Request) -> Response:
                     juror = await juror_store.accept_invitation(
                         db, rt.tokens, jury_id, token, spec.display_name
                     )
-                    jury = await db.get(Jury, jury_id)
+                    jury = await jury_store.find_jury(db, jury_id)
                 link = juror_store.room_link(rt.tokens, rt.settings.base_url, juror)
                 return render(
                     request,
@@ -126,7 +126,7 @@ async def invitation(request: Request) -> Response:
             if choice == "decline":
                 async with rt.db.begin() as db:
                     await juror_store.decline_invitation(db, rt.tokens, jury_id, token)
-                    jury = await db.get(Jury, jury_id)
+                    jury = await jury_store.find_jury(db, jury_id)
                 return render(request, "juries/declined.html", {"jury": jury}, headers=NO_STORE)
             raise ValidationFailed.one("choice", "Choose whether you can take part")
         except ValidationFailed as exc:

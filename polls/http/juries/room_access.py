@@ -21,9 +21,9 @@ from polls.http.kit.auth import current_actor
 from polls.runtime import Runtime
 from polls.store import jury_sessions
 from polls.store.jurors import room_juror
-from polls.store.models import Jury, JurySession, Staff
-from polls.store.staff import load_actor
-from polls.tokens import JUROR_ROOM, STAFF_SESSION, TokenInvalid, password_fingerprint
+from polls.store.models import Jury, JurySession
+from polls.store.staff import signed_in_actor
+from polls.tokens import JUROR_ROOM, STAFF_SESSION, TokenInvalid
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,7 @@ async def staff_from_cookie(rt: Runtime, raw: str | None) -> Actor | None:
     except (TokenInvalid, KeyError, TypeError, ValueError):
         return None
     async with rt.db() as db:
-        staff = await db.get(Staff, staff_id)
-        if staff is None or password_fingerprint(staff.password_hash) != fingerprint:
-            return None
-        return await load_actor(db, staff.id)
+        return await signed_in_actor(db, staff_id, fingerprint)
 
 
 def same_origin(websocket: WebSocket) -> bool:

@@ -9,7 +9,6 @@ import logging
 import time
 
 from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -29,6 +28,7 @@ from polls.http.juries.room_access import (
 from polls.http.kit.auth import COOKIE
 from polls.live.jury_rooms import Close
 from polls.runtime import Runtime, runtime
+from polls.store.db import DatabaseError
 from polls.store.models import Jury
 
 log = logging.getLogger("polls.jury_room")
@@ -145,7 +145,7 @@ async def _receive(
             queue.put_nowait(protocol.ack(ref, [e.seq for e in stored]))
         except CommandRefused as exc:
             queue.put_nowait(protocol.error(exc.code, exc.message, ref))
-        except (RedisError, SQLAlchemyError, OSError) as exc:
+        except (RedisError, DatabaseError, OSError) as exc:
             log.warning("jury room command failed: %s", type(exc).__name__)
             queue.put_nowait(protocol.error("unavailable", "Nothing was saved: try again in a moment", ref))
         except Exception:  # a bug must not cost the client its socket: it is told, and logged here

@@ -19,7 +19,7 @@ from polls.domain.access import Actor
 from polls.errors import CsrfFailed, NotSignedIn
 from polls.runtime import runtime
 from polls.store.models import Staff
-from polls.store.staff import load_actor
+from polls.store.staff import signed_in_actor
 from polls.tokens import STAFF_SESSION, TokenInvalid, Tokens, password_fingerprint
 
 COOKIE = "polls_session"
@@ -126,9 +126,7 @@ async def current_actor(request: Request) -> Actor | None:
     actor = None
     if session.staff_id is not None:
         async with runtime(request).db() as db:
-            staff = await db.get(Staff, session.staff_id)
-            if staff is not None and password_fingerprint(staff.password_hash) == session.fingerprint:
-                actor = await load_actor(db, staff.id)
+            actor = await signed_in_actor(db, session.staff_id, session.fingerprint)
         if actor is None:
             session.sign_out()
     request.state.actor = actor

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from polls.http.kit.render import render
 from polls.runtime import runtime
-from polls.store.models import Pilot
+from polls.store import pilots as pilot_store
+from polls.store.db import ping
 
 
 async def front_page(request: Request) -> Response:
     async with runtime(request).db() as db:
-        pilots = (await db.scalars(select(Pilot).order_by(Pilot.name))).all()
+        pilots = await pilot_store.pilots_by_name(db)
     return render(request, "home.html", {"pilots": pilots})
 
 
@@ -23,8 +23,7 @@ async def health(request: Request) -> Response:
     rt = runtime(request)
     checks = {}
     try:
-        async with rt.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await ping(rt.engine)
         checks["database"] = "ok"
     except Exception as exc:  # report, never raise: this endpoint exists to say what is down
         checks["database"] = f"down: {type(exc).__name__}"

@@ -8,7 +8,6 @@ import contextlib
 import json
 from typing import Any
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -19,8 +18,9 @@ from polls.domain.polls import PollStatus, ResultsVisibility, results_public
 from polls.errors import PollsError
 from polls.http.kit.auth import current_actor
 from polls.runtime import Runtime, runtime
+from polls.store import pilots as pilot_store
 from polls.store.ballots import load_poll, localised_definition, poll_definition
-from polls.store.models import Area, Poll
+from polls.store.models import Poll
 
 
 async def may_see_results(request: Request, poll: Poll) -> bool:
@@ -36,8 +36,7 @@ async def results_payload(rt: Runtime, poll: Poll, language: str | None = None) 
         areas = {a.id: a.name for a in poll.areas}
     else:
         async with rt.db() as session:
-            query = select(Area.id, Area.name).where(Area.pilot_id == poll.pilot_id).order_by(Area.name)
-            areas = dict((await session.execute(query)).all())
+            areas = await pilot_store.area_names(session, poll.pilot_id)
     counts = await rt.tallies.read(poll.id)
     definition = localised_definition(poll, language) if language else poll_definition(poll)
     summary = summarise(definition, counts, areas)

@@ -25,6 +25,7 @@ from polls.errors import Forbidden, NotFound
 from polls.http.kit.auth import current_actor
 from polls.http.kit.render import render
 from polls.runtime import runtime
+from polls.store import pilots as pilot_store
 from polls.store import results as result_store
 from polls.store.ballots import load_poll, poll_definition
 from polls.store.models import FollowUp, OfficialResult, Pilot, Poll
@@ -109,7 +110,7 @@ async def _visible(request: Request) -> tuple[Pilot, Poll, OfficialResult, list[
     async with runtime(request).db() as db:
         poll = await load_poll(db, int(request.path_params["poll_id"]))
         result = await result_store.load(db, poll.id)
-        pilot = await db.get(Pilot, poll.pilot_id)
+        pilot = await pilot_store.find_pilot(db, poll.pilot_id)
         items = (await result_store.follow_ups(db, result_store.POLL, [poll.id])).get(poll.id, [])
     published = poll.status == PollStatus.PUBLISHED.value
     if not published:
@@ -125,9 +126,6 @@ def _attachment(body: str, media: str, filename: str) -> Response:
     return Response(
         body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
-
-
-# Public pages and downloads
 
 
 async def official_page(request: Request) -> Response:

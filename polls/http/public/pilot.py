@@ -13,13 +13,13 @@ from polls.http.kit.render import render
 from polls.http.public.official_results import question_views
 from polls.runtime import runtime
 from polls.store import juries as jury_store
+from polls.store import pilots as pilot_store
 from polls.store import results as result_store
-from polls.store.models import Pilot
 
 
 async def pilot_page(request: Request) -> Response:
     async with runtime(request).db() as db:
-        pilot = await db.get(Pilot, int(request.path_params["pilot_id"]))
+        pilot = await pilot_store.find_pilot(db, int(request.path_params["pilot_id"]))
         if pilot is None:
             raise NotFound("There is no such pilot", code="pilot_not_found")
         polls = await result_store.pilot_polls(db, pilot.id)

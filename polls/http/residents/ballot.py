@@ -11,13 +11,12 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from polls.domain.ballots import PollDef, QuestionDef, check_ballot
-from polls.domain.eligibility import BROWSER, AlreadyVoted, CodeNotValid, PollNotOpen, nullifier
+from polls.domain.eligibility import BROWSER, AlreadyVoted, CodeNotValid, PollNotOpen
 from polls.domain.polls import Assurance, PollStatus
 from polls.domain.questions import QuestionKind
 from polls.errors import PollsError, ValidationFailed
@@ -26,9 +25,10 @@ from polls.http.kit.ballot_form import answers_from_form, form_values
 from polls.http.kit.voter_codes import reference_for_code
 from polls.http.residents.language import poll_text, render_resident, resident_language, translator
 from polls.runtime import runtime
+from polls.store import pilots as pilot_store
 from polls.store.ballots import eligibility, load_poll, localised_definition
-from polls.store.codes import ballot_key, find_by_reference
-from polls.store.models import Nullifier, Pilot, Poll, poll_areas
+from polls.store.models import Poll
+from polls.store.voters import offered_languages, open_polls_for_card
 from polls.tokens import VOTER_CODE
 
 BROWSER_COOKIE = "polls_browser"
@@ -80,11 +80,7 @@ async def scanned_code(request: Request) -> Response:
 async def _all_languages(request: Request) -> list[str]:
     """Before we know a resident's pilot: every language any pilot offers, English first."""
     async with runtime(request).db() as session:
-        offered = (await session.execute(select(Pilot.languages))).scalars().all()
-    languages = ["en"]
-    for pilot_languages in offered:
-        languages += [code for code in pilot_languages if code not in languages]
-    return languages
+        return await offered_languages(session)
 
 
 def _to_ballot_list(request: Request, reference: str) -> Response:
@@ -98,37 +94,15 @@ async def my_polls(request: Request) -> Response:
     token = request.path_params["token"]
     reference = rt.booth.reference_from_token(token)
     async with rt.db() as session:
-        code = await find_by_reference(session, reference)
-        if code is None:
-            raise CodeNotValid("We do not recognise this voting link", code="code_unknown")
-        pilot = await session.get(Pilot, code.pilot_id)
-        query = select(Poll).where(Poll.pilot_id == code.pilot_id, Poll.status == PollStatus.OPEN.value)
-        polls = list((await session.scalars(query.order_by(Poll.closes_at, Poll.id))).all())
-        limits = (
-            await session.execute(
-                select(poll_areas.c.poll_id, poll_areas.c.area_id).where(
-                    poll_areas.c.poll_id.in_([p.id for p in polls])
-                )
-            )
-        ).all()
-        key = await ballot_key(session)
-        rows = []
-        for poll in polls:
-            areas = frozenset(area for poll_id, area in limits if poll_id == poll.id)
-            light = PollDef(id=poll.id, pilot_id=poll.pilot_id, area_ids=areas, questions=())
-            # The writer's own rules: other areas, event codes of other polls, and so on.
-            if await eligibility(session, light, Assurance(poll.assurance), [reference]):
-                continue
-            voted = await session.get(
-                Nullifier, (poll.id, nullifier(key, poll.id, code.voter_key or reference))
-            )
-            rows.append({"poll": poll, "voted": voted is not None})
-    assert pilot is not None
+        card = await open_polls_for_card(session, reference)
+    if card is None:
+        raise CodeNotValid("We do not recognise this voting link", code="code_unknown")
+    rows = [{"poll": poll, "voted": voted} for poll, voted in card.polls]
     return render_resident(
         request,
         "residents/my_polls.html",
-        {"pilot": pilot, "rows": rows, "token": token, "revoked": code.revoked},
-        pilot.languages,
+        {"pilot": card.pilot, "rows": rows, "token": token, "revoked": card.code.revoked},
+        card.pilot.languages,
     )
 
 
@@ -138,7 +112,7 @@ async def my_polls(request: Request) -> Response:
 async def _ballot_context(request: Request, poll_id: int) -> dict[str, Any]:
     async with runtime(request).db() as session:
         poll = await load_poll(session, poll_id)
-        pilot = await session.get(Pilot, poll.pilot_id)
+        pilot = await pilot_store.find_pilot(session, poll.pilot_id)
     if poll.status != PollStatus.OPEN.value or pilot is None:
         raise PollNotOpen("This poll is not open for voting")
     language = resident_language(request, pilot.languages)
@@ -233,7 +207,7 @@ async def submit(request: Request) -> Response:
     reference = await _reference(request)
     async with rt.db() as session:
         poll = await load_poll(session, poll_id)
-        pilot = await session.get(Pilot, poll.pilot_id)
+        pilot = await pilot_store.find_pilot(session, poll.pilot_id)
     offered = pilot.languages if pilot else ["en"]
     try:
         receipt = await rt.booth.cast(poll_id, reference, answers)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -11,15 +10,16 @@ from polls.domain.polls import PollStatus, ResultsVisibility, results_public
 from polls.http.public.live import may_see_results, results_payload
 from polls.http.residents.language import poll_text, render_resident, resident_language
 from polls.runtime import runtime
+from polls.store import pilots as pilot_store
 from polls.store.ballots import load_poll
-from polls.store.models import Ballot, Pilot
+from polls.store.voters import ballot_trackers
 
 
 async def results_page(request: Request) -> Response:
     rt = runtime(request)
     async with rt.db() as session:
         poll = await load_poll(session, int(request.path_params["poll_id"]))
-        pilot = await session.get(Pilot, poll.pilot_id)
+        pilot = await pilot_store.find_pilot(session, poll.pilot_id)
     assert pilot is not None
     language = resident_language(request, pilot.languages)
     visible = await may_see_results(request, poll)
@@ -47,10 +47,8 @@ async def trackers_page(request: Request) -> Response:
     wanted = request.query_params.get("tracker", "").strip().lower()
     async with rt.db() as session:
         poll = await load_poll(session, poll_id)
-        pilot = await session.get(Pilot, poll.pilot_id)
-        found = sorted(
-            (await session.execute(select(Ballot.tracker).where(Ballot.poll_id == poll_id))).scalars()
-        )
+        pilot = await pilot_store.find_pilot(session, poll.pilot_id)
+        found = await ballot_trackers(session, poll_id)
     return render_resident(
         request,
         "residents/trackers.html",
