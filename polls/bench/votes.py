@@ -32,6 +32,7 @@ from polls.domain.pilots import AreaSpec, PilotSpec
 from polls.domain.polls import Action, NewPollSpec
 from polls.domain.validation import parse
 from polls.live.embedded import EmbeddedRedis
+from polls.store import lifecycle as poll_lifecycle
 from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store
 from polls.store.codes import issue_codes
@@ -108,7 +109,7 @@ async def _seed(
                     },
                 ),
             )
-            await poll_store.transition(session, actor, poll.id, Action.OPEN)
+            await poll_lifecycle.transition(session, actor, poll.id, Action.OPEN)
             batch = await issue_codes(session, actor, pilot.id, area.id, codes)
             questions = [
                 {"id": q.id, "kind": q.kind, "options": [o.id for o in q.options]} for q in poll.questions

@@ -22,6 +22,7 @@ from polls.http.auth import check_csrf, current_actor, session_of, staff_only
 from polls.http.signin import attempt_sign_in, invite_link
 from polls.runtime import runtime
 from polls.store import audit
+from polls.store import lifecycle as poll_lifecycle
 from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store
 from polls.store.models import AuditEntry, Poll
@@ -311,7 +312,7 @@ async def poll_action(request: Request, actor: Actor) -> Response:
         choices = ", ".join(a.value for a in Action)
         raise ValidationFailed.one("action", f"Unknown action '{raw}'; use one of {choices}") from None
     async with runtime(request).db.begin() as db:
-        poll = await poll_store.transition(db, actor, _id(request, "poll_id"), action)
+        poll = await poll_lifecycle.transition(db, actor, _id(request, "poll_id"), action)
         return ok(_poll_body(poll))
 
 
