@@ -17,6 +17,7 @@ test: setup
 lint: setup
 	$(BIN)/ruff check polls tests
 	$(BIN)/ruff format --check polls tests
+	$(BIN)/lint-imports
 
 typecheck: setup
 	$(BIN)/mypy

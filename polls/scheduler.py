@@ -12,7 +12,7 @@ import logging
 from datetime import datetime
 
 from polls.errors import Conflict, NotFound
-from polls.store import polls as poll_store
+from polls.store import lifecycle as poll_lifecycle
 from polls.store.db import Database
 from polls.store.models import utcnow
 
@@ -23,12 +23,12 @@ async def run_due(db: Database, now: datetime | None = None) -> list[tuple[int, 
     """One pass: returns the (poll id, action) pairs this instance carried out."""
     now = now or utcnow()
     async with db() as session:
-        due = await poll_store.due_polls(session, now)
+        due = await poll_lifecycle.due_polls(session, now)
     done = []
     for poll_id, action in due:
         try:
             async with db.begin() as session:
-                await poll_store.transition(session, None, poll_id, action, now)
+                await poll_lifecycle.transition(session, None, poll_id, action, now)
             done.append((poll_id, action.value))
             log.info("poll %s: %s (scheduled)", poll_id, action.value)
         except (Conflict, NotFound):

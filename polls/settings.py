@@ -6,8 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from polls.live.connect import RedisUrlInvalid, check_url
+from urllib.parse import unquote, urlsplit
 
 EMBEDDED = "embedded"
 
@@ -135,3 +134,51 @@ def _timezone(name: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"TIMEZONE: unknown time zone {name!r} (use a name like Europe/London)") from None
     return name
+
+
+# REDIS_URL, checked here and read by polls.live.connect (whose docstring shows its forms).
+
+SCHEMES = ("redis", "rediss", "unix", "redis+sentinel")
+
+
+class RedisUrlInvalid(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class SentinelTarget:
+    sentinels: tuple[tuple[str, int], ...]
+    service: str
+    db: int = 0
+    username: str | None = None
+    password: str | None = None
+
+
+def check_url(url: str) -> None:
+    """Raise RedisUrlInvalid, saying what is wrong, unless ``url`` is one we can connect with."""
+    scheme = url.partition("://")[0]
+    if "://" not in url or scheme not in SCHEMES:
+        raise RedisUrlInvalid(f"REDIS_URL must start with one of {', '.join(s + '://' for s in SCHEMES)}")
+    if scheme == "redis+sentinel":
+        sentinel_target(url)
+
+
+def sentinel_target(url: str) -> SentinelTarget:
+    parts = urlsplit(url)
+    hosts = parts.netloc.rpartition("@")[2]
+    sentinels = []
+    for host in hosts.split(","):
+        name, _, port = host.strip().rpartition(":")
+        if not name or not port.isdigit() or not 0 < int(port) < 65536:
+            raise RedisUrlInvalid(f"REDIS_URL: {host!r} is not a Sentinel host:port")
+        sentinels.append((name.strip("[]"), int(port)))
+    path = [p for p in parts.path.split("/") if p]
+    if not path or len(path) > 2 or (len(path) == 2 and not path[1].isdigit()):
+        raise RedisUrlInvalid("REDIS_URL: name the Sentinel service after the hosts: .../service-name[/db]")
+    return SentinelTarget(
+        sentinels=tuple(sentinels),
+        service=path[0],
+        db=int(path[1]) if len(path) == 2 else 0,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from polls.cli import jury as cli_jury
 from polls.domain.sortition import draw, read_lottery
 from polls.serving import RedactVotingLinks
-from polls.store import juries as jury_store
+from polls.store import lotteries as lottery_store
 from polls.store.models import AuditEntry, Juror, Jury, PoolMember, StaffRole
 from polls.store.staff import create_staff
 from tests.conftest import count, sign_in
@@ -393,7 +393,7 @@ def test_access_logs_hide_invitation_and_room_links() -> None:
 async def test_progress_is_written_while_a_long_solve_runs(
     officer: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(jury_store, "HEARTBEAT", 0.02)
+    monkeypatch.setattr(lottery_store, "HEARTBEAT", 0.02)
     jury = await make_jury(officer, kind="assembly", size=60)
     categories = "category,feature,min,max\n" + "".join(
         f"c{c},{v},{lo},{hi}\n"

@@ -15,9 +15,17 @@ import redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.app import create_app
-from polls.live.connect import RedisUrlInvalid, SentinelTarget, check_url, connect, sentinel_target
+from polls.live.connect import connect
 from polls.live.embedded import EmbeddedRedis, _die_with_parent, redis_server_binary
-from polls.settings import Settings, SettingsError, from_environment
+from polls.settings import (
+    RedisUrlInvalid,
+    SentinelTarget,
+    Settings,
+    SettingsError,
+    check_url,
+    from_environment,
+    sentinel_target,
+)
 from polls.store.models import Ballot
 from tests.conftest import count
 from tests.factories import BALLOT_KEY, SECRET

@@ -282,77 +282,72 @@ class Listener(asyncio.Protocol):
             self.ready.set_result(None)
 
 
-async def _load(config: dict[str, Any]) -> None:
-    import websockets
+class _Arrivals:
+    """When each client received the event being timed; set once they all have."""
 
-    session_id = config["session_id"]
-    received: list[float] = []  # receive times of the event being timed
-    expected: list[int] = [0]
-    everyone = asyncio.Event()  # set when every client has the expected event
-    total = len(config["clients"])
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.expected = 0
+        self.received: list[float] = []  # receive times of the event being timed
+        self.everyone = asyncio.Event()
 
-    def on_event(seq: int, at: float) -> None:
-        if seq == expected[0]:
-            received.append(at)
-            if len(received) == total:
-                everyone.set()
+    def expect(self, seq: int) -> None:
+        self.expected = seq
+        self.received.clear()
+        self.everyone.clear()
 
+    def on_event(self, seq: int, at: float) -> None:
+        if seq == self.expected:
+            self.received.append(at)
+            if len(self.received) == self.total:
+                self.everyone.set()
+
+
+async def _listen(config: dict[str, Any], arrivals: _Arrivals) -> list[Listener]:
+    """Every client's socket, opened a hundred at a time, each once it has its snapshot."""
     loop = asyncio.get_running_loop()
 
     async def open_one(client: dict[str, Any]) -> Listener:
-        path = f"/live/jury-sessions/{session_id}{client['query']}"
+        path = f"/live/jury-sessions/{config['session_id']}{client['query']}"
         host = f"127.0.0.1:{client['port']}"
         _, listener = await loop.create_connection(
-            lambda: Listener(path, host, on_event), "127.0.0.1", client["port"]
+            lambda: Listener(path, host, arrivals.on_event), "127.0.0.1", client["port"]
         )
         await asyncio.wait_for(listener.ready, 60)
         return listener
 
-    started = time.perf_counter()
     listeners: list[Listener] = []
-    for i in range(0, total, 100):
+    for i in range(0, arrivals.total, 100):
         listeners.extend(await asyncio.gather(*(open_one(c) for c in config["clients"][i : i + 100])))
-    url = f"ws://127.0.0.1:{config['moderator']['port']}/live/jury-sessions/{session_id}"
+    return listeners
+
+
+async def _moderate(config: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The moderator's socket and the room's state from its snapshot."""
+    import websockets
+
+    url = f"ws://127.0.0.1:{config['moderator']['port']}/live/jury-sessions/{config['session_id']}"
     moderator = await websockets.connect(url, additional_headers={"Cookie": config["moderator"]["cookie"]})
     state: dict[str, Any] = {}
     while not state:
         message = json.loads(await moderator.recv())
         state = message["state"] if message["type"] == "snapshot" else {}
-    print(
-        json.dumps({"connected": total + 1, "seconds": round(time.perf_counter() - started, 1)}), flush=True
-    )
-    await loop.run_in_executor(None, sys.stdin.readline)
+    return moderator, state
 
-    async def command(body: dict[str, Any]) -> int:
-        await moderator.send(json.dumps({"v": 1, **body}))
-        while True:
-            reply = json.loads(await moderator.recv())
-            if reply["type"] == "ack":
-                return int(reply["ids"][-1])
-            if reply["type"] == "error":
-                raise RuntimeError(reply["message"])
 
-    seq = await command({"type": "start_session"}) if state["status"] == "waiting" else int(state["seq"])
-    await asyncio.sleep(1)
-    latencies: list[float] = []
-    missing = 0
-    phases = ["evidence", "deliberation"]
-    for n in range(config["rounds"]):
-        expected[0] = seq + 1
-        received.clear()
-        everyone.clear()
-        sent = time.perf_counter()
-        seq = await command({"type": "set_phase", "phase": phases[n % 2]})
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(everyone.wait(), 10)
-        missing += total - len(received)
-        latencies.extend(t - sent for t in received)
-        await asyncio.sleep(0.3)
-    for listener in listeners:
-        if listener.transport is not None:
-            listener.transport.close()
-    await moderator.close()
-    latencies.sort()
+async def _command(moderator: Any, body: dict[str, Any]) -> int:
+    """Send one moderator command; the sequence number of the last event it made."""
+    await moderator.send(json.dumps({"v": 1, **body}))
+    while True:
+        reply = json.loads(await moderator.recv())
+        if reply["type"] == "ack":
+            return int(reply["ids"][-1])
+        if reply["type"] == "error":
+            raise RuntimeError(reply["message"])
+
+
+def _latency_figures(latencies: list[float], missing: int) -> dict[str, Any]:
+    latencies = sorted(latencies)
 
     def pct(p: float) -> float:
         return (
@@ -363,7 +358,42 @@ async def _load(config: dict[str, Any]) -> None:
 
     result = {"samples": len(latencies), "p50_ms": pct(0.5), "p99_ms": pct(0.99), "missing": missing}
     result["max_ms"] = round(latencies[-1] * 1000, 1) if latencies else -1.0
-    print(json.dumps(result), flush=True)
+    return result
+
+
+async def _load(config: dict[str, Any]) -> None:
+    arrivals = _Arrivals(len(config["clients"]))
+    started = time.perf_counter()
+    listeners = await _listen(config, arrivals)
+    moderator, state = await _moderate(config)
+    print(
+        json.dumps({"connected": arrivals.total + 1, "seconds": round(time.perf_counter() - started, 1)}),
+        flush=True,
+    )
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    seq = (
+        await _command(moderator, {"type": "start_session"})
+        if state["status"] == "waiting"
+        else int(state["seq"])
+    )
+    await asyncio.sleep(1)
+    latencies: list[float] = []
+    missing = 0
+    phases = ["evidence", "deliberation"]
+    for n in range(config["rounds"]):
+        arrivals.expect(seq + 1)
+        sent = time.perf_counter()
+        seq = await _command(moderator, {"type": "set_phase", "phase": phases[n % 2]})
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(arrivals.everyone.wait(), 10)
+        missing += arrivals.total - len(arrivals.received)
+        latencies.extend(t - sent for t in arrivals.received)
+        await asyncio.sleep(0.3)
+    for listener in listeners:
+        if listener.transport is not None:
+            listener.transport.close()
+    await moderator.close()
+    print(json.dumps(_latency_figures(latencies, missing)), flush=True)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from polls.domain.pilots import AreaSpec, PilotSpec
 from polls.domain.polls import Action, NewPollSpec
 from polls.domain.validation import parse
 from polls.live.embedded import EmbeddedRedis
+from polls.store import lifecycle as poll_lifecycle
 from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store
 from polls.store.codes import issue_codes
@@ -49,6 +50,31 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# The benchmark's pilot and its one poll: a question of each common kind.
+_PILOT = {
+    "name": "Bench Borough",
+    "region": "Bench",
+    "council": "Bench Council",
+    "starts_on": "2026-01-01",
+    "ends_on": "2027-12-31",
+    "contact_email": "bench@polls.example",
+}
+_POLL = {
+    "title": "Benchmark poll",
+    "results_visibility": "live",
+    "questions": [
+        {"kind": "single", "title": "Pick one", "options": [{"label": f"Option {i}"} for i in range(4)]},
+        {
+            "kind": "multiple",
+            "title": "Pick up to three",
+            "max_choices": 3,
+            "options": [{"label": f"Choice {i}"} for i in range(5)],
+        },
+        {"kind": "scale", "title": "How much?", "scale_min": 1, "scale_max": 5},
+    ],
+}
+
+
 async def _seed(
     database_url: str, codes: int, ballot_key: str
 ) -> tuple[int, list[str], list[dict[str, Any]]]:
@@ -64,51 +90,12 @@ async def _seed(
                 actor="bench",
             )
             actor = Actor(staff.id, staff.email, staff.name, is_site_admin=True)
-            pilot = await pilot_store.create_pilot(
-                session,
-                actor,
-                parse(
-                    PilotSpec,
-                    {
-                        "name": "Bench Borough",
-                        "region": "Bench",
-                        "council": "Bench Council",
-                        "starts_on": "2026-01-01",
-                        "ends_on": "2027-12-31",
-                        "contact_email": "bench@polls.example",
-                    },
-                ),
-            )
+            pilot = await pilot_store.create_pilot(session, actor, parse(PilotSpec, _PILOT))
             area = await pilot_store.add_area(
                 session, actor, pilot.id, parse(AreaSpec, {"name": "All", "code": "A1"})
             )
-            poll = await poll_store.create_poll(
-                session,
-                actor,
-                pilot.id,
-                parse(
-                    NewPollSpec,
-                    {
-                        "title": "Benchmark poll",
-                        "results_visibility": "live",
-                        "questions": [
-                            {
-                                "kind": "single",
-                                "title": "Pick one",
-                                "options": [{"label": f"Option {i}"} for i in range(4)],
-                            },
-                            {
-                                "kind": "multiple",
-                                "title": "Pick up to three",
-                                "max_choices": 3,
-                                "options": [{"label": f"Choice {i}"} for i in range(5)],
-                            },
-                            {"kind": "scale", "title": "How much?", "scale_min": 1, "scale_max": 5},
-                        ],
-                    },
-                ),
-            )
-            await poll_store.transition(session, actor, poll.id, Action.OPEN)
+            poll = await poll_store.create_poll(session, actor, pilot.id, parse(NewPollSpec, _POLL))
+            await poll_lifecycle.transition(session, actor, poll.id, Action.OPEN)
             batch = await issue_codes(session, actor, pilot.id, area.id, codes)
             questions = [
                 {"id": q.id, "kind": q.kind, "options": [o.id for o in q.options]} for q in poll.questions
@@ -238,6 +225,66 @@ async def _verify(database_url: str, redis_url: str, poll_id: int) -> dict[str, 
         await engine.dispose()
 
 
+def _write_votes(
+    workdir: Path,
+    tokens: Tokens,
+    references: list[str],
+    questions: list[dict[str, Any]],
+    warmup: int,
+    votes: int,
+    rounds: int,
+) -> tuple[Path, list[Path]]:
+    """One request body a line: the warm-up's file, then one file of ``votes`` per round."""
+    rng = random.Random(7)
+    bodies = [
+        json.dumps({"code": tokens.sign(VOTER_CODE, ref), "answers": _ballot(questions, rng)}).encode()
+        for ref in references
+    ]
+    warm_file = workdir / "warmup.jsonl"
+    warm_file.write_bytes(b"\n".join(bodies[:warmup]) + b"\n")
+    round_files = []
+    for n in range(rounds):
+        round_file = workdir / f"votes-{n + 1}.jsonl"
+        first = warmup + n * votes
+        round_file.write_bytes(b"\n".join(bodies[first : first + votes]) + b"\n")
+        round_files.append(round_file)
+    return warm_file, round_files
+
+
+def _drive(
+    env_file: Path, poll_id: int, warm_file: Path, round_files: list[Path], votes: int, concurrency: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """Start the app and the bare endpoint, warm both, then each round at one and then the
+    other; the votes the warm-up had acknowledged, and each round's two loads."""
+    path = f"/api/polls/{poll_id}/votes"
+    app_port, bare_port = _free_port(), _free_port()
+    app = _start("app", app_port, env_file)
+    try:
+        bare = _start("bare", bare_port)
+        try:
+            warm = _run_load(_load(app_port, warm_file, concurrency, None) | {"path": path})
+            _run_load(_load(bare_port, warm_file, concurrency, None) | {"path": path})
+            measured: list[dict[str, Any]] = []
+            for n, round_file in enumerate(round_files, start=1):
+                print(
+                    f"round {n} of {len(round_files)}: {votes:,} voters, {concurrency} at a time, "
+                    "at polls and then at the bare endpoint ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                before = _cpu_seconds(app.pid), _cpu_seconds(bare.pid)
+                app_load = _run_load(_load(app_port, round_file, concurrency, poll_id) | {"path": path})
+                app_load["cpu_us"] = _cpu_per_request(app.pid, before[0], app_load["acknowledged"])
+                bare_load = _run_load(_load(bare_port, round_file, concurrency, None) | {"path": path})
+                bare_load["cpu_us"] = _cpu_per_request(bare.pid, before[1], bare_load["acknowledged"])
+                measured.append({"app": app_load, "bare": bare_load})
+        finally:
+            _stop(bare)
+    finally:
+        _stop(app)
+    return warm["acknowledged"], measured
+
+
 def run(votes: int = 30_000, concurrency: int = 200, warmup: int = 2_000, rounds: int = 3) -> dict[str, Any]:
     """``rounds`` times: ``votes`` fresh voters at the app, then the same requests at the bare
     endpoint. Both servers run throughout, so each round's two loads are seconds apart: on a
@@ -255,20 +302,9 @@ def run(votes: int = 30_000, concurrency: int = 200, warmup: int = 2_000, rounds
         ballot_key = secrets.token_urlsafe(32)
         poll_id, references, questions = asyncio.run(_seed(database_url, warmup + rounds * votes, ballot_key))
         key = secrets.token_urlsafe(32)
-        tokens = Tokens((key,))
-        rng = random.Random(7)
-        bodies = [
-            json.dumps({"code": tokens.sign(VOTER_CODE, ref), "answers": _ballot(questions, rng)}).encode()
-            for ref in references
-        ]
-        warm_file = workdir / "warmup.jsonl"
-        warm_file.write_bytes(b"\n".join(bodies[:warmup]) + b"\n")
-        round_files = []
-        for n in range(rounds):
-            round_file = workdir / f"votes-{n + 1}.jsonl"
-            first = warmup + n * votes
-            round_file.write_bytes(b"\n".join(bodies[first : first + votes]) + b"\n")
-            round_files.append(round_file)
+        warm_file, round_files = _write_votes(
+            workdir, Tokens((key,)), references, questions, warmup, votes, rounds
+        )
         env_file = workdir / "env.json"
         env_file.write_text(
             json.dumps(
@@ -281,63 +317,39 @@ def run(votes: int = 30_000, concurrency: int = 200, warmup: int = 2_000, rounds
                 }
             )
         )
-
-        path = f"/api/polls/{poll_id}/votes"
-        app_port, bare_port = _free_port(), _free_port()
-        app = _start("app", app_port, env_file)
-        try:
-            bare = _start("bare", bare_port)
-            try:
-                warm = _run_load(_load(app_port, warm_file, concurrency, None) | {"path": path})
-                _run_load(_load(bare_port, warm_file, concurrency, None) | {"path": path})
-                measured: list[dict[str, Any]] = []
-                for n, round_file in enumerate(round_files, start=1):
-                    print(
-                        f"round {n} of {rounds}: {votes:,} voters, {concurrency} at a time, "
-                        "at polls and then at the bare endpoint ...",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                    before = _cpu_seconds(app.pid), _cpu_seconds(bare.pid)
-                    app_load = _run_load(_load(app_port, round_file, concurrency, poll_id) | {"path": path})
-                    app_load["cpu_us"] = _cpu_per_request(app.pid, before[0], app_load["acknowledged"])
-                    bare_load = _run_load(_load(bare_port, round_file, concurrency, None) | {"path": path})
-                    bare_load["cpu_us"] = _cpu_per_request(bare.pid, before[1], bare_load["acknowledged"])
-                    measured.append({"app": app_load, "bare": bare_load})
-            finally:
-                _stop(bare)
-        finally:
-            _stop(app)
+        warmed, measured = _drive(env_file, poll_id, warm_file, round_files, votes, concurrency)
         checks = asyncio.run(_verify(database_url, redis.url, poll_id))
     finally:
         redis.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    return _figures(votes, concurrency, warm["acknowledged"], measured, checks)
+    return _figures(votes, concurrency, warmed, measured, checks)
+
+
+def _round_figures(m: dict[str, Any]) -> dict[str, Any]:
+    """One round's figures: the app's and the bare endpoint's loads side by side."""
+    return {
+        "votes_per_second": m["app"]["per_second"],
+        "p50_ms": m["app"]["p50_ms"],
+        "p99_ms": m["app"]["p99_ms"],
+        "bare_per_second": m["bare"]["per_second"],
+        "bare_p50_ms": m["bare"]["p50_ms"],
+        "bare_p99_ms": m["bare"]["p99_ms"],
+        "ratio": round(m["app"]["per_second"] / m["bare"]["per_second"], 3)
+        if m["bare"]["per_second"]
+        else 0.0,
+        "tally_p50_ms": m["app"]["tally_p50_ms"],
+        "tally_p99_ms": m["app"]["tally_p99_ms"],
+        "cpu_us_per_vote": m["app"]["cpu_us"][0],
+        "writer_cpu_us_per_vote": m["app"]["cpu_us"][1],
+        "bare_cpu_us_per_request": m["bare"]["cpu_us"][0],
+    }
 
 
 def _figures(
     votes: int, concurrency: int, warmed: int, measured: list[dict[str, Any]], checks: dict[str, Any]
 ) -> dict[str, Any]:
     """Per round, and over the rounds: the median speed and ratio, the worst latency."""
-    per_round = [
-        {
-            "votes_per_second": m["app"]["per_second"],
-            "p50_ms": m["app"]["p50_ms"],
-            "p99_ms": m["app"]["p99_ms"],
-            "bare_per_second": m["bare"]["per_second"],
-            "bare_p50_ms": m["bare"]["p50_ms"],
-            "bare_p99_ms": m["bare"]["p99_ms"],
-            "ratio": round(m["app"]["per_second"] / m["bare"]["per_second"], 3)
-            if m["bare"]["per_second"]
-            else 0.0,
-            "tally_p50_ms": m["app"]["tally_p50_ms"],
-            "tally_p99_ms": m["app"]["tally_p99_ms"],
-            "cpu_us_per_vote": m["app"]["cpu_us"][0],
-            "writer_cpu_us_per_vote": m["app"]["cpu_us"][1],
-            "bare_cpu_us_per_request": m["bare"]["cpu_us"][0],
-        }
-        for m in measured
-    ]
+    per_round = [_round_figures(m) for m in measured]
     refused: dict[str, int] = {}
     for m in measured:
         for status, n in m["app"]["statuses"].items():

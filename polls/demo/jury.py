@@ -16,6 +16,7 @@ from polls.domain.juries import DrawSpec, JurorStatus, JurySpec, read_pool_files
 from polls.domain.validation import parse
 from polls.store import juries as jury_store
 from polls.store import jurors as juror_store
+from polls.store import lotteries as lottery_store
 from polls.store.models import Juror, Jury
 from polls.store.staff import find_by_email
 from polls.tokens import Tokens
@@ -76,7 +77,7 @@ async def seed_demo_jury(session: AsyncSession, pilot_id: int, officer_email: st
     people, categories = demo_files(random.Random(2026))
     pool = read_pool_files(people, categories, household_columns=("address",))
     await jury_store.replace_pool(session, officer, jury.id, pool)
-    await jury_store.compute_lottery_now(session, officer, jury.id)
+    await lottery_store.compute_lottery_now(session, officer, jury.id)
     await jury_store.publish_lottery(session, officer, jury.id)
     await jury_store.draw_jury(
         session, officer, jury.id, parse(DrawSpec, {"reserves": 8, "public_randomness": "demo dice: 3 1 6"})

@@ -11,6 +11,7 @@ from polls.domain.access import Actor
 from polls.domain.pilots import AreaSpec, PilotSpec
 from polls.domain.polls import Action, NewPollSpec
 from polls.domain.validation import parse
+from polls.store import lifecycle as poll_lifecycle
 from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store
 from polls.store.models import utcnow
@@ -114,9 +115,9 @@ async def create_demo_pilot(session: AsyncSession, officer: Actor) -> int:
         areas.append(await pilot_store.add_area(session, officer, pilot.id, spec))
     now = utcnow().replace(second=0, microsecond=0)
     high_street = await poll_store.create_poll(session, officer, pilot.id, _high_street_spec(now))
-    await poll_store.transition(session, officer, high_street.id, Action.OPEN)
+    await poll_lifecycle.transition(session, officer, high_street.id, Action.OPEN)
     park = await poll_store.create_poll(session, officer, pilot.id, _park_spec(now, riverside_id=areas[1].id))
-    await poll_store.transition(session, officer, park.id, Action.SCHEDULE)
+    await poll_lifecycle.transition(session, officer, park.id, Action.SCHEDULE)
     return pilot.id
 
 

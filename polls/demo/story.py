@@ -16,6 +16,7 @@ from polls.domain.eligibility import nullifier
 from polls.domain.polls import Action, NewPollSpec
 from polls.domain.publication import FollowUpSpec, ResponseSpec
 from polls.domain.validation import parse
+from polls.store import lifecycle as poll_lifecycle
 from polls.store import polls as poll_store
 from polls.store import results as result_store
 from polls.store.ballots import load_poll, poll_definition
@@ -101,9 +102,9 @@ async def seed_published_story(session: AsyncSession, officer: Actor, pilot_id: 
         "questions": STORY_QUESTIONS,
     }
     poll = await poll_store.create_poll(session, officer, pilot_id, parse(NewPollSpec, spec))
-    await poll_store.transition(session, officer, poll.id, Action.OPEN)
+    await poll_lifecycle.transition(session, officer, poll.id, Action.OPEN)
     await _story_ballots(session, poll.id, [a.id for a in areas], random.Random(2027))
-    await poll_store.transition(session, officer, poll.id, Action.CLOSE)
+    await poll_lifecycle.transition(session, officer, poll.id, Action.CLOSE)
     await _publish(session, officer, poll)
 
 
@@ -111,12 +112,12 @@ async def _publish(session: AsyncSession, officer: Actor, poll: Poll) -> None:
     """Counted by equal shares, answered question by question, published, then followed up."""
     ranked, budget, scale, _ = (q.id for q in poll.questions)
     await result_store.set_method(session, officer, poll.id, budget, "equal_shares")
-    await poll_store.transition(session, officer, poll.id, Action.REVIEW)
+    await poll_lifecycle.transition(session, officer, poll.id, Action.REVIEW)
     for question_id, text in zip((ranked, budget, scale), RESPONSES, strict=True):
         await result_store.set_response(
             session, officer, poll.id, question_id, parse(ResponseSpec, {"response": text})
         )
-    await poll_store.transition(session, officer, poll.id, Action.PUBLISH)
+    await poll_lifecycle.transition(session, officer, poll.id, Action.PUBLISH)
     today = date.today()
     for title, body, days, status in FOLLOW_UPS:
         spec = {

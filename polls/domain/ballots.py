@@ -174,29 +174,46 @@ def plainly_valid(question: QuestionDef, value: Any) -> Any:
 
 
 def _check_answer(question: QuestionDef, value: Any, problems: _Problems) -> Any:
-    kind, qid, settings = question.kind, question.id, question.settings
-    if kind is QuestionKind.COMMENT:
-        if not isinstance(value, str):
-            problems.add(qid, "malformed_answer", "Write your comment as text")
-            return None
-        text = value.strip()
-        if _CONTROL.search(text) or not _is_utf8(text):
-            problems.add(qid, "malformed_answer", "Your comment has characters we cannot store")
-            return None
-        if len(text) > int(settings["max_length"]):
-            problems.add(qid, "comment_too_long", f"Keep your comment to {settings['max_length']} characters")
-            return None
-        return text or None
-    if kind is QuestionKind.SCALE:
-        point = _int(value)
-        low, high = int(settings["scale_min"]), int(settings["scale_max"])
-        if point is None:
-            problems.add(qid, "malformed_answer", "Choose a point on the scale")
-            return None
-        if not low <= point <= high:
-            problems.add(qid, "out_of_range", f"Choose a point from {low} to {high}")
-            return None
-        return point
+    if question.kind is QuestionKind.COMMENT:
+        return _check_comment(question, value, problems)
+    if question.kind is QuestionKind.SCALE:
+        return _check_scale(question, value, problems)
+    chosen = _check_options(question, value, problems)
+    if chosen is None:
+        return None
+    return _check_choice_count(question, chosen, problems)
+
+
+def _check_comment(question: QuestionDef, value: Any, problems: _Problems) -> str | None:
+    qid, settings = question.id, question.settings
+    if not isinstance(value, str):
+        problems.add(qid, "malformed_answer", "Write your comment as text")
+        return None
+    text = value.strip()
+    if _CONTROL.search(text) or not _is_utf8(text):
+        problems.add(qid, "malformed_answer", "Your comment has characters we cannot store")
+        return None
+    if len(text) > int(settings["max_length"]):
+        problems.add(qid, "comment_too_long", f"Keep your comment to {settings['max_length']} characters")
+        return None
+    return text or None
+
+
+def _check_scale(question: QuestionDef, value: Any, problems: _Problems) -> int | None:
+    point = _int(value)
+    low, high = int(question.settings["scale_min"]), int(question.settings["scale_max"])
+    if point is None:
+        problems.add(question.id, "malformed_answer", "Choose a point on the scale")
+        return None
+    if not low <= point <= high:
+        problems.add(question.id, "out_of_range", f"Choose a point from {low} to {high}")
+        return None
+    return point
+
+
+def _check_options(question: QuestionDef, value: Any, problems: _Problems) -> list[int] | None:
+    """The options chosen, once each and all of this question (any kind that chooses options)."""
+    qid = question.id
     chosen = _option_list(value)
     if chosen is None:
         problems.add(qid, "malformed_answer", "Choose from the options given")
@@ -206,9 +223,15 @@ def _check_answer(question: QuestionDef, value: Any, problems: _Problems) -> Any
         problems.add(qid, "unknown_option", "That option is not in this question")
         return None
     if len(set(chosen)) != len(chosen):
-        code = "duplicate_rank" if kind is QuestionKind.RANKED else "duplicate_option"
+        code = "duplicate_rank" if question.kind is QuestionKind.RANKED else "duplicate_option"
         problems.add(qid, code, "Each option can be chosen only once")
         return None
+    return chosen
+
+
+def _check_choice_count(question: QuestionDef, chosen: list[int], problems: _Problems) -> Any:
+    """How many options (or how much of the budget) this kind of question allows."""
+    kind, qid, settings = question.kind, question.id, question.settings
     if kind is QuestionKind.SINGLE:
         if len(chosen) != 1:
             problems.add(qid, "too_many_choices", "Choose one option")

@@ -17,7 +17,7 @@ event, so a timer's ``started_at`` and ``remaining`` let every client compute th
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
@@ -223,84 +223,169 @@ def _end_speaker(s: RoomState, at: float) -> None:
 
 
 def _fold(s: RoomState, e: Event) -> None:
-    d = e.data
     s.seq = e.seq
-    if "id" in d:
-        s.next_id = max(s.next_id, int(d["id"]) + 1)
-    t = e.type
-    if t == "session_created":
-        s.title, s.remit, s.threshold = d["title"], d["remit"], int(d["threshold"])
-        s.jurors = {int(j["id"]): str(j["name"]) for j in d["jurors"]}
-    elif t == "juror_added":
-        s.jurors[int(d["juror"])] = str(d["name"])
-    elif t == "juror_removed":
-        _remove_juror(s, int(d["juror"]), e.at)
-    elif t == "session_started":
-        s.status = "live"
-    elif t == "session_ended":
-        _end_speaker(s, e.at)
-        for item in s.items:
-            _pause(item.timer, e.at)
-        s.status = "ended"
-    elif t == "phase_set":
-        s.phase = d["phase"]
-        if s.current_item is not None and s.item(s.current_item).phase != s.phase:
-            s.current_item = None
-    elif t == "item_added":
-        seconds = float(d["seconds"])
-        s.items.append(Item(d["id"], d["phase"], d["title"], Timer(seconds, seconds)))
-    elif t == "item_opened":
-        s.current_item = d["item"]
-        s.phase = s.item(d["item"]).phase
-    elif t == "timer_started":
-        s.item(d["item"]).timer.started_at = e.at
-    elif t == "timer_paused":
-        _pause(s.item(d["item"]).timer, e.at)
-    elif t == "timer_extended":
-        timer = s.item(d["item"]).timer
-        timer.duration += d["seconds"]
-        if timer.started_at is not None:  # count on from what is left now (an overrun timer has 0)
-            timer.remaining, timer.started_at = timer.left(e.at), e.at
-        timer.remaining += d["seconds"]
-    elif t == "hand_raised":
-        s.queue.append(d["juror"])
-    elif t == "hand_lowered":
+    if "id" in e.data:
+        s.next_id = max(s.next_id, int(e.data["id"]) + 1)
+    apply = _APPLY.get(e.type)
+    if apply is None:
+        raise ValueError(f"unknown event type {e.type!r}")
+    apply(s, e.data, e.at)
+
+
+# What each kind of event does to the room, given its data and time: the reducer's table.
+
+_Apply = Callable[[RoomState, dict[str, Any], float], None]
+
+
+def _session_created(s: RoomState, d: dict[str, Any], at: float) -> None:
+    s.title, s.remit, s.threshold = d["title"], d["remit"], int(d["threshold"])
+    s.jurors = {int(j["id"]): str(j["name"]) for j in d["jurors"]}
+
+
+def _juror_added(s: RoomState, d: dict[str, Any], at: float) -> None:
+    s.jurors[int(d["juror"])] = str(d["name"])
+
+
+def _juror_removed(s: RoomState, d: dict[str, Any], at: float) -> None:
+    _remove_juror(s, int(d["juror"]), at)
+
+
+def _session_started(s: RoomState, d: dict[str, Any], at: float) -> None:
+    s.status = "live"
+
+
+def _session_ended(s: RoomState, d: dict[str, Any], at: float) -> None:
+    _end_speaker(s, at)
+    for item in s.items:
+        _pause(item.timer, at)
+    s.status = "ended"
+
+
+def _phase_set(s: RoomState, d: dict[str, Any], at: float) -> None:
+    s.phase = d["phase"]
+    if s.current_item is not None and s.item(s.current_item).phase != s.phase:
+        s.current_item = None
+
+
+def _item_added(s: RoomState, d: dict[str, Any], at: float) -> None:
+    seconds = float(d["seconds"])
+    s.items.append(Item(d["id"], d["phase"], d["title"], Timer(seconds, seconds)))
+
+
+def _item_opened(s: RoomState, d: dict[str, Any], at: float) -> None:
+    s.current_item = d["item"]
+    s.phase = s.item(d["item"]).phase
+
+
+def _timer_started(s: RoomState, d: dict[str, Any], at: float) -> None:
+    s.item(d["item"]).timer.started_at = at
+
+
+def _timer_paused(s: RoomState, d: dict[str, Any], at: float) -> None:
+    _pause(s.item(d["item"]).timer, at)
+
+
+def _timer_extended(s: RoomState, d: dict[str, Any], at: float) -> None:
+    timer = s.item(d["item"]).timer
+    timer.duration += d["seconds"]
+    if timer.started_at is not None:  # count on from what is left now (an overrun timer has 0)
+        timer.remaining, timer.started_at = timer.left(at), at
+    timer.remaining += d["seconds"]
+
+
+def _hand_raised(s: RoomState, d: dict[str, Any], at: float) -> None:
+    s.queue.append(d["juror"])
+
+
+def _hand_lowered(s: RoomState, d: dict[str, Any], at: float) -> None:
+    s.queue.remove(d["juror"])
+
+
+def _speaker_called(s: RoomState, d: dict[str, Any], at: float) -> None:
+    _end_speaker(s, at)
+    if d["juror"] in s.queue:
         s.queue.remove(d["juror"])
-    elif t == "speaker_called":
-        _end_speaker(s, e.at)
-        if d["juror"] in s.queue:
-            s.queue.remove(d["juror"])
-        s.speaker, s.speaker_since = d["juror"], e.at
-    elif t == "speaker_finished":
-        _end_speaker(s, e.at)
-    elif t == "evidence_published":
-        s.evidence.append(
-            Evidence(d["id"], d["kind"], d["title"], d["text"], d.get("url"), d.get("witness"), e.at)
-        )
-    elif t == "straw_poll_opened":
-        s.straw_polls.append(StrawPoll(d["id"], d["question"], list(d["options"])))
-    elif t == "straw_vote_cast":
-        s.straw_poll(d["poll"]).votes[d["juror"]] = d["option"]
-    elif t == "straw_poll_closed":
-        s.straw_poll(d["poll"]).status = "closed"
-    elif t == "straw_poll_shown":
-        s.straw_poll(d["poll"]).shown = True
-    elif t == "recommendation_drafted":
-        s.recommendations.append(Recommendation(d["id"], d["text"]))
-    elif t == "recommendation_amended":
-        rec = s.recommendation(d["recommendation"])
-        rec.amendments.append(Amendment(rec.text, d["note"], e.at))
-        rec.text = d["text"]
-    elif t == "vote_opened":
-        s.recommendation(d["recommendation"]).status = "voting"
-    elif t == "vote_cast":
-        s.recommendation(d["recommendation"]).ballots[d["juror"]] = d["choice"]
-    elif t == "vote_closed":
-        s.recommendation(d["recommendation"]).status = "closed"
-    elif t == "minority_report_added":
-        s.minority_reports.append(MinorityReport(d["id"], d["recommendation"], d["text"]))
-    else:
-        raise ValueError(f"unknown event type {t!r}")
+    s.speaker, s.speaker_since = d["juror"], at
+
+
+def _speaker_finished(s: RoomState, d: dict[str, Any], at: float) -> None:
+    _end_speaker(s, at)
+
+
+def _evidence_published(s: RoomState, d: dict[str, Any], at: float) -> None:
+    s.evidence.append(Evidence(d["id"], d["kind"], d["title"], d["text"], d.get("url"), d.get("witness"), at))
+
+
+def _straw_poll_opened(s: RoomState, d: dict[str, Any], at: float) -> None:
+    s.straw_polls.append(StrawPoll(d["id"], d["question"], list(d["options"])))
+
+
+def _straw_vote_cast(s: RoomState, d: dict[str, Any], at: float) -> None:
+    s.straw_poll(d["poll"]).votes[d["juror"]] = d["option"]
+
+
+def _straw_poll_closed(s: RoomState, d: dict[str, Any], at: float) -> None:
+    s.straw_poll(d["poll"]).status = "closed"
+
+
+def _straw_poll_shown(s: RoomState, d: dict[str, Any], at: float) -> None:
+    s.straw_poll(d["poll"]).shown = True
+
+
+def _recommendation_drafted(s: RoomState, d: dict[str, Any], at: float) -> None:
+    s.recommendations.append(Recommendation(d["id"], d["text"]))
+
+
+def _recommendation_amended(s: RoomState, d: dict[str, Any], at: float) -> None:
+    rec = s.recommendation(d["recommendation"])
+    rec.amendments.append(Amendment(rec.text, d["note"], at))
+    rec.text = d["text"]
+
+
+def _vote_opened(s: RoomState, d: dict[str, Any], at: float) -> None:
+    s.recommendation(d["recommendation"]).status = "voting"
+
+
+def _vote_cast(s: RoomState, d: dict[str, Any], at: float) -> None:
+    s.recommendation(d["recommendation"]).ballots[d["juror"]] = d["choice"]
+
+
+def _vote_closed(s: RoomState, d: dict[str, Any], at: float) -> None:
+    s.recommendation(d["recommendation"]).status = "closed"
+
+
+def _minority_report_added(s: RoomState, d: dict[str, Any], at: float) -> None:
+    s.minority_reports.append(MinorityReport(d["id"], d["recommendation"], d["text"]))
+
+
+_APPLY: dict[str, _Apply] = {
+    "session_created": _session_created,
+    "juror_added": _juror_added,
+    "juror_removed": _juror_removed,
+    "session_started": _session_started,
+    "session_ended": _session_ended,
+    "phase_set": _phase_set,
+    "item_added": _item_added,
+    "item_opened": _item_opened,
+    "timer_started": _timer_started,
+    "timer_paused": _timer_paused,
+    "timer_extended": _timer_extended,
+    "hand_raised": _hand_raised,
+    "hand_lowered": _hand_lowered,
+    "speaker_called": _speaker_called,
+    "speaker_finished": _speaker_finished,
+    "evidence_published": _evidence_published,
+    "straw_poll_opened": _straw_poll_opened,
+    "straw_vote_cast": _straw_vote_cast,
+    "straw_poll_closed": _straw_poll_closed,
+    "straw_poll_shown": _straw_poll_shown,
+    "recommendation_drafted": _recommendation_drafted,
+    "recommendation_amended": _recommendation_amended,
+    "vote_opened": _vote_opened,
+    "vote_cast": _vote_cast,
+    "vote_closed": _vote_closed,
+    "minority_report_added": _minority_report_added,
+}
 
 
 def _remove_juror(s: RoomState, juror: int, at: float) -> None:

@@ -1,17 +1,14 @@
 """Juries and their selection by lot: the pool, the lottery, its publication, the draw (all audited).
 
-Juror invitations are in ``polls.store.jurors``. The lottery is computed in a worker thread by
-``compute_lottery``, which writes its progress to the jury row every couple of seconds so that
-any app instance can show it, and a solve whose instance died is seen to have stopped.
+Juror invitations are in ``polls.store.jurors``; computing the lottery (a solve in a worker
+thread, its progress on the jury row) is in ``polls.store.lotteries``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import secrets
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,27 +37,16 @@ from polls.domain.sortition import (
     Pool,
     Quota,
     Quotas,
-    QuotasInfeasible,
-    SolveProgress,
-    commitment,
     draw,
-    fairest_lottery,
-    group_pool,
-    make_lottery,
-    new_seed,
     read_lottery,
 )
-from polls.domain.sortition.leximin import Progress
-from polls.domain.sortition.relaxation import InfeasibilityReport
 from polls.errors import Conflict, NotFound
 from polls.store import audit
-from polls.store.db import Database
 from polls.store.models import Juror, Jury, PoolMember, utcnow
 from polls.store.pilots import get_pilot
 
 log = logging.getLogger("polls.juries")
 
-HEARTBEAT = 2.0  # seconds between progress writes while a solve runs
 STALE = timedelta(seconds=60)  # no progress written for this long: the solving instance is gone
 
 
@@ -106,7 +92,7 @@ async def create_jury(session: AsyncSession, actor: Actor, pilot_id: int, spec: 
     _apply(jury, spec)
     session.add(jury)
     await session.flush()
-    await _audit(session, actor, jury, "jury.create", after=jury_snapshot(jury))
+    await audit_jury(session, actor, jury, "jury.create", after=jury_snapshot(jury))
     return jury
 
 
@@ -120,8 +106,8 @@ async def update_jury(session: AsyncSession, actor: Actor, jury_id: int, spec: J
     selection = (JuryKind(jury.kind), jury.size, jury.households_apart)
     if (spec.kind, spec.size, spec.households_apart) != selection:
         require_status(jury.status, CHANGEABLE, "change the size, kind or households rule")
-        _refuse_while_solving(jury)
-        _discard_lottery(jury)
+        refuse_while_solving(jury)
+        discard_lottery(jury)
         if spec.households_apart and not jury.households_apart:
             # The pool was read without household columns: it must be uploaded again with them.
             await session.execute(delete(PoolMember).where(PoolMember.jury_id == jury.id))
@@ -129,7 +115,7 @@ async def update_jury(session: AsyncSession, actor: Actor, jury_id: int, spec: J
     _apply(jury, spec)
     after = jury_snapshot(jury)
     if after != before:
-        await _audit(session, actor, jury, "jury.update", before=before, after=after)
+        await audit_jury(session, actor, jury, "jury.update", before=before, after=after)
     return jury
 
 
@@ -138,7 +124,7 @@ def _apply(jury: Jury, spec: JurySpec) -> None:
     jury.size, jury.threshold, jury.households_apart = spec.size, spec.threshold, spec.households_apart
 
 
-async def _audit(
+async def audit_jury(
     session: AsyncSession,
     actor: Actor | str,
     jury: Jury,
@@ -158,7 +144,7 @@ async def _audit(
     )
 
 
-def _discard_lottery(jury: Jury) -> None:
+def discard_lottery(jury: Jury) -> None:
     jury.lottery = jury.lottery_facts = jury.seed = jury.seed_sha256 = jury.computed_at = None
     jury.solve = None
     jury.status = JuryStatus.SETTING_UP
@@ -171,7 +157,7 @@ async def replace_pool(session: AsyncSession, actor: Actor, jury_id: int, pool: 
     """The uploaded pool and quotas replace any earlier ones, whole (the pool was checked in full)."""
     jury = await get_jury(session, actor, jury_id, Permission.MANAGE_PILOT, lock=True)
     require_status(jury.status, CHANGEABLE, "upload a new pool")
-    _refuse_while_solving(jury)
+    refuse_while_solving(jury)
     before = _pool_summary(jury.quotas, await pool_size(session, jury.id))
     await session.execute(delete(PoolMember).where(PoolMember.jury_id == jury.id))
     # Households are kept as hashes salted afresh for each upload and never stored: equal
@@ -193,8 +179,8 @@ async def replace_pool(session: AsyncSession, actor: Actor, jury_id: int, pool: 
     jury.quotas = [
         {"category": q.category, "feature": q.feature, "min": q.min, "max": q.max} for q in pool.quotas.quotas
     ]
-    _discard_lottery(jury)
-    await _audit(
+    discard_lottery(jury)
+    await audit_jury(
         session, actor, jury, "jury.pool.upload", before=before, after=_pool_summary(jury.quotas, len(rows))
     )
     return jury
@@ -246,179 +232,9 @@ def solve_is_running(jury: Jury, now: datetime | None = None) -> bool:
     return (now or utcnow()) - updated < STALE
 
 
-def _refuse_while_solving(jury: Jury) -> None:
+def refuse_while_solving(jury: Jury) -> None:
     if solve_is_running(jury):
         raise Conflict("The lottery is being computed; wait for it to finish", code="lottery_computing")
-
-
-async def start_lottery(session: AsyncSession, actor: Actor, jury_id: int) -> str:
-    """Mark the jury's lottery as being computed; the run id to hand to ``compute_lottery``."""
-    jury = await get_jury(session, actor, jury_id, Permission.MANAGE_PILOT, lock=True)
-    require_status(jury.status, CHANGEABLE, "compute the lottery")
-    _refuse_while_solving(jury)
-    people = await pool_size(session, jury.id)
-    if not people:
-        raise Conflict("Upload the people and categories files first", code="jury_pool_missing")
-    run = secrets.token_hex(8)
-    now = utcnow().isoformat()
-    _discard_lottery(jury)
-    jury.solve = {
-        "state": "running",
-        "run": run,
-        "by": actor.email,
-        "started_at": now,
-        "updated_at": now,
-        "step": "starting",
-        "fraction": 0.0,
-        "panels": 0,
-        "lowest": None,
-    }
-    await _audit(session, actor, jury, "jury.lottery.start", after={"people": people, "size": jury.size})
-    return run
-
-
-@dataclass(frozen=True)
-class _Solved:
-    lottery: Lottery | None
-    seed: str
-    seconds: float
-    report: InfeasibilityReport | None = None
-
-
-def _solve(pool: Pool, size: int, households: bool, progress: Progress | None) -> _Solved:
-    """In a worker thread: the fairest lottery and a fresh seed committed to in it."""
-    started = time.monotonic()
-    seed = new_seed()
-    groups = group_pool(pool, households=households)
-    try:
-        distribution = fairest_lottery(groups, size, progress)
-    except QuotasInfeasible as exc:
-        return _Solved(None, seed, time.monotonic() - started, exc.report)
-    lottery = make_lottery(distribution, households_apart=households, seed_sha256=commitment(seed))
-    return _Solved(lottery, seed, time.monotonic() - started)
-
-
-async def compute_lottery(db: Database, jury_id: int, run: str) -> None:
-    """Solve in a worker thread (the event loop stays free), writing progress, then the result."""
-    async with db() as session:
-        jury = await session.get(Jury, jury_id)
-        if jury is None:
-            return
-        pool = await load_pool(session, jury)
-        size, households = jury.size, jury.households_apart
-    latest: list[SolveProgress | None] = [None]  # the solver thread keeps the newest report here
-
-    def report(progress: SolveProgress) -> None:
-        latest[0] = progress
-
-    task = asyncio.ensure_future(asyncio.to_thread(_solve, pool, size, households, report))
-    try:
-        while not task.done():
-            await asyncio.wait({task}, timeout=HEARTBEAT)
-            if not task.done() and not await _write_progress(db, jury_id, run, latest[0]):
-                return  # superseded (the pool changed, or an officer started again)
-        solved = task.result()
-    except Exception as exc:  # the solver failed: say so on the page rather than spin forever
-        log.exception("lottery for jury %s failed", jury_id)
-        await _finish(db, jury_id, run, failure=f"The solver failed ({type(exc).__name__}: {exc}).")
-        return
-    if solved.lottery is None:
-        assert solved.report is not None
-        await _finish(db, jury_id, run, report=solved.report)
-        return
-    await _finish(db, jury_id, run, solved=solved, pool_people=len(pool))
-
-
-async def _write_progress(db: Database, jury_id: int, run: str, progress: SolveProgress | None) -> bool:
-    async with db.begin() as session:
-        jury = await session.get(Jury, jury_id, with_for_update=True)
-        if jury is None or (jury.solve or {}).get("run") != run:
-            return False
-        solve = dict(jury.solve or {}, updated_at=utcnow().isoformat())
-        if progress is not None:
-            solve |= {
-                "step": progress.step,
-                "fraction": progress.fraction,
-                "panels": progress.panels,
-                "lowest": progress.lowest,
-            }
-        jury.solve = solve
-    return True
-
-
-async def _finish(
-    db: Database,
-    jury_id: int,
-    run: str,
-    *,
-    solved: _Solved | None = None,
-    pool_people: int = 0,
-    report: InfeasibilityReport | None = None,
-    failure: str | None = None,
-) -> None:
-    async with db.begin() as session:
-        jury = await session.get(Jury, jury_id, with_for_update=True)
-        if jury is None or (jury.solve or {}).get("run") != run:
-            return
-        await _record(session, jury, run, solved, pool_people, report, failure)
-
-
-async def _record(
-    session: AsyncSession,
-    jury: Jury,
-    run: str,
-    solved: _Solved | None,
-    pool_people: int,
-    report: InfeasibilityReport | None,
-    failure: str | None,
-) -> None:
-    by = str((jury.solve or {}).get("by", "system"))
-    if solved is None or solved.lottery is None:
-        jury.solve = {
-            "state": "failed",
-            "run": run,
-            "by": by,
-            "finished_at": utcnow().isoformat(),
-            "report": report.describe() if report else failure,
-            "conflicts": list(report.conflicts) if report else [],
-            "relaxations": [r.describe() for r in report.relaxations] if report else [],
-        }
-        await _audit(session, by, jury, "jury.lottery.failed", after={"report": jury.solve["report"]})
-        return
-    lottery = solved.lottery
-    probabilities = lottery.probabilities()
-    jury.lottery = lottery.to_json()
-    jury.seed, jury.seed_sha256 = solved.seed, lottery.seed_sha256
-    jury.lottery_facts = {
-        "seconds": round(solved.seconds, 3),
-        "people": pool_people,
-        "groups": len(lottery.groups),
-        "panels": len(lottery.panels),
-        "lowest_probability": float(min(probabilities.values())),
-        "highest_probability": float(max(probabilities.values())),
-        "lottery_sha256": lottery.fingerprint(),
-    }
-    jury.solve = None
-    jury.computed_at = utcnow()
-    jury.status = JuryStatus.COMPUTED
-    await _audit(
-        session,
-        by,
-        jury,
-        "jury.lottery.computed",
-        after={"seed_sha256": jury.seed_sha256, **jury.lottery_facts},
-    )
-
-
-async def compute_lottery_now(session: AsyncSession, actor: Actor, jury_id: int) -> Jury:
-    """Compute the lottery within this transaction, blocking while it solves: only for pools
-    known to be small (the demo); the pages and the API use ``compute_lottery``."""
-    run = await start_lottery(session, actor, jury_id)
-    jury = await get_jury(session, actor, jury_id, Permission.MANAGE_PILOT)
-    pool = await load_pool(session, jury)
-    solved = _solve(pool, jury.size, jury.households_apart, None)
-    await _record(session, jury, run, solved, len(pool), solved.report, None)
-    return jury
 
 
 def lottery_of(jury: Jury) -> Lottery:
@@ -432,7 +248,7 @@ async def publish_lottery(session: AsyncSession, actor: Actor, jury_id: int) -> 
     jury = await get_jury(session, actor, jury_id, Permission.MANAGE_PILOT, lock=True)
     require_status(jury.status, {JuryStatus.COMPUTED}, "publish the lottery")
     jury.status, jury.published_at = JuryStatus.PUBLISHED, utcnow()
-    await _audit(
+    await audit_jury(
         session,
         actor,
         jury,
@@ -477,7 +293,7 @@ async def draw_jury(session: AsyncSession, actor: Actor, jury_id: int, spec: Dra
     session.add_all(jurors)
     jury.draw, jury.drawn_at, jury.status = record.to_json(), utcnow(), JuryStatus.DRAWN
     await session.flush()
-    await _audit(session, actor, jury, "jury.draw", after=record.to_json())
+    await audit_jury(session, actor, jury, "jury.draw", after=record.to_json())
     return jury
 
 

@@ -22,7 +22,7 @@ from polls.domain.access import Actor, Permission
 from polls.domain.juries import SEATED, JurorStatus, JuryStatus, choose_replacement, require_status
 from polls.domain.jury_room import RoomState, juror_removed
 from polls.errors import Conflict, NotFound, PollsError, ValidationFailed
-from polls.store import audit
+from polls.store import audit, jury_sessions
 from polls.store.juries import get_jury, lottery_of
 from polls.store.models import Juror, Jury, JurySession, utcnow
 from polls.tokens import JUROR_INVITE, JUROR_ROOM, TokenExpired, TokenInvalid, Tokens
@@ -65,16 +65,6 @@ def juror_snapshot(juror: Juror) -> dict[str, Any]:
 async def list_jurors(session: AsyncSession, jury_id: int) -> list[Juror]:
     """The panel by seat, then the reserves in the order they are called."""
     query = select(Juror).where(Juror.jury_id == jury_id).order_by((Juror.role == "reserve"), Juror.position)
-    return list((await session.scalars(query)).all())
-
-
-async def accepted_jurors(session: AsyncSession, jury_id: int) -> list[Juror]:
-    """Who sits on the jury now: the jurors who accepted, by seat."""
-    query = (
-        select(Juror)
-        .where(Juror.jury_id == jury_id, Juror.status == JurorStatus.ACCEPTED)
-        .order_by(Juror.seat, Juror.id)
-    )
     return list((await session.scalars(query)).all())
 
 
@@ -317,8 +307,6 @@ async def withdraw_juror(session: AsyncSession, actor: Actor, jury_id: int, juro
 async def _leave_open_sessions(session: AsyncSession, actor: Actor, jury: Jury, juror: Juror) -> None:
     """A ``juror_removed`` event in every session of the jury not yet ended, in the withdrawal's
     transaction: rooms drop the juror and close their open sockets (polls.live.jury_rooms)."""
-    from polls.store import jury_sessions  # imported here: jury_sessions reads the panel from this module
-
     query = select(JurySession.id).where(JurySession.jury_id == jury.id, JurySession.status != "ended")
     now = utcnow().timestamp()
     for session_id in (await session.scalars(query.order_by(JurySession.id))).all():

@@ -15,13 +15,22 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.domain.access import Actor, Permission
-from polls.domain.juries import JuryStatus
+from polls.domain.juries import JurorStatus, JuryStatus
 from polls.domain.jury_room import Event, RoomState, created, fold_in_place, replay
 from polls.errors import Conflict, NotFound
 from polls.store import audit
 from polls.store.db import Database
-from polls.store.jurors import accepted_jurors
 from polls.store.models import Juror, Jury, JuryEvent, JurySession, utcnow
+
+
+async def accepted_jurors(session: AsyncSession, jury_id: int) -> list[Juror]:
+    """Who sits on the jury now: the jurors who accepted, by seat."""
+    query = (
+        select(Juror)
+        .where(Juror.jury_id == jury_id, Juror.status == JurorStatus.ACCEPTED)
+        .order_by(Juror.seat, Juror.id)
+    )
+    return list((await session.scalars(query)).all())
 
 
 def juror_name(juror: Juror) -> str:

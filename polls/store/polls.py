@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -10,13 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from polls.domain import polls as lifecycle
-from polls.domain.access import SYSTEM, Actor, Permission
-from polls.domain.polls import Action, NewPollSpec, PollFacts, PollSpec, PollStatus
+from polls.domain.access import Actor, Permission
+from polls.domain.polls import NewPollSpec, PollFacts, PollSpec, PollStatus
 from polls.domain.questions import QuestionSpec
 from polls.domain.translations import PollTranslation, check_ids
 from polls.errors import Conflict, NotFound, ValidationFailed
 from polls.store import audit
-from polls.store.models import Area, Option, Poll, Question, utcnow
+from polls.store.models import Area, Option, Poll, Question
 from polls.store.pilots import get_pilot
 
 _LOAD = (selectinload(Poll.areas), selectinload(Poll.questions).selectinload(Question.options))
@@ -280,54 +279,6 @@ async def move_question(
     to = max(0, min(len(ids) - 1, at + offset))
     ids.insert(to, ids.pop(at))
     return await reorder_questions(session, actor, poll_id, ids)
-
-
-async def transition(
-    session: AsyncSession,
-    actor: Actor | None,
-    poll_id: int,
-    action: Action,
-    now: datetime | None = None,
-) -> Poll:
-    """Move a poll one lifecycle step; ``actor`` None means the scheduler."""
-    now = now or utcnow()
-    poll = await get_poll(session, actor, poll_id, Permission.MANAGE_PILOT, lock=True)
-    before = poll.status
-    poll.status = lifecycle.next_status(facts(poll), action, now).value
-    await session.flush()
-    await audit.record(
-        session,
-        actor=actor.email if actor else SYSTEM,
-        action=f"poll.{action.value}",
-        target=f"poll:{poll.id}",
-        pilot_id=poll.pilot_id,
-        before={"status": before},
-        after={"status": poll.status},
-    )
-    # Official results are counted in this same transaction, under the row lock (imported here:
-    # the results module builds on this one).
-    from polls.store.results import after_transition
-
-    await after_transition(session, poll, actor, now)
-    return poll
-
-
-async def due_polls(session: AsyncSession, now: datetime) -> list[tuple[int, Action]]:
-    """Scheduled polls whose opening time has come and open polls whose closing time has."""
-    query = (
-        select(Poll)
-        .where(
-            ((Poll.status == PollStatus.SCHEDULED.value) & (Poll.opens_at <= now))
-            | ((Poll.status == PollStatus.OPEN.value) & (Poll.closes_at <= now))
-        )
-        .options(selectinload(Poll.questions))
-    )
-    due = []
-    for poll in (await session.scalars(query)).all():
-        action = lifecycle.due_action(facts(poll), now)
-        if action is not None:
-            due.append((poll.id, action))
-    return due
 
 
 def translation_snapshot(poll: Poll, language: str) -> dict[str, Any]:

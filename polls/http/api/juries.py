@@ -20,6 +20,7 @@ from polls.http.kit.guards import jury_staff, staff_only
 from polls.runtime import runtime
 from polls.store import juries as jury_store
 from polls.store import jurors as juror_store
+from polls.store import lotteries as lottery_store
 from polls.store.models import Jury, Pilot
 
 MAX_POOL_JSON = 5_000_000  # two CSV files of a large pool
@@ -101,7 +102,7 @@ async def compute(request: Request, actor: Actor) -> Response:
     jury_id = path_int(request, "jury_id")
     rt = runtime(request)
     async with rt.db.begin() as db:
-        run = await jury_store.start_lottery(db, actor, jury_id)
+        run = await lottery_store.start_lottery(db, actor, jury_id)
         jury = await jury_store.get_jury(db, actor, jury_id, Permission.MANAGE_PILOT)
         body = jury_body(jury)
     start_solving(rt.db, jury_id, run)

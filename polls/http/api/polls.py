@@ -16,6 +16,7 @@ from polls.http.api.kit import ApiRoute, ok, read_json
 from polls.http.kit.forms import path_int
 from polls.http.kit.guards import pilot_staff, poll_staff, staff_only
 from polls.runtime import runtime
+from polls.store import lifecycle as poll_lifecycle
 from polls.store import polls as poll_store
 from polls.store.models import Pilot, Poll
 
@@ -103,7 +104,7 @@ async def poll_action(request: Request, actor: Actor) -> Response:
         choices = ", ".join(a.value for a in Action)
         raise ValidationFailed.one("action", f"Unknown action '{raw}'; use one of {choices}") from None
     async with runtime(request).db.begin() as db:
-        poll = await poll_store.transition(db, actor, path_int(request, "poll_id"), action)
+        poll = await poll_lifecycle.transition(db, actor, path_int(request, "poll_id"), action)
         return ok(_poll_body(poll))
 
 

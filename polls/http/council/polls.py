@@ -31,6 +31,7 @@ from polls.http.kit.guards import page, pilot_staff, poll_staff
 from polls.http.kit.render import render
 from polls.http.kit.timezones import parse_local_datetime
 from polls.runtime import runtime
+from polls.store import lifecycle as poll_lifecycle
 from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store
 from polls.store.models import Pilot, Poll, Question
@@ -149,7 +150,7 @@ async def poll_action(request: Request, actor: Actor) -> Response:
     except ValueError:
         raise ValidationFailed.one("action", "Unknown action") from None
     async with runtime(request).db.begin() as db:
-        await poll_store.transition(db, actor, poll_id, action)
+        await poll_lifecycle.transition(db, actor, poll_id, action)
     if action is Action.REVIEW:  # the review happens on the official results page
         return see_other(f"/council/polls/{poll_id}/results")
     return see_other(f"/council/polls/{poll_id}")

@@ -40,6 +40,7 @@ from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import juries as jury_store
 from polls.store import jurors as juror_store
+from polls.store import lotteries as lottery_store
 from polls.store.db import Database
 from polls.store.jurors import InvitationRow
 from polls.store.models import Jury, Pilot
@@ -52,7 +53,7 @@ _solving: set[asyncio.Task[None]] = set()  # strong references, so running solve
 
 def start_solving(db: Database, jury_id: int, run: str) -> None:
     """Compute the lottery in the background; progress and the result land on the jury row."""
-    coroutine: Coroutine[Any, Any, None] = jury_store.compute_lottery(db, jury_id, run)
+    coroutine: Coroutine[Any, Any, None] = lottery_store.compute_lottery(db, jury_id, run)
     task = asyncio.create_task(coroutine)
     _solving.add(task)
     task.add_done_callback(_solving.discard)
@@ -305,7 +306,7 @@ async def compute(request: Request, actor: Actor) -> Response:
     jury_id = path_int(request, "jury_id")
     rt = runtime(request)
     async with rt.db.begin() as db:
-        run = await jury_store.start_lottery(db, actor, jury_id)
+        run = await lottery_store.start_lottery(db, actor, jury_id)
     start_solving(rt.db, jury_id, run)
     return see_other(f"/council/juries/{jury_id}")
 
