@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import text
@@ -91,95 +92,113 @@ class PollsApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
+async def _open_redis(stack: contextlib.AsyncExitStack, settings: Settings) -> tuple[Redis, Redis]:
+    """The shared Redis client and the vote fast path's own, starting the embedded server if asked."""
+    redis_url = settings.redis_url
+    if redis_url == EMBEDDED:
+        # Not persisted: everything in it is rebuilt from the database, and an append-only
+        # file would log each vote's fast-path key beside its tally increments.
+        server = EmbeddedRedis(settings.data_dir / "redis", persistent=False)
+        await asyncio.to_thread(server.start)
+        stack.callback(server.stop)
+        redis_url = server.url
+        log.info("embedded redis-server running at %s", redis_url)
+    # Enough connections for every request in flight; past that, requests get a 503.
+    redis = connect(redis_url, decode_responses=True, max_connections=512)
+    # The vote fast path gives up quickly: a frozen Redis must not hold up every batch,
+    # since the database decides anyway.
+    fast_path = connect(
+        redis_url,
+        decode_responses=True,
+        socket_timeout=0.25,
+        socket_connect_timeout=0.25,
+        max_connections=8,
+    )
+    stack.push_async_callback(fast_path.aclose)
+    stack.push_async_callback(redis.aclose)
+    return redis, fast_path
+
+
+async def _open_runtime(stack: contextlib.AsyncExitStack, settings: Settings) -> tuple[Runtime, BallotWriter]:
+    redis, fast_path = await _open_redis(stack, settings)
+    engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
+    stack.push_async_callback(engine.dispose)
+    db = sessions_for(engine)
+    tokens = Tokens(settings.secret_keys)
+    tallies = Tallies(redis, db)
+    writer = BallotWriter(db, redis=fast_path, on_commit=tallies.apply, on_rebuild=tallies.rebuild_all)
+    runtime = Runtime(
+        settings=settings,
+        engine=engine,
+        db=db,
+        redis=redis,
+        tokens=tokens,
+        signin_throttle=Throttle(
+            redis, "signin", limit=settings.signin_attempts, window=settings.signin_window
+        ),
+        tallies=tallies,
+        hub=TallyHub(redis, tallies),
+        booth=VotingBooth(db, tokens, writer),
+        jury_rooms=JuryRooms(redis, db),
+    )
+    return runtime, writer
+
+
+@contextlib.asynccontextmanager
+async def _serve(app: Starlette, settings: Settings, run_scheduler: bool) -> AsyncIterator[None]:
+    """The lifespan: open every resource, serve, and close them all in reverse order."""
+    async with contextlib.AsyncExitStack() as stack:
+        runtime, writer = await _open_runtime(stack, settings)
+        await _check_schema(runtime)
+        app.state.runtime = runtime
+        if await runtime.tallies.ensure_present():
+            log.info("live tallies were missing from Redis: rebuilt from the database")
+        await writer.start()
+        stack.push_async_callback(writer.stop)
+        await runtime.hub.start()
+        stack.push_async_callback(runtime.hub.stop)
+        await runtime.jury_rooms.start()
+        stack.push_async_callback(runtime.jury_rooms.stop)
+        if run_scheduler:
+            task = asyncio.create_task(scheduler.run_forever(runtime.db, settings.scheduler_interval))
+            stack.push_async_callback(_cancel, task)
+            reconciler = asyncio.create_task(reconcile_forever(runtime.tallies))
+            stack.push_async_callback(_cancel, reconciler)
+        yield
+
+
+ROUTES: list[BaseRoute] = [
+    *public.routes,
+    *residents.routes,
+    *council.routes,
+    *juries.routes,
+    *registry.routes,
+    Mount("/static", StaticFiles(directory=str(STATIC_DIR), check_dir=False), name="static"),
+    Mount("/assets", StaticFiles(directory=str(ASSETS_DIR), check_dir=False), name="assets"),
+]
+MIDDLEWARE = [Middleware(Protections), Middleware(SessionMiddleware)]
+EXCEPTION_HANDLERS = {
+    PollsError: polls_error,
+    HTTPException: http_error,
+    RedisConnectionError: backend_down,
+    RedisTimeoutError: backend_down,
+    OperationalError: backend_down,
+    InterfaceError: backend_down,
+    Exception: server_error,
+}
+
+
 def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with contextlib.AsyncExitStack() as stack:
-            redis_url = settings.redis_url
-            if redis_url == EMBEDDED:
-                # Not persisted: everything in it is rebuilt from the database, and an append-only
-                # file would log each vote's fast-path key beside its tally increments.
-                server = EmbeddedRedis(settings.data_dir / "redis", persistent=False)
-                await asyncio.to_thread(server.start)
-                stack.callback(server.stop)
-                redis_url = server.url
-                log.info("embedded redis-server running at %s", redis_url)
-            # Enough connections for every request in flight; past that, requests get a 503.
-            redis = connect(redis_url, decode_responses=True, max_connections=512)
-            # The vote fast path gives up quickly: a frozen Redis must not hold up every batch,
-            # since the database decides anyway.
-            fast_path = connect(
-                redis_url,
-                decode_responses=True,
-                socket_timeout=0.25,
-                socket_connect_timeout=0.25,
-                max_connections=8,
-            )
-            stack.push_async_callback(fast_path.aclose)
-            stack.push_async_callback(redis.aclose)
-            engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
-            stack.push_async_callback(engine.dispose)
-            db = sessions_for(engine)
-            tokens = Tokens(settings.secret_keys)
-            tallies = Tallies(redis, db)
-            writer = BallotWriter(
-                db, redis=fast_path, on_commit=tallies.apply, on_rebuild=tallies.rebuild_all
-            )
-            hub = TallyHub(redis, tallies)
-            runtime = Runtime(
-                settings=settings,
-                engine=engine,
-                db=db,
-                redis=redis,
-                tokens=tokens,
-                signin_throttle=Throttle(
-                    redis, "signin", limit=settings.signin_attempts, window=settings.signin_window
-                ),
-                tallies=tallies,
-                hub=hub,
-                booth=VotingBooth(db, tokens, writer),
-                jury_rooms=JuryRooms(redis, db),
-            )
-            await _check_schema(runtime)
-            app.state.runtime = runtime
-            if await tallies.ensure_present():
-                log.info("live tallies were missing from Redis: rebuilt from the database")
-            await writer.start()
-            stack.push_async_callback(writer.stop)
-            await hub.start()
-            stack.push_async_callback(hub.stop)
-            await runtime.jury_rooms.start()
-            stack.push_async_callback(runtime.jury_rooms.stop)
-            if run_scheduler:
-                task = asyncio.create_task(scheduler.run_forever(runtime.db, settings.scheduler_interval))
-                stack.push_async_callback(_cancel, task)
-                reconciler = asyncio.create_task(reconcile_forever(tallies))
-                stack.push_async_callback(_cancel, reconciler)
+        async with _serve(app, settings, run_scheduler):
             yield
 
-    routes: list[BaseRoute] = [
-        *public.routes,
-        *residents.routes,
-        *council.routes,
-        *juries.routes,
-        *registry.routes,
-        Mount("/static", StaticFiles(directory=str(STATIC_DIR), check_dir=False), name="static"),
-        Mount("/assets", StaticFiles(directory=str(ASSETS_DIR), check_dir=False), name="assets"),
-    ]
-    middleware = [Middleware(Protections), Middleware(SessionMiddleware)]
     return PollsApp(
-        routes=routes,
-        middleware=middleware,
+        routes=list(ROUTES),
+        middleware=MIDDLEWARE,
         lifespan=lifespan,
-        exception_handlers={
-            PollsError: polls_error,
-            HTTPException: http_error,
-            RedisConnectionError: backend_down,
-            RedisTimeoutError: backend_down,
-            OperationalError: backend_down,
-            InterfaceError: backend_down,
-            Exception: server_error,
-        },
+        exception_handlers=dict(EXCEPTION_HANDLERS),
     )
 
 
