@@ -40,7 +40,6 @@ from polls.domain.sortition import (
     Pool,
     Quota,
     Quotas,
-    QuotasInfeasible,
     SolveProgress,
     commitment,
     draw,
@@ -52,7 +51,7 @@ from polls.domain.sortition import (
 )
 from polls.domain.sortition.leximin import Progress
 from polls.domain.sortition.relaxation import InfeasibilityReport
-from polls.errors import Conflict, NotFound
+from polls.errors import Conflict, ErrorCode, NotFound, QuotasInfeasible
 from polls.store import audit
 from polls.store.db import Database
 from polls.store.models import Juror, Jury, PoolMember, utcnow
@@ -84,7 +83,7 @@ async def get_jury(
     """The jury, once the actor holds ``permission`` in its pilot (404 before 403: ids leak nothing)."""
     jury = await session.get(Jury, jury_id, with_for_update=lock, populate_existing=lock)
     if jury is None or not actor.can(Permission.VIEW_PILOT, jury.pilot_id):
-        raise NotFound("There is no such jury", code="jury_not_found")
+        raise NotFound("There is no such jury", code=ErrorCode.JURY_NOT_FOUND)
     actor.require(permission, jury.pilot_id)
     return jury
 
@@ -243,7 +242,9 @@ def solve_is_running(jury: Jury, now: datetime | None = None) -> bool:
 
 def _refuse_while_solving(jury: Jury) -> None:
     if solve_is_running(jury):
-        raise Conflict("The lottery is being computed; wait for it to finish", code="lottery_computing")
+        raise Conflict(
+            "The lottery is being computed; wait for it to finish", code=ErrorCode.LOTTERY_COMPUTING
+        )
 
 
 async def start_lottery(session: AsyncSession, actor: Actor, jury_id: int) -> str:
@@ -253,7 +254,7 @@ async def start_lottery(session: AsyncSession, actor: Actor, jury_id: int) -> st
     _refuse_while_solving(jury)
     people = await pool_size(session, jury.id)
     if not people:
-        raise Conflict("Upload the people and categories files first", code="jury_pool_missing")
+        raise Conflict("Upload the people and categories files first", code=ErrorCode.JURY_POOL_MISSING)
     run = secrets.token_hex(8)
     now = utcnow().isoformat()
     _discard_lottery(jury)
@@ -418,7 +419,7 @@ async def compute_lottery_now(session: AsyncSession, actor: Actor, jury_id: int)
 
 def lottery_of(jury: Jury) -> Lottery:
     if jury.lottery is None:
-        raise Conflict("The lottery has not been computed yet", code="lottery_missing")
+        raise Conflict("The lottery has not been computed yet", code=ErrorCode.LOTTERY_MISSING)
     return read_lottery(jury.lottery)
 
 
@@ -516,7 +517,7 @@ async def public_juries(session: AsyncSession, pilot_id: int) -> list[PublicJury
 async def public_jury(session: AsyncSession, jury_id: int) -> Jury:
     jury = await session.get(Jury, jury_id)
     if jury is None or jury.status not in PUBLIC:
-        raise NotFound("There is no such jury", code="jury_not_found")
+        raise NotFound("There is no such jury", code=ErrorCode.JURY_NOT_FOUND)
     return jury
 
 

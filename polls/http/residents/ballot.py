@@ -17,10 +17,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from polls.domain.ballots import PollDef, QuestionDef, check_ballot
-from polls.domain.eligibility import BROWSER, AlreadyVoted, CodeNotValid, PollNotOpen, nullifier
+from polls.domain.eligibility import BROWSER, nullifier
 from polls.domain.polls import Assurance, PollStatus
 from polls.domain.questions import QuestionKind
-from polls.errors import PollsError, ValidationFailed
+from polls.errors import AlreadyVoted, CodeNotValid, ErrorCode, PollNotOpen, PollsError, ValidationFailed
 from polls.http.kit.auth import check_csrf
 from polls.http.kit.ballot_form import answers_from_form, form_values
 from polls.http.kit.voter_codes import reference_for_code
@@ -100,7 +100,7 @@ async def my_polls(request: Request) -> Response:
     async with rt.db() as session:
         code = await find_by_reference(session, reference)
         if code is None:
-            raise CodeNotValid("We do not recognise this voting link", code="code_unknown")
+            raise CodeNotValid("We do not recognise this voting link", code=ErrorCode.CODE_UNKNOWN)
         pilot = await session.get(Pilot, code.pilot_id)
         query = select(Poll).where(Poll.pilot_id == code.pilot_id, Poll.status == PollStatus.OPEN.value)
         polls = list((await session.scalars(query.order_by(Poll.closes_at, Poll.id))).all())
@@ -228,7 +228,7 @@ async def submit(request: Request) -> Response:
         answers = json.loads(str(form.get("ballot", "")))
     except ValueError:
         raise PollsError(
-            "Your answers did not arrive whole. Please answer again.", code="malformed_ballot"
+            "Your answers did not arrive whole. Please answer again.", code=ErrorCode.MALFORMED_BALLOT
         ) from None
     reference = await _reference(request)
     async with rt.db() as session:
@@ -254,7 +254,7 @@ async def _reference(request: Request) -> str:
     browser = request.cookies.get(BROWSER_COOKIE, "")
     if len(browser) != 32:
         raise PollsError(
-            "Your browser did not keep our cookie, so we cannot count your vote", code="no_cookie"
+            "Your browser did not keep our cookie, so we cannot count your vote", code=ErrorCode.NO_COOKIE
         )
     return BROWSER + browser
 
@@ -265,7 +265,7 @@ async def open_ballot(request: Request) -> Response:
     async with rt.db() as session:
         poll = await load_poll(session, int(request.path_params["poll_id"]))
     if poll.assurance != Assurance.OPEN.value:
-        raise PollsError("This poll needs the code from your poll card", code="code_required")
+        raise PollsError("This poll needs the code from your poll card", code=ErrorCode.CODE_REQUIRED)
     response = await ballot(request)
     if not request.cookies.get(BROWSER_COOKIE):
         response.set_cookie(
