@@ -8,7 +8,6 @@ import random
 import pytest
 
 from polls.domain.ballot_files import (
-    BallotFileError,
     read_ballot_file,
     read_blt,
     read_pabulib,
@@ -18,6 +17,7 @@ from polls.domain.ballot_files import (
 )
 from polls.domain.ballots import OptionDef, PollDef, QuestionDef
 from polls.domain.questions import QuestionKind
+from polls.errors import BallotFileError
 
 RANKED = QuestionDef(
     11, QuestionKind.RANKED, "Which park first?", {"seats": 1}, (OptionDef(1, "Ash"), OptionDef(2, "Birch"))

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.domain.ballots import check_ballot, new_tracker
-from polls.domain.eligibility import AlreadyVoted
+from polls.errors import AlreadyVoted
 from polls.live.tallies import PRESENT, tally_key
 from polls.settings import Settings
 from polls.store.db import sqlite_file

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from polls.domain.sortition import PoolFileError, Quota, read_categories, read_people
+from polls.domain.sortition import Quota, read_categories, read_people
+from polls.errors import PoolFileError
 
 CATEGORIES = """category,feature,min,max
 gender,female,2,3

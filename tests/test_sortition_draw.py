@@ -11,7 +11,6 @@ import pytest
 
 from polls.domain.sortition import (
     Lottery,
-    LotteryFileError,
     Person,
     Pool,
     Quota,
@@ -27,9 +26,9 @@ from polls.domain.sortition import (
     unfair_probabilities,
     verify,
 )
-from polls.domain.sortition.errors import SeedMismatch
 from polls.domain.sortition.lottery import WEIGHT_TOTAL
 from polls.domain.sortition.seed import Stream
+from polls.errors import LotteryFileError, SeedMismatch
 
 SEED = "5eed" * 16
 

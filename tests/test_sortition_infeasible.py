@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from polls.domain.sortition import Person, Pool, Quota, Quotas, QuotasInfeasible, fairest_lottery, group_pool
+from polls.domain.sortition import Person, Pool, Quota, Quotas, fairest_lottery, group_pool
 from polls.domain.sortition.relaxation import Relaxation, explain_infeasible
+from polls.errors import QuotasInfeasible
 
 
 def pool_of(

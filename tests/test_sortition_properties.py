@@ -13,7 +13,6 @@ from polls.domain.sortition import (
     Pool,
     Quota,
     Quotas,
-    QuotasInfeasible,
     commitment,
     draw,
     fairest_lottery,
@@ -21,6 +20,7 @@ from polls.domain.sortition import (
     make_lottery,
     verify,
 )
+from polls.errors import QuotasInfeasible
 from tests.test_sortition_leximin import brute_force_leximin, by_person
 
 

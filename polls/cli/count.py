@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from polls.domain.ballot_files import BallotFile, BallotFileError, QuestionBallots, read_ballot_file
+from polls.domain.ballot_files import BallotFile, QuestionBallots, read_ballot_file
 from polls.domain.counting import official
 from polls.domain.counting.equal_shares import EqualSharesResult
 from polls.domain.counting.instant_runoff import InstantRunoffResult
@@ -23,6 +23,7 @@ from polls.domain.counting.schulze import SchulzeResult
 from polls.domain.counting.stv import STVResult
 from polls.domain.counting.ties import Tie
 from polls.domain.questions import QuestionKind
+from polls.errors import BallotFileError
 
 Naming = Callable[[int | None], str]
 

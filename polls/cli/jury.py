@@ -24,7 +24,6 @@ from polls.domain.sortition import (
     Lottery,
     Pool,
     SolveProgress,
-    SortitionError,
     commitment,
     draw,
     fairest_lottery,
@@ -40,6 +39,7 @@ from polls.domain.sortition import (
 )
 from polls.domain.sortition.solver import SolverFailed
 from polls.domain.spreadsheets import spreadsheet_safe as safe
+from polls.errors import SortitionError
 
 
 def add_parsers(commands: Any) -> None:

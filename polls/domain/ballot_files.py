@@ -39,20 +39,10 @@ from typing import Any
 from polls.domain.ballots import Answers, OptionDef, PollDef, QuestionDef, check_ballot
 from polls.domain.counting.official import METHODS
 from polls.domain.questions import QuestionKind
-from polls.errors import PollsError, ValidationFailed
+from polls.errors import BallotFileError, ValidationFailed
 
 FORMAT = "polls-ballots"
 VERSION = 1
-
-
-class BallotFileError(PollsError):
-    status = 422
-    code = "malformed_ballot_file"
-
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(f"line {line}: {message}")
-        self.line = line
-        self.problem = message
 
 
 @dataclass(frozen=True)

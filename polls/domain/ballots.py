@@ -22,7 +22,7 @@ from functools import cached_property
 from typing import Any
 
 from polls.domain.questions import QuestionKind
-from polls.errors import FieldError, ValidationFailed
+from polls.errors import ErrorCode, FieldError, ValidationFailed
 
 
 @dataclass(frozen=True)
@@ -81,9 +81,9 @@ Answers = dict[str, Any]  # normalised: question id (str) -> answer
 class _Problems:
     def __init__(self) -> None:
         self.errors: list[FieldError] = []
-        self.codes: list[str] = []
+        self.codes: list[ErrorCode] = []
 
-    def add(self, question_id: int | str, code: str, message: str) -> None:
+    def add(self, question_id: int | str, code: ErrorCode, message: str) -> None:
         self.errors.append(FieldError(f"answers.{question_id}", message))
         self.codes.append(code)
 
@@ -123,7 +123,7 @@ def check_ballot(poll: PollDef, raw: Any) -> Answers:
     """The normalised answers, or ValidationFailed naming each problem (code: the first problem's)."""
     if not isinstance(raw, Mapping):
         raise ValidationFailed.one(
-            "answers", "Send the answers as an object keyed by question", code="malformed_ballot"
+            "answers", "Send the answers as an object keyed by question", code=ErrorCode.MALFORMED_BALLOT
         )
     problems = _Problems()
     answers: Answers = {}
@@ -133,7 +133,7 @@ def check_ballot(poll: PollDef, raw: Any) -> Answers:
             question_id = _int(key)
             question = poll.question(question_id) if question_id is not None else None
         if question is None:
-            problems.add(key, "unknown_question", "This poll has no such question")
+            problems.add(key, ErrorCode.UNKNOWN_QUESTION, "This poll has no such question")
             continue
         if value is None or value == "" or value == []:
             continue  # left unanswered
@@ -143,7 +143,7 @@ def check_ballot(poll: PollDef, raw: Any) -> Answers:
         if answer is not None:
             answers[str(question.id)] = answer
     if not answers and not problems.errors:
-        problems.add("", "empty_ballot", "Answer at least one question")
+        problems.add("", ErrorCode.EMPTY_BALLOT, "Answer at least one question")
     if problems.errors:
         raise ValidationFailed(problems.errors, problems.errors[0].message, code=problems.codes[0])
     return answers
@@ -187,14 +187,16 @@ def _check_answer(question: QuestionDef, value: Any, problems: _Problems) -> Any
 def _check_comment(question: QuestionDef, value: Any, problems: _Problems) -> str | None:
     qid, settings = question.id, question.settings
     if not isinstance(value, str):
-        problems.add(qid, "malformed_answer", "Write your comment as text")
+        problems.add(qid, ErrorCode.MALFORMED_ANSWER, "Write your comment as text")
         return None
     text = value.strip()
     if _CONTROL.search(text) or not _is_utf8(text):
-        problems.add(qid, "malformed_answer", "Your comment has characters we cannot store")
+        problems.add(qid, ErrorCode.MALFORMED_ANSWER, "Your comment has characters we cannot store")
         return None
     if len(text) > int(settings["max_length"]):
-        problems.add(qid, "comment_too_long", f"Keep your comment to {settings['max_length']} characters")
+        problems.add(
+            qid, ErrorCode.COMMENT_TOO_LONG, f"Keep your comment to {settings['max_length']} characters"
+        )
         return None
     return text or None
 
@@ -203,10 +205,10 @@ def _check_scale(question: QuestionDef, value: Any, problems: _Problems) -> int 
     point = _int(value)
     low, high = int(question.settings["scale_min"]), int(question.settings["scale_max"])
     if point is None:
-        problems.add(question.id, "malformed_answer", "Choose a point on the scale")
+        problems.add(question.id, ErrorCode.MALFORMED_ANSWER, "Choose a point on the scale")
         return None
     if not low <= point <= high:
-        problems.add(question.id, "out_of_range", f"Choose a point from {low} to {high}")
+        problems.add(question.id, ErrorCode.OUT_OF_RANGE, f"Choose a point from {low} to {high}")
         return None
     return point
 
@@ -216,14 +218,16 @@ def _check_options(question: QuestionDef, value: Any, problems: _Problems) -> li
     qid = question.id
     chosen = _option_list(value)
     if chosen is None:
-        problems.add(qid, "malformed_answer", "Choose from the options given")
+        problems.add(qid, ErrorCode.MALFORMED_ANSWER, "Choose from the options given")
         return None
     unknown = [o for o in chosen if o not in question.option_ids]
     if unknown:
-        problems.add(qid, "unknown_option", "That option is not in this question")
+        problems.add(qid, ErrorCode.UNKNOWN_OPTION, "That option is not in this question")
         return None
     if len(set(chosen)) != len(chosen):
-        code = "duplicate_rank" if question.kind is QuestionKind.RANKED else "duplicate_option"
+        code = (
+            ErrorCode.DUPLICATE_RANK if question.kind is QuestionKind.RANKED else ErrorCode.DUPLICATE_OPTION
+        )
         problems.add(qid, code, "Each option can be chosen only once")
         return None
     return chosen
@@ -234,16 +238,16 @@ def _check_choice_count(question: QuestionDef, chosen: list[int], problems: _Pro
     kind, qid, settings = question.kind, question.id, question.settings
     if kind is QuestionKind.SINGLE:
         if len(chosen) != 1:
-            problems.add(qid, "too_many_choices", "Choose one option")
+            problems.add(qid, ErrorCode.TOO_MANY_CHOICES, "Choose one option")
             return None
         return chosen[0]
     if kind is QuestionKind.MULTIPLE:
         low, high = int(settings["min_choices"]), int(settings["max_choices"])
         if len(chosen) > high:
-            problems.add(qid, "too_many_choices", f"Choose at most {high}")
+            problems.add(qid, ErrorCode.TOO_MANY_CHOICES, f"Choose at most {high}")
             return None
         if len(chosen) < low:
-            problems.add(qid, "too_few_choices", f"Choose at least {low}")
+            problems.add(qid, ErrorCode.TOO_FEW_CHOICES, f"Choose at least {low}")
             return None
         return sorted(chosen)
     if kind is QuestionKind.BUDGET:
@@ -252,7 +256,7 @@ def _check_choice_count(question: QuestionDef, chosen: list[int], problems: _Pro
         if total > int(settings["budget_total"]):
             problems.add(
                 qid,
-                "over_budget",
+                ErrorCode.OVER_BUDGET,
                 f"Your choices cost £{total:,}, more than the £{settings['budget_total']:,} budget",
             )
             return None

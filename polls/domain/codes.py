@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from polls.errors import ValidationFailed
+from polls.errors import ErrorCode, ValidationFailed
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 N = len(ALPHABET)
@@ -85,24 +85,26 @@ def normalise_short_code(typed: str) -> str:
     """
     code = _SEPARATORS.sub("", typed).upper().translate(_LOOK_ALIKES)
     if not code:
-        raise ValidationFailed.one("code", "Enter the code from your poll card", code="code_missing")
+        raise ValidationFailed.one("code", "Enter the code from your poll card", code=ErrorCode.CODE_MISSING)
     strange = sorted({c for c in code if c not in _VALUE})
     if strange:
         shown = ", ".join(f"“{c}”" for c in strange)
         raise ValidationFailed.one(
             "code",
             f"Codes only use the numbers 0 to 9 and the letters A to Z without U; check {shown}",
-            code="code_typo",
+            code=ErrorCode.CODE_TYPO,
         )
     if len(code) != LENGTH:
         raise ValidationFailed.one(
             "code",
             f"The code on your poll card has {LENGTH} letters and numbers; you entered {len(code)}",
-            code="code_typo",
+            code=ErrorCode.CODE_TYPO,
         )
     if not is_check_valid(code):
         raise ValidationFailed.one(
-            "code", "This code has a typo: check each character against your poll card", code="code_typo"
+            "code",
+            "This code has a typo: check each character against your poll card",
+            code=ErrorCode.CODE_TYPO,
         )
     return code
 

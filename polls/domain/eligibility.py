@@ -13,24 +13,11 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from polls.domain.poll_states import Assurance, PollStatus
-from polls.errors import Conflict, PollsError
+from polls.errors import AlreadyVoted, CodeNotValid, ErrorCode, PollNotOpen, PollsError
 
 BROWSER = "browser:"  # references of open-poll voters are a random per-browser id
 
 ALREADY_USED = "This code has already been used to vote in this poll"
-
-
-class AlreadyVoted(Conflict):
-    code = "code_already_used"
-
-
-class PollNotOpen(Conflict):
-    code = "poll_not_open"
-
-
-class CodeNotValid(PollsError):
-    status = 403
-    code = "code_not_valid"
 
 
 # What a batch's transaction may refuse a vote with, by name (the SQLite writer process sends names).
@@ -127,14 +114,14 @@ def refusal(vote: PendingVote, status: str | None, codes: Mapping[str, CodeFacts
         return CodeNotValid("This code is not valid for this poll")
     if facts.revoked:
         return CodeNotValid("This code has been cancelled (reported lost). Use the new code you were sent.",
-                            code="code_revoked")  # fmt: skip
+                            code=ErrorCode.CODE_REVOKED)  # fmt: skip
     if facts.kind == "event" and facts.poll_id != vote.poll.id:
         return CodeNotValid("This event code is for a different poll")
     if vote.assurance == Assurance.POLL_CARD and facts.kind != "poll_card":
         return CodeNotValid("This poll needs the code from your poll card")
     if vote.poll.area_ids and facts.area_id not in vote.poll.area_ids:
         return CodeNotValid(
-            "This poll is for other areas: your code's area is not taking part", code="wrong_area"
+            "This poll is for other areas: your code's area is not taking part", code=ErrorCode.WRONG_AREA
         )
     vote.area_id = facts.area_id
     if facts.kind == "event" and vote.channel == "online":

@@ -13,18 +13,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, model_validator
 
-from polls.domain.sortition import (
-    Lottery,
-    Pool,
-    PoolFileError,
-    Quotas,
-    read_categories,
-    read_people,
-    replacement,
-)
+from polls.domain.sortition import Lottery, Pool, Quotas, read_categories, read_people, replacement
 from polls.domain.sortition.csv_files import read_rows
 from polls.domain.validation import StrictSpec
-from polls.errors import FieldError, TransitionNotAllowed, ValidationFailed
+from polls.errors import ErrorCode, FieldError, PoolFileError, TransitionNotAllowed, ValidationFailed
 
 
 class JuryKind(StrEnum):
@@ -65,7 +57,7 @@ def require_status(status: str, allowed: frozenset[JuryStatus] | set[JuryStatus]
     if status not in allowed:
         raise TransitionNotAllowed(
             f"You cannot {doing} while the jury is '{STATUS_LABELS[JuryStatus(status)]}'",
-            code="jury_wrong_status",
+            code=ErrorCode.JURY_WRONG_STATUS,
         )
 
 

@@ -17,7 +17,7 @@ from polls.domain.jury_room import Role, RoomState
 from polls.domain.jury_views import view
 from polls.domain.spreadsheets import spreadsheet_safe
 from polls.domain.validation import StrictSpec
-from polls.errors import Conflict
+from polls.errors import Conflict, ErrorCode
 
 CSV_COLUMNS = ["section", "item", "text", "yes", "no", "abstain", "outcome"]
 
@@ -247,20 +247,20 @@ def check_publishable(data: Mapping[str, Any]) -> None:
         if s["status"] != "ended":
             raise Conflict(
                 f"The session \u201c{s['title']}\u201d has not ended: end it in its room first",
-                code="session_not_ended",
+                code=ErrorCode.SESSION_NOT_ENDED,
             )
     answered = voted(data)
     if not answered:
         raise Conflict(
             "The jury has not voted on any recommendation yet, so there is nothing to report",
-            code="nothing_voted",
+            code=ErrorCode.NOTHING_VOTED,
         )
     missing = [str(r["number"]) for r in answered if r["response"] is None]
     if missing:
         which = ", ".join(missing)
         raise Conflict(
             f"Write the council's response to recommendation {which} before publishing",
-            code="response_missing",
+            code=ErrorCode.RESPONSE_MISSING,
         )
 
 

@@ -14,7 +14,7 @@ from polls.domain.poll_states import PollStatus as PollStatus
 from polls.domain.poll_states import ResultsVisibility as ResultsVisibility
 from polls.domain.questions import QuestionSpec
 from polls.domain.validation import StrictSpec
-from polls.errors import TransitionNotAllowed
+from polls.errors import ErrorCode, TransitionNotAllowed
 
 STATUS_LABELS = {
     PollStatus.DRAFT: "Draft",
@@ -126,18 +126,20 @@ def next_status(facts: PollFacts, action: Action, now: datetime) -> PollStatus:
     if facts.status not in sources:
         raise TransitionNotAllowed(
             f"{_a_poll(facts.status)} cannot be {_DONE[action]}",
-            code=f"cannot_{action.value}_{facts.status.value}",
+            code=ErrorCode(f"cannot_{action.value}_{facts.status.value}"),
         )
     if action in (Action.SCHEDULE, Action.OPEN):
         if facts.question_count == 0:
-            raise TransitionNotAllowed("Add at least one question first", code="poll_has_no_questions")
+            raise TransitionNotAllowed(
+                "Add at least one question first", code=ErrorCode.POLL_HAS_NO_QUESTIONS
+            )
         if facts.closes_at is not None and _aware(facts.closes_at) <= now:
             raise TransitionNotAllowed(
-                "The closing time has already passed; set a later one", code="closing_time_passed"
+                "The closing time has already passed; set a later one", code=ErrorCode.CLOSING_TIME_PASSED
             )
     if action is Action.SCHEDULE and (facts.opens_at is None or facts.closes_at is None):
         raise TransitionNotAllowed(
-            "Set an opening and a closing time before scheduling", code="poll_times_missing"
+            "Set an opening and a closing time before scheduling", code=ErrorCode.POLL_TIMES_MISSING
         )
     return target
 

@@ -13,7 +13,7 @@ from polls.domain.counting.official import METHODS, usual_method
 from polls.domain.polls import PollStatus
 from polls.domain.questions import QuestionKind
 from polls.domain.validation import StrictSpec
-from polls.errors import Conflict, ValidationFailed
+from polls.errors import Conflict, ErrorCode, ValidationFailed
 
 METHOD_LABELS = {
     "plurality": "Most votes (first preferences only)",
@@ -74,12 +74,16 @@ def check_method(question: QuestionDef, method: str) -> str:
     choices = methods_for(question)
     if not choices:
         raise ValidationFailed.one(
-            "method", "Comments are read, not counted: there is no method to choose", code="not_counted"
+            "method",
+            "Comments are read, not counted: there is no method to choose",
+            code=ErrorCode.NOT_COUNTED,
         )
     if method not in choices:
         names = ", ".join(choices)
         raise ValidationFailed.one(
-            "method", f"Choose one of the methods for this question: {names}", code="method_not_available"
+            "method",
+            f"Choose one of the methods for this question: {names}",
+            code=ErrorCode.METHOD_NOT_AVAILABLE,
         )
     return method
 
@@ -92,14 +96,16 @@ def require_reviewable(status: PollStatus) -> None:
     if status is PollStatus.PUBLISHED:
         raise Conflict(
             "These results are published and can no longer change; add a follow-up instead",
-            code="results_published",
+            code=ErrorCode.RESULTS_PUBLISHED,
         )
     if status not in REVIEWABLE:
         raise Conflict(
-            "The poll has not closed yet, so there are no results to review", code="poll_not_closed"
+            "The poll has not closed yet, so there are no results to review", code=ErrorCode.POLL_NOT_CLOSED
         )
 
 
 def require_published(status: PollStatus) -> None:
     if status is not PollStatus.PUBLISHED:
-        raise Conflict("Follow-ups are added once the results are published", code="results_not_published")
+        raise Conflict(
+            "Follow-ups are added once the results are published", code=ErrorCode.RESULTS_NOT_PUBLISHED
+        )

@@ -25,7 +25,7 @@ from polls.domain.eligibility import BROWSER, CodeFacts, PendingVote, admit, ref
 from polls.domain.polls import Assurance, PollStatus
 from polls.domain.questions import QuestionKind
 from polls.domain.translations import localise
-from polls.errors import NotFound, PollsError
+from polls.errors import ErrorCode, NotFound, PollsError
 from polls.store.db import Database
 from polls.store.models import Ballot, CodeBatch, Nullifier, Poll, Question, VoterCode
 
@@ -71,7 +71,7 @@ async def load_poll(session: AsyncSession, poll_id: int) -> Poll:
     )
     poll = (await session.execute(query)).scalar_one_or_none()
     if poll is None:
-        raise NotFound("There is no such poll", code="poll_not_found")
+        raise NotFound("There is no such poll", code=ErrorCode.POLL_NOT_FOUND)
     return poll
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.domain.access import Actor, Permission
 from polls.domain.codes import new_reference, new_short_code
-from polls.errors import Conflict, NotFound, ValidationFailed
+from polls.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from polls.store import audit
 from polls.store.models import Area, CodeBatch, Poll, ServiceKey, VoterCode, utcnow
 from polls.store.pilots import get_area, get_pilot
@@ -171,7 +171,7 @@ async def _code_of_pilot(session: AsyncSession, pilot_id: int, reference: str) -
     )
     code = (await session.execute(query)).scalar_one_or_none()
     if code is None:
-        raise NotFound("There is no code with this reference in this pilot", code="code_not_found")
+        raise NotFound("There is no code with this reference in this pilot", code=ErrorCode.CODE_NOT_FOUND)
     return code
 
 
@@ -184,7 +184,7 @@ async def revoke_code(session: AsyncSession, actor: Actor, pilot_id: int, refere
     await get_pilot(session, actor, pilot_id, Permission.MANAGE_PILOT)
     code = await _code_of_pilot(session, pilot_id, reference)
     if code.revoked:
-        raise Conflict("This code has already been cancelled", code="code_revoked")
+        raise Conflict("This code has already been cancelled", code=ErrorCode.CODE_REVOKED)
     before = _code_snapshot(code)
     code.revoked = True
     await audit.record(
@@ -210,7 +210,9 @@ async def reissue_code(
     old = await _code_of_pilot(session, pilot_id, reference)
     replaced = await session.execute(select(VoterCode.reference).where(VoterCode.replaces == old.reference))
     if replaced.first() is not None:
-        raise Conflict("This code has already been replaced by a new one", code="code_already_replaced")
+        raise Conflict(
+            "This code has already been replaced by a new one", code=ErrorCode.CODE_ALREADY_REPLACED
+        )
     before = _code_snapshot(old)
     old.revoked = True
     batch = CodeBatch(pilot_id=pilot_id, area_id=old.area_id, kind=POLL_CARD, count=1, created_by=actor.email)
@@ -247,7 +249,7 @@ async def find_area(session: AsyncSession, actor: Actor, pilot_id: int, area_cod
     query = select(Area).where(Area.pilot_id == pilot_id, Area.code == area_code.strip())
     area = (await session.execute(query)).scalar_one_or_none()
     if area is None:
-        raise NotFound(f"This pilot has no area with the code {area_code}", code="area_not_found")
+        raise NotFound(f"This pilot has no area with the code {area_code}", code=ErrorCode.AREA_NOT_FOUND)
     return area
 
 
@@ -308,10 +310,12 @@ async def issue_event_code(
     poll = await get_poll(session, actor, poll_id, Permission.RUN_JURY)
     if poll.assurance != Assurance.EVENT.value:
         raise Conflict(
-            "Event codes are for polls whose voters are checked at events", code="not_an_event_poll"
+            "Event codes are for polls whose voters are checked at events", code=ErrorCode.NOT_AN_EVENT_POLL
         )
     if poll.status not in (PollStatus.SCHEDULED.value, PollStatus.OPEN.value):
-        raise Conflict("Event codes can be handed out only for scheduled or open polls", code="poll_not_open")
+        raise Conflict(
+            "Event codes can be handed out only for scheduled or open polls", code=ErrorCode.POLL_NOT_OPEN
+        )
     eligible = {a.id for a in poll.areas}
     if area_id is not None:
         area = await session.get(Area, area_id)

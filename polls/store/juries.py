@@ -40,7 +40,7 @@ from polls.domain.sortition import (
     draw,
     read_lottery,
 )
-from polls.errors import Conflict, NotFound
+from polls.errors import Conflict, ErrorCode, NotFound
 from polls.store import audit
 from polls.store.models import Juror, Jury, PoolMember, utcnow
 from polls.store.pilots import get_pilot
@@ -75,7 +75,7 @@ async def get_jury(
     """The jury, once the actor holds ``permission`` in its pilot (404 before 403: ids leak nothing)."""
     jury = await session.get(Jury, jury_id, with_for_update=lock, populate_existing=lock)
     if jury is None or not actor.can(Permission.VIEW_PILOT, jury.pilot_id):
-        raise NotFound("There is no such jury", code="jury_not_found")
+        raise NotFound("There is no such jury", code=ErrorCode.JURY_NOT_FOUND)
     actor.require(permission, jury.pilot_id)
     return jury
 
@@ -234,12 +234,14 @@ def solve_is_running(jury: Jury, now: datetime | None = None) -> bool:
 
 def refuse_while_solving(jury: Jury) -> None:
     if solve_is_running(jury):
-        raise Conflict("The lottery is being computed; wait for it to finish", code="lottery_computing")
+        raise Conflict(
+            "The lottery is being computed; wait for it to finish", code=ErrorCode.LOTTERY_COMPUTING
+        )
 
 
 def lottery_of(jury: Jury) -> Lottery:
     if jury.lottery is None:
-        raise Conflict("The lottery has not been computed yet", code="lottery_missing")
+        raise Conflict("The lottery has not been computed yet", code=ErrorCode.LOTTERY_MISSING)
     return read_lottery(jury.lottery)
 
 
@@ -337,7 +339,7 @@ async def public_juries(session: AsyncSession, pilot_id: int) -> list[PublicJury
 async def public_jury(session: AsyncSession, jury_id: int) -> Jury:
     jury = await session.get(Jury, jury_id)
     if jury is None or jury.status not in PUBLIC:
-        raise NotFound("There is no such jury", code="jury_not_found")
+        raise NotFound("There is no such jury", code=ErrorCode.JURY_NOT_FOUND)
     return jury
 
 

@@ -21,7 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from polls.domain.access import Actor, Permission
 from polls.domain.juries import SEATED, JurorStatus, JuryStatus, choose_replacement, require_status
 from polls.domain.jury_room import RoomState, juror_removed
-from polls.errors import Conflict, NotFound, PollsError, ValidationFailed
+from polls.errors import (
+    Conflict,
+    ErrorCode,
+    InvitationExpired,
+    InvitationInvalid,
+    InvitationUsed,
+    NotFound,
+    ValidationFailed,
+)
 from polls.store import audit, jury_sessions
 from polls.store.juries import get_jury, lottery_of
 from polls.store.models import Juror, Jury, JurySession, utcnow
@@ -32,19 +40,6 @@ ROOM_PATH = "/juries/{jury_id}/room/{token}"
 INVITATION_LIFETIME = timedelta(seconds=JUROR_INVITE.max_age)
 # Jury stages in which people may still answer an invitation.
 ANSWERING = frozenset({JuryStatus.INVITING, JuryStatus.IN_SESSION})
-
-
-class InvitationInvalid(NotFound):
-    code = "invitation_invalid"
-
-
-class InvitationExpired(PollsError):
-    status = 410
-    code = "invitation_expired"
-
-
-class InvitationUsed(Conflict):
-    code = "invitation_used"
 
 
 def juror_snapshot(juror: Juror) -> dict[str, Any]:
@@ -236,7 +231,7 @@ async def accept_invitation(
         raise ValidationFailed.one(
             "display_name",
             "Someone on this jury already uses that name; add an initial or choose another",
-            code="display_name_taken",
+            code=ErrorCode.DISPLAY_NAME_TAKEN,
         )
     juror.status, juror.display_name = JurorStatus.ACCEPTED, display_name
     juror.invite_nonce, juror.room_nonce, juror.responded_at = None, secrets.token_urlsafe(16), utcnow()
@@ -295,9 +290,9 @@ async def withdraw_juror(session: AsyncSession, actor: Actor, jury_id: int, juro
     require_status(jury.status, ANSWERING, "withdraw a juror")
     juror = await session.get(Juror, juror_id, with_for_update=True, populate_existing=True)
     if juror is None or juror.jury_id != jury.id:
-        raise NotFound("There is no such juror on this jury", code="juror_not_found")
+        raise NotFound("There is no such juror on this jury", code=ErrorCode.JUROR_NOT_FOUND)
     if juror.status != JurorStatus.ACCEPTED:
-        raise Conflict("Only a juror who accepted can be withdrawn", code="juror_not_accepted")
+        raise Conflict("Only a juror who accepted can be withdrawn", code=ErrorCode.JUROR_NOT_ACCEPTED)
     juror.status, juror.room_nonce = JurorStatus.WITHDRAWN, None
     await _audit(session, actor.email, jury, "juror.withdraw", after={"juror": juror.id, "seat": juror.seat})
     await _leave_open_sessions(session, actor, jury, juror)

@@ -25,7 +25,7 @@ from polls.domain.jury_report import (
     jury_report,
 )
 from polls.domain.publication import FollowUpSpec
-from polls.errors import Conflict, NotFound
+from polls.errors import Conflict, ErrorCode, NotFound
 from polls.store import audit
 from polls.store import results as result_store
 from polls.store.juries import get_jury, seated_profile
@@ -90,7 +90,7 @@ async def public_report(session: AsyncSession, jury_id: int, actor: Actor | None
     jury = await session.get(Jury, jury_id)
     preview = actor is not None and jury is not None and actor.can(Permission.VIEW_PILOT, jury.pilot_id)
     if jury is None or (jury.status != JuryStatus.REPORTED and not preview):
-        raise NotFound("There is no published report for this jury", code="report_not_published")
+        raise NotFound("There is no published report for this jury", code=ErrorCode.REPORT_NOT_PUBLISHED)
     return await _assemble(session, jury)
 
 
@@ -99,7 +99,7 @@ async def _answerable(session: AsyncSession, actor: Actor, jury_id: int) -> Jury
     if jury.status == JuryStatus.REPORTED:
         raise Conflict(
             "The report is published and can no longer change; add a follow-up instead",
-            code="report_published",
+            code=ErrorCode.REPORT_PUBLISHED,
         )
     require_status(jury.status, {JuryStatus.IN_SESSION}, "answer the jury's recommendations")
     return jury
@@ -121,10 +121,11 @@ async def set_response(
         None,
     )
     if found is None:
-        raise NotFound("This jury has no such recommendation", code="recommendation_not_found")
+        raise NotFound("This jury has no such recommendation", code=ErrorCode.RECOMMENDATION_NOT_FOUND)
     if found["status"] != "closed":
         raise Conflict(
-            "The jury has not finished voting on this recommendation yet", code="recommendation_not_voted"
+            "The jury has not finished voting on this recommendation yet",
+            code=ErrorCode.RECOMMENDATION_NOT_VOTED,
         )
     query = select(JuryResponse).where(
         JuryResponse.session_id == session_id, JuryResponse.recommendation_id == recommendation_id
@@ -187,6 +188,6 @@ async def add_follow_up(session: AsyncSession, actor: Actor, jury_id: int, spec:
     jury = await get_jury(session, actor, jury_id, Permission.MANAGE_PILOT, lock=True)
     if jury.status != JuryStatus.REPORTED:
         raise Conflict(
-            "Follow-ups are added once the jury's report is published", code="report_not_published"
+            "Follow-ups are added once the jury's report is published", code=ErrorCode.REPORT_NOT_PUBLISHED
         )
     return await result_store.write_follow_up(session, actor, jury.pilot_id, result_store.JURY, jury.id, spec)

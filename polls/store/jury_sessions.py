@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from polls.domain.access import Actor, Permission
 from polls.domain.juries import JurorStatus, JuryStatus
 from polls.domain.jury_room import Event, RoomState, created, fold_in_place, replay
-from polls.errors import Conflict, NotFound
+from polls.errors import Conflict, ErrorCode, NotFound
 from polls.store import audit
 from polls.store.db import Database
 from polls.store.models import Juror, Jury, JuryEvent, JurySession, utcnow
@@ -51,7 +51,7 @@ async def create_session(session: AsyncSession, actor: Actor, jury_id: int, titl
         raise NotFound("There is no such jury")
     if jury.status == JuryStatus.REPORTED:
         raise Conflict(
-            "The jury's report is published, so it can have no more sessions", code="jury_reported"
+            "The jury's report is published, so it can have no more sessions", code=ErrorCode.JURY_REPORTED
         )
     jurors = await panel(session, jury.id)
     first = created(title, jury.remit, jury.threshold, jurors, now=utcnow().timestamp())

@@ -18,7 +18,6 @@ from polls.domain.juries import CHANGEABLE, JuryStatus, require_status
 from polls.domain.sortition import (
     Lottery,
     Pool,
-    QuotasInfeasible,
     SolveProgress,
     commitment,
     fairest_lottery,
@@ -28,7 +27,7 @@ from polls.domain.sortition import (
 )
 from polls.domain.sortition.leximin import Progress
 from polls.domain.sortition.relaxation import InfeasibilityReport
-from polls.errors import Conflict
+from polls.errors import Conflict, ErrorCode, QuotasInfeasible
 from polls.store.db import Database
 from polls.store.juries import (
     audit_jury,
@@ -52,7 +51,7 @@ async def start_lottery(session: AsyncSession, actor: Actor, jury_id: int) -> st
     refuse_while_solving(jury)
     people = await pool_size(session, jury.id)
     if not people:
-        raise Conflict("Upload the people and categories files first", code="jury_pool_missing")
+        raise Conflict("Upload the people and categories files first", code=ErrorCode.JURY_POOL_MISSING)
     run = secrets.token_hex(8)
     now = utcnow().isoformat()
     discard_lottery(jury)

@@ -18,7 +18,7 @@ from polls.domain.pilots import (
     StaffRoleSpec,
     row_errors_as_field_errors,
 )
-from polls.errors import Conflict, NotFound, ValidationFailed
+from polls.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from polls.store import audit
 from polls.store.models import Area, Pilot, Staff, StaffRole, poll_areas
 from polls.store.staff import find_by_email, hash_password
@@ -87,7 +87,7 @@ async def get_pilot(session: AsyncSession, actor: Actor, pilot_id: int, permissi
     """The pilot, once the actor is known to hold ``permission`` on it (404 before 403: ids leak nothing)."""
     pilot = await session.get(Pilot, pilot_id)
     if pilot is None or not actor.can(Permission.VIEW_PILOT, pilot_id):
-        raise NotFound("There is no such pilot", code="pilot_not_found")
+        raise NotFound("There is no such pilot", code=ErrorCode.PILOT_NOT_FOUND)
     actor.require(permission, pilot_id)
     return pilot
 
@@ -154,7 +154,7 @@ async def area_in_pilot(session: AsyncSession, pilot_id: int, area_id: int) -> A
     """The area, once known to belong to the pilot (whose access the caller has checked)."""
     area = await session.get(Area, area_id)
     if area is None or area.pilot_id != pilot_id:
-        raise NotFound("There is no such area in this pilot", code="area_not_found")
+        raise NotFound("There is no such area in this pilot", code=ErrorCode.AREA_NOT_FOUND)
     return area
 
 
@@ -208,7 +208,7 @@ async def delete_area(session: AsyncSession, actor: Actor, pilot_id: int, area_i
         select(poll_areas.c.poll_id).where(poll_areas.c.area_id == area_id).limit(1)
     )
     if in_use.first() is not None:
-        raise Conflict("A poll is limited to this area; change the poll first", code="area_in_use")
+        raise Conflict("A poll is limited to this area; change the poll first", code=ErrorCode.AREA_IN_USE)
     before = area_snapshot(area)
     await session.delete(area)
     await audit.record(
@@ -296,7 +296,7 @@ async def set_role(
         session.add(role)
     else:
         if role.staff_id == actor.staff_id and spec.role != Role.COUNCIL_ADMIN and not actor.is_site_admin:
-            raise Conflict("You cannot remove your own admin role", code="own_admin_role")
+            raise Conflict("You cannot remove your own admin role", code=ErrorCode.OWN_ADMIN_ROLE)
         role.role = spec.role.value
     await session.flush()
     await session.refresh(role, ["staff"])
@@ -317,9 +317,9 @@ async def remove_role(session: AsyncSession, actor: Actor, pilot_id: int, staff_
     query = select(StaffRole).where(StaffRole.pilot_id == pilot_id, StaffRole.staff_id == staff_id)
     role = (await session.execute(query)).scalar_one_or_none()
     if role is None:
-        raise NotFound("That person has no role in this pilot", code="role_not_found")
+        raise NotFound("That person has no role in this pilot", code=ErrorCode.ROLE_NOT_FOUND)
     if staff_id == actor.staff_id and not actor.is_site_admin:
-        raise Conflict("You cannot remove yourself from a pilot", code="own_admin_role")
+        raise Conflict("You cannot remove yourself from a pilot", code=ErrorCode.OWN_ADMIN_ROLE)
     before = role_snapshot(role)
     await session.delete(role)
     await audit.record(

@@ -13,7 +13,7 @@ from polls.domain.access import Actor, Permission
 from polls.domain.polls import NewPollSpec, PollFacts, PollSpec, PollStatus
 from polls.domain.questions import QuestionSpec
 from polls.domain.translations import PollTranslation, check_ids
-from polls.errors import Conflict, NotFound, ValidationFailed
+from polls.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from polls.store import audit
 from polls.store.models import Area, Option, Poll, Question
 from polls.store.pilots import get_pilot
@@ -88,7 +88,7 @@ async def get_poll(
         query = query.with_for_update(of=Poll)
     poll = (await session.execute(query)).scalar_one_or_none()
     if poll is None or (actor is not None and not actor.can(Permission.VIEW_PILOT, poll.pilot_id)):
-        raise NotFound("There is no such poll", code="poll_not_found")
+        raise NotFound("There is no such poll", code=ErrorCode.POLL_NOT_FOUND)
     if actor is not None:
         actor.require(permission, poll.pilot_id)
     return poll
@@ -100,7 +100,7 @@ async def _editable_poll(session: AsyncSession, actor: Actor, poll_id: int) -> P
         raise Conflict(
             f"This poll is {lifecycle.STATUS_LABELS[PollStatus(poll.status)].lower()}: only draft polls "
             "can be changed (move a scheduled poll back to draft first)",
-            code="poll_not_editable",
+            code=ErrorCode.POLL_NOT_EDITABLE,
         )
     return poll
 
@@ -181,7 +181,7 @@ def find_question(poll: Poll, question_id: int) -> Question:
     for question in poll.questions:
         if question.id == question_id:
             return question
-    raise NotFound("There is no such question in this poll", code="question_not_found")
+    raise NotFound("There is no such question in this poll", code=ErrorCode.QUESTION_NOT_FOUND)
 
 
 def _renumber(poll: Poll) -> None:
@@ -192,7 +192,7 @@ def _renumber(poll: Poll) -> None:
 async def add_question(session: AsyncSession, actor: Actor, poll_id: int, spec: QuestionSpec) -> Question:
     poll = await _editable_poll(session, actor, poll_id)
     if len(poll.questions) >= 100:
-        raise Conflict("A poll can have at most 100 questions", code="too_many_questions")
+        raise Conflict("A poll can have at most 100 questions", code=ErrorCode.TOO_MANY_QUESTIONS)
     question = Question(position=len(poll.questions))
     _fill_question(question, spec)
     poll.questions.append(question)

@@ -33,7 +33,7 @@ from polls.domain.counting.results import as_json
 from polls.domain.polls import PollStatus
 from polls.domain.publication import FollowUpSpec
 from polls.domain.questions import QuestionKind
-from polls.errors import Conflict, NotFound
+from polls.errors import CountFailed, ErrorCode, NotFound
 from polls.store import audit
 from polls.store.ballots import poll_definition
 from polls.store.models import (
@@ -51,10 +51,6 @@ from polls.store.polls import get_poll
 POLL, JURY = "poll", "jury"  # follow-up subject kinds: published polls, reported juries
 
 log = logging.getLogger("polls.results")
-
-
-class CountFailed(Conflict):
-    code = "count_failed"
 
 
 def _hashable(answer: Any) -> Any:
@@ -232,7 +228,7 @@ def _question(poll: Poll, result: OfficialResult, question_id: int) -> tuple[Que
     definition = poll_definition(poll).question(question_id)
     stored = next((q for q in result.questions if q.question_id == question_id), None)
     if definition is None or stored is None:
-        raise NotFound("There is no such question in this poll", code="question_not_found")
+        raise NotFound("There is no such question in this poll", code=ErrorCode.QUESTION_NOT_FOUND)
     return definition, stored
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.domain.access import Actor
 from polls.domain.pilots import Role
-from polls.errors import Conflict, ValidationFailed
+from polls.errors import Conflict, ErrorCode, ValidationFailed
 from polls.store import audit
 from polls.store.models import Staff, StaffRole
 from polls.tokens import password_fingerprint
@@ -45,7 +45,7 @@ async def create_staff(
     if not name.strip():
         raise ValidationFailed.one("name", "Enter a name")
     if await find_by_email(session, email) is not None:
-        raise Conflict(f"There is already a staff account for {email}", code="staff_exists")
+        raise Conflict(f"There is already a staff account for {email}", code=ErrorCode.STAFF_EXISTS)
     staff = Staff(
         email=email,
         name=name.strip(),

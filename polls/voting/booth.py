@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from polls.domain.ballots import PollDef, check_ballot
-from polls.domain.eligibility import CodeNotValid, PollNotOpen
 from polls.domain.polls import Assurance, PollStatus
+from polls.errors import CodeNotValid, ErrorCode, PollNotOpen
 from polls.store.ballots import load_poll, poll_definition
 from polls.store.db import Database
 from polls.store.models import utcnow
@@ -62,15 +62,15 @@ class VotingBooth:
         try:
             reference = self.tokens.read(VOTER_CODE, token)
         except TokenExpired:
-            raise CodeNotValid("This voting link has expired", code="code_expired") from None
+            raise CodeNotValid("This voting link has expired", code=ErrorCode.CODE_EXPIRED) from None
         except TokenInvalid:
             raise CodeNotValid(
                 "This voting link is not valid. Check it was copied in full, "
                 "or type the code from your card.",
-                code="code_invalid",
+                code=ErrorCode.CODE_INVALID,
             ) from None
         if not isinstance(reference, str):
-            raise CodeNotValid("This voting link is not valid", code="code_invalid")
+            raise CodeNotValid("This voting link is not valid", code=ErrorCode.CODE_INVALID)
         return reference
 
     async def cast(

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from polls.domain.eligibility import REFUSALS
-from polls.errors import PollsError
+from polls.errors import ErrorCode, PollsError
 from polls.voting.sqlite_process import frame
 from polls.voting.votes import BatchOutcome, Vote
 
@@ -166,7 +166,7 @@ def _outcome(votes: list[Vote], message: dict[str, Any]) -> BatchOutcome | Batch
             accepted.append(vote)
         else:
             refusal, code, text = outcome
-            refused.append((vote, REFUSALS[refusal](text, code=code)))
+            refused.append((vote, REFUSALS[refusal](text, code=ErrorCode(code))))
     return accepted, refused
 
 

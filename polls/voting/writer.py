@@ -19,8 +19,8 @@ from typing import Protocol
 from redis.asyncio import Redis
 
 from polls.domain.ballots import new_tracker
-from polls.domain.eligibility import ALREADY_USED, AlreadyVoted
-from polls.errors import ServiceUnavailable
+from polls.domain.eligibility import ALREADY_USED
+from polls.errors import AlreadyVoted, ServiceUnavailable
 from polls.store.ballots import write_batch
 from polls.store.codes import ballot_key
 from polls.store.db import Database, sqlite_file

@@ -7,7 +7,6 @@ when the quotas cannot all be met. Publishing and drawing: ``lottery``, ``seed``
 
 from polls.domain.sortition.csv_files import read_categories, read_people
 from polls.domain.sortition.draw import DrawRecord, draw, read_draw, replacement, verify
-from polls.domain.sortition.errors import LotteryFileError, PoolFileError, QuotasInfeasible, SortitionError
 from polls.domain.sortition.groups import Groups, group_pool
 from polls.domain.sortition.leximin import Distribution, SolveProgress, fairest_lottery
 from polls.domain.sortition.lottery import Lottery, make_lottery, read_lottery, unfair_probabilities
@@ -19,15 +18,11 @@ __all__ = [
     "DrawRecord",
     "Groups",
     "Lottery",
-    "LotteryFileError",
     "Person",
     "Pool",
-    "PoolFileError",
     "Quota",
     "Quotas",
-    "QuotasInfeasible",
     "SolveProgress",
-    "SortitionError",
     "commitment",
     "draw",
     "fairest_lottery",

@@ -13,8 +13,8 @@ import csv
 import io
 from collections.abc import Iterator, Sequence
 
-from polls.domain.sortition.errors import PoolFileError
 from polls.domain.sortition.pool import Person, Pool, Quota, Quotas
+from polls.errors import PoolFileError
 
 
 def read_rows(text: str, file: str) -> Iterator[tuple[int, list[str]]]:

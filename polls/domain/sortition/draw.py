@@ -20,11 +20,11 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from polls.domain.sortition.errors import LotteryFileError, SeedMismatch
 from polls.domain.sortition.groups import group_pool
 from polls.domain.sortition.lottery import Lottery
 from polls.domain.sortition.pool import Pool
 from polls.domain.sortition.seed import Stream, commitment
+from polls.errors import LotteryFileError, SeedMismatch
 
 FORMAT = "polls-sortition-draw/1"
 

@@ -20,12 +20,12 @@ import numpy as np
 from polls.domain.sortition import solver
 from polls.domain.sortition.column_generation import settle_by_columns
 from polls.domain.sortition.decompose import decompose
-from polls.domain.sortition.errors import QuotasInfeasible
 from polls.domain.sortition.groups import Groups
 from polls.domain.sortition.panels import Panel, PanelFinder
 from polls.domain.sortition.relaxation import explain_infeasible
 from polls.domain.sortition.relaxed import relaxed_leximin
 from polls.domain.sortition.solver import INFINITY, Row
+from polls.errors import QuotasInfeasible
 
 # A lottery whose probabilities fall short of the fractional optimum by at most this is optimal.
 ACCEPT = 1e-6

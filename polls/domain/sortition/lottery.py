@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from polls.domain.sortition.errors import LotteryFileError
 from polls.domain.sortition.groups import Group, Groups
 from polls.domain.sortition.leximin import Distribution, Progress, fairest_lottery
 from polls.domain.sortition.panels import Panel
 from polls.domain.sortition.pool import Quota, Quotas
+from polls.errors import LotteryFileError
 
 FORMAT = "polls-sortition-lottery/1"
 WEIGHT_TOTAL = 10**12

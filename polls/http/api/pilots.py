@@ -11,7 +11,7 @@ from starlette.responses import Response
 from polls.domain.access import Actor, Permission
 from polls.domain.pilots import AreaSpec, PilotSpec, StaffRoleSpec, parse_area_csv
 from polls.domain.validation import parse
-from polls.errors import PollsError, ValidationFailed
+from polls.errors import BodyTooLarge, ErrorCode, PollsError, ValidationFailed
 from polls.http.api.kit import ApiRoute, ok, read_json
 from polls.http.council.sign_in import invite_link
 from polls.http.kit.forms import path_int
@@ -101,11 +101,11 @@ async def import_areas(request: Request, actor: Actor) -> Response:
     if media not in ("text/csv", "text/plain"):
         raise PollsError(
             "Send the CSV file as the body with Content-Type: text/csv",
-            code="unsupported_media_type",
+            code=ErrorCode.UNSUPPORTED_MEDIA_TYPE,
         )
     raw = await request.body()
     if len(raw) > 5_000_000:
-        raise PollsError("The file is larger than 5 MB", code="body_too_large")
+        raise BodyTooLarge("The file is larger than 5 MB")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

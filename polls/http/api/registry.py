@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from polls.errors import ErrorCode
 from polls.http.api import codes, juries, jury_reports, pilots, polls, results, session, translations, votes
 from polls.http.api.kit import ApiRoute, Endpoint
 
@@ -30,7 +31,7 @@ _ERROR = {
     "type": "object",
     "required": ["code", "message"],
     "properties": {
-        "code": {"type": "string", "description": "machine-readable reason"},
+        "code": {"$ref": "#/components/schemas/ErrorCode"},
         "message": {"type": "string", "description": "plain-language explanation"},
         "errors": {
             "type": "array",
@@ -40,6 +41,13 @@ _ERROR = {
             },
         },
     },
+}
+
+# Every code an error response can carry, each with what it means (a client can switch on them).
+_ERROR_CODE = {
+    "type": "string",
+    "description": "machine-readable reason",
+    "oneOf": [{"const": c.value, "description": c.description} for c in ErrorCode],
 }
 
 _RESPONSES = {
@@ -52,7 +60,7 @@ _RESPONSES = {
 
 
 def document() -> dict[str, Any]:
-    schemas: dict[str, Any] = {"Error": _ERROR}
+    schemas: dict[str, Any] = {"Error": _ERROR, "ErrorCode": _ERROR_CODE}
     paths: dict[str, dict[str, Any]] = {}
     for route in OPERATIONS:
         path = re.sub(r"\{(\w+)(:\w+)?\}", r"{\1}", route.path)

@@ -16,7 +16,7 @@ from polls.domain.publication import (
     methods_for,
 )
 from polls.domain.validation import parse
-from polls.errors import Forbidden, NotFound
+from polls.errors import ErrorCode, Forbidden, NotFound
 from polls.http.api.kit import ApiRoute, ok, read_json
 from polls.http.council.results_review import official_result
 from polls.http.kit.guards import poll_staff, staff_only, staff_poll
@@ -36,7 +36,9 @@ async def _api_payload(request: Request, actor: Actor) -> dict[str, Any]:
 async def _official_body(request: Request, poll: Poll, pilot: Pilot) -> dict[str, Any]:
     result, items = await official_result(request, poll)
     if result is None:
-        raise NotFound("This poll has not closed, so it has no official results yet", code="no_results_yet")
+        raise NotFound(
+            "This poll has not closed, so it has no official results yet", code=ErrorCode.NO_RESULTS_YET
+        )
     body = payload(pilot, poll, result, items)
     definition = poll_definition(poll)
     for q in body["questions"]:
@@ -95,7 +97,7 @@ async def live_results(request: Request) -> Response:
     async with rt.db() as session:
         poll = await load_poll(session, int(request.path_params["poll_id"]))
     if not await may_see_results(request, poll):
-        raise Forbidden("Results for this poll are not public yet", code="results_not_public")
+        raise Forbidden("Results for this poll are not public yet", code=ErrorCode.RESULTS_NOT_PUBLIC)
     return JSONResponse(await results_payload(rt, poll))
 
 

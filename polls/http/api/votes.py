@@ -15,8 +15,8 @@ from starlette.types import Receive, Scope, Send
 
 from polls.domain.polls import PollStatus
 from polls.domain.validation import StrictSpec
-from polls.errors import Forbidden, NotFound, PollsError, ServiceUnavailable
-from polls.http.api.kit import ApiRoute
+from polls.errors import BodyTooLarge, ErrorCode, Forbidden, NotFound, PollsError, ServiceUnavailable
+from polls.http.api.kit import ApiRoute, not_json, parse_json
 from polls.http.kit.errors import error_body
 from polls.http.kit.middleware import API_RESPONSE_HEADERS
 from polls.http.kit.voter_codes import reference_for_code
@@ -46,17 +46,12 @@ async def trackers(request: Request) -> Response:
     async with rt.db() as session:
         poll = await load_poll(session, poll_id)
         if poll.status in (PollStatus.DRAFT.value, PollStatus.SCHEDULED.value):
-            raise Forbidden("This poll has not opened", code="poll_not_open")
+            raise Forbidden("This poll has not opened", code=ErrorCode.POLL_NOT_OPEN)
         found = await ballot_trackers(session, poll_id)
     return JSONResponse({"poll_id": poll_id, "trackers": found})
 
 
 VOTE_PATH = re.compile(r"/api/polls/([0-9]+)/votes")
-
-
-class VoteTooLarge(PollsError):
-    status = 413
-    code = "body_too_large"
 
 
 # Redis, the database or the network did not answer: the vote was not saved (503).
@@ -81,9 +76,9 @@ async def answer_vote(rt: Runtime, poll_id: int, scope: Scope, receive: Receive,
     try:
         body = await _vote_body(scope, receive)
         if not isinstance(body, dict):
-            raise PollsError("Send an object with 'code' and 'answers'", code="malformed_ballot")
+            raise PollsError("Send an object with 'code' and 'answers'", code=ErrorCode.MALFORMED_BALLOT)
         if poll_id >= 2**31:
-            raise NotFound("There is no such poll", code="poll_not_found")
+            raise NotFound("There is no such poll", code=ErrorCode.POLL_NOT_FOUND)
         reference = await reference_for_code(rt, body.get("code"))
         receipt = await rt.booth.cast(poll_id, reference, body.get("answers"))
         status = 201
@@ -102,7 +97,7 @@ async def answer_vote(rt: Runtime, poll_id: int, scope: Scope, receive: Receive,
     except Exception:
         log.exception("unhandled error on a vote")
         status = 500
-        answer = {"code": "server_error", "message": SERVER_ERROR}
+        answer = {"code": ErrorCode.SERVER_ERROR, "message": SERVER_ERROR}
     encoded = _ANSWER.encode(answer).encode()
     headers = [(b"content-length", str(len(encoded)).encode()), *API_RESPONSE_HEADERS]
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -117,11 +112,9 @@ async def _vote_body(scope: Scope, receive: Receive) -> Any:
         elif name == b"content-type":
             content_type = value
     if not declared.isdigit() or int(declared) > MAX_VOTE_BODY:
-        raise VoteTooLarge("A vote is at most 64 KB")
+        raise BodyTooLarge("A vote is at most 64 KB")
     if content_type.split(b";")[0].strip().lower() != b"application/json":
-        raise PollsError(
-            "Send the body as JSON with Content-Type: application/json", code="unsupported_media_type"
-        )
+        raise not_json()
     chunks: list[bytes] = []
     received = 0
     while True:  # a body sent in chunks, without a length, is cut off at the limit too
@@ -131,14 +124,11 @@ async def _vote_body(scope: Scope, receive: Receive) -> Any:
         chunk = message.get("body", b"")
         received += len(chunk)
         if received > MAX_VOTE_BODY:
-            raise VoteTooLarge("A vote is at most 64 KB")
+            raise BodyTooLarge("A vote is at most 64 KB")
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
-    try:
-        return json.loads(chunks[0] if len(chunks) == 1 else b"".join(chunks))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PollsError(f"The body is not valid JSON: {exc}", code="invalid_json") from None
+    return parse_json(chunks[0] if len(chunks) == 1 else b"".join(chunks))
 
 
 OPERATIONS: list[ApiRoute] = [

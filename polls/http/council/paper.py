@@ -15,11 +15,10 @@ from starlette.routing import BaseRoute, Route
 
 from polls.domain.access import Actor, Permission
 from polls.domain.ballots import check_ballot
-from polls.domain.eligibility import AlreadyVoted
 from polls.domain.paper import PaperProblem, PaperRow, parse_paper_csv
 from polls.domain.polls import Assurance, PollStatus
 from polls.domain.questions import QuestionKind
-from polls.errors import Conflict, PollsError, ValidationFailed
+from polls.errors import AlreadyVoted, Conflict, ErrorCode, PollsError, ValidationFailed
 from polls.http.kit.ballot_form import answers_from_form, form_values
 from polls.http.kit.forms import read_form
 from polls.http.kit.guards import page, poll_staff
@@ -34,7 +33,7 @@ PAPER = "paper"
 
 def _require_open(poll: Poll) -> None:
     if poll.status != PollStatus.OPEN.value:
-        raise Conflict("Paper ballots are entered while the poll is open", code="poll_not_open")
+        raise Conflict("Paper ballots are entered while the poll is open", code=ErrorCode.POLL_NOT_OPEN)
 
 
 def _context(poll: Any, pilot: Any, **extra: Any) -> dict[str, Any]:

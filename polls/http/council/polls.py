@@ -25,7 +25,7 @@ from polls.domain.polls import (
 from polls.domain.questions import KIND_LABELS, QuestionKind, QuestionSpec
 from polls.domain.translations import LANGUAGE_NAMES
 from polls.domain.validation import parse
-from polls.errors import Conflict, ValidationFailed
+from polls.errors import Conflict, ErrorCode, ValidationFailed
 from polls.http.kit.forms import errors_by_field, form_dict, path_int, read_form, see_other
 from polls.http.kit.guards import page, pilot_staff, poll_staff
 from polls.http.kit.render import render
@@ -206,7 +206,9 @@ async def question_form(request: Request, actor: Actor, poll: Poll, pilot: Pilot
     poll_id = poll.id
     question_id = request.path_params.get("question_id")
     if not is_editable(PollStatus(poll.status)):
-        raise Conflict("Questions can only change while the poll is a draft", code="poll_not_editable")
+        raise Conflict(
+            "Questions can only change while the poll is a draft", code=ErrorCode.POLL_NOT_EDITABLE
+        )
     question = poll_store.find_question(poll, int(question_id)) if question_id is not None else None
     try:
         kind = QuestionKind(question.kind if question else request.query_params.get("kind", "single"))

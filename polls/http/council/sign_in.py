@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from polls.errors import Forbidden, NotSignedIn, TooManyRequests, ValidationFailed
+from polls.errors import ErrorCode, Forbidden, NotSignedIn, TooManyRequests, ValidationFailed
 from polls.http.kit.auth import check_csrf, current_actor, session_of
 from polls.http.kit.render import render
 from polls.runtime import runtime
@@ -35,7 +35,7 @@ async def attempt_sign_in(request: Request, email: str, password: str) -> Staff:
         staff = await check_password(db, email, password)
     if staff is None:
         await rt.signin_throttle.hit(*keys)
-        raise NotSignedIn("The email address or password is not right", code="bad_credentials")
+        raise NotSignedIn("The email address or password is not right", code=ErrorCode.BAD_CREDENTIALS)
     await rt.signin_throttle.clear(keys[0])
     session_of(request).sign_in(staff)
     return staff

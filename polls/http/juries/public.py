@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 from polls.domain.juries import KIND_LABELS, STATUS_LABELS, AcceptSpec, JuryKind, JuryStatus
 from polls.domain.spreadsheets import spreadsheet_safe
 from polls.domain.validation import parse
-from polls.errors import NotFound, ValidationFailed
+from polls.errors import ErrorCode, NotFound, ValidationFailed
 from polls.http.kit.auth import check_csrf
 from polls.http.kit.forms import errors_by_field, path_int
 from polls.http.kit.render import render
@@ -73,7 +73,7 @@ async def draw_file(request: Request) -> Response:
     """The draw record (with the revealed seed), as ``polls jury draw --verify --draw`` reads it."""
     jury = await _public(request)
     if jury.draw is None:
-        raise NotFound("The panel has not been drawn yet", code="jury_not_drawn")
+        raise NotFound("The panel has not been drawn yet", code=ErrorCode.JURY_NOT_DRAWN)
     return _json_file(jury.draw, f"jury{jury.id}-draw.json")
 
 

@@ -8,17 +8,24 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from polls.errors import NotSignedIn, PollsError, ServiceUnavailable, TooManyRequests, ValidationFailed
+from polls.errors import (
+    ErrorCode,
+    NotSignedIn,
+    PollsError,
+    ServiceUnavailable,
+    TooManyRequests,
+    ValidationFailed,
+)
 from polls.http.kit.render import render
 
 log = logging.getLogger("polls.http")
 
 _HTTP_CODES = {
-    400: "bad_request",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "body_too_large",
-    415: "unsupported_media_type",
+    400: ErrorCode.BAD_REQUEST,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.BODY_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
 }
 
 
@@ -47,7 +54,7 @@ async def polls_error(request: Request, exc: Exception) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    code = _HTTP_CODES.get(exc.status_code, ErrorCode.HTTP_ERROR)
     message = {404: "There is no page at this address"}.get(exc.status_code, str(exc.detail))
     if wants_json(request):
         return JSONResponse({"code": code, "message": message}, status_code=exc.status_code)
@@ -69,7 +76,7 @@ async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     message = "Something went wrong on our side. Nothing was saved; please try again."
     if wants_json(request):
-        return JSONResponse({"code": "server_error", "message": message}, status_code=500)
+        return JSONResponse({"code": ErrorCode.SERVER_ERROR, "message": message}, status_code=500)
     return _page(request, 500, message, {})
 
 

@@ -6,6 +6,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from polls.errors import ErrorCode
+
 MAX_BODY = 6 * 1024 * 1024  # the largest upload we take (a CSV of areas) plus form overhead
 
 SECURITY_HEADERS = [
@@ -29,8 +31,8 @@ API_RESPONSE_HEADERS = [
 ]
 
 
-class BodyTooLarge(Exception):
-    pass
+class _BodyOverLimit(Exception):
+    """Raised inside the app's receive: answered here, not by the app's error handlers."""
 
 
 class Protections:
@@ -57,7 +59,7 @@ class Protections:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body:
-                    raise BodyTooLarge
+                    raise _BodyOverLimit
             return message
 
         async def send_with_headers(message: Message) -> None:
@@ -69,14 +71,14 @@ class Protections:
 
         try:
             await self.app(scope, limited_receive, send_with_headers)
-        except BodyTooLarge:
+        except _BodyOverLimit:
             if not started:
                 await self._too_large(scope, send)
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
         body = json.dumps(
             {
-                "code": "body_too_large",
+                "code": ErrorCode.BODY_TOO_LARGE,
                 "message": f"The request is larger than {self.max_body // 1024 // 1024} MB",
             }
         ).encode()

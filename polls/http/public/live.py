@@ -15,7 +15,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from polls.domain.access import Permission
 from polls.domain.ballots import summarise
 from polls.domain.polls import PollStatus, ResultsVisibility, results_public
-from polls.errors import PollsError
+from polls.errors import ErrorCode, PollsError
 from polls.http.kit.auth import current_actor
 from polls.runtime import Runtime, runtime
 from polls.store import pilots as pilot_store
@@ -56,7 +56,7 @@ async def live_socket(websocket: WebSocket) -> None:
             return
     await websocket.accept()
     if not results_public(ResultsVisibility(poll.results_visibility), PollStatus(poll.status)):
-        await websocket.send_json({"type": "error", "code": "results_not_public"})
+        await websocket.send_json({"type": "error", "code": ErrorCode.RESULTS_NOT_PUBLIC})
         await websocket.close(code=4403)
         return
     async with rt.hub.subscribe(poll_id) as updates:

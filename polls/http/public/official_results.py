@@ -21,7 +21,7 @@ from polls.domain.polls import (
 from polls.domain.publication import FOLLOW_UP_LABELS
 from polls.domain.questions import QuestionKind
 from polls.domain.result_views import QuestionView, view
-from polls.errors import Forbidden, NotFound
+from polls.errors import ErrorCode, Forbidden, NotFound
 from polls.http.kit.auth import current_actor
 from polls.http.kit.render import render
 from polls.runtime import runtime
@@ -118,7 +118,7 @@ async def _visible(request: Request) -> tuple[Pilot, Poll, OfficialResult, list[
         if actor is None or not actor.can(Permission.VIEW_RESULTS, poll.pilot_id):
             result = None
     if result is None or pilot is None:
-        raise NotFound("These results have not been published", code="results_not_published")
+        raise NotFound("These results have not been published", code=ErrorCode.RESULTS_NOT_PUBLISHED)
     return pilot, poll, result, items, published
 
 
@@ -165,7 +165,7 @@ async def budget_pabulib(request: Request) -> Response:
     question = poll_definition(poll).question(question_id)
     stored = next((q for q in result.questions if q.question_id == question_id), None)
     if question is None or stored is None or question.kind is not QuestionKind.BUDGET:
-        raise NotFound("This poll has no such budget question", code="question_not_found")
+        raise NotFound("This poll has no such budget question", code=ErrorCode.QUESTION_NOT_FOUND)
     facts = PabulibFacts(
         council=pilot.council,
         pilot=pilot.name,
@@ -194,14 +194,18 @@ async def published_ballots(request: Request) -> Response:
     async with rt.db() as session:
         poll = await load_poll(session, int(request.path_params["poll_id"]))
         if poll.status in (PollStatus.DRAFT.value, PollStatus.SCHEDULED.value, PollStatus.OPEN.value):
-            raise Forbidden("The ballots are published once voting has closed", code="poll_not_closed")
+            raise Forbidden(
+                "The ballots are published once voting has closed", code=ErrorCode.POLL_NOT_CLOSED
+            )
         stored = await result_store.load(session, poll.id)
     if poll.status != PollStatus.PUBLISHED.value:
         actor = await current_actor(request)
         if actor is None or not actor.can(Permission.VIEW_RESULTS, poll.pilot_id):
-            raise Forbidden("The ballots are published with the official results", code="results_not_public")
+            raise Forbidden(
+                "The ballots are published with the official results", code=ErrorCode.RESULTS_NOT_PUBLIC
+            )
     if stored is None:
-        raise NotFound("This poll has no official count yet", code="no_official_count")
+        raise NotFound("This poll has no official count yet", code=ErrorCode.NO_OFFICIAL_COUNT)
     return Response(
         stored.ballot_file,
         media_type="application/x-ndjson",

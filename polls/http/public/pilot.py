@@ -8,7 +8,7 @@ from starlette.routing import BaseRoute, Route
 
 from polls.domain.juries import JuryStatus
 from polls.domain.publication import FOLLOW_UP_LABELS
-from polls.errors import NotFound
+from polls.errors import ErrorCode, NotFound
 from polls.http.kit.render import render
 from polls.http.public.official_results import question_views
 from polls.runtime import runtime
@@ -21,7 +21,7 @@ async def pilot_page(request: Request) -> Response:
     async with runtime(request).db() as db:
         pilot = await pilot_store.find_pilot(db, int(request.path_params["pilot_id"]))
         if pilot is None:
-            raise NotFound("There is no such pilot", code="pilot_not_found")
+            raise NotFound("There is no such pilot", code=ErrorCode.PILOT_NOT_FOUND)
         polls = await result_store.pilot_polls(db, pilot.id)
         published_ids = [poll.id for poll, _ in polls.published]
         follow_ups = await result_store.follow_ups(db, result_store.POLL, published_ids)

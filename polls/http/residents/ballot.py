@@ -16,10 +16,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from polls.domain.ballots import PollDef, QuestionDef, check_ballot
-from polls.domain.eligibility import BROWSER, AlreadyVoted, CodeNotValid, PollNotOpen
+from polls.domain.eligibility import BROWSER
 from polls.domain.polls import Assurance, PollStatus
 from polls.domain.questions import QuestionKind
-from polls.errors import PollsError, ValidationFailed
+from polls.errors import AlreadyVoted, CodeNotValid, ErrorCode, PollNotOpen, PollsError, ValidationFailed
 from polls.http.kit.auth import check_csrf
 from polls.http.kit.ballot_form import answers_from_form, form_values
 from polls.http.kit.voter_codes import reference_for_code
@@ -96,7 +96,7 @@ async def my_polls(request: Request) -> Response:
     async with rt.db() as session:
         card = await open_polls_for_card(session, reference)
     if card is None:
-        raise CodeNotValid("We do not recognise this voting link", code="code_unknown")
+        raise CodeNotValid("We do not recognise this voting link", code=ErrorCode.CODE_UNKNOWN)
     rows = [{"poll": poll, "voted": voted} for poll, voted in card.polls]
     return render_resident(
         request,
@@ -202,7 +202,7 @@ async def submit(request: Request) -> Response:
         answers = json.loads(str(form.get("ballot", "")))
     except ValueError:
         raise PollsError(
-            "Your answers did not arrive whole. Please answer again.", code="malformed_ballot"
+            "Your answers did not arrive whole. Please answer again.", code=ErrorCode.MALFORMED_BALLOT
         ) from None
     reference = await _reference(request)
     async with rt.db() as session:
@@ -228,7 +228,7 @@ async def _reference(request: Request) -> str:
     browser = request.cookies.get(BROWSER_COOKIE, "")
     if len(browser) != 32:
         raise PollsError(
-            "Your browser did not keep our cookie, so we cannot count your vote", code="no_cookie"
+            "Your browser did not keep our cookie, so we cannot count your vote", code=ErrorCode.NO_COOKIE
         )
     return BROWSER + browser
 
@@ -239,7 +239,7 @@ async def open_ballot(request: Request) -> Response:
     async with rt.db() as session:
         poll = await load_poll(session, int(request.path_params["poll_id"]))
     if poll.assurance != Assurance.OPEN.value:
-        raise PollsError("This poll needs the code from your poll card", code="code_required")
+        raise PollsError("This poll needs the code from your poll card", code=ErrorCode.CODE_REQUIRED)
     response = await ballot(request)
     if not request.cookies.get(BROWSER_COOKIE):
         response.set_cookie(
