@@ -297,6 +297,24 @@ async def list_batches(session: AsyncSession, actor: Actor, pilot_id: int) -> li
 EVENT = "event"
 
 
+async def _todays_event_batch(session: AsyncSession, actor: Actor, poll: Poll) -> CodeBatch:
+    """The poll's event-code batch of today (made if need be), counting one more code."""
+    today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    query = select(CodeBatch).where(
+        CodeBatch.poll_id == poll.id, CodeBatch.kind == EVENT, CodeBatch.created_at >= today
+    )
+    batch = (await session.execute(query.limit(1))).scalar_one_or_none()
+    if batch is None:
+        batch = CodeBatch(
+            pilot_id=poll.pilot_id, poll_id=poll.id, area_id=None, kind=EVENT, count=0, created_by=actor.email
+        )
+        session.add(batch)
+        await session.flush()
+    # In SQL, not Python: two moderators handing out codes at once must both be counted.
+    await session.execute(update(CodeBatch).where(CodeBatch.id == batch.id).values(count=CodeBatch.count + 1))
+    return batch
+
+
 async def issue_event_code(
     session: AsyncSession, actor: Actor, poll_id: int, area_id: int | None
 ) -> tuple[Poll, IssuedCode]:
@@ -323,19 +341,7 @@ async def issue_event_code(
             raise ValidationFailed.one("area_id", "Choose one of the poll's areas")
     elif eligible:
         raise ValidationFailed.one("area_id", "Choose the area the person lives in")
-    today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-    query = select(CodeBatch).where(
-        CodeBatch.poll_id == poll.id, CodeBatch.kind == EVENT, CodeBatch.created_at >= today
-    )
-    batch = (await session.execute(query.limit(1))).scalar_one_or_none()
-    if batch is None:
-        batch = CodeBatch(
-            pilot_id=poll.pilot_id, poll_id=poll.id, area_id=None, kind=EVENT, count=0, created_by=actor.email
-        )
-        session.add(batch)
-        await session.flush()
-    # In SQL, not Python: two moderators handing out codes at once must both be counted.
-    await session.execute(update(CodeBatch).where(CodeBatch.id == batch.id).values(count=CodeBatch.count + 1))
+    batch = await _todays_event_batch(session, actor, poll)
     (new,) = _new_codes(1)
     session.add(
         VoterCode(

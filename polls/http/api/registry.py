@@ -59,53 +59,58 @@ _RESPONSES = {
 }
 
 
+def _operation(route: ApiRoute, schemas: dict[str, Any]) -> dict[str, Any]:
+    """One route's operation in the document; its request body's schemas go into ``schemas``."""
+    op: dict[str, Any] = {
+        "summary": route.summary,
+        "operationId": route.operation_id,
+        "responses": {
+            "200": {"description": "Done"},
+            **{
+                code: {"description": text, "content": _json_ref("Error")}
+                for code, text in _RESPONSES.items()
+            },
+        },
+    }
+    params = re.findall(r"\{(\w+)(?::(\w+))?\}", route.path)
+    if params:
+        op["parameters"] = [
+            {
+                "name": n,
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer" if t == "int" else "string"},
+            }
+            for n, t in params
+        ]
+    if route.body is not None:
+        schemas.update(_schemas(route.body))
+        op["requestBody"] = {"required": True, "content": _json_ref(route.body.__name__)}
+    elif route.body_media != "application/json":
+        op["requestBody"] = {
+            "required": True,
+            "content": {route.body_media: {"schema": {"type": "string"}}},
+        }
+    if route.method != "GET" and not route.public:
+        op["parameters"] = [
+            *op.get("parameters", []),
+            {
+                "name": "X-CSRF-Token",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "the csrf_token from GET or POST /api/session",
+            },
+        ]
+    return op
+
+
 def document() -> dict[str, Any]:
     schemas: dict[str, Any] = {"Error": _ERROR, "ErrorCode": _ERROR_CODE}
     paths: dict[str, dict[str, Any]] = {}
     for route in OPERATIONS:
         path = re.sub(r"\{(\w+)(:\w+)?\}", r"{\1}", route.path)
-        op: dict[str, Any] = {
-            "summary": route.summary,
-            "operationId": route.operation_id,
-            "responses": {
-                "200": {"description": "Done"},
-                **{
-                    code: {"description": text, "content": _json_ref("Error")}
-                    for code, text in _RESPONSES.items()
-                },
-            },
-        }
-        params = re.findall(r"\{(\w+)(?::(\w+))?\}", route.path)
-        if params:
-            op["parameters"] = [
-                {
-                    "name": n,
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "integer" if t == "int" else "string"},
-                }
-                for n, t in params
-            ]
-        if route.body is not None:
-            schemas.update(_schemas(route.body))
-            op["requestBody"] = {"required": True, "content": _json_ref(route.body.__name__)}
-        elif route.body_media != "application/json":
-            op["requestBody"] = {
-                "required": True,
-                "content": {route.body_media: {"schema": {"type": "string"}}},
-            }
-        if route.method != "GET" and not route.public:
-            op["parameters"] = [
-                *op.get("parameters", []),
-                {
-                    "name": "X-CSRF-Token",
-                    "in": "header",
-                    "required": True,
-                    "schema": {"type": "string"},
-                    "description": "the csrf_token from GET or POST /api/session",
-                },
-            ]
-        paths.setdefault(path, {})[route.method.lower()] = op
+        paths.setdefault(path, {})[route.method.lower()] = _operation(route, schemas)
     return {
         "openapi": "3.1.0",
         "info": {
