@@ -71,12 +71,14 @@ def _room_context(
     session: JurySession, jury: Jury, who: Participant, state: RoomState, query: str
 ) -> dict[str, Any]:
     """What room.html and its fragment show; ``query`` says who is asking, as on the socket."""
+    now = time.time()
     return {
         "session": session,
         "jury": jury,
         "role": who.role.value,
         "room": view(state, who.role, who.actor.juror_id),
-        "server_now": time.time(),
+        "allowed": allowed(state, who.actor, now=now),
+        "server_now": now,
         "socket_path": f"/live/jury-sessions/{session.id}{query}",
         "fragment_path": f"/jury-sessions/{session.id}/fragment{query}",
     }
