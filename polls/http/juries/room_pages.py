@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 
 from polls.domain.access import Actor, Permission
 from polls.domain.juries import PUBLIC
+from polls.domain.jury_allowed import allowed
 from polls.domain.jury_room import MODERATOR, OBSERVER, CommandRefused, Role, RoomActor, RoomState
 from polls.domain.jury_views import view
 from polls.errors import Forbidden
