@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WEB_STAMP := web/node_modules/.installed
 
-.PHONY: run test lint typecheck check setup clean
+.PHONY: run test test-fast lint typecheck check setup clean
 
 run: setup
 	$(BIN)/polls dev
@@ -13,6 +13,10 @@ run: setup
 # Two workers, each with its own Redis and PostgreSQL: most tests wait on I/O, not the CPU.
 test: setup
 	$(BIN)/pytest -q -n 2
+
+# The unit tests alone (tests/unit: no Redis, no database, no server), in seconds.
+test-fast: setup
+	$(BIN)/pytest -q tests/unit
 
 lint: setup
 	$(BIN)/ruff check polls tests

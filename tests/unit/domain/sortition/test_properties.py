@@ -21,7 +21,7 @@ from polls.domain.sortition import (
     verify,
 )
 from polls.errors import QuotasInfeasible
-from tests.test_sortition_leximin import brute_force_leximin, by_person
+from tests.unit.domain.sortition.test_leximin import brute_force_leximin, by_person
 
 
 @st.composite

@@ -12,7 +12,7 @@ import pytest
 
 from polls.cli import jury as cli_jury
 
-DATA = Path(__file__).parent / "data" / "sortition"
+DATA = Path(__file__).parents[2] / "data" / "sortition"
 
 
 def polls(*argv: str | Path) -> int:

@@ -10,7 +10,7 @@ from sqlalchemy import update
 from polls.settings import Settings
 from polls.store.db import open_engine, sessions_for
 from polls.store.models import Jury
-from tests.test_jury_room_e2e import MODERATOR_EMAIL, MODERATOR_PASSWORD, Jury4, connect, make_jury
+from tests.e2e.test_jury_room_e2e import MODERATOR_EMAIL, MODERATOR_PASSWORD, Jury4, connect, make_jury
 
 PUBLIC_PAGES = ("", "/report", "/report.json", "/report.csv")
 

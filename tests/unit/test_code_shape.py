@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "polls"
+PACKAGE = Path(__file__).resolve().parents[2] / "polls"
 MIGRATIONS = PACKAGE / "store" / "migrations"
 MAX_FILE_LINES = 500
 MAX_FUNCTION_LINES = 60

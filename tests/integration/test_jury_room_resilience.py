@@ -13,7 +13,7 @@ from polls.domain.jury_room import CommandRefused
 from polls.live.jury_rooms import CHANNEL, JuryRooms
 from polls.settings import Settings
 from polls.store.db import open_engine, sessions_for
-from tests.test_jury_room_e2e import Jury4, connect, last_seq, make_jury
+from tests.e2e.test_jury_room_e2e import Jury4, connect, last_seq, make_jury
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from polls.store.db import open_engine, sessions_for
 from polls.store.models import Juror, PoolMember
 from polls.tokens import JUROR_ROOM, Tokens
 from tests.conftest import sign_in
+from tests.e2e.test_jury_room_e2e import Client, connect, last_seq, make_jury
 from tests.factories import csrf_from
-from tests.test_jury_room_e2e import Client, connect, last_seq, make_jury
-from tests.test_jury_selection_invitations import answer, inviting_jury
+from tests.integration.test_jury_selection_invitations import answer, inviting_jury
 
 
 async def jury_in_session(

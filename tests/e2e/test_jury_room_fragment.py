@@ -10,8 +10,8 @@ import pytest
 
 from polls.http.juries import room_pages as jury_room
 from polls.settings import Settings
-from tests.test_jury_room_access import set_status
-from tests.test_jury_room_e2e import (
+from tests.e2e.test_jury_room_access import set_status
+from tests.e2e.test_jury_room_e2e import (
     MODERATOR_EMAIL,
     MODERATOR_PASSWORD,
     Jury4,

@@ -35,7 +35,7 @@ from polls.store.staff import create_staff
 from polls.tokens import VOTER_CODE, Tokens
 from tests.conftest import SECRET, count, in_thread, sign_in
 from tests.factories import make_pilot
-from tests.test_pages import csrf_from
+from tests.integration.test_pages import csrf_from
 
 BASE = "http://127.0.0.1:8000"  # the settings' default BASE_URL
 COLUMNS = ["reference", "area", "link", "short_code", "short_link", "qr_svg"]

@@ -9,7 +9,7 @@ from polls.domain.polls import _MOVES, Action, PollStatus
 from polls.errors import ErrorCode
 from polls.http.api.registry import document
 
-POLLS = Path(__file__).resolve().parent.parent / "polls"
+POLLS = Path(__file__).resolve().parents[2] / "polls"
 
 
 def _modules() -> list[tuple[Path, ast.Module]]:

@@ -20,8 +20,8 @@ import pytest
 import websockets
 
 from polls.settings import Settings
+from tests.e2e.test_jury_room_e2e import Jury4, connect, make_jury, moderator_cookie
 from tests.servers import free_port
-from tests.test_jury_room_e2e import Jury4, connect, make_jury, moderator_cookie
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 BUTTONS = "[...document.querySelectorAll('form.js-command button')]"

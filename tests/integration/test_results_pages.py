@@ -20,7 +20,7 @@ from polls.domain.counting import official
 from polls.domain.counting.results import as_json
 from polls.store.models import AuditEntry, QuestionResult
 from tests.factories import csrf_from, pilot_body
-from tests.test_results_store import vote_and_close
+from tests.integration.test_results_store import vote_and_close
 from tests.voting_setup import Setup
 
 

@@ -32,7 +32,14 @@ from polls.store.models import AuditEntry, Juror, Jury, PoolMember, utcnow
 from polls.tokens import JUROR_INVITE, JUROR_ROOM, Tokens
 from tests.conftest import SECRET, count
 from tests.factories import csrf_from, make_pilot
-from tests.test_jury_selection import CATEGORIES, drawn_jury, make_jury, people_csv, settled, upload
+from tests.integration.test_jury_selection import (
+    CATEGORIES,
+    drawn_jury,
+    make_jury,
+    people_csv,
+    settled,
+    upload,
+)
 
 BASE = "http://127.0.0.1:8000"
 
