@@ -14,9 +14,10 @@ run: setup
 test: setup
 	$(BIN)/pytest -q -n 2
 
-# The unit tests alone (tests/unit: no Redis, no database, no server), in seconds.
+# The unit tests alone (tests/unit: no Redis, no database, no server) without the slow
+# differential checks: the loop to run while editing.
 test-fast: setup
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q -n 2 tests/unit -m "not slow"
 
 lint: setup
 	$(BIN)/ruff check polls tests

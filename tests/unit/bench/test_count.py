@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from polls.bench import count
+
+pytestmark = pytest.mark.slow
 
 
 def test_counting_bench_reports_times_ratios_and_agreement_as_a_final_json_line() -> None:

@@ -85,6 +85,8 @@ def answer(job):
 json.dump([answer(job) for job in json.load(sys.stdin)], sys.stdout, default=int)
 """
 
+pytestmark = pytest.mark.slow
+
 
 def pref_voting(jobs: list[dict[str, Any]]) -> list[Any]:
     done = subprocess.run(
