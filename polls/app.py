@@ -32,6 +32,7 @@ from polls.live.hub import TallyHub
 from polls.live.jury_rooms import JuryRooms
 from polls.live.tallies import Tallies, reconcile_forever
 from polls.live.throttle import Throttle
+from polls.redaction import redact_secrets
 from polls.runtime import Runtime
 from polls.settings import EMBEDDED, Settings
 from polls.store.db import open_engine, sessions_for
@@ -189,6 +190,8 @@ EXCEPTION_HANDLERS = {
 
 
 def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
+    redact_secrets()  # whatever serves the app, its logs carry no secrets (polls.redaction)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with _serve(app, settings, run_scheduler):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import logging
-import re
 import sys
 from typing import Literal
 
@@ -14,6 +12,7 @@ from starlette.types import ASGIApp
 from uvicorn.config import STARTUP_FAILURE
 
 from polls.domain.jury_protocol import MAX_MESSAGE
+from polls.redaction import redact_secrets
 
 # uvicorn reads a whole websocket message into memory before the app sees it (16 MiB by default).
 # The longest any of our sockets reads is a jury room command of MAX_MESSAGE characters, at most
@@ -26,7 +25,7 @@ def config(
     *,
     host: str,
     port: int,
-    log_level: Literal["info", "warning"] = "info",
+    log_level: Literal["debug", "info", "warning"] = "info",
     access_log: bool = True,
     trust_forwarded: bool | None = None,
     loop: Literal["auto", "uvloop"] = "auto",
@@ -38,6 +37,7 @@ def config(
     where the proxy is the only way in), False from none (`polls serve`), None leaves uvicorn's
     default: from 127.0.0.1 only, or the addresses in FORWARDED_ALLOW_IPS.
     """
+    redact_secrets()  # before uvicorn logs anything (polls.redaction)
     return uvicorn.Config(
         app,
         host=host,
@@ -77,23 +77,3 @@ def tune_runtime() -> None:
     gc.freeze()
     gc.set_threshold(20_000, 50, 100)
     sys.setswitchinterval(0.0005)
-
-
-class RedactVotingLinks(logging.Filter):
-    """Access logs must not carry voting links (a link's token names the voter's reference), nor
-    juror invitation and room links (whoever holds one can answer or sit in the jury)."""
-
-    PATTERN = re.compile(r"(/v/vc_|/invitation/ji_|/room/jr_|token=jr_)[A-Za-z0-9_.\-]+")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.args = tuple(
-                self.PATTERN.sub(r"\1[hidden]", a) if isinstance(a, str) else a for a in record.args
-            )
-        return True
-
-
-def redact_voting_links() -> None:
-    logging.getLogger("uvicorn.access").addFilter(RedactVotingLinks())
-    # uvicorn logs each websocket it accepts, query string and all: jurors' sockets carry their token.
-    logging.getLogger("uvicorn.error").addFilter(RedactVotingLinks())

@@ -45,7 +45,6 @@ def run_dev(host: str, port: int) -> int:
     print(_welcome(settings, base, info, jurors), flush=True)
     app = create_app(settings)
     serving.tune_runtime()
-    serving.redact_voting_links()
     serving.run(serving.config(app, host=host, port=port))
     return 0
 
@@ -95,6 +94,5 @@ def run_serve(host: str, port: int, proxy_headers: bool) -> int:
     settings = from_environment(production=True)
     app = create_app(settings)
     serving.tune_runtime()
-    serving.redact_voting_links()
     serving.run(serving.config(app, host=host, port=port, trust_forwarded=proxy_headers))
     return 0
