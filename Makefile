@@ -7,8 +7,11 @@ WEB_STAMP := web/node_modules/.installed
 
 .PHONY: run test test-fast lint typecheck check setup clean
 
+# `make run PORT=8100` serves on another port (links handed out follow it).
+PORT ?= 8000
+
 run: setup
-	$(BIN)/polls dev
+	$(BIN)/polls dev --port $(PORT)
 
 # Two workers, each with its own Redis and PostgreSQL: most tests wait on I/O, not the CPU.
 test: setup

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import os
 from typing import Any
 
 from polls.demo import DemoInfo
@@ -39,8 +41,12 @@ def run_dev(host: str, port: int) -> int:
     from polls.store.migrate import upgrade
 
     settings = from_environment(production=False)
+    if "BASE_URL" not in os.environ:
+        # Every link handed out (cards, QR codes, CSVs, invitations) must reach this server.
+        shown = "127.0.0.1" if host in ("0.0.0.0", "") else f"[{host}]" if ":" in host else host
+        settings = dataclasses.replace(settings, base_url=f"http://{shown}:{port}")
     upgrade(settings.database_url)
-    base = f"http://{host}:{port}"
+    base = settings.base_url
     info, jurors = asyncio.run(_seed(settings, base))
     print(_welcome(settings, base, info, jurors), flush=True)
     app = create_app(settings)

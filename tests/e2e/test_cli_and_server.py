@@ -220,6 +220,7 @@ def test_dev_serves_the_demo_and_leaves_no_redis_behind(tmp_path: Path, stop_sig
                 json={"email": "officer@demo-borough.example", "password": "demo-borough-officer"},
             )
             assert signed_in.status_code == 200
+            http.headers["X-CSRF-Token"] = signed_in.json()["csrf_token"]
             pilots = http.get("/api/pilots").json()
             assert [p["name"] for p in pilots] == ["Demo Borough"]
             polls = http.get(f"/api/pilots/{pilots[0]['id']}/polls").json()
@@ -229,6 +230,13 @@ def test_dev_serves_the_demo_and_leaves_no_redis_behind(tmp_path: Path, stop_sig
             assert len(http.get(f"/api/pilots/{pilots[0]['id']}/areas").json()) == 3
             kinds = {q["kind"] for p in polls for q in p["questions"]}
             assert kinds == {"single", "multiple", "ranked", "scale", "budget", "comment"}
+            invited = http.put(
+                f"/api/pilots/{pilots[0]['id']}/staff",
+                json={"email": "someone.new@demo-borough.example", "role": "analyst"},
+            )
+            assert invited.status_code == 201, invited.text
+            # Links handed out reach the port it listens on, not a default.
+            assert invited.json()["invitation_link"].startswith(f"http://127.0.0.1:{port}/staff/welcome?")
         process.send_signal(stop_signal)
         process.wait(timeout=20)
         deadline = time.monotonic() + 10
@@ -237,6 +245,7 @@ def test_dev_serves_the_demo_and_leaves_no_redis_behind(tmp_path: Path, stop_sig
         assert not any(_alive(c) for c in children), "redis-server outlived polls dev"
         output = process.stdout.read() if process.stdout else ""
         assert "officer@demo-borough.example / demo-borough-officer" in output
+        assert f"http://127.0.0.1:{port}/v/vc_" in output
     finally:
         if process.poll() is None:
             process.kill()
