@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from polls.settings import Settings
-from tests.factories import make_pilot, make_poll
+from tests.factories import csrf_from, make_pilot, make_poll
 from tests.voting_setup import issue, token, vote
 
 RESIDENTS = 12  # each told a pattern by the coercer
@@ -48,7 +48,8 @@ async def _poll_voted_and_published(
 ) -> tuple[list[dict[str, Any]], str]:
     """The coercer's patterns and the published file, after residents obeyed and others voted."""
     pilot = await make_pilot(officer)
-    area = (await officer.post(f"/api/pilots/{pilot['id']}/areas", json={"name": "Mill", "code": "M1"})).json()
+    mill = {"name": "Mill", "code": "M1"}
+    area = (await officer.post(f"/api/pilots/{pilot['id']}/areas", json=mill)).json()
     poll = await make_poll(officer, pilot["id"], questions=QUESTIONS, **poll_settings)
     assert (await officer.post(f"/api/polls/{poll['id']}/actions/open")).status_code == 200
     ranked, budget, scale, single = poll["questions"]
@@ -125,3 +126,22 @@ async def test_whole_ballot_rows_still_allow_the_attack_when_an_officer_chooses_
     found = sum(1 for p in patterns if any(_holds(row, p, list(p)) for row in rows))
     assert found == RESIDENTS
     assert json.loads(text.splitlines()[0])["layout"] == "whole_ballot"
+
+
+async def test_officers_choose_the_layout_on_the_poll_form_and_a_wrong_one_is_refused(
+    officer: httpx.AsyncClient,
+) -> None:
+    pilot = await make_pilot(officer)
+    form_url = f"/council/pilots/{pilot['id']}/polls/new"
+    form = await officer.get(form_url)
+    assert 'name="ballot_file_layout" type="radio" value="per_question" checked' in form.text
+    fields = {"csrf_token": csrf_from(form.text), "title": "Depot site", "ballot_file_layout": "sideways"}
+    refused = await officer.post(form_url, data=fields)
+    assert refused.status_code == 422 and 'id="ballot_file_layout-error"' in refused.text
+    assert len((await officer.get(f"/api/pilots/{pilot['id']}/polls")).json()) == 0  # nothing written
+    created = await officer.post(form_url, data=fields | {"ballot_file_layout": "whole_ballot"})
+    assert created.status_code == 303
+    page = await officer.get(created.headers["location"])
+    assert "Whole ballots, one per line" in page.text
+    poll_id = created.headers["location"].rsplit("/", 1)[1]
+    assert (await officer.get(f"/api/polls/{poll_id}")).json()["ballot_file_layout"] == "whole_ballot"
