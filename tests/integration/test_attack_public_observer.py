@@ -63,7 +63,9 @@ async def _look(public: httpx.AsyncClient, officer: httpx.AsyncClient, poll_id: 
 
 async def _open_poll(officer: httpx.AsyncClient, settings: Settings) -> tuple[int, list[str], list[int]]:
     pilot = await make_pilot(officer)
-    area = (await officer.post(f"/api/pilots/{pilot['id']}/areas", json={"name": "North", "code": "N1"})).json()
+    area = (
+        await officer.post(f"/api/pilots/{pilot['id']}/areas", json={"name": "North", "code": "N1"})
+    ).json()
     poll = await make_poll(officer, pilot["id"], results_visibility="live")
     assert (await officer.post(f"/api/polls/{poll['id']}/actions/open")).status_code == 200
     codes = await issue(settings, pilot["id"], area["id"], VOTERS)
