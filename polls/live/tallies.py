@@ -174,7 +174,7 @@ class Tallies:
 
     async def published_receipts(self, poll_id: int) -> list[str]:
         """The receipts published so far, sorted (so their order says nothing of the ballots')."""
-        return sorted(await self.redis.smembers(poll_keys(poll_id)[3]))
+        return sorted(str(t) for t in await self.redis.smembers(poll_keys(poll_id)[3]))
 
     async def waiting(self, poll_id: int, tracker: str) -> bool:
         """Whether this receipt is counted and will be listed with the next step."""
