@@ -161,7 +161,11 @@ async def _serve(app: Starlette, settings: Settings, run_scheduler: bool) -> Asy
         await runtime.jury_rooms.start()
         stack.push_async_callback(runtime.jury_rooms.stop)
         if run_scheduler:
-            task = asyncio.create_task(scheduler.run_forever(runtime.db, settings.scheduler_interval))
+            task = asyncio.create_task(
+                scheduler.run_forever(
+                    runtime.db, settings.scheduler_interval, on_closed=runtime.tallies.finish
+                )
+            )
             stack.push_async_callback(_cancel, task)
             reconciler = asyncio.create_task(reconcile_forever(runtime.tallies))
             stack.push_async_callback(_cancel, reconciler)

@@ -86,6 +86,10 @@ class ErrorCode(StrEnum):
     )
     CLOSING_TIME_PASSED = "closing_time_passed", "the closing time has passed; set a later one"
     POLL_TIMES_MISSING = "poll_times_missing", "scheduling needs an opening and a closing time"
+    SECRECY_K_INVALID = (
+        "secrecy_k_invalid",
+        "live results must move in steps of a whole number of ballots, at least 5 (at most 1000)",
+    )
     # Voter codes and voting.
     CODE_MISSING = "code_missing", "no code was given"
     CODE_TYPO = "code_typo", "the code has a typo (its check characters do not match)"

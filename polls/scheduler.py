@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from polls.domain.polls import Action
 from polls.errors import Conflict, NotFound
 from polls.store import lifecycle as poll_lifecycle
 from polls.store.db import Database
@@ -19,8 +21,11 @@ from polls.store.models import utcnow
 log = logging.getLogger("polls.scheduler")
 
 
-async def run_due(db: Database, now: datetime | None = None) -> list[tuple[int, str]]:
-    """One pass: returns the (poll id, action) pairs this instance carried out."""
+async def run_due(
+    db: Database, now: datetime | None = None, on_closed: Callable[[int], Awaitable[None]] | None = None
+) -> list[tuple[int, str]]:
+    """One pass: returns the (poll id, action) pairs this instance carried out. ``on_closed``
+    (the live tallies) hears of each poll it closed, once the close has committed."""
     now = now or utcnow()
     async with db() as session:
         due = await poll_lifecycle.due_polls(session, now)
@@ -30,16 +35,20 @@ async def run_due(db: Database, now: datetime | None = None) -> list[tuple[int, 
             async with db.begin() as session:
                 await poll_lifecycle.transition(session, None, poll_id, action, now)
             done.append((poll_id, action.value))
+            if action is Action.CLOSE and on_closed is not None:
+                await on_closed(poll_id)
             log.info("poll %s: %s (scheduled)", poll_id, action.value)
         except (Conflict, NotFound):
             pass  # another instance got there first, or an officer moved it meanwhile
     return done
 
 
-async def run_forever(db: Database, interval: float) -> None:
+async def run_forever(
+    db: Database, interval: float, on_closed: Callable[[int], Awaitable[None]] | None = None
+) -> None:
     while True:
         try:
-            await run_due(db)
+            await run_due(db, on_closed=on_closed)
         except Exception:  # keep the loop alive through a database blip; log it
             log.exception("scheduler pass failed")
         await asyncio.sleep(interval)

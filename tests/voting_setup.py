@@ -107,6 +107,20 @@ async def vote(http: httpx.AsyncClient, poll_id: int, code: str, answers: Any) -
     return await http.post(f"/api/polls/{poll_id}/votes", json={"code": code, "answers": answers})
 
 
+STEP = 10  # the default secrecy_k: live figures move once this many ballots are in
+
+
+def one_step_of_codes(setup: Setup) -> list[IssuedCode]:
+    """Exactly one step's worth of codes that may vote in the set-up's poll (North and South)."""
+    return [*setup.codes["north"], *setup.codes_for_restart][:STEP]
+
+
+async def officer_closes(officer: httpx.AsyncClient, poll_id: int) -> None:
+    """Close the poll (the client must be signed in as an officer): its exact figures go public."""
+    response = await officer.post(f"/api/polls/{poll_id}/actions/close")
+    assert response.status_code == 200, response.text
+
+
 async def settled_tallies(runtime: Any, poll_id: int) -> Any:
     """The live tally check once the writer has counted what it answered (it counts, and
     rebuilds lost tallies, just after answering): tallies converge, within a few seconds."""

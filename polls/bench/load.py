@@ -117,6 +117,18 @@ def tally_latencies(
     return latencies
 
 
+def step_latencies(acked_at: list[float], seen: list[tuple[float, int]], start_count: int = 0) -> list[float]:
+    """For each published step a subscriber saw (a count of c), the time from the acknowledgement
+    of the c-th vote, the step's last ballot (its commit came just before), until it was seen."""
+    acks = sorted(acked_at)
+    latencies = []
+    for seen_at, count in seen:
+        index = count - start_count - 1
+        if 0 <= index < len(acks):
+            latencies.append(max(0.0, seen_at - acks[index]))
+    return latencies
+
+
 async def _main(config: dict[str, Any], bodies: list[bytes]) -> dict[str, Any]:
     stop = asyncio.Event()
     watcher = None
@@ -133,9 +145,11 @@ async def _main(config: dict[str, Any], bodies: list[bytes]) -> dict[str, Any]:
         seen = await watcher
     acked = len(result.latencies)
     live: list[float] = []
+    steps: list[float] = []
     if seen and seen[0][1] <= 0:
         baseline = -seen[0][1]
         live = tally_latencies(result.acked_at, seen[1:], start_count=baseline)
+        steps = step_latencies(result.acked_at, seen[1:], start_count=baseline)
     return {
         "sent": result.sent,
         "acknowledged": acked,
@@ -148,6 +162,9 @@ async def _main(config: dict[str, Any], bodies: list[bytes]) -> dict[str, Any]:
         "tally_p50_ms": round(percentile(live, 50) * 1000, 1) if live else None,
         "tally_p99_ms": round(percentile(live, 99) * 1000, 1) if live else None,
         "tally_samples": len(live),
+        "step_p50_ms": round(percentile(steps, 50) * 1000, 1) if steps else None,
+        "step_p99_ms": round(percentile(steps, 99) * 1000, 1) if steps else None,
+        "step_samples": len(steps),
     }
 
 

@@ -54,6 +54,7 @@ class PollDef:
     pilot_id: int
     area_ids: frozenset[int]  # empty: the whole pilot
     questions: tuple[QuestionDef, ...]
+    secrecy_k: int = 10  # live results move in steps of this many ballots (polls.domain.secrecy)
     _by_id: dict[int, QuestionDef] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

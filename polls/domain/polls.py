@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import ClassVar
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 # The states are named in a module of their own, light enough for the SQLite writer process.
 from polls.domain.poll_states import Assurance as Assurance
@@ -14,6 +15,7 @@ from polls.domain.poll_states import PollStatus as PollStatus
 from polls.domain.poll_states import ResultsVisibility as ResultsVisibility
 from polls.domain.published_ballots import BallotFileLayout
 from polls.domain.questions import QuestionSpec
+from polls.domain.secrecy import DEFAULT_SECRECY_K, MAX_SECRECY_K, MIN_SECRECY_K
 from polls.domain.validation import StrictSpec
 from polls.errors import ErrorCode, TransitionNotAllowed
 
@@ -51,6 +53,21 @@ class PollSpec(StrictSpec):
     assurance: Assurance = Assurance.POLL_CARD
     # Whole ballots in the published file let a coercer ask for a pattern across questions
     ballot_file_layout: BallotFileLayout = BallotFileLayout.PER_QUESTION
+    # Live results move in steps of at least this many ballots (polls.domain.secrecy).
+    secrecy_k: int = DEFAULT_SECRECY_K
+
+    field_codes: ClassVar[dict[str, ErrorCode]] = {"secrecy_k": ErrorCode.SECRECY_K_INVALID}
+
+    @field_validator("secrecy_k", mode="before")
+    @classmethod
+    def _whole_number_of_ballots(cls, value: object) -> int:
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"Enter a whole number of votes, at least {MIN_SECRECY_K}")
+        if not MIN_SECRECY_K <= value <= MAX_SECRECY_K:
+            raise ValueError(f"Enter a whole number of votes from {MIN_SECRECY_K} to {MAX_SECRECY_K}")
+        return value
 
     @model_validator(mode="after")
     def _times_in_order(self) -> PollSpec:

@@ -93,4 +93,10 @@ def localise(poll: PollDef, texts: Mapping[str, Any], language: str) -> PollDef:
                 options=options,
             )
         )
-    return PollDef(id=poll.id, pilot_id=poll.pilot_id, area_ids=poll.area_ids, questions=tuple(questions))
+    return PollDef(
+        id=poll.id,
+        pilot_id=poll.pilot_id,
+        area_ids=poll.area_ids,
+        secrecy_k=poll.secrecy_k,
+        questions=tuple(questions),
+    )

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic import ValidationError as PydanticError
 
-from polls.errors import FieldError, ValidationFailed
+from polls.errors import ErrorCode, FieldError, ValidationFailed
 
 Spec = TypeVar("Spec", bound=BaseModel)
 
@@ -75,10 +75,14 @@ def field_errors(exc: PydanticError) -> list[FieldError]:
 
 
 def parse(spec: type[Spec], data: Mapping[str, Any] | Any) -> Spec:
-    """Validate ``data`` against ``spec``; raise ValidationFailed listing every field problem."""
+    """Validate ``data`` against ``spec``; raise ValidationFailed listing every field problem.
+    A spec's ``field_codes`` names the error code for a field whose rule has its own."""
     if not isinstance(data, Mapping):
         raise ValidationFailed.one("__root__", "Send a JSON object")
     try:
         return spec.model_validate(dict(data))
     except PydanticError as exc:
-        raise ValidationFailed(field_errors(exc)) from None
+        errors = field_errors(exc)
+        codes: Mapping[str, ErrorCode] = getattr(spec, "field_codes", {})
+        own = [codes[e.field] for e in errors if e.field in codes]
+        raise ValidationFailed(errors, code=own[0] if own else None) from None

@@ -1,8 +1,9 @@
 """Fan-out of live tallies to websocket clients, across app instances, coalesced.
 
-Every instance subscribes to one Redis channel. A message only says "poll N changed"; the
-instance then reads the counts at most every ``interval`` seconds per poll and hands them to
-its local subscribers, so a busy poll costs one Redis read per interval, not one per vote.
+Every instance subscribes to one Redis channel. A message only says "poll N changed" (a step
+of at least k ballots was published, or a closed poll's last figures); the instance then reads
+the published counts at most every ``interval`` seconds per poll and hands them to its local
+subscribers, so a busy poll costs one Redis read per interval, not one per vote.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class TallyHub:
                 if not subscribers:
                     continue
                 try:
-                    counts = await self.tallies.read(poll_id)
+                    counts = await self.tallies.read_published(poll_id)
                 except (RedisError, OSError):
                     continue
                 for queue in list(subscribers):

@@ -1,24 +1,37 @@
-"""Live tallies in Redis: one hash of counters per poll, updated after each commit.
+"""Live tallies in Redis: exact counters per poll, and the stepped figures the public sees.
 
 The database holds the ballots; Redis holds only counts derived from them, so they can be
 rebuilt at any time. A marker key says the tallies are complete: after Redis loses its data
 the marker is gone, increments stop, and the first instance to notice rebuilds from the
 database.
+
+Per poll Redis keeps the exact counters (``tally:N``: reconciliation and `polls tallies check`
+compare them with the database) and the *published* figures everything public reads
+(``tally:N:shown``, with the receipts in ``tally:N:receipts``). New receipts wait in
+``tally:N:pending``; once at least k ballots (the poll's ``secrecy_k``) are unpublished, the
+same script that counted them copies the exact counters to the published ones, moves the
+pending receipts across and tells every instance. Being one script, the step is decided once
+however many app instances count. A closed poll (``tally:N:final``) publishes at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import secrets
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from polls.domain.ballots import Answers, PollDef, tally_of
+from polls.domain.polls import PollStatus
+from polls.domain.secrecy import results_final, split_for_rebuild, steps_due
 from polls.store.ballots import load_poll, poll_definition
 from polls.store.db import Database
 from polls.store.models import Ballot
@@ -29,14 +42,64 @@ PRESENT = "tallies:present"
 REBUILD_LOCK = "tallies:rebuilding"
 CHANGED = "tallies:changed"  # pub/sub channel; messages are poll ids
 
-# Increment only while the tallies are known complete (say so when they are not), then tell
-# every instance on the channel ARGV[1] that the poll ARGV[2] changed.
-_APPLY = """
+# Publish a poll's step: KEYS exact, shown, pending, receipts. The pending receipts are shuffled
+# (seeded from ARGV[1]) on their way across, so even Redis's own order says nothing of arrival.
+_STEP = """
+local function publish_step(keys, seed)
+  local exact = redis.call('HGETALL', keys[1])
+  redis.call('DEL', keys[2])
+  for i = 1, #exact, 1000 do
+    redis.call('HSET', keys[2], unpack(exact, i, math.min(i + 999, #exact)))
+  end
+  local moved = redis.call('SMEMBERS', keys[3])
+  math.randomseed(seed)
+  for i = #moved, 2, -1 do
+    local j = math.random(i)
+    moved[i], moved[j] = moved[j], moved[i]
+  end
+  for i = 1, #moved, 1000 do
+    redis.call('SADD', keys[4], unpack(moved, i, math.min(i + 999, #moved)))
+  end
+  redis.call('DEL', keys[3])
+end
+"""
+
+# Count a committed batch, only while the tallies are known complete (say so when they are
+# not), then publish a step when one is due (polls.domain.secrecy.steps_due) and tell every
+# instance on the channel ARGV[1] that the poll ARGV[2] changed.
+# KEYS: present, exact, shown, pending, receipts, final.
+# ARGV: channel, poll id, k, seed, receipt count, receipts..., counter, n, counter, n...
+_APPLY = (
+    _STEP
+    + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-for i = 3, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
+local n = tonumber(ARGV[5])
+for i = 6, 5 + n, 1000 do
+  redis.call('SADD', KEYS[4], unpack(ARGV, i, math.min(i + 999, 5 + n)))
+end
+for i = 6 + n, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
+local exact = tonumber(redis.call('HGET', KEYS[2], 'ballots') or '0')
+local shown = tonumber(redis.call('HGET', KEYS[3], 'ballots') or '0')
+local behind = exact - shown
+if behind > 0 and (behind >= tonumber(ARGV[3]) or redis.call('EXISTS', KEYS[6]) == 1) then
+  publish_step({KEYS[2], KEYS[3], KEYS[4], KEYS[5]}, tonumber(ARGV[4]))
+  redis.call('PUBLISH', ARGV[1], ARGV[2])
+end
+return 1
+"""
+)
+
+# The poll closed: from now on publish everything at once, starting with what is pending.
+# KEYS: exact, shown, pending, receipts, final.  ARGV: channel, poll id, seed.
+_FINISH = (
+    _STEP
+    + """
+redis.call('SET', KEYS[5], '1')
+publish_step({KEYS[1], KEYS[2], KEYS[3], KEYS[4]}, tonumber(ARGV[3]))
 redis.call('PUBLISH', ARGV[1], ARGV[2])
 return 1
 """
+)
 
 
 class CommittedVote(Protocol):
@@ -50,10 +113,21 @@ class CommittedVote(Protocol):
     def area_id(self) -> int | None: ...
     @property
     def channel(self) -> str: ...
+    @property
+    def tracker(self) -> str: ...
 
 
 def tally_key(poll_id: int) -> str:
     return f"tally:{poll_id}"
+
+
+def poll_keys(poll_id: int) -> tuple[str, str, str, str, str]:
+    """exact counters, published counters, pending receipts, published receipts, closed marker."""
+    base = tally_key(poll_id)
+    return base, f"{base}:shown", f"{base}:pending", f"{base}:receipts", f"{base}:final"
+
+
+Row = tuple[Answers, int | None, str, str]  # answers, area id, channel, tracker
 
 
 class Tallies:
@@ -61,6 +135,7 @@ class Tallies:
         self.redis = redis
         self.db = db
         self._apply = redis.register_script(_APPLY)
+        self._finish = redis.register_script(_FINISH)
         self.stale = False  # counts lost or half-updated: added to no more until rebuilt
 
     async def apply(self, votes: Iterable[CommittedVote]) -> bool:
@@ -70,18 +145,17 @@ class Tallies:
         none of its batches is in flight, so the rebuild counts these votes exactly once."""
         if self.stale:
             return False
-        by_poll: dict[int, tuple[PollDef, list[tuple[Answers, int | None, str]]]] = {}
+        by_poll: dict[int, tuple[PollDef, list[tuple[Answers, int | None, str]], list[str]]] = {}
         for vote in votes:
-            by_poll.setdefault(vote.poll.id, (vote.poll, []))[1].append(
-                (vote.answers, vote.area_id, vote.channel)
-            )
-        per_poll = {poll_id: tally_of(poll, ballots) for poll_id, (poll, ballots) in by_poll.items()}
+            _, ballots, trackers = by_poll.setdefault(vote.poll.id, (vote.poll, [], []))
+            ballots.append((vote.answers, vote.area_id, vote.channel))
+            trackers.append(vote.tracker)
         try:
-            for poll_id, increments in per_poll.items():
-                args: list[str | int] = [CHANGED, poll_id]
-                for name, n in increments.items():
+            for poll_id, (poll, ballots, trackers) in by_poll.items():
+                args: list[str | int] = [CHANGED, poll_id, poll.secrecy_k, _seed(), len(trackers), *trackers]
+                for name, n in tally_of(poll, ballots).items():
                     args += [name, n]
-                if not await self._apply(keys=[PRESENT, tally_key(poll_id)], args=args):
+                if not await self._apply(keys=[PRESENT, *poll_keys(poll_id)], args=args):
                     self.stale = True
         except Exception:
             self.stale = True  # some increments may be missing
@@ -89,27 +163,76 @@ class Tallies:
         return not self.stale
 
     async def read(self, poll_id: int) -> dict[str, int]:
+        """The exact counts: for checks against the database, and for closed polls."""
         raw = await self.redis.hgetall(tally_key(poll_id))
         return {str(k): int(v) for k, v in raw.items()}
 
+    async def read_published(self, poll_id: int) -> dict[str, int]:
+        """The figures as of the last step: what anyone may see of an open poll."""
+        raw = await self.redis.hgetall(poll_keys(poll_id)[1])
+        return {str(k): int(v) for k, v in raw.items()}
+
+    async def published_receipts(self, poll_id: int) -> list[str]:
+        """The receipts published so far, sorted (so their order says nothing of the ballots')."""
+        return sorted(str(t) for t in await self.redis.smembers(poll_keys(poll_id)[3]))
+
+    async def waiting(self, poll_id: int, tracker: str) -> bool:
+        """Whether this receipt is counted and will be listed with the next step."""
+        return bool(await self.redis.sismember(poll_keys(poll_id)[2], tracker))
+
+    async def finish(self, poll_id: int) -> None:
+        """The poll has closed: publish the remainder now, and any late count at once. Pages
+        read a closed poll's exact counts anyway, so a Redis failure here only delays the
+        websocket's last update (until the next rebuild)."""
+        try:
+            await self._finish(keys=list(poll_keys(poll_id)), args=[CHANGED, poll_id, _seed()])
+        except (RedisError, OSError) as exc:
+            log.warning("poll %s closed; its live figures could not be published: %s", poll_id, exc)
+
     async def from_database(self, poll_id: int) -> tuple[PollDef, Counter[str]]:
+        poll, _, rows = await self._stored(poll_id)
+        return poll, tally_of(poll, [row[:3] for row in rows])
+
+    async def _stored(self, poll_id: int) -> tuple[PollDef, bool, list[Row]]:
+        """The poll, whether it has closed, and its stored ballots."""
         async with self.db() as session:
-            poll = poll_definition(await load_poll(session, poll_id))
-            rows = (
-                await session.execute(
-                    select(Ballot.answers, Ballot.area_id, Ballot.channel).where(Ballot.poll_id == poll_id)
-                )
-            ).all()
-        ballots: list[tuple[Answers, int | None, str]] = [(a, area, ch) for a, area, ch in rows]
-        return poll, tally_of(poll, ballots)
+            poll = await load_poll(session, poll_id)
+            query = select(Ballot.answers, Ballot.area_id, Ballot.channel, Ballot.tracker)
+            rows = (await session.execute(query.where(Ballot.poll_id == poll_id))).all()
+        return (
+            poll_definition(poll),
+            results_final(PollStatus(poll.status)),
+            [(a, area, ch, t) for a, area, ch, t in rows],
+        )
 
     async def rebuild(self, poll_id: int) -> Counter[str]:
-        _, counts = await self.from_database(poll_id)
+        """Recount the poll from the database. The receipts already published stay published
+        (their figures are recounted); when none survive (Redis lost them), a random choice of
+        the remainder after whole steps is held back, so the rebuild shows no step below k."""
+        poll, closed, rows = await self._stored(poll_id)
+        exact_key, shown_key, pending_key, receipts_key, final_key = poll_keys(poll_id)
+        listed = set(await self.redis.smembers(receipts_key))
+        if listed and listed <= {row[3] for row in rows}:
+            shown = [row for row in rows if row[3] in listed]
+            held = [row for row in rows if row[3] not in listed]
+            if steps_due(len(rows), len(shown), poll.secrecy_k, final=closed):
+                shown, held = rows, []
+        else:
+            shown, held = split_for_rebuild(rows, poll.secrecy_k, random.SystemRandom(), final=closed)
+        counts = tally_of(poll, [row[:3] for row in rows])
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(tally_key(poll_id))
+            pipe.delete(exact_key, shown_key, pending_key, receipts_key, final_key)
             if counts:
-                mapping: dict[Any, Any] = dict(counts)
-                pipe.hset(tally_key(poll_id), mapping=mapping)
+                pipe.hset(exact_key, mapping=dict[Any, Any](counts))
+            published = tally_of(poll, [row[:3] for row in shown])
+            if published:
+                pipe.hset(shown_key, mapping=dict[Any, Any](published))
+            if shown:
+                pipe.sadd(receipts_key, *(row[3] for row in shown))
+            if held:
+                pipe.sadd(pending_key, *(row[3] for row in held))
+            if closed:
+                pipe.set(final_key, "1")
             await pipe.execute()
         await self.redis.publish(CHANGED, poll_id)
         return counts
@@ -148,6 +271,11 @@ class Tallies:
             if live.get(name, 0) != expected.get(name, 0)
         }
         return TallyCheck(poll_id, expected.get("ballots", 0), differences)
+
+
+def _seed() -> int:
+    """For the shuffle of a step's receipts inside Redis (its Lua has no randomness of its own)."""
+    return secrets.randbelow(2**31)
 
 
 @dataclass(frozen=True)

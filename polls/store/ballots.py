@@ -39,6 +39,7 @@ def poll_definition(poll: Poll) -> PollDef:
         id=poll.id,
         pilot_id=poll.pilot_id,
         area_ids=frozenset(a.id for a in poll.areas),
+        secrecy_k=poll.secrecy_k,
         questions=tuple(
             QuestionDef(
                 id=q.id,

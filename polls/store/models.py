@@ -136,6 +136,8 @@ class Poll(Base):
     ballot_file_layout: Mapped[str] = mapped_column(
         String(20), default="per_question"
     )  # see published_ballots
+    # Live results move in steps of at least this many ballots (polls.domain.secrecy).
+    secrecy_k: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
     # Other languages the pilot offers: {"cy": {"title": ..., "description": ...}}
     translations: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -49,6 +49,7 @@ def poll_snapshot(poll: Poll, *, with_questions: bool = True) -> dict[str, Any]:
         "results_visibility": poll.results_visibility,
         "assurance": poll.assurance,
         "ballot_file_layout": poll.ballot_file_layout,
+        "secrecy_k": poll.secrecy_k,
     }
     if with_questions:
         snap["questions"] = [question_snapshot(q) for q in poll.questions]
@@ -126,6 +127,7 @@ def _apply_spec(poll: Poll, spec: PollSpec, areas: list[Area]) -> None:
     poll.results_visibility = spec.results_visibility.value
     poll.assurance = spec.assurance.value
     poll.ballot_file_layout = spec.ballot_file_layout.value
+    poll.secrecy_k = spec.secrecy_k
     poll.areas = areas
 
 

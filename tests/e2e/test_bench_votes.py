@@ -21,6 +21,7 @@ def test_votes_bench_measures_each_round_against_the_bare_endpoint_and_checks_th
         assert one["ratio"] == round(one["votes_per_second"] / one["bare_per_second"], 3)
         assert 0 < one["p50_ms"] <= one["p99_ms"]
         assert one["tally_p99_ms"] is not None
+        assert one["step_p50_ms"] is not None and one["step_p50_ms"] <= one["step_p99_ms"]
         if sys.platform == "linux":  # CPU time is read from /proc
             assert one["cpu_us_per_vote"] > 0 and one["bare_cpu_us_per_request"] > 0
             assert one["writer_cpu_us_per_vote"] >= 0

@@ -24,7 +24,7 @@ from polls.serving import WS_MAX_SIZE
 from polls.settings import Settings
 from tests.factories import BALLOT_KEY, SECRET
 from tests.servers import AppProcess, free_port
-from tests.voting_setup import Setup, token
+from tests.voting_setup import STEP, Setup, one_step_of_codes, token
 
 MESSAGE_TOO_BIG = 1009
 
@@ -49,17 +49,18 @@ async def refused_then_still_serving(host: str, voting: Setup) -> None:
     url = f"ws://{host}/live/polls/{voting.poll['id']}"
     await refused(url)
 
-    # The server goes on: a new subscriber hears the next vote.
+    # The server goes on: a new subscriber hears the next step of votes.
     async with websockets.connect(url) as socket:
         await asyncio.wait_for(socket.recv(), 2)
         async with httpx.AsyncClient(base_url=f"http://{host}") as http:
-            voted = await http.post(
-                f"/api/polls/{voting.poll['id']}/votes",
-                json={"code": token(voting.codes["north"][0].reference), "answers": voting.full_ballot()},
-            )
-            assert voted.status_code == 201, voted.text
+            for issued in one_step_of_codes(voting):
+                voted = await http.post(
+                    f"/api/polls/{voting.poll['id']}/votes",
+                    json={"code": token(issued.reference), "answers": voting.full_ballot()},
+                )
+                assert voted.status_code == 201, voted.text
         message = json.loads(await asyncio.wait_for(socket.recv(), 2))
-        assert message["counts"]["ballots"] == 1
+        assert message["counts"]["ballots"] == STEP
 
 
 async def test_the_test_server_refuses_an_oversized_message(live_server: str, voting: Setup) -> None:

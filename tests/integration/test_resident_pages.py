@@ -11,7 +11,7 @@ from polls.domain.codes import format_short_code
 from polls.store.models import Ballot
 from tests.conftest import count
 from tests.factories import csrf_from
-from tests.voting_setup import Setup, token, vote
+from tests.voting_setup import Setup, officer_closes, settled_tallies, token, vote
 
 
 async def test_resident_types_code_answers_reviews_and_gets_a_receipt(
@@ -52,8 +52,10 @@ async def test_resident_types_code_answers_reviews_and_gets_a_receipt(
     tracker = re.search(r'id="tracker">([0-9a-f]{64})<', receipt.text)
     assert tracker
     assert await count(db, Ballot) == 1
+    await settled_tallies(client._transport.app.state.runtime, voting.poll["id"])  # type: ignore[attr-defined]
     check = await client.get(f"/polls/{voting.poll['id']}/trackers?tracker={tracker.group(1)}")
-    assert 'id="tracker-found"' in check.text
+    assert 'id="tracker-waiting"' in check.text  # listed with the next step of 10
+    assert "will appear with the next update" in check.text
     again = await client.get(found.headers["location"])
     assert "You have voted" in again.text
     replay = await client.post(
@@ -95,8 +97,13 @@ async def test_qr_link_with_short_code_leads_to_the_polls(client: httpx.AsyncCli
 
 async def test_results_page_shows_counts_and_turnout(client: httpx.AsyncClient, voting: Setup) -> None:
     await vote(client, voting.poll["id"], token(voting.codes["north"][3].reference), voting.full_ballot())
+    await settled_tallies(client._transport.app.state.runtime, voting.poll["id"])  # type: ignore[attr-defined]
     page = await client.get(f"/polls/{voting.poll['id']}/results")
     assert page.status_code == 200
-    assert 'data-count="ballots">1<' in page.text
+    assert 'data-count="ballots">0<' in page.text  # a quiet poll says why it is quiet
+    assert "Live results update every 10 votes" in page.text
     assert "North" in page.text
     assert 'http-equiv="refresh"' in page.text  # live polls reload without JavaScript
+    await officer_closes(client, voting.poll["id"])
+    page = await client.get(f"/polls/{voting.poll['id']}/results")
+    assert 'data-count="ballots">1<' in page.text and "Live results update" not in page.text

@@ -29,9 +29,16 @@ async def test_due_polls_open_then_close_and_the_scheduler_is_audited(
         assert await scheduler.run_due(sessions, utcnow() + timedelta(hours=1, minutes=1)) == [
             (poll["id"], "open")
         ]
-        assert await scheduler.run_due(sessions, utcnow() + timedelta(hours=2, minutes=1)) == [
+        closed: list[int] = []
+
+        async def publish_the_rest(poll_id: int) -> None:  # the live tallies' finish
+            closed.append(poll_id)
+
+        later_on = utcnow() + timedelta(hours=2, minutes=1)
+        assert await scheduler.run_due(sessions, later_on, on_closed=publish_the_rest) == [
             (poll["id"], "close")
         ]
+        assert closed == [poll["id"]]
     finally:
         await engine.dispose()
     status = (await db.execute(select(Poll.status).where(Poll.id == poll["id"]))).scalar_one()

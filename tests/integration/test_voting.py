@@ -20,7 +20,7 @@ from polls.store.models import Ballot, Nullifier
 from polls.tokens import VOTER_CODE, Tokens
 from tests.conftest import count
 from tests.factories import make_poll
-from tests.voting_setup import Setup, settled_tallies, token, vote
+from tests.voting_setup import Setup, officer_closes, settled_tallies, token, vote
 
 
 async def test_a_resident_votes_once_and_gets_a_tracker_they_can_find(
@@ -32,11 +32,16 @@ async def test_a_resident_votes_once_and_gets_a_tracker_they_can_find(
     assert response.status_code == 201, response.text
     tracker = response.json()["tracker"]
     assert len(tracker) == 64
-    listed = (await client.get(f"/api/polls/{poll_id}/trackers")).json()["trackers"]
-    assert listed == [tracker]
+    await settled_tallies(client._transport.app.state.runtime, poll_id)  # type: ignore[attr-defined]
+    # While the poll is open receipts are listed in steps of k: this one waits for the next.
+    listed = (await client.get(f"/api/polls/{poll_id}/trackers", params={"tracker": tracker})).json()
+    assert (listed["trackers"], listed["tracker"], listed["updates_every"]) == ([], "waiting", 10)
     again = await vote(client, poll_id, link_token, voting.full_ballot())
     assert again.status_code == 409
     assert again.json()["code"] == "code_already_used"
+    await officer_closes(client, poll_id)
+    listed = (await client.get(f"/api/polls/{poll_id}/trackers", params={"tracker": tracker})).json()
+    assert (listed["trackers"], listed["tracker"]) == ([tracker], "listed")
 
 
 async def test_short_code_typed_with_spaces_and_lower_case_works(
@@ -192,7 +197,10 @@ async def test_live_tallies_equal_the_database_after_voting(
     app = client._transport.app  # type: ignore[attr-defined]
     await settled_tallies(app.state.runtime, voting.poll["id"])
     results = (await client.get(f"/api/polls/{voting.poll['id']}/results")).json()
-    assert results["ballots"] == 4
+    assert (results["ballots"], results["updates_every"]) == (0, 10)  # fewer than k: none shown yet
+    await officer_closes(officer, voting.poll["id"])
+    results = (await client.get(f"/api/polls/{voting.poll['id']}/results")).json()
+    assert results["ballots"] == 4 and results["updates_every"] is None
     single = next(q for q in results["questions"] if q["kind"] == "single")
     assert [o["count"] for o in single["options"]] == [0, 4]
     north = next(t for t in results["turnout"] if t["area"] == "North")
@@ -255,6 +263,12 @@ async def test_officers_see_turnout_on_the_poll_page(
     client: httpx.AsyncClient, officer: httpx.AsyncClient, voting: Setup
 ) -> None:
     await vote(client, voting.poll["id"], token(voting.codes["north"][0].reference), voting.full_ballot())
+    await settled_tallies(client._transport.app.state.runtime, voting.poll["id"])  # type: ignore[attr-defined]
+    page = await officer.get(f"/council/polls/{voting.poll['id']}")
+    # While the poll is open staff see the public's steps too.
+    assert 'id="turnout-ballots">0<' in page.text and 'id="turnout-stepped"' in page.text
+    assert "In steps of at least 10 votes" in page.text
+    await officer_closes(officer, voting.poll["id"])
     page = await officer.get(f"/council/polls/{voting.poll['id']}")
     assert 'id="turnout-ballots">1<' in page.text
     assert "North: 1" in page.text and "1 online" in page.text

@@ -105,7 +105,10 @@ async def poll_action(request: Request, actor: Actor) -> Response:
         raise ValidationFailed.one("action", f"Unknown action '{raw}'; use one of {choices}") from None
     async with runtime(request).db.begin() as db:
         poll = await poll_lifecycle.transition(db, actor, path_int(request, "poll_id"), action)
-        return ok(_poll_body(poll))
+        body = _poll_body(poll)
+    if action is Action.CLOSE:  # committed: the live figures may now show every ballot
+        await runtime(request).tallies.finish(poll.id)
+    return ok(body)
 
 
 OPERATIONS: list[ApiRoute] = [

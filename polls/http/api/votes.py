@@ -14,16 +14,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from polls.domain.polls import PollStatus
+from polls.domain.secrecy import results_final
 from polls.domain.validation import StrictSpec
 from polls.errors import BodyTooLarge, ErrorCode, Forbidden, NotFound, PollsError, ServiceUnavailable
 from polls.http.api.kit import ApiRoute, not_json, parse_json
 from polls.http.kit.errors import error_body
 from polls.http.kit.middleware import API_RESPONSE_HEADERS
 from polls.http.kit.voter_codes import reference_for_code
+from polls.http.public.live import listed_receipts, receipt_status
 from polls.runtime import Runtime, runtime
 from polls.store.ballots import load_poll
 from polls.store.db import DATABASE_UNAVAILABLE
-from polls.store.voters import ballot_trackers
 
 MAX_VOTE_BODY = 64 * 1024
 
@@ -40,15 +41,26 @@ class VoteSpec(StrictSpec):
 
 
 async def trackers(request: Request) -> Response:
-    """Every ballot tracker of a poll, sorted: a voter can check theirs is counted."""
+    """The ballot trackers published so far, sorted: a voter can check theirs is counted. While
+    the poll is open they join in steps of at least k (``updates_every``); ``?tracker=`` asks
+    about one: "listed", "waiting" (counted, listed at the next step) or "unknown"."""
     rt = runtime(request)
     poll_id = int(request.path_params["poll_id"])
     async with rt.db() as session:
         poll = await load_poll(session, poll_id)
-        if poll.status in (PollStatus.DRAFT.value, PollStatus.SCHEDULED.value):
-            raise Forbidden("This poll has not opened", code=ErrorCode.POLL_NOT_OPEN)
-        found = await ballot_trackers(session, poll_id)
-    return JSONResponse({"poll_id": poll_id, "trackers": found})
+    if poll.status in (PollStatus.DRAFT.value, PollStatus.SCHEDULED.value):
+        raise Forbidden("This poll has not opened", code=ErrorCode.POLL_NOT_OPEN)
+    found = await listed_receipts(rt, poll)
+    stepped = not results_final(PollStatus(poll.status))
+    body: dict[str, Any] = {
+        "poll_id": poll_id,
+        "trackers": found,
+        "updates_every": poll.secrecy_k if stepped else None,
+    }
+    wanted = request.query_params.get("tracker", "").strip().lower()
+    if wanted:
+        body["tracker"] = await receipt_status(rt, poll, wanted, found)
+    return JSONResponse(body)
 
 
 VOTE_PATH = re.compile(r"/api/polls/([0-9]+)/votes")

@@ -24,6 +24,7 @@ from polls.domain.polls import (
 )
 from polls.domain.published_ballots import LAYOUT_LABELS
 from polls.domain.questions import KIND_LABELS, QuestionKind, QuestionSpec
+from polls.domain.secrecy import DEFAULT_SECRECY_K, results_final
 from polls.domain.translations import LANGUAGE_NAMES
 from polls.domain.validation import parse
 from polls.errors import Conflict, ErrorCode, ValidationFailed
@@ -56,6 +57,7 @@ def _poll_values(poll: Any) -> dict[str, Any]:
             "assurance": "poll_card",
             "ballot_file_layout": "per_question",
             "area_ids": [],
+            "secrecy_k": DEFAULT_SECRECY_K,
         }
     return {
         "title": poll.title,
@@ -66,6 +68,7 @@ def _poll_values(poll: Any) -> dict[str, Any]:
         "results_visibility": poll.results_visibility,
         "assurance": poll.assurance,
         "ballot_file_layout": poll.ballot_file_layout,
+        "secrecy_k": poll.secrecy_k,
     }
 
 
@@ -120,11 +123,16 @@ async def poll_page(request: Request, actor: Actor, poll: Poll, pilot: Pilot) ->
     async with runtime(request).db() as db:
         areas = await pilot_store.list_areas(db, pilot.id)
     turnout = None
-    if PollStatus(poll.status) not in (PollStatus.DRAFT, PollStatus.SCHEDULED):
-        # Officers always see turnout, whatever residents may see of the results.
-        counts = await runtime(request).tallies.read(poll.id)
+    status = PollStatus(poll.status)
+    if status not in (PollStatus.DRAFT, PollStatus.SCHEDULED):
+        # Officers always see turnout, whatever residents may see of the results; while the
+        # poll is open, only in the public's steps (an officer can be an observer too).
+        tallies = runtime(request).tallies
+        stepped = not results_final(status)
+        counts = await (tallies.read_published(poll.id) if stepped else tallies.read(poll.id))
         shown = poll.areas or areas
         turnout = {
+            "stepped": poll.secrecy_k if stepped else None,
             "ballots": counts.get("ballots", 0),
             "areas": [(a.name, counts.get(f"area:{a.id}", 0)) for a in shown],
             "channels": {k.split(":", 1)[1]: v for k, v in counts.items() if k.startswith("channel:")},
@@ -160,6 +168,8 @@ async def poll_action(request: Request, actor: Actor) -> Response:
         raise ValidationFailed.one("action", "Unknown action") from None
     async with runtime(request).db.begin() as db:
         await poll_lifecycle.transition(db, actor, poll_id, action)
+    if action is Action.CLOSE:  # committed: the live figures may now show every ballot
+        await runtime(request).tallies.finish(poll_id)
     if action is Action.REVIEW:  # the review happens on the official results page
         return see_other(f"/council/polls/{poll_id}/results")
     return see_other(f"/council/polls/{poll_id}")

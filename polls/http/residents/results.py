@@ -7,12 +7,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from polls.domain.polls import PollStatus, ResultsVisibility, results_public
-from polls.http.public.live import may_see_results, results_payload
+from polls.domain.secrecy import live_note, receipt_pending_note, results_final
+from polls.http.public.live import listed_receipts, may_see_results, receipt_status, results_payload
 from polls.http.residents.language import poll_text, render_resident, resident_language
 from polls.runtime import runtime
 from polls.store import pilots as pilot_store
 from polls.store.ballots import load_poll
-from polls.store.voters import ballot_trackers
 
 
 async def results_page(request: Request) -> Response:
@@ -48,11 +48,19 @@ async def trackers_page(request: Request) -> Response:
     async with rt.db() as session:
         poll = await load_poll(session, poll_id)
         pilot = await pilot_store.find_pilot(session, poll.pilot_id)
-        found = await ballot_trackers(session, poll_id)
+    found = await listed_receipts(rt, poll)
+    stepped = not results_final(PollStatus(poll.status))
     return render_resident(
         request,
         "residents/trackers.html",
-        {"poll": poll, "trackers": found, "wanted": wanted, "found": wanted in found if wanted else None},
+        {
+            "poll": poll,
+            "trackers": found,
+            "wanted": wanted,
+            "status": await receipt_status(rt, poll, wanted, found) if wanted else None,
+            "waiting_note": receipt_pending_note(poll.secrecy_k),
+            "live_note": live_note(poll.secrecy_k) if stepped else None,
+        },
         pilot.languages if pilot else ["en"],
     )
 
