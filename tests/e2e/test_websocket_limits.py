@@ -55,7 +55,7 @@ async def refused_then_still_serving(host: str, voting: Setup) -> None:
         async with httpx.AsyncClient(base_url=f"http://{host}") as http:
             voted = await http.post(
                 f"/api/polls/{voting.poll['id']}/votes",
-                json={"code": token(voting.codes["north"][0].reference), "answers": voting.full_ballot()},
+                json={"code": token(voting.codes["north"][0]), "answers": voting.full_ballot()},
             )
             assert voted.status_code == 201, voted.text
         message = json.loads(await asyncio.wait_for(socket.recv(), 2))
