@@ -229,7 +229,6 @@ async def reissue_code(
     never stored), wrapped under the new code and sealed again. A code is replaced at most once,
     so a lost card never turns into two live codes. Every check comes before any write.
     """
-    private = parse_private_key(officer_key)
     pilot = await get_pilot(session, actor, pilot_id, Permission.MANAGE_PILOT)
     old = await _code_of_pilot(session, pilot_id, reference)
     replaced = await session.execute(select(VoterCode.reference).where(VoterCode.replaces == old.reference))
@@ -237,6 +236,7 @@ async def reissue_code(
         raise Conflict(
             "This code has already been replaced by a new one", code=ErrorCode.CODE_ALREADY_REPLACED
         )
+    private = parse_private_key(officer_key)
     (new,) = _new_codes(1)
     columns = _replacement_columns(await ballot_key(session), pilot, old, new, private)
     before = _code_snapshot(old)

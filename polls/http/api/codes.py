@@ -68,7 +68,9 @@ class ReissueSpec(StrictSpec):
 
 @staff_only
 async def api_reissue(request: Request, actor: Actor) -> Response:
-    spec = parse(ReissueSpec, await read_json(request))
+    # The body is optional, so that a call without the key is told what it lacks.
+    has_body = request.headers.get("content-length", "0") != "0"
+    spec = parse(ReissueSpec, await read_json(request) if has_body else {})
     async with runtime(request).db.begin() as db:
         code, new = await code_store.reissue_code(
             db, actor, path_int(request, "pilot_id"), request.path_params["reference"], spec.officer_key
