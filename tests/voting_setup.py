@@ -67,7 +67,7 @@ class Setup:
 
 def token(card: IssuedCode) -> str:
     """The card's voting link token: it carries the card's short code."""
-    return Tokens((SECRET,)).sign(VOTER_CODE, {"c": card.short_code})
+    return Tokens((SECRET,)).sign(VOTER_CODE, card.short_code)
 
 
 async def issue(settings: Settings, pilot_id: int, area_id: int, n: int) -> list[IssuedCode]:

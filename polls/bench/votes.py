@@ -242,9 +242,7 @@ def _write_votes(
     """One request body a line: the warm-up's file, then one file of ``votes`` per round."""
     rng = random.Random(7)
     bodies = [
-        json.dumps(
-            {"code": tokens.sign(VOTER_CODE, {"c": code}), "answers": _ballot(questions, rng)}
-        ).encode()
+        json.dumps({"code": tokens.sign(VOTER_CODE, code), "answers": _ballot(questions, rng)}).encode()
         for code in codes
     ]
     warm_file = workdir / "warmup.jsonl"

@@ -54,7 +54,7 @@ def _welcome(settings: Settings, base: str, info: DemoInfo, jurors: list[tuple[s
     """What `polls dev` prints first: where to sign in, codes to vote with, the jury room's links."""
     tokens = Tokens(settings.secret_keys)
     votes = "\n".join(
-        f"    {format_short_code(short)}   {base}/v/{tokens.sign(VOTER_CODE, {'c': short})}"
+        f"    {format_short_code(short)}   {base}/v/{tokens.sign(VOTER_CODE, short)}"
         for _, short in info.codes
     )
     return (

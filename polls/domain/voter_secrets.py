@@ -16,7 +16,6 @@ Imported by the SQLite writer process: the standard library only.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -31,25 +30,24 @@ class CardCredential:
 
     digest: str  # the card's short_digest: finds its row
     unwrap: str  # hex: the pad that unwraps the card's voter secret
-    claim: bytes  # keys the Redis fast path; only the code gives it
+    claim: bytes  # keys the Redis fast path; only the code gives it (for a card: the pad itself)
 
 
 def short_digest(key: bytes, normalised_code: str) -> str:
     """What is stored about a short code: HMAC-SHA256, so a copy of the table reveals no code."""
-    return hmac.new(key, normalised_code.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, normalised_code.encode(), "sha256").hex()
 
 
-def code_pad(normalised_code: str) -> str:
-    """The pad (hex) that wraps the voter secret of the card with this code."""
-    return hmac.digest(normalised_code.encode(), _WRAP, "sha256").hex()
+def code_pad(normalised_code: str) -> bytes:
+    """The pad that wraps the voter secret of the card with this code."""
+    return hmac.digest(normalised_code.encode(), _WRAP, "sha256")
 
 
 def card_credential(key: bytes, normalised_code: str) -> CardCredential:
-    return CardCredential(
-        digest=short_digest(key, normalised_code),
-        unwrap=code_pad(normalised_code),
-        claim=claim_of(key, normalised_code),
-    )
+    """Two HMACs: the digest (with the service's key) and the pad (with the code alone). The pad
+    also keys the card's Redis claims: storage and keys without the code give neither."""
+    pad = code_pad(normalised_code)
+    return CardCredential(digest=short_digest(key, normalised_code), unwrap=pad.hex(), claim=pad)
 
 
 def claim_of(key: bytes, secret_text: str) -> bytes:
@@ -61,13 +59,14 @@ def new_voter_secret() -> bytes:
     return secrets.token_bytes(SECRET_BYTES)
 
 
-def wrap(secret: bytes, unwrap: str) -> str:
-    """The voter secret as stored: XORed with the card's pad (hex)."""
-    return bytes(a ^ b for a, b in zip(secret, bytes.fromhex(unwrap), strict=True)).hex()
+def wrap(secret: bytes, pad: bytes) -> str:
+    """The voter secret as stored: XORed with the card's pad."""
+    return bytes(a ^ b for a, b in zip(secret, pad, strict=True)).hex()
 
 
 def unwrap_secret(wrapped: str, unwrap: str) -> bytes:
-    return bytes(a ^ b for a, b in zip(bytes.fromhex(wrapped), bytes.fromhex(unwrap), strict=True))
+    """The voter secret: the stored value XORed with the pad (both hex, 32 bytes)."""
+    return (int(wrapped, 16) ^ int(unwrap, 16)).to_bytes(SECRET_BYTES, "big")
 
 
 def card_nullifier(secret: bytes, poll_id: int) -> str:

@@ -74,9 +74,9 @@ class VotingBooth:
     def credential(self, normalised_code: str) -> CardCredential:
         return card_credential(self.key, normalised_code)
 
-    def read_token(self, token: str) -> str | dict[str, str]:
-        """A voting link's payload: {"c": short code}, or (cards printed before migration 0010)
-        the card's reference."""
+    def read_token(self, token: str) -> str:
+        """A voting link's payload: the card's short code (normalised), or for cards printed
+        before migration 0010, the card's reference (longer)."""
         try:
             payload = self.tokens.read(VOTER_CODE, token)
         except TokenExpired:
@@ -87,7 +87,7 @@ class VotingBooth:
                 "or type the code from your card.",
                 code=ErrorCode.CODE_INVALID,
             ) from None
-        if isinstance(payload, str) or (isinstance(payload, dict) and isinstance(payload.get("c"), str)):
+        if isinstance(payload, str):
             return payload
         raise CodeNotValid("This voting link is not valid", code=ErrorCode.CODE_INVALID)
 

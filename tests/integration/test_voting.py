@@ -82,7 +82,7 @@ async def test_forged_token_signed_with_another_key_is_refused(
     client: httpx.AsyncClient, voting: Setup
 ) -> None:
     forged = Tokens(("another-key-entirely-0123456789",)).sign(
-        VOTER_CODE, {"c": voting.codes["north"][0].short_code}
+        VOTER_CODE, voting.codes["north"][0].short_code
     )
     response = await vote(client, voting.poll["id"], forged, voting.full_ballot())
     assert (response.status_code, response.json()["code"]) == (403, "code_invalid")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from polls.domain.codes import normalise_short_code
+from polls.domain.codes import LENGTH, normalise_short_code
 from polls.domain.eligibility import UNKNOWN_CODE
 from polls.domain.voter_secrets import CardCredential, claim_of
 from polls.errors import CodeNotValid, ErrorCode
@@ -28,8 +28,8 @@ async def credential_for_code(rt: Runtime, code: Any) -> CardCredential:
 
 async def credential_from_token(rt: Runtime, token: str) -> CardCredential:
     payload = rt.booth.read_token(token)
-    if isinstance(payload, dict):
-        return rt.booth.credential(normalise_short_code(payload["c"]))
+    if len(payload) == LENGTH:  # a short code, normalised when we signed it
+        return rt.booth.credential(payload)
     # A link printed before migration 0010 names the card's reference: legacy cards only.
     async with rt.db() as session:
         card = await find_by_reference(session, payload)

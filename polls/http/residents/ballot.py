@@ -90,7 +90,7 @@ async def _to_ballot_list(request: Request, typed: str) -> Response:
     typed = typed.strip()
     await card_for_code(rt, typed)
     if not rt.tokens.owns(VOTER_CODE, typed):
-        typed = rt.tokens.sign(VOTER_CODE, {"c": normalise_short_code(typed)})
+        typed = rt.tokens.sign(VOTER_CODE, normalise_short_code(typed))
     return RedirectResponse(f"/v/{typed}", status_code=303)
 
 
