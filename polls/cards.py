@@ -147,7 +147,8 @@ def card_rows(
                 reference=reference,
                 area_code=area_code,
                 short_code=format_short_code(short_code),
-                link=f"{base_url}/v/{tokens.sign(VOTER_CODE, reference)}",
+                # The link carries the code: the server needs it to unwrap the card's voter secret.
+                link=f"{base_url}/v/{tokens.sign(VOTER_CODE, short_code)}",
                 short_link=short_link,
                 qr_svg=qr.svg(short_code, title="QR code for your voting link"),
             )

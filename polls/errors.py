@@ -102,6 +102,23 @@ class ErrorCode(StrEnum):
     CODE_ALREADY_USED = "code_already_used", "this code has already voted in this poll"
     CODE_NOT_FOUND = "code_not_found", "there is no code with this reference in this pilot"
     CODE_ALREADY_REPLACED = "code_already_replaced", "this code has already been replaced by a new one"
+    CODE_NOT_REPLACEABLE = "code_not_replaceable", "event codes are for one poll and are never replaced"
+    OFFICER_KEY_NOT_SET = (
+        "officer_key_not_set",
+        "the pilot has no returning officer's public key, so no poll cards can be issued",
+    )
+    OFFICER_KEY_MISSING = (
+        "officer_key_missing",
+        "a replacement card needs the returning officer's private key",
+    )
+    OFFICER_KEY_MALFORMED = (
+        "officer_key_malformed",
+        "this is not a returning officer's key (ropk_/rosk_ + 64 hex)",
+    )
+    OFFICER_KEY_WRONG = (
+        "officer_key_wrong",
+        "this is not the returning officer's key the cards were sealed to",
+    )
     NOT_AN_EVENT_POLL = "not_an_event_poll", "event codes are only for polls checked at events"
     WRONG_AREA = "wrong_area", "the code's area is not taking part in this poll"
     POLL_NOT_OPEN = "poll_not_open", "the poll is not open for this"

@@ -23,7 +23,8 @@ class TokenKind:
 
 STAFF_SESSION = TokenKind("ss_", "polls.staff-session.v1", 12 * 3600)
 STAFF_INVITE = TokenKind("si_", "polls.staff-invite.v1", 7 * 24 * 3600)
-# The voting link on a poll card; its payload is the opaque voter reference, nothing else.
+# The voting link on a poll card; its payload is the card's short code (the server needs the code
+# to unwrap the card's voter secret). Links printed before migration 0010 carry the reference.
 VOTER_CODE = TokenKind("vc_", "polls.voter-code.v1", 400 * 24 * 3600)
 # A juror invitation: payload {"j": juror id, "n": invitation nonce}; single use (the nonce is
 # spent when the person accepts or declines) and it expires before the jury meets.

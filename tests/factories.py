@@ -10,6 +10,9 @@ import httpx
 
 SECRET = "test-secret-key-0123456789abcdef"  # the signing key the tests give the app
 BALLOT_KEY = "test-ballot-key-0123456789abcdef0123456789"  # the settings half of the ballot key
+# The test pilots' returning officer's key pair (X25519): cards are sealed to the public half.
+OFFICER_PRIVATE_KEY = "rosk_60d002fe803a35a445a2a82a1e9475d1901f9b9e61ce81e3f25e3263340e355b"
+OFFICER_PUBLIC_KEY = "ropk_d38b0512da67157ce819ba757242b62083cb47f1506c17b33a63d42500bf2e50"
 
 
 def pilot_body(**changes: Any) -> dict[str, Any]:
@@ -41,9 +44,14 @@ def later(hours: float) -> str:
 
 
 async def make_pilot(http: httpx.AsyncClient, **changes: Any) -> dict[str, Any]:
+    """A pilot, with the test returning officer's public key set (poll cards need it)."""
     response = await http.post("/api/pilots", json=pilot_body(**changes))
     assert response.status_code == 201, response.text
     pilot: dict[str, Any] = response.json()
+    key = await http.put(
+        f"/api/pilots/{pilot['id']}/officer-key", json={"officer_public_key": OFFICER_PUBLIC_KEY}
+    )
+    assert key.status_code == 200, key.text
     return pilot
 
 

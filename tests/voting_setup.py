@@ -65,8 +65,9 @@ class Setup:
         }
 
 
-def token(reference: str) -> str:
-    return Tokens((SECRET,)).sign(VOTER_CODE, reference)
+def token(card: IssuedCode) -> str:
+    """The card's voting link token: it carries the card's short code."""
+    return Tokens((SECRET,)).sign(VOTER_CODE, card.short_code)
 
 
 async def issue(settings: Settings, pilot_id: int, area_id: int, n: int) -> list[IssuedCode]:

@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 
 from polls.domain.access import Actor
+from polls.domain.officer_keys import new_key_pair
 from polls.domain.pilots import AreaSpec, PilotSpec
 from polls.domain.polls import Action, NewPollSpec
 from polls.domain.validation import parse
@@ -39,6 +40,7 @@ from polls.store import polls as poll_store
 from polls.store.codes import issue_codes
 from polls.store.db import open_engine, sessions_for
 from polls.store.migrate import upgrade
+from polls.store.officer_keys import set_officer_key
 from polls.store.staff import create_staff
 from polls.tokens import VOTER_CODE, Tokens
 
@@ -95,13 +97,16 @@ async def _seed(
             area = await pilot_store.add_area(
                 session, actor, pilot.id, parse(AreaSpec, {"name": "All", "code": "A1"})
             )
+            # Cards are sealed to a returning officer's key; the bench never replaces one, so the
+            # private half is thrown away.
+            await set_officer_key(session, actor, pilot.id, new_key_pair()[1])
             poll = await poll_store.create_poll(session, actor, pilot.id, parse(NewPollSpec, _POLL))
             await poll_lifecycle.transition(session, actor, poll.id, Action.OPEN)
             batch = await issue_codes(session, actor, pilot.id, area.id, codes)
             questions = [
                 {"id": q.id, "kind": q.kind, "options": [o.id for o in q.options]} for q in poll.questions
             ]
-            return poll.id, [c.reference for c in batch.codes], questions
+            return poll.id, [c.short_code for c in batch.codes], questions
     finally:
         await engine.dispose()
 
@@ -229,7 +234,7 @@ async def _verify(database_url: str, redis_url: str, poll_id: int) -> dict[str, 
 def _write_votes(
     workdir: Path,
     tokens: Tokens,
-    references: list[str],
+    codes: list[str],
     questions: list[dict[str, Any]],
     warmup: int,
     votes: int,
@@ -238,8 +243,8 @@ def _write_votes(
     """One request body a line: the warm-up's file, then one file of ``votes`` per round."""
     rng = random.Random(7)
     bodies = [
-        json.dumps({"code": tokens.sign(VOTER_CODE, ref), "answers": _ballot(questions, rng)}).encode()
-        for ref in references
+        json.dumps({"code": tokens.sign(VOTER_CODE, code), "answers": _ballot(questions, rng)}).encode()
+        for code in codes
     ]
     warm_file = workdir / "warmup.jsonl"
     warm_file.write_bytes(b"\n".join(bodies[:warmup]) + b"\n")
@@ -301,10 +306,10 @@ def run(votes: int = 30_000, concurrency: int = 200, warmup: int = 2_000, rounds
         redis.start()
         print(f"issuing {warmup + rounds * votes:,} codes ...", file=sys.stderr, flush=True)
         ballot_key = secrets.token_urlsafe(32)
-        poll_id, references, questions = asyncio.run(_seed(database_url, warmup + rounds * votes, ballot_key))
+        poll_id, codes, questions = asyncio.run(_seed(database_url, warmup + rounds * votes, ballot_key))
         key = secrets.token_urlsafe(32)
         warm_file, round_files = _write_votes(
-            workdir, Tokens((key,)), references, questions, warmup, votes, rounds
+            workdir, Tokens((key,)), codes, questions, warmup, votes, rounds
         )
         env_file = workdir / "env.json"
         env_file.write_text(

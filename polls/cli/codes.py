@@ -35,6 +35,12 @@ def add_parsers(commands: Any) -> None:
         one.add_argument("reference", help="the code's reference (first column of the CSV)")
         if name == "reissue":
             one.add_argument("--sheet", type=Path, help="write the new poll card (HTML) here")
+            one.add_argument(
+                "--officer-key-file",
+                type=Path,
+                help="a file holding the returning officer's private key (rosk_...); without it the "
+                "key is asked for (never on the command line, where other users could see it)",
+            )
 
 
 class ProgressBar:
@@ -84,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
             asyncio.run(_revoke(settings, args.pilot, args.reference))
             print(f"code {args.reference.strip().upper()} is cancelled: it can no longer be used to vote")
             return 0
-        return codes_reissue(settings, args.pilot, args.reference, args.sheet)
+        officer_key = read_officer_key(args.officer_key_file)
+        return codes_reissue(settings, args.pilot, args.reference, args.sheet, officer_key)
     except PollsError as exc:
         print(f"polls: {exc.message}", file=sys.stderr)
         return 2
@@ -202,7 +209,23 @@ async def _revoke(settings: Settings, pilot_id: int, reference: str) -> None:
         await engine.dispose()
 
 
-def codes_reissue(settings: Settings, pilot_id: int, reference: str, sheet_path: Path | None) -> int:
+def read_officer_key(path: Path | None) -> str:
+    """The returning officer's private key, from a file or typed (not echoed); "" if neither."""
+    if path is not None:
+        try:
+            return path.read_text(encoding="utf-8").strip().splitlines()[-1].strip()
+        except (OSError, IndexError):
+            return ""
+    if not sys.stdin.isatty():
+        return ""
+    import getpass
+
+    return getpass.getpass("Returning officer's private key (rosk_...): ")
+
+
+def codes_reissue(
+    settings: Settings, pilot_id: int, reference: str, sheet_path: Path | None, officer_key: str
+) -> int:
     from polls import cards
 
     with contextlib.ExitStack() as stack:
@@ -211,7 +234,7 @@ def codes_reissue(settings: Settings, pilot_id: int, reference: str, sheet_path:
         except OSError as exc:
             print(f"polls: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
             return 2
-        new, area_code, pilot = asyncio.run(_reissue(settings, pilot_id, reference))
+        new, area_code, pilot = asyncio.run(_reissue(settings, pilot_id, reference, officer_key))
         (row,) = cards.card_rows([new], area_code, settings.base_url, settings.secret_keys)
         if sheet_out is not None:
             sheet_out.file.write(cards.poll_card_sheet([row], pilot))
@@ -222,7 +245,9 @@ def codes_reissue(settings: Settings, pilot_id: int, reference: str, sheet_path:
     return 0
 
 
-async def _reissue(settings: Settings, pilot_id: int, reference: str) -> tuple[tuple[str, str], str, Pilot]:
+async def _reissue(
+    settings: Settings, pilot_id: int, reference: str, officer_key: str
+) -> tuple[tuple[str, str], str, Pilot]:
     from polls.store.codes import area_code_of, reissue_code
     from polls.store.db import open_engine, sessions_for
     from polls.store.pilots import get_pilot
@@ -231,7 +256,7 @@ async def _reissue(settings: Settings, pilot_id: int, reference: str) -> tuple[t
     engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     try:
         async with sessions_for(engine).begin() as session:
-            code, new = await reissue_code(session, actor, pilot_id, reference)
+            code, new = await reissue_code(session, actor, pilot_id, reference, officer_key)
             pilot = await get_pilot(session, actor, pilot_id, Permission.VIEW_PILOT)
             return (new.reference, new.short_code), await area_code_of(session, code), pilot
     finally:

@@ -59,8 +59,8 @@ def _welcome(settings: Settings, base: str, info: DemoInfo, jurors: list[tuple[s
     """What `polls dev` prints first: where to sign in, codes to vote with, the jury room's links."""
     tokens = Tokens(settings.secret_keys)
     votes = "\n".join(
-        f"    {format_short_code(short)}   {base}/v/{tokens.sign(VOTER_CODE, reference)}"
-        for reference, short in info.codes
+        f"    {format_short_code(short)}   {base}/v/{tokens.sign(VOTER_CODE, short)}"
+        for _, short in info.codes
     )
     return (
         f"\n  polls is starting at {base}\n"
@@ -68,7 +68,9 @@ def _welcome(settings: Settings, base: str, info: DemoInfo, jurors: list[tuple[s
         f"  Sign in at {base}/sign-in as {info.email} / {info.password}\n\n"
         f"  Vote in the demo poll as a resident: type a code at {base}/vote or open its link\n"
         f"{votes}\n"
-        f"  Live results: {base}/polls/{info.poll_id}/results\n\n"
+        f"  Live results: {base}/polls/{info.poll_id}/results\n"
+        f"  Replacing a lost card needs the returning officer's private key: DEMO ONLY, it is in\n"
+        f"    {info.officer_key_file} (a real council keeps it offline)\n\n"
         f"  Citizens' jury session, ready to run (open them side by side):\n"
         f"    moderator console (signed in): {base}/council/jury-sessions/{info.jury_session_id}\n"
         + "".join(f"    {'juror ' + name + ':':31}{link}\n" for name, link in jurors)
@@ -88,7 +90,7 @@ async def _seed(settings: Settings, base: str) -> tuple[DemoInfo, list[tuple[str
         async with sessions_for(engine).begin() as session:
             info = await demo.seed(session)
             jurors = await demo_room_links(session, Tokens(settings.secret_keys), base, info.jury_id)
-            return await demo.fresh_codes(session, info), jurors[:2]
+            return await demo.fresh_codes(session, info, settings.data_dir), jurors[:2]
     finally:
         await engine.dispose()
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.demo.jury import seed_demo_jury
 from polls.demo.jury_session import seed_demo_session
+from polls.demo.officer_key import demo_officer_key
 from polls.demo.pilot import DEMO_PILOT, create_demo_pilot
 from polls.demo.story import seed_published_story
 from polls.domain.access import Actor
@@ -31,6 +33,7 @@ class DemoInfo:
     codes: tuple[tuple[str, str], ...] = ()  # (reference, short code) fresh for this run
     jury_id: int = 0  # the demo jury
     jury_session_id: int = 0  # its session, ready to run
+    officer_key_file: Path | None = None  # DEMO ONLY: the returning officer's private key
 
 
 DEMO_CODES = 5
@@ -73,10 +76,12 @@ async def _officer(session: AsyncSession) -> Actor:
     return Actor(staff_id=staff.id, email=staff.email, name=staff.name, is_site_admin=True)
 
 
-async def fresh_codes(session: AsyncSession, info: DemoInfo) -> DemoInfo:
+async def fresh_codes(session: AsyncSession, info: DemoInfo, data_dir: Path) -> DemoInfo:
     """A few new poll-card codes for Northgate at every start: only hashes are stored, so the
-    codes printed last time cannot be shown again."""
+    codes printed last time cannot be shown again. The demo's returning officer's key pair is
+    made first if need be (its private key goes to ``data_dir``, labelled demo only)."""
     actor = await _officer(session)
+    key_file = await demo_officer_key(session, actor, info.pilot_id, data_dir)
     area = (
         await session.execute(select(Area).where(Area.pilot_id == info.pilot_id, Area.code == "E05000001"))
     ).scalar_one()
@@ -88,4 +93,5 @@ async def fresh_codes(session: AsyncSession, info: DemoInfo) -> DemoInfo:
         )
     ).scalar_one_or_none()
     batch = await issue_codes(session, actor, info.pilot_id, area.id, DEMO_CODES)
-    return replace(info, poll_id=poll_id or 0, codes=tuple((c.reference, c.short_code) for c in batch.codes))
+    codes = tuple((c.reference, c.short_code) for c in batch.codes)
+    return replace(info, poll_id=poll_id or 0, codes=codes, officer_key_file=key_file)

@@ -1,5 +1,6 @@
 """Who may vote: the rules a batch's transaction applies to each vote, and the nullifier that
-spends a code.
+spends a code (polls.domain.voter_secrets: made from the card's voter secret, which only the
+card's code unwraps).
 
 Both ballot stores apply them: SQLAlchemy's (PostgreSQL) and the SQLite writer process, which
 imports this module without SQLAlchemy or pydantic, so it starts in a few tens of milliseconds.
@@ -13,11 +14,13 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from polls.domain.poll_states import Assurance, PollStatus
+from polls.domain.voter_secrets import card_nullifier, unwrap_secret
 from polls.errors import AlreadyVoted, CodeNotValid, ErrorCode, PollNotOpen, PollsError
 
 BROWSER = "browser:"  # references of open-poll voters are a random per-browser id
 
 ALREADY_USED = "This code has already been used to vote in this poll"
+UNKNOWN_CODE = "We do not recognise this code. Check it against your poll card."
 
 
 # What a batch's transaction may refuse a vote with, by name (the SQLite writer process sends names).
@@ -36,9 +39,13 @@ class PollScope(Protocol):
 
 
 class PendingVote(Protocol):
-    """A vote in a batch: the rules read its poll and credential, and fill in what the code says."""
+    """A vote in a batch: the rules read its poll and credential, and fill in what the code says.
 
-    reference: str
+    ``credential`` finds the card: its short digest (or, in an open poll, the browser's id);
+    ``unwrap`` is the pad from the card's code that unwraps its voter secret."""
+
+    credential: str
+    unwrap: str
     channel: str
     nullifier: str
     area_id: int | None
@@ -59,11 +66,21 @@ class CodeFacts:
     revoked: bool
     kind: str
     poll_id: int | None
-    voter_key: str  # the first card's reference: a replacement card spends the same nullifiers
+    wrapped_secret: str | None  # cards issued since migration 0010
+    voter_key: str | None  # legacy cards: the first card's reference, shared by its replacement
 
 
 def nullifier(key: bytes, poll_id: int, reference: str) -> str:
+    """The nullifier of an open poll's browser, or of a legacy card (keyed on its voter_key)."""
     return hmac.digest(key, f"{poll_id}:{reference}".encode(), "sha256").hex()
+
+
+def vote_nullifier(vote: PendingVote, facts: CodeFacts | None, key: bytes) -> str:
+    if facts is None:  # a browser in an open poll
+        return nullifier(key, vote.poll.id, vote.credential)
+    if facts.wrapped_secret is None:
+        return nullifier(key, vote.poll.id, facts.voter_key or "")
+    return card_nullifier(unwrap_secret(facts.wrapped_secret, vote.unwrap), vote.poll.id)
 
 
 def admit(
@@ -77,8 +94,7 @@ def admit(
     for vote in votes:
         problem = refusal(vote, statuses.get(vote.poll.id), codes)
         if problem is None:
-            facts = codes.get(vote.reference)
-            vote.nullifier = nullifier(key, vote.poll.id, facts.voter_key if facts else vote.reference)
+            vote.nullifier = vote_nullifier(vote, codes.get(vote.credential), key)
             if (vote.poll.id, vote.nullifier) in seen:
                 problem = AlreadyVoted(ALREADY_USED)  # two votes with one code in the same batch
         if problem is not None:
@@ -105,13 +121,18 @@ def refusal(vote: PendingVote, status: str | None, codes: Mapping[str, CodeFacts
     """Why this vote may not be cast (None: it may, and its area and channel are now set)."""
     if status != PollStatus.OPEN.value:
         return PollNotOpen("This poll is not open for voting")
-    if vote.reference.startswith(BROWSER):
+    if vote.credential.startswith(BROWSER):
         if vote.assurance != Assurance.OPEN:
             return CodeNotValid("This poll needs the code from your poll card")
         return None
-    facts = codes.get(vote.reference)
-    if facts is None or facts.pilot_id != vote.poll.pilot_id:
+    facts = codes.get(vote.credential)
+    if facts is None:
+        return CodeNotValid(UNKNOWN_CODE, code=ErrorCode.CODE_UNKNOWN)
+    if facts.pilot_id != vote.poll.pilot_id:
         return CodeNotValid("This code is not valid for this poll")
+    if facts.wrapped_secret is not None and len(vote.unwrap) != 64:
+        return CodeNotValid("This voting link is out of date: type the code from your card",
+                            code=ErrorCode.CODE_INVALID)  # fmt: skip
     if facts.revoked:
         return CodeNotValid("This code has been cancelled (reported lost). Use the new code you were sent.",
                             code=ErrorCode.CODE_REVOKED)  # fmt: skip

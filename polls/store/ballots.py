@@ -4,7 +4,9 @@ SQLAlchemy (polls.voting.writer groups votes into batches).
 A batch's transaction refuses codes that may not vote (polls.domain.eligibility), inserts the
 nullifiers of the rest (their primary key is the final guard against a second vote, whatever
 Redis said) and stores the ballots of those whose nullifier went in. Ballots carry no
-reference, no code and no time, and are inserted in random order.
+reference, no code and no time, and are inserted in random order. The transaction only reads
+the cards' rows, never locks or writes them: on PostgreSQL a lock would stamp the card's row
+with the id of the transaction that holds its ballot.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from polls.domain.eligibility import BROWSER, CodeFacts, PendingVote, admit, ref
 from polls.domain.polls import Assurance, PollStatus
 from polls.domain.questions import QuestionKind
 from polls.domain.translations import localise
+from polls.domain.voter_secrets import CardCredential
 from polls.errors import ErrorCode, NotFound, PollsError
 from polls.store.db import Database
 from polls.store.models import Ballot, CodeBatch, Nullifier, Poll, Question, VoterCode
@@ -101,7 +104,10 @@ async def write_batch(db: Database, votes: list[B], key: bytes) -> tuple[list[B]
             .with_for_update(read=True)
         )
         statuses = {poll_id: status for poll_id, status in await session.execute(locked)}
-        codes = await _code_facts(session, [v.reference for v in votes], lock=True)
+        # No FOR SHARE on the cards (see the module's docstring). The revoke it guarded against
+        # is harmless: a vote racing its card's cancellation is one the holder cast just before
+        # it, and the replacement card shares the voter secret, so the nullifier still refuses it.
+        codes = await _code_facts(session, [v.credential for v in votes])
         live, refused = admit(votes, statuses, codes, key)
         if not live:
             return [], refused
@@ -122,28 +128,30 @@ async def write_batch(db: Database, votes: list[B], key: bytes) -> tuple[list[B]
     return accepted, refused + already
 
 
-async def _code_facts(session: AsyncSession, references: list[str], *, lock: bool) -> dict[str, CodeFacts]:
-    wanted = [r for r in references if not r.startswith(BROWSER)]
+async def _code_facts(session: AsyncSession, credentials: list[str]) -> dict[str, CodeFacts]:
+    """What the cards with these short digests say, by digest (browsers have no card)."""
+    wanted = [c for c in credentials if not c.startswith(BROWSER)]
     if not wanted:
         return {}
     query = (
         select(
-            VoterCode.reference,
+            VoterCode.short_digest,
             VoterCode.pilot_id,
             VoterCode.area_id,
             VoterCode.revoked,
             CodeBatch.kind,
             CodeBatch.poll_id,
+            VoterCode.wrapped_secret,
             VoterCode.voter_key,
         )
         .join(CodeBatch, CodeBatch.id == VoterCode.batch_id)
-        .where(VoterCode.reference.in_(wanted))
+        .where(VoterCode.short_digest.in_(wanted))
     )
-    if lock:
-        query = query.with_for_update(read=True, of=VoterCode)
     return {
-        ref: CodeFacts(pilot_id, area_id, revoked, kind, poll_id, voter_key or ref)
-        for ref, pilot_id, area_id, revoked, kind, poll_id, voter_key in (await session.execute(query)).all()
+        digest: CodeFacts(pilot_id, area_id, revoked, kind, poll_id, wrapped, voter_key)
+        for digest, pilot_id, area_id, revoked, kind, poll_id, wrapped, voter_key in (
+            await session.execute(query)
+        ).all()
     }
 
 
@@ -153,26 +161,28 @@ class _Trial:
 
     poll: PollDef
     assurance: Assurance
-    reference: str
+    credential: str
+    unwrap: str
     channel: str = "online"
     nullifier: str = ""
     area_id: int | None = None
 
 
 async def eligibility(
-    session: AsyncSession, poll: PollDef, assurance: Assurance, references: list[str]
+    session: AsyncSession, poll: PollDef, assurance: Assurance, credentials: list[CardCredential]
 ) -> dict[str, PollsError]:
-    """Why each of these codes could not vote in this open poll (the ones that can are absent).
+    """Why each of these cards could not vote in this open poll, by short digest (the ones that
+    can are absent).
 
     The same rules the writer applies, checked early: before a resident fills in a ballot, and
     for every row of a paper count before any of it is entered."""
-    codes = await _code_facts(session, references, lock=False)
+    codes = await _code_facts(session, [c.digest for c in credentials])
     problems: dict[str, PollsError] = {}
-    for reference in references:
-        trial = _Trial(poll=poll, assurance=assurance, reference=reference)
+    for card in credentials:
+        trial = _Trial(poll=poll, assurance=assurance, credential=card.digest, unwrap=card.unwrap)
         problem = refusal(trial, PollStatus.OPEN.value, codes)
         if problem is not None:
-            problems[reference] = problem
+            problems[card.digest] = problem
     return problems
 
 

@@ -1,7 +1,9 @@
 """Voter codes: issuing poll-card batches, revoking lost cards, re-issuing them, finding codes.
 
 Only a keyed hash of each short code is stored; the short codes themselves leave this module
-once, in the IssuedBatch handed back to whoever prints the cards.
+once, in the IssuedBatch handed back to whoever prints the cards. Each card gets a random voter
+secret, stored wrapped under its code and sealed to the returning officer's public key
+(polls.domain.voter_secrets, polls.domain.officer_keys); the secret itself is never stored.
 """
 
 from __future__ import annotations
@@ -13,14 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import Table, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.domain.access import Actor, Permission
 from polls.domain.codes import new_reference, new_short_code
-from polls.errors import Conflict, ErrorCode, NotFound, ValidationFailed
+from polls.domain.officer_keys import Sealer, parse_private_key, public_text, unseal
+from polls.domain.voter_secrets import code_pad, new_voter_secret, short_digest, wrap
+from polls.errors import Conflict, ErrorCode, Forbidden, NotFound, ValidationFailed
 from polls.store import audit
-from polls.store.models import Area, CodeBatch, Poll, ServiceKey, VoterCode, utcnow
+from polls.store.models import Area, CodeBatch, Pilot, Poll, ServiceKey, VoterCode, utcnow
 from polls.store.pilots import get_area, get_pilot
 
 MAX_BATCH = 200_000
@@ -80,9 +85,23 @@ async def ballot_key(session: AsyncSession) -> bytes:
     return hmac.new(str(outside).encode(), stored, hashlib.sha256).digest()
 
 
-def short_digest(key: bytes, normalised_code: str) -> str:
-    """What is stored about a short code: HMAC-SHA256, so a copy of the table reveals no code."""
-    return hmac.new(key, normalised_code.encode(), hashlib.sha256).hexdigest()
+def _secret_columns(key: bytes, code: IssuedCode, secret: bytes, sealer: Sealer | None) -> dict[str, Any]:
+    """A card's stored columns: its code's digest, and its voter secret wrapped and sealed."""
+    return {
+        "short_digest": short_digest(key, code.short_code),
+        "wrapped_secret": wrap(secret, code_pad(code.short_code)),
+        "sealed_secret": sealer.seal(secret, code.reference) if sealer is not None else None,
+        "voter_key": None,
+    }
+
+
+def officer_sealer(pilot: Pilot) -> Sealer:
+    if not pilot.officer_public_key:
+        raise Conflict(
+            "Set the returning officer's public key for this pilot before issuing poll cards",
+            code=ErrorCode.OFFICER_KEY_NOT_SET,
+        )
+    return Sealer(pilot.officer_public_key)
 
 
 def check_count(count: int) -> None:
@@ -119,6 +138,7 @@ async def issue_codes(
     """Make a batch of ``count`` poll-card codes for one area; one audit entry for the batch."""
     area = await get_area(session, actor, pilot_id, area_id, Permission.MANAGE_PILOT)
     check_count(count)
+    sealer = officer_sealer(await get_pilot(session, actor, pilot_id, Permission.MANAGE_PILOT))
     key = await ballot_key(session)
     batch = CodeBatch(pilot_id=pilot_id, area_id=area.id, kind=POLL_CARD, count=count, created_by=actor.email)
     session.add(batch)
@@ -132,10 +152,9 @@ async def issue_codes(
                 "area_id": area.id,
                 "batch_id": batch.id,
                 "reference": c.reference,
-                "short_digest": short_digest(key, c.short_code),
                 "revoked": False,
                 "replaces": None,
-                "voter_key": c.reference,
+                **_secret_columns(key, c, new_voter_secret(), sealer),
             }
             for c in codes[start : start + _CHUNK]
         ]
@@ -153,8 +172,9 @@ async def issue_codes(
     return IssuedBatch(batch.id, pilot_id, area.id, area.code, codes)
 
 
-async def find_by_short_code(session: AsyncSession, key: bytes, normalised: str) -> VoterCode | None:
-    query = select(VoterCode).where(VoterCode.short_digest == short_digest(key, normalised))
+async def find_by_short_code(session: AsyncSession, digest: str) -> VoterCode | None:
+    """The card whose short code has this digest (polls.domain.voter_secrets.short_digest)."""
+    query = select(VoterCode).where(VoterCode.short_digest == digest)
     return (await session.execute(query)).scalar_one_or_none()
 
 
@@ -200,34 +220,38 @@ async def revoke_code(session: AsyncSession, actor: Actor, pilot_id: int, refere
 
 
 async def reissue_code(
-    session: AsyncSession, actor: Actor, pilot_id: int, reference: str
+    session: AsyncSession, actor: Actor, pilot_id: int, reference: str, officer_key: str
 ) -> tuple[VoterCode, IssuedCode]:
     """Cancel a lost card's code (if not yet cancelled) and make one new code for the same area.
 
-    A code is replaced at most once, so a lost card never turns into two live codes.
+    The new card takes over the lost card's voter secret, so it spends the same nullifiers: the
+    secret is unsealed with the returning officer's private key (``officer_key``, entered now and
+    never stored), wrapped under the new code and sealed again. A code is replaced at most once,
+    so a lost card never turns into two live codes. Every check comes before any write.
     """
-    await get_pilot(session, actor, pilot_id, Permission.MANAGE_PILOT)
+    pilot = await get_pilot(session, actor, pilot_id, Permission.MANAGE_PILOT)
     old = await _code_of_pilot(session, pilot_id, reference)
     replaced = await session.execute(select(VoterCode.reference).where(VoterCode.replaces == old.reference))
     if replaced.first() is not None:
         raise Conflict(
             "This code has already been replaced by a new one", code=ErrorCode.CODE_ALREADY_REPLACED
         )
+    private = parse_private_key(officer_key)
+    (new,) = _new_codes(1)
+    columns = _replacement_columns(await ballot_key(session), pilot, old, new, private)
     before = _code_snapshot(old)
     old.revoked = True
     batch = CodeBatch(pilot_id=pilot_id, area_id=old.area_id, kind=POLL_CARD, count=1, created_by=actor.email)
     session.add(batch)
     await session.flush()
-    (new,) = _new_codes(1)
     code = VoterCode(
         pilot_id=pilot_id,
         area_id=old.area_id,
         batch_id=batch.id,
         reference=new.reference,
-        short_digest=short_digest(await ballot_key(session), new.short_code),
         revoked=False,
         replaces=old.reference,
-        voter_key=old.voter_key or old.reference,
+        **columns,
     )
     session.add(code)
     await session.flush()
@@ -241,6 +265,25 @@ async def reissue_code(
         after={"revoked": True, "replaced_by": new.reference, "batch_id": batch.id},
     )
     return code, new
+
+
+def _replacement_columns(
+    key: bytes, pilot: Pilot, old: VoterCode, new: IssuedCode, private: X25519PrivateKey
+) -> dict[str, Any]:
+    """The new card's stored columns, carrying the lost card's voter secret (or legacy key)."""
+    entered = public_text(private.public_key())
+    if old.wrapped_secret is None:  # a legacy card: it has no sealed secret to prove the key with
+        if entered != pilot.officer_public_key:
+            raise Forbidden(
+                "This is not the returning officer's key for this pilot", code=ErrorCode.OFFICER_KEY_WRONG
+            )
+        return {"short_digest": short_digest(key, new.short_code), "voter_key": old.voter_key}
+    if old.sealed_secret is None:
+        raise Conflict(
+            "Event codes are for one poll and cannot be replaced", code=ErrorCode.CODE_NOT_REPLACEABLE
+        )
+    secret = unseal(private, old.sealed_secret, old.reference)
+    return _secret_columns(key, new, secret, Sealer(pilot.officer_public_key or entered))
 
 
 async def find_area(session: AsyncSession, actor: Actor, pilot_id: int, area_code: str) -> Area:
@@ -349,9 +392,9 @@ async def issue_event_code(
             area_id=area_id,
             batch_id=batch.id,
             reference=new.reference,
-            short_digest=short_digest(await ballot_key(session), new.short_code),
             revoked=False,
-            voter_key=new.reference,
+            # Event codes are never replaced, so their secrets are not sealed to the officer.
+            **_secret_columns(await ballot_key(session), new, new_voter_secret(), None),
         )
     )
     await session.flush()

@@ -79,6 +79,8 @@ class Pilot(Base):
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     accessibility_url: Mapped[str | None] = mapped_column(String(500))
     accessibility_statement: Mapped[str] = mapped_column(Text, default="")
+    # The returning officer's public key (ropk_...): poll cards' voter secrets are sealed to it.
+    officer_public_key: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     areas: Mapped[list[Area]] = relationship(
@@ -248,13 +250,17 @@ class VoterCode(Base):
     short_digest: Mapped[str] = mapped_column(String(64), unique=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     replaces: Mapped[str | None] = mapped_column(String(32))  # reference of the lost card it replaces
-    # What nullifiers are made from: the first card's reference, carried by every replacement,
-    # so a card reported lost after voting cannot vote again through its replacement.
+    # Cards issued since migration 0010: the voter secret (polls.domain.voter_secrets) wrapped
+    # under the card's own code, and sealed to the returning officer (poll cards only).
+    wrapped_secret: Mapped[str | None] = mapped_column(String(64))
+    sealed_secret: Mapped[str | None] = mapped_column(String(160))
+    # Legacy cards (issued before 0010) only: nullifiers are keyed on the first card's reference,
+    # which the service can recompute, so these cards are not protected against the operator.
     voter_key: Mapped[str | None] = mapped_column(String(32))
 
 
 class Nullifier(Base):
-    """Stops a second vote: a keyed hash of (voter reference, poll). Kept apart from ballots, with
+    """Stops a second vote: HMAC(voter secret, poll). Kept apart from ballots, with
     no timestamp, no channel and no order that could tie it to a ballot."""
 
     __tablename__ = "nullifiers"

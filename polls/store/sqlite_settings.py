@@ -13,4 +13,6 @@ def configure_sqlite(connection: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # Deleted content is overwritten with zeros, so free pages keep nothing a reader could find.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()

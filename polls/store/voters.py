@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from polls.domain.ballots import PollDef
 from polls.domain.eligibility import nullifier
 from polls.domain.polls import Assurance, PollStatus
+from polls.domain.voter_secrets import CardCredential, card_nullifier, unwrap_secret
 from polls.store.ballots import eligibility
-from polls.store.codes import ballot_key, find_by_reference
+from polls.store.codes import ballot_key, find_by_short_code
 from polls.store.models import Ballot, Nullifier, Pilot, Poll, VoterCode, poll_areas
 
 
@@ -23,10 +24,10 @@ class CardPolls:
     polls: list[tuple[Poll, bool]]  # each open poll the card may vote in, and whether it has
 
 
-async def open_polls_for_card(session: AsyncSession, reference: str) -> CardPolls | None:
-    """The polls this card can vote in now, and which of them it has voted in; None for a
-    reference no card has."""
-    code = await find_by_reference(session, reference)
+async def open_polls_for_card(session: AsyncSession, card: CardCredential) -> CardPolls | None:
+    """The polls this card can vote in now, and which of them it has voted in (which only its code
+    can tell: its nullifiers need the voter secret the code unwraps); None for an unknown code."""
+    code = await find_by_short_code(session, card.digest)
     if code is None:
         return None
     pilot = await session.get(Pilot, code.pilot_id)
@@ -46,9 +47,13 @@ async def open_polls_for_card(session: AsyncSession, reference: str) -> CardPoll
         areas = frozenset(area for poll_id, area in limits if poll_id == poll.id)
         light = PollDef(id=poll.id, pilot_id=poll.pilot_id, area_ids=areas, questions=())
         # The writer's own rules: other areas, event codes of other polls, and so on.
-        if await eligibility(session, light, Assurance(poll.assurance), [reference]):
+        if await eligibility(session, light, Assurance(poll.assurance), [card]):
             continue
-        voted = await session.get(Nullifier, (poll.id, nullifier(key, poll.id, code.voter_key or reference)))
+        if code.wrapped_secret is None:  # a legacy card
+            spent = nullifier(key, poll.id, code.voter_key or code.reference)
+        else:
+            spent = card_nullifier(unwrap_secret(code.wrapped_secret, card.unwrap), poll.id)
+        voted = await session.get(Nullifier, (poll.id, spent))
         rows.append((poll, voted is not None))
     return CardPolls(code, pilot, rows)
 

@@ -2,23 +2,36 @@
 
 Redis refuses an obvious second use of a code in one call per batch; the database's nullifiers
 decide in the end, so when Redis is down every vote goes on to the database. A claim is keyed on
-the nullifier of the card's own reference, never on the reference itself.
+an HMAC of the card's code (polls.domain.voter_secrets.claim_key), so neither the database nor
+the service's keys say which card a key is. A spent marker expires at one instant per poll (its
+close plus a day), never a time counted from the vote, so TTLs say nothing of when anyone voted.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from polls.domain.eligibility import nullifier
 from polls.voting.votes import Vote
 
 log = logging.getLogger("polls.ballots")
 
-CLAIM_TTL = 60  # a claim only has to outlive its batch; it is extended once the ballot commits
-SPENT_TTL = 24 * 3600  # the fast path only has to outlive retries; the database guards for ever
+# A claim only has to outlive its batch (then it is freed or becomes a spent marker); its TTL
+# shows only that a vote is in flight, and it is short so a crashed instance's claim frees itself.
+CLAIM_TTL = 60
+SPENT_MARGIN = timedelta(days=1)  # spent markers outlive the poll's close by this much
+# A poll with no close time: its markers expire this long after it was created, all at once;
+# if it is still open then, the database alone refuses second votes (exactly once still holds).
+UNDATED_POLL = timedelta(days=366)
+
+
+def spent_until(closes_at: datetime | None, created_at: datetime) -> int:
+    """The instant (epoch seconds) every spent marker of a poll expires: fixed per poll."""
+    return int(((closes_at or created_at + UNDATED_POLL) + SPENT_MARGIN).timestamp())
+
 
 # One call per batch, whatever its size (a command per vote cost more than the rest of the
 # batch). CLAIM answers a flag per key, "1" where the key was free and is now claimed.
@@ -29,11 +42,12 @@ for i, key in ipairs(KEYS) do
 end
 return table.concat(fresh)
 """
-# SETTLE keeps the claims flagged "1" (spent codes) for SPENT_TTL and frees the rest.
+# SETTLE keeps the claims flagged "1" (spent codes) until their poll's instant, ARGV[i + 1], and
+# frees the rest.
 _SETTLE = """
 for i, key in ipairs(KEYS) do
   if string.sub(ARGV[1], i, i) == '1' then
-    redis.call('EXPIRE', key, ARGV[2])
+    redis.call('EXPIREAT', key, ARGV[i + 1])
   else
     redis.call('DEL', key)
   end
@@ -49,11 +63,9 @@ class Claims:
         self._claim_script = redis.register_script(_CLAIM)
         self._settle_script = redis.register_script(_SETTLE)
 
-    async def claim(self, votes: list[Vote], key: bytes) -> tuple[list[Vote], list[Vote]] | None:
+    async def claim(self, votes: list[Vote]) -> tuple[list[Vote], list[Vote]] | None:
         """One Redis call marks each card's key spent (briefly): the votes now claimed, and those
         whose card was already claimed. None when Redis is unavailable: the database decides."""
-        for vote in votes:
-            vote.fast_path_key = f"spent:{vote.poll.id}:{nullifier(key, vote.poll.id, vote.reference)}"
         try:
             fresh = await self._claim_script(keys=[v.fast_path_key for v in votes], args=[CLAIM_TTL])
         except (RedisError, OSError) as exc:
@@ -66,13 +78,14 @@ class Claims:
         return claimed, taken
 
     async def settle(self, claimed: list[Vote], *, spent: list[Vote]) -> None:
-        """Claims of spent codes last a day; every other claim is freed at once, so a code that
-        did not vote (refused, failed, or its request went away) can try again."""
+        """Claims of spent codes last until their poll's instant; every other claim is freed at
+        once, so a code that did not vote (refused, failed, or its request went away) can try again."""
         if not claimed:
             return
         kept = {id(v) for v in spent}
         flags = "".join("1" if id(v) in kept else "0" for v in claimed)
+        until = [v.spent_until for v in claimed]
         try:
-            await self._settle_script(keys=[v.fast_path_key for v in claimed], args=[flags, SPENT_TTL])
+            await self._settle_script(keys=[v.fast_path_key for v in claimed], args=[flags, *until])
         except (RedisError, OSError) as exc:
             log.warning("could not settle fast-path claims: %s", exc)

@@ -188,5 +188,5 @@ def _batch_frame(batch_id: int, votes: list[Vote]) -> bytes:
         poll = vote.poll
         if poll.id not in polls:
             polls[poll.id] = [poll.pilot_id, sorted(poll.area_ids), vote.assurance.value]
-        rows.append([poll.id, vote.reference, vote.channel, vote.tracker, vote.answers])
+        rows.append([poll.id, vote.credential, vote.unwrap, vote.channel, vote.tracker, vote.answers])
     return frame({"id": batch_id, "polls": polls, "votes": rows})

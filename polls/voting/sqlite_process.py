@@ -5,7 +5,7 @@ to it over its stdin and stdout in frames: a 4-byte big-endian length, then that
 
     in, first   {"key": hex}            the ballot key (never on the command line, where ps shows it)
     in, then    {"id": n, "polls": {"<poll id>": [pilot_id, [area_id, ...], assurance]},
-                 "votes": [[poll_id, reference, channel, tracker, answers], ...]}
+                 "votes": [[poll_id, credential, unwrap, channel, tracker, answers], ...]}
     out         {"id": n, "transaction": t, "votes": [outcome, ...]}, one outcome per vote in order:
                 [area_id, channel] when accepted, [refusal, code, message] when refused;
                 or {"id": n, "transaction": t, "error": name} when the transaction failed
@@ -24,6 +24,10 @@ The statements take their lists as one JSON parameter (json_each) and answer in 
 (``value -> 4``: JSON text). BEGIN IMMEDIATE takes the database's write lock first, so a poll cannot
 close, nor a code be revoked, half-way through a batch. The rules are polls.domain.eligibility,
 the same the SQLAlchemy path applies.
+
+Once no batch has come for QUIET seconds, the process truncates the write-ahead log (a TRUNCATE
+checkpoint), so the log does not keep past commits in their order: a storage reader finds at
+most the commits of the last moment, never a history of votes.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import select
 import signal
 import sqlite3
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,10 +51,10 @@ _POLL_STATUSES = (
     "SELECT json_group_array(json_array(id, status)) FROM polls WHERE id IN (SELECT value FROM json_each(?))"
 )
 _CODE_FACTS = (
-    "SELECT json_group_array(json_array("
-    "c.reference, c.pilot_id, c.area_id, c.revoked, b.kind, b.poll_id, c.voter_key)) "
+    "SELECT json_group_array(json_array(c.short_digest, c.pilot_id, c.area_id, c.revoked, b.kind, "
+    "b.poll_id, c.wrapped_secret, c.voter_key)) "
     "FROM voter_codes AS c JOIN code_batches AS b ON b.id = c.batch_id "
-    "WHERE c.reference IN (SELECT value FROM json_each(?))"
+    "WHERE c.short_digest IN (SELECT value FROM json_each(?))"
 )
 _SPENT = (
     "SELECT json_group_array(value) FROM nullifiers "
@@ -58,6 +63,11 @@ _SPENT = (
 _INSERT_NULLIFIERS = (
     "INSERT INTO nullifiers (poll_id, value) SELECT value ->> 0, value ->> 1 FROM json_each(?)"
 )
+# Seconds without a batch before the log is truncated: a lone vote's commit stays in the log
+# this long; under steady load the log is checkpointed as before (wal_autocheckpoint), and cut
+# to nothing at the first pause.
+QUIET = 0.3
+
 _INSERT_BALLOTS = (
     "INSERT INTO ballots (poll_id, tracker, area_id, channel, answers) "
     "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value -> 4 FROM json_each(?)"
@@ -80,7 +90,8 @@ class _Poll:
 class _Vote:
     poll: _Poll
     assurance: str
-    reference: str
+    credential: str
+    unwrap: str
     channel: str
     tracker: str
     answers: Any
@@ -100,9 +111,9 @@ def _batch(message: dict[str, Any]) -> _Batch:
         for poll_id, (pilot_id, area_ids, assurance) in message["polls"].items()
     }
     votes = []
-    for poll_id, reference, channel, tracker, answers in message["votes"]:
+    for poll_id, credential, unwrap, channel, tracker, answers in message["votes"]:
         poll, assurance = polls[poll_id]
-        votes.append(_Vote(poll, assurance, reference, channel, tracker, answers))
+        votes.append(_Vote(poll, assurance, credential, unwrap, channel, tracker, answers))
     return _Batch(message["id"], votes)
 
 
@@ -114,13 +125,17 @@ class _Inbox:
         self.buffer = bytearray()
         self.closed = False
 
-    def wait(self) -> list[dict[str, Any]]:
-        """At least one frame; none once the pipe has closed."""
+    def wait(self, timeout: float | None = None) -> list[dict[str, Any]]:
+        """At least one frame; none once the pipe has closed, or after ``timeout`` seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             frames = self._frames()
             if frames or self.closed:
                 return frames
-            self._read(timeout=None)
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return []
+            self._read(timeout=left)
 
     def arrived(self) -> list[dict[str, Any]]:
         while not self.closed and self._read(timeout=0):
@@ -169,11 +184,11 @@ def _transaction(
     between reading the codes and nullifiers and writing the new ones."""
     poll_ids = sorted({v.poll.id for v in votes})
     statuses = {poll_id: status for poll_id, status in _rows(db, _POLL_STATUSES, poll_ids)}
-    references = [v.reference for v in votes if not v.reference.startswith(BROWSER)]
+    digests = [v.credential for v in votes if not v.credential.startswith(BROWSER)]
     codes = {
-        ref: CodeFacts(pilot_id, area_id, bool(revoked), kind, poll_id, voter_key or ref)
-        for ref, pilot_id, area_id, revoked, kind, poll_id, voter_key in (
-            _rows(db, _CODE_FACTS, references) if references else ()
+        digest: CodeFacts(pilot_id, area_id, bool(revoked), kind, poll_id, wrapped, voter_key)
+        for digest, pilot_id, area_id, revoked, kind, poll_id, wrapped, voter_key in (
+            _rows(db, _CODE_FACTS, digests) if digests else ()
         )
     }
     live, refused = admit(votes, statuses, codes, key)
@@ -245,16 +260,43 @@ def main(path: str) -> None:
         if not waiting:
             return
         key = bytes.fromhex(waiting.pop(0)["key"])
-        number = 0
-        while True:
-            waiting += inbox.wait() if not waiting else inbox.arrived()
-            if not waiting:
-                return  # stdin closed and every batch answered
-            number += 1
-            _send(out, _write(db, [_batch(m) for m in waiting], key, number))
-            waiting = []
+        _serve(db, inbox, out, waiting, key)
     finally:
         db.close()
+
+
+def _serve(
+    db: sqlite3.Connection, inbox: _Inbox, out: int, waiting: list[dict[str, Any]], key: bytes
+) -> None:
+    number = 0
+    written = False  # commits since the log was last truncated
+    while True:
+        if not waiting and written:  # truncate the log once nothing has come for QUIET seconds
+            waiting = inbox.wait(QUIET)
+            if not waiting and not inbox.closed:
+                written = not truncate_log(db)
+                continue
+        waiting += inbox.wait() if not waiting else inbox.arrived()
+        if not waiting:
+            truncate_log(db)
+            return  # stdin closed and every batch answered
+        number += 1
+        _send(out, _write(db, [_batch(m) for m in waiting], key, number))
+        written = True
+        waiting = []
+
+
+def truncate_log(db: sqlite3.Connection) -> bool:
+    """Copy the log into the database and cut it to nothing; False when a reader still uses it
+    (tried again later: a reader is never waited for, nor is the next batch)."""
+    db.execute("PRAGMA busy_timeout=0")
+    try:
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.OperationalError:  # locked by another writer (an officer's change): later
+        busy = 1
+    finally:
+        db.execute("PRAGMA busy_timeout=30000")
+    return not busy
 
 
 if __name__ == "__main__":

@@ -18,15 +18,17 @@ class Receipt:
 
 @dataclass
 class Vote:
-    """One checked ballot waiting for the writer. ``reference`` never reaches the ballots table."""
+    """One checked ballot waiting for the writer. Its credential never reaches the ballots table."""
 
     poll: PollDef
     assurance: Assurance
-    reference: str
+    credential: str  # the card's short digest, or an open poll's browser id
+    unwrap: str  # the pad from the card's code that unwraps its voter secret ("" for browsers)
     answers: Answers
     channel: str
+    fast_path_key: str  # the Redis claim: only the code (or browser id) gives it
+    spent_until: int  # when the poll's spent markers expire in Redis (one instant per poll)
     nullifier: str = ""  # set in the batch's transaction (a replacement card spends the first's)
-    fast_path_key: str = ""  # the Redis claim, keyed on this card's own reference
     area_id: int | None = None
     tracker: str = ""
     done: asyncio.Future[Receipt] = field(init=False, repr=False)  # given by the writer that takes it

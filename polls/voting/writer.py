@@ -287,8 +287,7 @@ class BallotWriter:
         left to write (all of them when Redis is down: the database decides)."""
         if self.claims is None or not votes:
             return votes
-        assert self.key is not None
-        answer = await self.claims.claim(votes, self.key)
+        answer = await self.claims.claim(votes)
         if answer is None:
             return votes
         fresh, taken = answer

@@ -54,7 +54,7 @@ async def test_socket_watcher_sees_only_steps_of_k_ballots_and_the_rest_at_close
         assert f"every {K} votes" in first["results"]["note"]  # a quiet poll says why it is quiet
         seen = 0
         for n, issued in enumerate(codes, start=1):
-            response = await vote(http, poll_id, token(issued.reference), {question: options[n % 2]})
+            response = await vote(http, poll_id, token(issued), {question: options[n % 2]})
             assert response.status_code == 201, response.text
             # Long enough for a per-ballot update (they came within ~100 ms before the fix).
             for message in await _messages(socket, 0.4 if n % K else 2.0):

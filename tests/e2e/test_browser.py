@@ -46,7 +46,7 @@ def rendered_dom(url: str) -> str:
 @pytest.mark.e2e
 @pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason="Chromium is not installed")
 async def test_ballot_scripts_enhance_ranking_and_budget(live_server: str, voting: Setup) -> None:
-    url = f"http://{live_server}/v/{token(voting.codes['north'][0].reference)}/polls/{voting.poll['id']}"
+    url = f"http://{live_server}/v/{token(voting.codes['north'][0])}/polls/{voting.poll['id']}"
     dom = await asyncio.to_thread(rendered_dom, url)
     assert "app-rank__button" in dom  # tap-to-rank buttons were added
     assert "Chosen: £0 of £100" in dom  # the running budget total is shown

@@ -28,7 +28,7 @@ async def test_subscriber_sees_a_step_within_a_second_of_its_last_vote(
             sent = time.monotonic()
             response = await http.post(
                 f"/api/polls/{poll_id}/votes",
-                json={"code": token(issued.reference), "answers": voting.full_ballot()},
+                json={"code": token(issued), "answers": voting.full_ballot()},
             )
             assert response.status_code == 201
         message = json.loads(await asyncio.wait_for(socket.recv(), 1))
@@ -58,7 +58,7 @@ async def test_socket_survives_junk_from_the_client(live_server: str, voting: Se
             for issued in one_step_of_codes(voting):
                 await http.post(
                     f"/api/polls/{voting.poll['id']}/votes",
-                    json={"code": token(issued.reference), "answers": voting.full_ballot()},
+                    json={"code": token(issued), "answers": voting.full_ballot()},
                 )
         message = json.loads(await asyncio.wait_for(socket.recv(), 2))
         assert message["counts"]["ballots"] == STEP

@@ -76,7 +76,7 @@ async def test_votes_the_killed_writer_never_answered_are_told_unconfirmed_and_c
     path = _sqlite_path(settings)
     runtime: Any = client._transport.app.state.runtime  # type: ignore[attr-defined]
     poll_id = voting.poll["id"]
-    first = await vote(client, poll_id, token(voting.codes["north"][0].reference), voting.full_ballot())
+    first = await vote(client, poll_id, token(voting.codes["north"][0]), voting.full_ballot())
     assert first.status_code == 201
     store = runtime.booth.writer.store
     assert isinstance(store, sqlite_handover.SqliteBallots)
@@ -84,8 +84,7 @@ async def test_votes_the_killed_writer_never_answered_are_told_unconfirmed_and_c
     others = voting.codes["north"][1:]
     with _write_lock_held(path):
         waiting = [
-            asyncio.ensure_future(vote(client, poll_id, token(c.reference), voting.full_ballot()))
-            for c in others
+            asyncio.ensure_future(vote(client, poll_id, token(c), voting.full_ballot())) for c in others
         ]
         await asyncio.sleep(0.5)  # handed over: the writer waits for the lock
         assert not any(w.done() for w in waiting)
@@ -94,7 +93,7 @@ async def test_votes_the_killed_writer_never_answered_are_told_unconfirmed_and_c
     assert [(r.status_code, r.json()["code"]) for r in responses] == [(503, "service_unavailable")] * 4
     assert {r.json()["message"] for r in responses} == {UNCONFIRMED}
     assert await count(db, Ballot) == 1
-    again = [await vote(client, poll_id, token(c.reference), voting.full_ballot()) for c in others]
+    again = [await vote(client, poll_id, token(c), voting.full_ballot()) for c in others]
     assert [r.status_code for r in again] == [201] * 4  # a new writer process took them
     assert store._process.pid != killed
     assert await count(db, Ballot) == 5
@@ -109,7 +108,7 @@ async def test_a_vote_the_database_is_too_slow_to_commit_is_told_unconfirmed_and
     path = _sqlite_path(settings)
     runtime: Any = client._transport.app.state.runtime  # type: ignore[attr-defined]
     poll_id = voting.poll["id"]
-    credential = token(voting.codes["north"][0].reference)
+    credential = token(voting.codes["north"][0])
     runtime.booth.writer.answer_within = 1.0
     with _write_lock_held(path):  # longer than the writer waits to answer
         slow = await vote(client, poll_id, credential, voting.full_ballot())
@@ -150,7 +149,7 @@ async def test_the_app_killed_mid_vote_keeps_every_acknowledged_vote_and_its_wri
         assert server.process is not None
         async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
             poll_id = voting.poll["id"]
-            first = await vote(http, poll_id, token(codes[0].reference), voting.full_ballot())
+            first = await vote(http, poll_id, token(codes[0]), voting.full_ballot())
             acknowledged.append(first.json()["tracker"])
             (writer,) = _writer_processes(server.process.pid)
             queue = iter(codes[1:])
@@ -159,7 +158,7 @@ async def test_the_app_killed_mid_vote_keeps_every_acknowledged_vote_and_its_wri
             async def voter() -> None:
                 for issued in queue:
                     try:
-                        response = await vote(http, poll_id, token(issued.reference), voting.full_ballot())
+                        response = await vote(http, poll_id, token(issued), voting.full_ballot())
                     except httpx.TransportError:
                         return  # the app is gone: this vote was never acknowledged
                     if response.status_code == 201:
@@ -190,7 +189,7 @@ async def test_stopping_the_app_ends_its_writer_process(
         assert server.process is not None
         async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
             poll_id = voting.poll["id"]
-            credential = token(voting.codes["north"][0].reference)
+            credential = token(voting.codes["north"][0])
             assert (await vote(http, poll_id, credential, voting.full_ballot())).status_code == 201
         (writer,) = _writer_processes(server.process.pid)
         server.process.send_signal(signal.SIGTERM)

@@ -36,7 +36,7 @@ async def test_two_hundred_concurrent_votes_with_one_code_over_two_processes_cou
     for server in servers:
         server.start()
     try:
-        credential = token(voting.codes["north"][0].reference)
+        credential = token(voting.codes["north"][0])
         body = {"code": credential, "answers": voting.full_ballot()}
         limits = httpx.Limits(max_connections=100)
         async with (
@@ -84,7 +84,7 @@ async def test_redis_restart_mid_vote_loses_nothing_and_tallies_converge(
                     issued = next(codes)
                     response = await http.post(
                         f"/api/polls/{voting.poll['id']}/votes",
-                        json={"code": token(issued.reference), "answers": voting.full_ballot()},
+                        json={"code": token(issued), "answers": voting.full_ballot()},
                     )
                     assert response.status_code in (201, 503), response.text
                     return response.status_code

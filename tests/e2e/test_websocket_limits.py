@@ -56,7 +56,7 @@ async def refused_then_still_serving(host: str, voting: Setup) -> None:
             for issued in one_step_of_codes(voting):
                 voted = await http.post(
                     f"/api/polls/{voting.poll['id']}/votes",
-                    json={"code": token(issued.reference), "answers": voting.full_ballot()},
+                    json={"code": token(issued), "answers": voting.full_ballot()},
                 )
                 assert voted.status_code == 201, voted.text
         message = json.loads(await asyncio.wait_for(socket.recv(), 2))

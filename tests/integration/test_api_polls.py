@@ -259,7 +259,7 @@ async def test_every_change_is_in_the_pilot_audit_log(
     await officer.post(f"/api/polls/{poll['id']}/actions/open")
     entries = (await officer.get(f"/api/pilots/{pilot['id']}/audit")).json()
     actions = [e["action"] for e in entries]
-    assert actions[:3] == ["poll.open", "poll.create", "pilot.create"]
+    assert actions[:4] == ["poll.open", "poll.create", "pilot.officer_key", "pilot.create"]
     opened = entries[0]
     assert opened["actor"] == "admin@council.example"
     assert (opened["before"], opened["after"]) == ({"status": "draft"}, {"status": "open"})

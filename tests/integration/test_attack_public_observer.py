@@ -70,7 +70,7 @@ async def _open_poll(officer: httpx.AsyncClient, settings: Settings) -> tuple[in
     assert (await officer.post(f"/api/polls/{poll['id']}/actions/open")).status_code == 200
     codes = await issue(settings, pilot["id"], area["id"], VOTERS)
     options = [o["id"] for o in poll["questions"][0]["options"]]
-    return poll["id"], [token(c.reference) for c in codes], options
+    return poll["id"], [token(c) for c in codes], options
 
 
 async def test_observer_cannot_tie_a_ballot_to_the_resident_who_just_voted(

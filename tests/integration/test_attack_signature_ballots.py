@@ -75,7 +75,7 @@ async def _poll_voted_and_published(
         )
     codes = await issue(settings, pilot["id"], area["id"], len(ballots))
     for issued, answers in zip(codes, ballots, strict=True):
-        assert (await vote(client, poll["id"], token(issued.reference), answers)).status_code == 201
+        assert (await vote(client, poll["id"], token(issued), answers)).status_code == 201
     for action in ("close", "review", "publish"):
         assert (await officer.post(f"/api/polls/{poll['id']}/actions/{action}")).status_code == 200
     published = await client.get(f"/polls/{poll['id']}/ballots.jsonl")

@@ -39,12 +39,16 @@ async def test_votes_handed_over_while_the_writer_process_waits_share_one_transa
 
     def ballot(issued: int) -> Vote:
         answers = check_ballot(poll.definition, voting.full_ballot())
+        card = _runtime(client).booth.credential(voting.codes["north"][issued].short_code)
         made = Vote(
             poll=poll.definition,
             assurance=poll.assurance,
-            reference=voting.codes["north"][issued].reference,
+            credential=card.digest,
+            unwrap=card.unwrap,
             answers=answers,
             channel="online",
+            fast_path_key="",
+            spent_until=0,
         )
         made.tracker = new_tracker(poll.definition.id, answers)
         return made
@@ -81,13 +85,13 @@ async def test_live_tallies_lost_while_votes_are_in_flight_end_equal_to_the_data
 ) -> None:
     runtime = _runtime(client)
     poll_id = voting.poll["id"]
-    first = await vote(client, poll_id, token(voting.codes["north"][0].reference), voting.full_ballot())
+    first = await vote(client, poll_id, token(voting.codes["north"][0]), voting.full_ballot())
     assert first.status_code == 201
     # Redis restarted empty: the tallies and the marker that says they are complete are gone.
     await runtime.redis.delete(PRESENT, tally_key(poll_id))
     others = voting.codes["north"][1:] + voting.codes_for_restart
     responses = await asyncio.gather(
-        *(vote(client, poll_id, token(issued.reference), voting.full_ballot()) for issued in others)
+        *(vote(client, poll_id, token(issued), voting.full_ballot()) for issued in others)
     )
     assert [r.status_code for r in responses] == [201] * len(others)
     for _ in range(100):  # rebuilt once no batch is in flight, without waiting for another vote
@@ -103,7 +107,7 @@ async def test_a_vote_answer_is_json_never_cached_and_a_chunked_body_is_cut_off_
     client: httpx.AsyncClient, voting: Setup
 ) -> None:
     poll_id = voting.poll["id"]
-    response = await vote(client, poll_id, token(voting.codes["north"][0].reference), voting.full_ballot())
+    response = await vote(client, poll_id, token(voting.codes["north"][0]), voting.full_ballot())
     assert response.status_code == 201
     assert response.headers["content-type"] == "application/json"
     assert response.headers["cache-control"] == "no-store"  # a receipt is the resident's own

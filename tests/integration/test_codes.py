@@ -27,17 +27,20 @@ from polls.cards import qr_svg, short_link_qr
 from polls.domain.access import Actor
 from polls.domain.codes import format_short_code, normalise_short_code, short_code_from_bits
 from polls.domain.pilots import AreaSpec, PilotSpec
+from polls.domain.voter_secrets import short_digest
 from polls.store import pilots as pilot_store
-from polls.store.codes import ballot_key, find_by_reference, find_by_short_code, short_digest
+from polls.store.codes import ballot_key, find_by_reference, find_by_short_code
 from polls.store.db import open_engine, sessions_for
 from polls.store.models import AuditEntry, CodeBatch, VoterCode
+from polls.store.officer_keys import set_officer_key
 from polls.store.staff import create_staff
 from polls.tokens import VOTER_CODE, Tokens
 from tests.conftest import SECRET, count, in_thread, sign_in
-from tests.factories import make_pilot
+from tests.factories import OFFICER_PRIVATE_KEY, OFFICER_PUBLIC_KEY, make_pilot
 from tests.integration.test_pages import csrf_from
 
 BASE = "http://127.0.0.1:8000"  # the settings' default BASE_URL
+KEY = {"officer_key": OFFICER_PRIVATE_KEY}  # a replacement card needs the returning officer's key
 COLUMNS = ["reference", "area", "link", "short_code", "short_link", "qr_svg"]
 
 
@@ -97,7 +100,8 @@ async def test_officer_issues_a_batch_as_a_mail_merge_csv(
     for row in rows:
         assert row["area"] == "E05000001"
         token = row["link"].removeprefix(f"{BASE}/v/")
-        assert tokens.read(VOTER_CODE, token) == row["reference"]  # the link names the reference only
+        # The link carries the short code: the server needs it to unwrap the card's voter secret.
+        assert tokens.read(VOTER_CODE, token) == normalise_short_code(row["short_code"])
         code = normalise_short_code(row["short_code"])
         assert format_short_code(code) == row["short_code"]
         assert row["short_link"] == f"{BASE}/c/{code}"
@@ -110,7 +114,7 @@ async def test_officer_issues_a_batch_as_a_mail_merge_csv(
         short = normalise_short_code(row["short_code"])
         assert code.short_digest == short_digest(key, short)
         assert not code.revoked and code.replaces is None and code.area_id == area_id
-    found = await find_by_short_code(db, key, normalise_short_code(rows[7]["short_code"]))
+    found = await find_by_short_code(db, short_digest(key, normalise_short_code(rows[7]["short_code"])))
     assert found is not None and found.reference == rows[7]["reference"]
     assert (await find_by_reference(db, rows[3]["reference"])) is not None
     await done_reading(db)
@@ -195,23 +199,23 @@ async def test_reissue_replaces_a_lost_card_with_a_new_code_in_the_same_area(
     pilot_id, area_id = await pilot_with_area(officer)
     rows = await issue(officer, pilot_id, area_id, 2)
     lost = rows[0]["reference"]
-    response = await officer.post(f"/api/pilots/{pilot_id}/codes/{lost}/reissue")
+    response = await officer.post(f"/api/pilots/{pilot_id}/codes/{lost}/reissue", json=KEY)
     assert response.status_code == 201, response.text
     new = response.json()
     assert new["replaces"] == lost and new["area_code"] == "E05000001"
-    assert Tokens((SECRET,)).read(VOTER_CODE, new["link"].rsplit("/", 1)[1]) == new["reference"]
     code = normalise_short_code(new["short_code"])
+    assert Tokens((SECRET,)).read(VOTER_CODE, new["link"].rsplit("/", 1)[1]) == code
     assert new["short_link"] == f"{BASE}/c/{code}"
 
     old = await find_by_reference(db, lost)
-    replacement = await find_by_short_code(db, await ballot_key(db), code)
+    replacement = await find_by_short_code(db, short_digest(await ballot_key(db), code))
     await done_reading(db)
     assert old is not None and old.revoked
     assert replacement is not None and replacement.reference == new["reference"]
     assert replacement.replaces == lost and replacement.area_id == area_id and not replacement.revoked
 
     before = await snapshot(db)
-    twice = await officer.post(f"/api/pilots/{pilot_id}/codes/{lost}/reissue")
+    twice = await officer.post(f"/api/pilots/{pilot_id}/codes/{lost}/reissue", json=KEY)
     assert twice.status_code == 409 and twice.json()["code"] == "code_already_replaced"
     assert await snapshot(db) == before
     batches = (await officer.get(f"/api/pilots/{pilot_id}/codes")).json()
@@ -222,8 +226,8 @@ async def test_a_card_cancelled_first_can_still_be_replaced_once(officer: httpx.
     pilot_id, area_id = await pilot_with_area(officer)
     lost = (await issue(officer, pilot_id, area_id, 1))[0]["reference"]
     assert (await officer.post(f"/api/pilots/{pilot_id}/codes/{lost}/revoke")).status_code == 200
-    assert (await officer.post(f"/api/pilots/{pilot_id}/codes/{lost}/reissue")).status_code == 201
-    again = await officer.post(f"/api/pilots/{pilot_id}/codes/{lost}/reissue")
+    assert (await officer.post(f"/api/pilots/{pilot_id}/codes/{lost}/reissue", json=KEY)).status_code == 201
+    again = await officer.post(f"/api/pilots/{pilot_id}/codes/{lost}/reissue", json=KEY)
     assert again.json()["code"] == "code_already_replaced"
 
 
@@ -233,7 +237,7 @@ async def test_two_officers_reissuing_one_lost_card_make_one_replacement(
     pilot_id, area_id = await pilot_with_area(officer)
     lost = (await issue(officer, pilot_id, area_id, 1))[0]["reference"]
     url = f"/api/pilots/{pilot_id}/codes/{lost}/reissue"
-    answers = await asyncio.gather(*(officer.post(url) for _ in range(4)))
+    answers = await asyncio.gather(*(officer.post(url, json=KEY) for _ in range(4)))
     assert sorted(a.status_code for a in answers) == [201, 409, 409, 409]
     replacements = (await db.scalars(select(VoterCode).where(VoterCode.replaces == lost))).all()
     await done_reading(db)
@@ -388,12 +392,20 @@ async def test_page_reissues_a_lost_card_and_shows_the_new_code_once(
     csrf = csrf_from((await browser.get(url)).text)
     change = f"{url}/change"
     done = await browser.post(
-        change, data={"csrf_token": csrf, "reference": lost["reference"], "action": "reissue"}
+        change,
+        data={
+            "csrf_token": csrf,
+            "reference": lost["reference"],
+            "action": "reissue",
+            "officer_key": OFFICER_PRIVATE_KEY,
+        },
     )
     assert done.status_code == 200 and done.headers["cache-control"] == "no-store"
     short = re.search(r'id="short-code">([^<]+)<', done.text)
     assert short is not None
-    code = await find_by_short_code(db, await ballot_key(db), normalise_short_code(short.group(1)))
+    code = await find_by_short_code(
+        db, short_digest(await ballot_key(db), normalise_short_code(short.group(1)))
+    )
     await done_reading(db)
     assert code is not None and code.replaces == lost["reference"]
     assert f"It replaces {lost['reference']}" in done.text
@@ -507,6 +519,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
             )
             pilot = await pilot_store.create_pilot(session, actor, spec)
             await pilot_store.add_area(session, actor, pilot.id, AreaSpec(name="Harbour", code="E05000001"))
+            await set_officer_key(session, actor, pilot.id, OFFICER_PUBLIC_KEY)
         await engine.dispose()
 
     in_thread(lambda: asyncio.run(seed()))
@@ -528,7 +541,7 @@ def test_cli_issues_a_csv_and_a_sheet_then_cancels_and_reissues(
     assert all(r["link"].startswith("https://polls.example.gov.uk/v/vc_") for r in rows)
     tokens = Tokens((SECRET,))
     assert [tokens.read(VOTER_CODE, r["link"].rsplit("/", 1)[1]) for r in rows[:50]] == [
-        r["reference"] for r in rows[:50]
+        normalise_short_code(r["short_code"]) for r in rows[:50]
     ]
     html = sheet.read_text(encoding="utf-8")
     assert html.count('<article class="card">') == 2500 and "<style>" in html and "@page" in html
@@ -548,15 +561,18 @@ def test_cli_issues_a_csv_and_a_sheet_then_cancels_and_reissues(
     assert revoked.returncode == 0 and "cancelled" in revoked.stdout
     again = run_polls("codes", "revoke", "--pilot", "1", lost, env=cli_env)
     assert again.returncode == 2 and "already been cancelled" in again.stderr
+    key_file = tmp_path / "officer-key.txt"
+    key_file.write_text(OFFICER_PRIVATE_KEY + "\n")
     replaced = run_polls(
-        "codes", "reissue", "--pilot", "1", lost.lower(), "--sheet", str(tmp_path / "one.html"), env=cli_env
-    )
+        "codes", "reissue", "--pilot", "1", lost.lower(), "--sheet", str(tmp_path / "one.html"),
+        "--officer-key-file", str(key_file), env=cli_env,
+    )  # fmt: skip
     assert replaced.returncode == 0, replaced.stderr
     new_short = re.search(r"short code\s+(\S+)", replaced.stdout).group(1)  # type: ignore[union-attr]
     assert new_short in (tmp_path / "one.html").read_text()
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT count(*) FROM voter_codes WHERE replaces = ?", (lost,)).fetchone() == (1,)
-    assert "audit log intact: 6 entries" in run_polls("audit", "verify", env=cli_env).stdout
+    assert "audit log intact: 7 entries" in run_polls("audit", "verify", env=cli_env).stdout
 
 
 def test_cli_will_not_print_cards_whose_links_the_server_would_refuse(cli_env: dict[str, str]) -> None:

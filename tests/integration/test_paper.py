@@ -46,7 +46,7 @@ async def test_a_code_used_online_cannot_vote_on_paper(
 ) -> None:
     issued = voting.codes["north"][1]
     assert (
-        await vote(officer_pages, voting.poll["id"], token(issued.reference), voting.full_ballot())
+        await vote(officer_pages, voting.poll["id"], token(issued), voting.full_ballot())
     ).status_code == 201
     url = f"/council/polls/{voting.poll['id']}/paper"
     page = await officer_pages.get(url)
@@ -77,7 +77,7 @@ async def test_a_code_used_on_paper_cannot_vote_online(
             f"q{voting.q['scale']['id']}": "2",
         },
     )
-    online = await vote(officer_pages, voting.poll["id"], token(issued.reference), voting.full_ballot())
+    online = await vote(officer_pages, voting.poll["id"], token(issued), voting.full_ballot())
     assert online.json()["code"] == "code_already_used"
 
 

@@ -22,7 +22,7 @@ async def test_published_ballots_hold_no_codes_and_recount_to_the_same_winner(
     early = await client.get(f"/polls/{poll_id}/ballots.jsonl")
     assert (early.status_code, "closed" in early.text) == (403, True)
     for issued in voting.codes["north"][:3]:
-        assert (await vote(client, poll_id, token(issued.reference), voting.full_ballot())).status_code == 201
+        assert (await vote(client, poll_id, token(issued), voting.full_ballot())).status_code == 201
     await officer.post(f"/api/polls/{poll_id}/actions/close")
 
     published = await client.get(f"/polls/{poll_id}/ballots.jsonl")

@@ -67,7 +67,7 @@ async def test_resident_types_code_answers_reviews_and_gets_a_receipt(
 
 
 async def test_ballot_errors_show_next_to_the_question(client: httpx.AsyncClient, voting: Setup) -> None:
-    url = f"/v/{token(voting.codes['north'][1].reference)}/polls/{voting.poll['id']}"
+    url = f"/v/{token(voting.codes['north'][1])}/polls/{voting.poll['id']}"
     page = await client.get(url)
     q = voting.q
     data = {
@@ -96,7 +96,7 @@ async def test_qr_link_with_short_code_leads_to_the_polls(client: httpx.AsyncCli
 
 
 async def test_results_page_shows_counts_and_turnout(client: httpx.AsyncClient, voting: Setup) -> None:
-    await vote(client, voting.poll["id"], token(voting.codes["north"][3].reference), voting.full_ballot())
+    await vote(client, voting.poll["id"], token(voting.codes["north"][3]), voting.full_ballot())
     await settled_tallies(client._transport.app.state.runtime, voting.poll["id"])  # type: ignore[attr-defined]
     page = await client.get(f"/polls/{voting.poll['id']}/results")
     assert page.status_code == 200

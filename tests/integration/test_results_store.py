@@ -53,7 +53,7 @@ async def vote_and_close(client: httpx.AsyncClient, officer: httpx.AsyncClient, 
     poll_id = int(setup.poll["id"])
     codes = setup.codes["north"] + setup.codes_for_restart
     for issued, answers in zip(codes, ballots_for(setup), strict=True):
-        assert (await vote(client, poll_id, token(issued.reference), answers)).status_code == 201
+        assert (await vote(client, poll_id, token(issued), answers)).status_code == 201
     assert (await officer.post(f"/api/polls/{poll_id}/actions/close")).status_code == 200
     return poll_id
 

@@ -66,7 +66,7 @@ async def test_after_redis_loses_everything_the_rebuild_shows_no_step_below_k(
     option = poll["questions"][0]["options"][0]["id"]
     for issued in await issue(settings, pilot["id"], area["id"], 13):
         answers = {str(poll["questions"][0]["id"]): option}
-        assert (await vote(officer, poll["id"], token(issued.reference), answers)).status_code == 201
+        assert (await vote(officer, poll["id"], token(issued), answers)).status_code == 201
     tallies: Tallies = officer._transport.app.state.runtime.tallies  # type: ignore[attr-defined]
     await settled_tallies(officer._transport.app.state.runtime, poll["id"])  # type: ignore[attr-defined]
     before = await tallies.published_receipts(poll["id"])

@@ -41,7 +41,16 @@ POLL = PollDef(id=1, pilot_id=1, area_ids=frozenset(), questions=())
 
 
 def _vote() -> Vote:
-    return Vote(poll=POLL, assurance=Assurance.OPEN, reference="ref", answers={}, channel="online")
+    return Vote(
+        poll=POLL,
+        assurance=Assurance.OPEN,
+        credential="browser:x",
+        unwrap="",
+        answers={},
+        channel="online",
+        fast_path_key="spent:1:x",
+        spent_until=0,
+    )
 
 
 @pytest.fixture

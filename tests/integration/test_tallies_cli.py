@@ -33,9 +33,7 @@ async def test_check_reports_drift_and_rebuild_repairs_it(
     client: httpx.AsyncClient, voting: Setup, settings: Settings, redis: Redis
 ) -> None:
     for issued in voting.codes["north"][:3]:
-        assert (
-            await vote(client, voting.poll["id"], token(issued.reference), voting.full_ballot())
-        ).status_code == 201
+        assert (await vote(client, voting.poll["id"], token(issued), voting.full_ballot())).status_code == 201
     poll = str(voting.poll["id"])
     agreed = await asyncio.to_thread(polls_command, settings, "tallies", "check", "--poll", poll)
     assert agreed.returncode == 0, agreed.stdout + agreed.stderr
@@ -57,7 +55,7 @@ async def test_reconciliation_repairs_a_tally_that_stays_wrong(
     from polls.live.tallies import reconcile_forever
 
     assert (
-        await vote(client, voting.poll["id"], token(voting.codes["north"][0].reference), voting.full_ballot())
+        await vote(client, voting.poll["id"], token(voting.codes["north"][0]), voting.full_ballot())
     ).status_code == 201
     await redis.hincrby(f"tally:{voting.poll['id']}", "ballots", 7)
     tallies = client._transport.app.state.runtime.tallies  # type: ignore[attr-defined]

@@ -43,7 +43,7 @@ async def test_officer_translates_a_poll_and_residents_read_it_in_welsh(
     (code,) = await issue(settings, pilot["id"], area["id"], 1)
 
     async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as resident:
-        url = f"/v/{token(code.reference)}/polls/{poll['id']}"
+        url = f"/v/{token(code)}/polls/{poll['id']}"
         page = await resident.get(url + "?lang=cy")
         assert '<html lang="cy"' in page.text
         assert "Oriau agor y llyfrgell" in page.text

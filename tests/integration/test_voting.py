@@ -19,7 +19,7 @@ from polls.store.db import open_engine, sessions_for
 from polls.store.models import Ballot, Nullifier
 from polls.tokens import VOTER_CODE, Tokens
 from tests.conftest import count
-from tests.factories import make_poll
+from tests.factories import OFFICER_PRIVATE_KEY, make_poll
 from tests.voting_setup import Setup, officer_closes, settled_tallies, token, vote
 
 
@@ -27,7 +27,7 @@ async def test_a_resident_votes_once_and_gets_a_tracker_they_can_find(
     client: httpx.AsyncClient, voting: Setup
 ) -> None:
     poll_id = voting.poll["id"]
-    link_token = token(voting.codes["north"][0].reference)
+    link_token = token(voting.codes["north"][0])
     response = await vote(client, poll_id, link_token, voting.full_ballot())
     assert response.status_code == 201, response.text
     tracker = response.json()["tracker"]
@@ -51,9 +51,7 @@ async def test_short_code_typed_with_spaces_and_lower_case_works(
     response = await vote(client, voting.poll["id"], typed, voting.full_ballot())
     assert response.status_code == 201, response.text
     # The same person with the link from the same card is refused: one code, one vote.
-    again = await vote(
-        client, voting.poll["id"], token(voting.codes["north"][1].reference), voting.full_ballot()
-    )
+    again = await vote(client, voting.poll["id"], token(voting.codes["north"][1]), voting.full_ballot())
     assert again.json()["code"] == "code_already_used"
 
 
@@ -88,7 +86,9 @@ async def test_bad_credentials_are_refused_with_a_specific_code(
 async def test_forged_token_signed_with_another_key_is_refused(
     client: httpx.AsyncClient, voting: Setup
 ) -> None:
-    forged = Tokens(("another-key-entirely-0123456789",)).sign(VOTER_CODE, voting.codes["north"][0].reference)
+    forged = Tokens(("another-key-entirely-0123456789",)).sign(
+        VOTER_CODE, voting.codes["north"][0].short_code
+    )
     response = await vote(client, voting.poll["id"], forged, voting.full_ballot())
     assert (response.status_code, response.json()["code"]) == (403, "code_invalid")
 
@@ -96,22 +96,20 @@ async def test_forged_token_signed_with_another_key_is_refused(
 async def test_code_for_an_area_not_in_the_poll_is_refused(
     client: httpx.AsyncClient, voting: Setup, db: AsyncSession
 ) -> None:
-    response = await vote(
-        client, voting.poll["id"], token(voting.codes["east"][0].reference), voting.full_ballot()
-    )
+    response = await vote(client, voting.poll["id"], token(voting.codes["east"][0]), voting.full_ballot())
     assert (response.status_code, response.json()["code"]) == (403, "wrong_area")
     assert await count(db, Ballot) == 0
 
 
 async def test_revoked_code_is_refused(client: httpx.AsyncClient, voting: Setup, settings: Settings) -> None:
-    reference = voting.codes["north"][3].reference
+    card = voting.codes["north"][3]
     engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     async with sessions_for(engine).begin() as session:
         await revoke_code(
-            session, Actor(0, "test", "test", is_site_admin=True), voting.pilot["id"], reference
+            session, Actor(0, "test", "test", is_site_admin=True), voting.pilot["id"], card.reference
         )
     await engine.dispose()
-    response = await vote(client, voting.poll["id"], token(reference), voting.full_ballot())
+    response = await vote(client, voting.poll["id"], token(card), voting.full_ballot())
     assert (response.status_code, response.json()["code"]) == (403, "code_revoked")
 
 
@@ -137,7 +135,7 @@ def _answers(voting: Setup, kind: str, answer: Any) -> dict[str, Any]:
 async def test_invalid_ballots_are_refused_and_the_code_stays_unused(
     client: httpx.AsyncClient, voting: Setup, db: AsyncSession, build: Any, code: str
 ) -> None:
-    credential = token(voting.codes["north"][4].reference)
+    credential = token(voting.codes["north"][4])
     response = await vote(client, voting.poll["id"], credential, build(voting))
     assert response.status_code == 422, response.text
     assert response.json()["code"] == code
@@ -151,12 +149,10 @@ async def test_votes_outside_the_open_window_are_refused(
     client: httpx.AsyncClient, officer: httpx.AsyncClient, voting: Setup
 ) -> None:
     draft = await make_poll(officer, voting.pilot["id"])
-    response = await vote(client, draft["id"], token(voting.codes["north"][0].reference), {})
+    response = await vote(client, draft["id"], token(voting.codes["north"][0]), {})
     assert (response.status_code, response.json()["code"]) == (409, "poll_not_open")
     await officer.post(f"/api/polls/{voting.poll['id']}/actions/close")
-    response = await vote(
-        client, voting.poll["id"], token(voting.codes["north"][0].reference), voting.full_ballot()
-    )
+    response = await vote(client, voting.poll["id"], token(voting.codes["north"][0]), voting.full_ballot())
     assert (response.status_code, response.json()["code"]) == (409, "poll_not_open")
 
 
@@ -176,7 +172,7 @@ async def test_non_json_and_oversized_votes_are_refused(client: httpx.AsyncClien
 async def test_two_hundred_concurrent_uses_of_one_code_count_once(
     client: httpx.AsyncClient, voting: Setup, db: AsyncSession
 ) -> None:
-    credential = token(voting.codes["north"][0].reference)
+    credential = token(voting.codes["north"][0])
     responses = await asyncio.gather(
         *(vote(client, voting.poll["id"], credential, voting.full_ballot()) for _ in range(200))
     )
@@ -191,9 +187,7 @@ async def test_live_tallies_equal_the_database_after_voting(
     client: httpx.AsyncClient, voting: Setup, officer: httpx.AsyncClient
 ) -> None:
     for issued in voting.codes["north"][:4]:
-        assert (
-            await vote(client, voting.poll["id"], token(issued.reference), voting.full_ballot())
-        ).status_code == 201
+        assert (await vote(client, voting.poll["id"], token(issued), voting.full_ballot())).status_code == 201
     app = client._transport.app  # type: ignore[attr-defined]
     await settled_tallies(app.state.runtime, voting.poll["id"])
     results = (await client.get(f"/api/polls/{voting.poll['id']}/results")).json()
@@ -214,7 +208,7 @@ async def test_nothing_stored_links_a_code_to_a_ballot(
     client: httpx.AsyncClient, voting: Setup, db: AsyncSession, redis: Redis
 ) -> None:
     issued = voting.codes["north"][0]
-    credential = token(issued.reference)
+    credential = token(issued)
     await vote(client, voting.poll["id"], credential, voting.full_ballot())
     secrets_of_voter = [issued.reference, issued.short_code, credential]
     # Every table except the code register itself: no column anywhere holds the voter's reference or code.
@@ -254,7 +248,7 @@ async def test_an_expired_voting_link_is_refused(
 
     with monkeypatch.context() as patch:
         patch.setattr(TimestampSigner, "get_timestamp", lambda self: int(time.time()) - 401 * 24 * 3600)
-        old_link = token(voting.codes["north"][0].reference)
+        old_link = token(voting.codes["north"][0])
     response = await vote(client, voting.poll["id"], old_link, voting.full_ballot())
     assert (response.status_code, response.json()["code"]) == (403, "code_expired")
 
@@ -262,7 +256,7 @@ async def test_an_expired_voting_link_is_refused(
 async def test_officers_see_turnout_on_the_poll_page(
     client: httpx.AsyncClient, officer: httpx.AsyncClient, voting: Setup
 ) -> None:
-    await vote(client, voting.poll["id"], token(voting.codes["north"][0].reference), voting.full_ballot())
+    await vote(client, voting.poll["id"], token(voting.codes["north"][0]), voting.full_ballot())
     await settled_tallies(client._transport.app.state.runtime, voting.poll["id"])  # type: ignore[attr-defined]
     page = await officer.get(f"/council/polls/{voting.poll['id']}")
     # While the poll is open staff see the public's steps too.
@@ -280,16 +274,18 @@ async def test_a_replacement_card_cannot_vote_where_the_lost_card_voted(
     from polls.store.codes import reissue_code
 
     lost = voting.codes["north"][0]
-    assert (
-        await vote(client, voting.poll["id"], token(lost.reference), voting.full_ballot())
-    ).status_code == 201
+    assert (await vote(client, voting.poll["id"], token(lost), voting.full_ballot())).status_code == 201
     engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     async with sessions_for(engine).begin() as session:
         _, replacement = await reissue_code(
-            session, Actor(0, "test", "test", is_site_admin=True), voting.pilot["id"], lost.reference
+            session,
+            Actor(0, "test", "test", is_site_admin=True),
+            voting.pilot["id"],
+            lost.reference,
+            OFFICER_PRIVATE_KEY,
         )
     await engine.dispose()
-    again = await vote(client, voting.poll["id"], token(replacement.reference), voting.full_ballot())
+    again = await vote(client, voting.poll["id"], token(replacement), voting.full_ballot())
     assert (again.status_code, again.json()["code"]) == (409, "code_already_used")
 
 
@@ -298,20 +294,20 @@ async def test_a_vote_whose_request_goes_away_does_not_stop_the_writer(
 ) -> None:
     booth = client._transport.app.state.runtime.booth  # type: ignore[attr-defined]
     gone = asyncio.create_task(
-        booth.cast(voting.poll["id"], voting.codes["north"][0].reference, voting.full_ballot())
+        booth.cast(
+            voting.poll["id"], booth.credential(voting.codes["north"][0].short_code), voting.full_ballot()
+        )
     )
     await asyncio.sleep(0)
     gone.cancel()
     response = await asyncio.wait_for(
-        vote(client, voting.poll["id"], token(voting.codes["north"][1].reference), voting.full_ballot()), 10
+        vote(client, voting.poll["id"], token(voting.codes["north"][1]), voting.full_ballot()), 10
     )
     assert response.status_code == 201
     # Either the cancelled vote was already on its way and counted (its code is spent), or it never
     # reached the writer (its code is free): never counted-but-free or spent-but-uncounted.
     counted = await count(db, Ballot) == 2
-    again = await vote(
-        client, voting.poll["id"], token(voting.codes["north"][0].reference), voting.full_ballot()
-    )
+    again = await vote(client, voting.poll["id"], token(voting.codes["north"][0]), voting.full_ballot())
     assert again.status_code == (409 if counted else 201)
 
 
@@ -322,7 +318,7 @@ async def test_strange_numbers_are_a_clear_refusal_not_a_server_error(
     response = await vote(
         client,
         voting.poll["id"],
-        token(voting.codes["north"][0].reference),
+        token(voting.codes["north"][0]),
         {str(voting.q["scale"]["id"]): answer},
     )
     assert response.status_code == 422
@@ -339,13 +335,13 @@ async def test_absurd_ids_in_addresses_are_not_found(client: httpx.AsyncClient, 
 async def test_a_cancelled_card_is_refused_before_the_ballot_is_filled_in(
     client: httpx.AsyncClient, voting: Setup, settings: Settings
 ) -> None:
-    reference = voting.codes["north"][2].reference
+    card = voting.codes["north"][2]
     engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     async with sessions_for(engine).begin() as session:
         await revoke_code(
-            session, Actor(0, "test", "test", is_site_admin=True), voting.pilot["id"], reference
+            session, Actor(0, "test", "test", is_site_admin=True), voting.pilot["id"], card.reference
         )
     await engine.dispose()
-    page = await client.get(f"/v/{token(reference)}/polls/{voting.poll['id']}")
+    page = await client.get(f"/v/{token(card)}/polls/{voting.poll['id']}")
     assert page.status_code == 403
     assert "cancelled" in page.text

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from polls.domain.access import Actor
-from polls.domain.validation import parse
+from polls.domain.validation import StrictSpec, parse
 from polls.http.api.kit import ApiRoute, read_json
 from polls.http.council.codes import NO_STORE, IssueSpec, card_rows_for, csv_response
 from polls.http.kit.forms import path_int
@@ -16,6 +17,7 @@ from polls.http.kit.guards import staff_only
 from polls.runtime import runtime
 from polls.store import codes as code_store
 from polls.store.codes import BatchSummary
+from polls.store.officer_keys import set_officer_key
 
 
 def _batch_body(batch: BatchSummary) -> dict[str, Any]:
@@ -58,11 +60,20 @@ async def api_revoke(request: Request, actor: Actor) -> Response:
     return JSONResponse({"reference": code.reference, "area_code": area_code, "revoked": True})
 
 
+class ReissueSpec(StrictSpec):
+    """The returning officer's private key, entered for this replacement and never stored."""
+
+    officer_key: str = Field("", description="the returning officer's private key (rosk_...)")
+
+
 @staff_only
 async def api_reissue(request: Request, actor: Actor) -> Response:
+    # The body is optional, so that a call without the key is told what it lacks.
+    has_body = request.headers.get("content-length", "0") != "0"
+    spec = parse(ReissueSpec, await read_json(request) if has_body else {})
     async with runtime(request).db.begin() as db:
         code, new = await code_store.reissue_code(
-            db, actor, path_int(request, "pilot_id"), request.path_params["reference"]
+            db, actor, path_int(request, "pilot_id"), request.path_params["reference"], spec.officer_key
         )
         area_code = await code_store.area_code_of(db, code)
     (row,) = await card_rows_for(request, [new], area_code)
@@ -78,7 +89,26 @@ async def api_reissue(request: Request, actor: Actor) -> Response:
     return JSONResponse(body, status_code=201, headers=NO_STORE)
 
 
+class OfficerKeySpec(StrictSpec):
+    officer_public_key: str = Field(description="the returning officer's public key (ropk_...)")
+
+
+@staff_only
+async def api_officer_key(request: Request, actor: Actor) -> Response:
+    spec = parse(OfficerKeySpec, await read_json(request))
+    async with runtime(request).db.begin() as db:
+        pilot = await set_officer_key(db, actor, path_int(request, "pilot_id"), spec.officer_public_key)
+    return JSONResponse({"pilot_id": pilot.id, "officer_public_key": pilot.officer_public_key})
+
+
 OPERATIONS: list[ApiRoute] = [
+    ApiRoute(
+        "PUT",
+        "/api/pilots/{pilot_id:id}/officer-key",
+        api_officer_key,
+        "Set the returning officer's public key that poll cards' voter secrets are sealed to",
+        OfficerKeySpec,
+    ),
     ApiRoute("GET", "/api/pilots/{pilot_id:id}/codes", api_batches, "Poll-card batches issued so far"),
     ApiRoute(
         "POST",
@@ -97,6 +127,8 @@ OPERATIONS: list[ApiRoute] = [
         "POST",
         "/api/pilots/{pilot_id:id}/codes/{reference}/reissue",
         api_reissue,
-        "Cancel a lost card's code and issue its replacement (shown once)",
+        "Cancel a lost card's code and issue its replacement (shown once); needs the returning "
+        "officer's private key",
+        ReissueSpec,
     ),
 ]

@@ -20,7 +20,7 @@ from polls.errors import BodyTooLarge, ErrorCode, Forbidden, NotFound, PollsErro
 from polls.http.api.kit import ApiRoute, not_json, parse_json
 from polls.http.kit.errors import error_body
 from polls.http.kit.middleware import API_RESPONSE_HEADERS
-from polls.http.kit.voter_codes import reference_for_code
+from polls.http.kit.voter_codes import credential_for_code
 from polls.http.public.live import listed_receipts, receipt_status
 from polls.runtime import Runtime, runtime
 from polls.store.ballots import load_poll
@@ -91,8 +91,8 @@ async def answer_vote(rt: Runtime, poll_id: int, scope: Scope, receive: Receive,
             raise PollsError("Send an object with 'code' and 'answers'", code=ErrorCode.MALFORMED_BALLOT)
         if poll_id >= 2**31:
             raise NotFound("There is no such poll", code=ErrorCode.POLL_NOT_FOUND)
-        reference = await reference_for_code(rt, body.get("code"))
-        receipt = await rt.booth.cast(poll_id, reference, body.get("answers"))
+        card = await credential_for_code(rt, body.get("code"))
+        receipt = await rt.booth.cast(poll_id, card, body.get("answers"))
         status = 201
         answer: dict[str, object] = {
             "poll_id": receipt.poll_id,

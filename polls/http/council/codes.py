@@ -29,6 +29,7 @@ from polls.store import codes as code_store
 from polls.store import pilots as pilot_store
 from polls.store.codes import MAX_BATCH, BatchSummary, IssuedBatch, IssuedCode
 from polls.store.models import Area, Pilot
+from polls.store.officer_keys import legacy_cards, set_officer_key
 
 MAX_FROM_PAGE = 10_000  # a printable sheet of 10,000 cards is already 1,250 pages
 _CHUNK = 250  # cards made per trip to the worker thread
@@ -101,10 +102,29 @@ async def codes_page(request: Request, actor: Actor, pilot: Pilot) -> Response:
         except ValidationFailed as exc:
             errors = errors_by_field(exc.errors)
         except PollsError as exc:
-            if exc.code != "area_not_found":
+            if exc.code == "officer_key_not_set":
+                errors = {"officer_public_key": exc.message}
+            elif exc.code == "area_not_found":
+                errors = {"area_id": "Choose one of this pilot's areas"}
+            else:
                 raise
-            errors = {"area_id": "Choose one of this pilot's areas"}
     return await _render_page(request, actor, pilot, values=values, errors=errors)
+
+
+@pilot_staff(Permission.MANAGE_PILOT)
+async def officer_key(request: Request, actor: Actor, pilot: Pilot) -> Response:
+    """Set the returning officer's public key, which poll cards' voter secrets are sealed to."""
+    form = await read_form(request)
+    values: dict[str, Any] = {"format": "csv", "officer_public_key": str(form.get("officer_public_key", ""))}
+    errors: dict[str, str] = {}
+    done = None
+    try:
+        async with runtime(request).db.begin() as db:
+            pilot = await set_officer_key(db, actor, pilot.id, values["officer_public_key"])
+        done = {"action": "officer_key"}
+    except ValidationFailed as exc:
+        errors = errors_by_field(exc.errors)
+    return await _render_page(request, actor, pilot, values=values, errors=errors, done=done)
 
 
 def _issue_form(values: dict[str, str]) -> IssueSpec:
@@ -151,7 +171,8 @@ async def change_code(request: Request, actor: Actor, pilot: Pilot) -> Response:
                 code = await code_store.revoke_code(db, actor, pilot_id, reference)
                 done = {"action": "revoke", "reference": code.reference}
             else:
-                code, new = await code_store.reissue_code(db, actor, pilot_id, reference)
+                officer_key = str(form.get("officer_key", ""))
+                code, new = await code_store.reissue_code(db, actor, pilot_id, reference, officer_key)
                 area_code = await code_store.area_code_of(db, code)
         if action == "reissue":
             (row,) = await card_rows_for(request, [new], area_code)
@@ -166,9 +187,12 @@ async def change_code(request: Request, actor: Actor, pilot: Pilot) -> Response:
     except ValidationFailed as exc:
         errors, status = errors_by_field(exc.errors), exc.status
     except PollsError as exc:
-        if exc.code not in ("code_not_found", "code_revoked", "code_already_replaced"):
+        if exc.code == "officer_key_wrong":
+            errors, status = {"officer_key": exc.message}, exc.status
+        elif exc.code in ("code_not_found", "code_revoked", "code_already_replaced", "code_not_replaceable"):
+            errors, status = {"reference": exc.message}, exc.status
+        else:
             raise
-        errors, status = {"reference": exc.message}, exc.status
     return await _render_page(request, actor, pilot, values=values, errors=errors, done=done, status=status)
 
 
@@ -186,6 +210,7 @@ async def _render_page(
     async with runtime(request).db() as db:
         areas: list[Area] = await pilot_store.list_areas(db, pilot_id)
         batches = await code_store.list_batches(db, actor, pilot_id)
+        legacy = await legacy_cards(db, pilot_id)
     return render(
         request,
         "council/codes.html",
@@ -200,6 +225,7 @@ async def _render_page(
             "done": done,
             "max_from_page": MAX_FROM_PAGE,
             "can_manage": actor.can(Permission.MANAGE_PILOT, pilot_id),
+            "legacy_cards": legacy,
         },
         status_code=status or (422 if errors else 200),
         headers=NO_STORE if done else None,
@@ -216,4 +242,5 @@ routes: list[BaseRoute] = [
     Route("/council/cards.css", sheet_css, methods=GET),
     Route("/council/pilots/{pilot_id:id}/codes", page(codes_page), methods=BOTH),
     Route("/council/pilots/{pilot_id:id}/codes/change", page(change_code), methods=POST),
+    Route("/council/pilots/{pilot_id:id}/codes/officer-key", page(officer_key), methods=POST),
 ]

@@ -18,12 +18,13 @@ from polls.domain.ballots import check_ballot
 from polls.domain.paper import PaperProblem, PaperRow, parse_paper_csv
 from polls.domain.polls import Assurance, PollStatus
 from polls.domain.questions import QuestionKind
+from polls.domain.voter_secrets import CardCredential
 from polls.errors import AlreadyVoted, Conflict, ErrorCode, PollsError, ValidationFailed
 from polls.http.kit.ballot_form import answers_from_form, form_values
 from polls.http.kit.forms import read_form
 from polls.http.kit.guards import page, poll_staff
 from polls.http.kit.render import render
-from polls.http.kit.voter_codes import reference_for_code
+from polls.http.kit.voter_codes import credential_for_code
 from polls.runtime import runtime
 from polls.store.ballots import eligibility, poll_definition
 from polls.store.models import Pilot, Poll
@@ -63,7 +64,7 @@ async def paper_ballot(request: Request, actor: Actor, poll: Poll, pilot: Pilot)
     answers, problems = answers_from_form(definition, form)
     errors: dict[str, str] = {}
     try:
-        reference = await reference_for_code(rt, str(form.get("code", "")))
+        card = await credential_for_code(rt, str(form.get("code", "")))
     except PollsError as exc:
         errors["code"] = exc.errors[0].message if isinstance(exc, ValidationFailed) else exc.message
     try:
@@ -74,7 +75,7 @@ async def paper_ballot(request: Request, actor: Actor, poll: Poll, pilot: Pilot)
         errors.update({e.field.replace("answers.", "q"): e.message for e in exc.errors})
     if not errors:
         try:
-            receipt = await rt.booth.cast(poll.id, reference, answers, channel=PAPER)
+            receipt = await rt.booth.cast(poll.id, card, answers, channel=PAPER)
             return render(
                 request, "council/paper.html", context | {"entered": receipt.tracker}, status_code=201
             )
@@ -114,22 +115,20 @@ async def paper_upload(request: Request, actor: Actor, poll: Poll, pilot: Pilot)
             problems.append(PaperProblem(1, "Save the file as UTF-8 CSV and upload it again"))
         rows, problems = parse_paper_csv(poll_definition(poll), text) if text else ([], problems)
     definition = poll_definition(poll)
-    references: dict[int, str] = {}
+    cards: dict[int, CardCredential] = {}
     for row in rows:
         try:
-            references[row.line] = await reference_for_code(rt, row.code)
+            cards[row.line] = await credential_for_code(rt, row.code)
             check_ballot(definition, row.answers)
         except PollsError as exc:
             message = exc.errors[0].message if isinstance(exc, ValidationFailed) else exc.message
             problems.append(PaperProblem(row.line, message))
     async with rt.db() as session:
-        refusals = await eligibility(
-            session, definition, Assurance(poll.assurance), list(references.values())
-        )
+        refusals = await eligibility(session, definition, Assurance(poll.assurance), list(cards.values()))
     problems += [
-        PaperProblem(line, refusals[reference].message)
-        for line, reference in references.items()
-        if reference in refusals
+        PaperProblem(line, refusals[card.digest].message)
+        for line, card in cards.items()
+        if card.digest in refusals
     ]
     if problems:
         report = {"entered": 0, "refused": [], "problems": sorted(problems, key=lambda p: p.line)}
@@ -137,7 +136,7 @@ async def paper_upload(request: Request, actor: Actor, poll: Poll, pilot: Pilot)
     entered, refused = 0, []
     for row in rows:
         try:
-            await rt.booth.cast(poll.id, references[row.line], row.answers, channel=PAPER)
+            await rt.booth.cast(poll.id, cards[row.line], row.answers, channel=PAPER)
             entered += 1
         except AlreadyVoted:
             refused.append(PaperProblem(row.line, "code already used: this ballot does not count"))

@@ -16,13 +16,15 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from polls.domain.ballots import PollDef, QuestionDef, check_ballot
+from polls.domain.codes import normalise_short_code
 from polls.domain.eligibility import BROWSER
 from polls.domain.polls import Assurance, PollStatus
 from polls.domain.questions import QuestionKind
+from polls.domain.voter_secrets import CardCredential
 from polls.errors import AlreadyVoted, CodeNotValid, ErrorCode, PollNotOpen, PollsError, ValidationFailed
 from polls.http.kit.auth import check_csrf
 from polls.http.kit.ballot_form import answers_from_form, form_values
-from polls.http.kit.voter_codes import reference_for_code
+from polls.http.kit.voter_codes import card_for_code, credential_from_token
 from polls.http.residents.language import poll_text, render_resident, resident_language, translator
 from polls.runtime import runtime
 from polls.store import pilots as pilot_store
@@ -47,8 +49,7 @@ async def enter_code(request: Request) -> Response:
         check_csrf(request, form)
         values = {"code": str(form.get("code", ""))}
         try:
-            reference = await reference_for_code(runtime(request), values["code"])
-            return _to_ballot_list(request, reference)
+            return await _to_ballot_list(request, values["code"])
         except PollsError as exc:
             errors = {"code": exc.errors[0].message if isinstance(exc, ValidationFailed) else exc.message}
             status = exc.status
@@ -64,7 +65,7 @@ async def enter_code(request: Request) -> Response:
 async def scanned_code(request: Request) -> Response:
     """Where the QR code on a poll card leads: /c/SHORTCODE."""
     try:
-        reference = await reference_for_code(runtime(request), request.path_params["code"])
+        return await _to_ballot_list(request, request.path_params["code"])
     except PollsError as exc:
         message = exc.errors[0].message if isinstance(exc, ValidationFailed) else exc.message
         return render_resident(
@@ -74,7 +75,6 @@ async def scanned_code(request: Request) -> Response:
             await _all_languages(request),
             status_code=exc.status,
         )
-    return _to_ballot_list(request, reference)
 
 
 async def _all_languages(request: Request) -> list[str]:
@@ -83,18 +83,24 @@ async def _all_languages(request: Request) -> list[str]:
         return await offered_languages(session)
 
 
-def _to_ballot_list(request: Request, reference: str) -> Response:
-    token = runtime(request).tokens.sign(VOTER_CODE, reference)
-    return RedirectResponse(f"/v/{token}", status_code=303)
+async def _to_ballot_list(request: Request, typed: str) -> Response:
+    """To the card's polls, by a voting link that carries its code (the card is looked up first,
+    so an unknown code is refused on the page where it was typed)."""
+    rt = runtime(request)
+    typed = typed.strip()
+    await card_for_code(rt, typed)
+    if not rt.tokens.owns(VOTER_CODE, typed):
+        typed = rt.tokens.sign(VOTER_CODE, normalise_short_code(typed))
+    return RedirectResponse(f"/v/{typed}", status_code=303)
 
 
 async def my_polls(request: Request) -> Response:
     """The polls this code can vote in now, and which of them it has already voted in."""
     rt = runtime(request)
     token = request.path_params["token"]
-    reference = rt.booth.reference_from_token(token)
+    credential = await credential_from_token(rt, token)
     async with rt.db() as session:
-        card = await open_polls_for_card(session, reference)
+        card = await open_polls_for_card(session, credential)
     if card is None:
         raise CodeNotValid("We do not recognise this voting link", code=ErrorCode.CODE_UNKNOWN)
     rows = [{"poll": poll, "voted": voted} for poll, voted in card.polls]
@@ -165,11 +171,11 @@ async def _refuse_ineligible_early(request: Request, poll: Poll, definition: Pol
     if not token:
         return
     rt = runtime(request)
-    reference = rt.booth.reference_from_token(token)
+    card = await credential_from_token(rt, token)
     async with rt.db() as session:
-        problems = await eligibility(session, definition, Assurance(poll.assurance), [reference])
-    if reference in problems:
-        raise problems[reference]
+        problems = await eligibility(session, definition, Assurance(poll.assurance), [card])
+    if card.digest in problems:
+        raise problems[card.digest]
 
 
 def _shown_answers(
@@ -204,13 +210,13 @@ async def submit(request: Request) -> Response:
         raise PollsError(
             "Your answers did not arrive whole. Please answer again.", code=ErrorCode.MALFORMED_BALLOT
         ) from None
-    reference = await _reference(request)
+    voter = await _voter(request)
     async with rt.db() as session:
         poll = await load_poll(session, poll_id)
         pilot = await pilot_store.find_pilot(session, poll.pilot_id)
     offered = pilot.languages if pilot else ["en"]
     try:
-        receipt = await rt.booth.cast(poll_id, reference, answers)
+        receipt = await rt.booth.cast(poll_id, voter, answers)
     except AlreadyVoted:
         return render_resident(
             request, "residents/already_voted.html", {"poll": poll}, offered, status_code=409
@@ -220,11 +226,12 @@ async def submit(request: Request) -> Response:
     )
 
 
-async def _reference(request: Request) -> str:
+async def _voter(request: Request) -> CardCredential | str:
+    """The card voting (from its link), or in an open poll the browser's id."""
     rt = runtime(request)
     token = request.path_params.get("token")
     if token:
-        return rt.booth.reference_from_token(token)
+        return await credential_from_token(rt, token)
     browser = request.cookies.get(BROWSER_COOKIE, "")
     if len(browser) != 32:
         raise PollsError(
