@@ -79,6 +79,8 @@ class Pilot(Base):
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     accessibility_url: Mapped[str | None] = mapped_column(String(500))
     accessibility_statement: Mapped[str] = mapped_column(Text, default="")
+    # Paper ballots are held until a different officer confirms them (polls.store.paper).
+    paper_second_officer: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     areas: Mapped[list[Area]] = relationship(
@@ -257,6 +259,29 @@ class Nullifier(Base):
 
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True)
     value: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class PaperBatch(Base):
+    """Paper ballots one officer entered, held until a different officer confirms or rejects them.
+
+    Their codes are already spent (``spent``: the nullifiers, sorted) and their ballots wait
+    (``ballots``: area and answers, shuffled), with no code, reference or tracker beside them.
+    Both lists are emptied once the batch is decided; the row stays as the record of who did what."""
+
+    __tablename__ = "paper_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(10))  # held | confirmed | rejected
+    count: Mapped[int] = mapped_column(Integer)
+    entered_by_id: Mapped[int] = mapped_column(Integer)
+    entered_by: Mapped[str] = mapped_column(String(254))
+    entered_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(254))
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    ballots: Mapped[list[Any]]
+    spent: Mapped[list[Any]]
 
 
 class Ballot(Base):

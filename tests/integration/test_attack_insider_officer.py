@@ -48,6 +48,7 @@ async def _upload(http: httpx.AsyncClient, voting: Setup, codes: list[str]) -> h
 async def _paper_entries(db: AsyncSession, pilot_id: int) -> list[AuditEntry]:
     query = select(AuditEntry).where(AuditEntry.pilot_id == pilot_id, AuditEntry.action.like("paper.%"))
     entries = list((await db.scalars(query.order_by(AuditEntry.seq))).all())
+    db.expunge_all()  # read as they are now; the rollback starts the next read afresh
     await db.rollback()
     return entries
 

@@ -47,6 +47,7 @@ def _pilot_form_values(pilot: Any) -> dict[str, Any]:
         "contact_phone": pilot.contact_phone,
         "accessibility_url": pilot.accessibility_url or "",
         "accessibility_statement": pilot.accessibility_statement,
+        "paper_second_officer": pilot.paper_second_officer,
     }
 
 
@@ -55,6 +56,7 @@ def _pilot_data(form: FormData) -> dict[str, Any]:
     data["languages"] = [
         c.strip() for c in str(form.get("languages", "")).replace(";", ",").split(",") if c.strip()
     ]
+    data["paper_second_officer"] = form.get("paper_second_officer") == "yes"
     return data
 
 
