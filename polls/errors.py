@@ -105,11 +105,7 @@ class ErrorCode(StrEnum):
         "paper_batches_held",
         "paper ballots are waiting for a second officer: confirm or reject them before closing",
     )
-    PAPER_BATCH_NOT_FOUND = "paper_batch_not_found", "this poll has no such batch of paper ballots"
-    PAPER_BATCH_DECIDED = (
-        "paper_batch_decided",
-        "this batch of paper ballots is already confirmed or rejected",
-    )
+    PAPER_BATCH_NOT_FOUND = "paper_batch_not_found", "no batch of paper ballots with this number is waiting"
     PAPER_SAME_OFFICER = "paper_same_officer", "a different officer must confirm or reject the batch"
     NO_COOKIE = "no_cookie", "the browser did not keep our cookie, so an open poll cannot count the vote"
     MALFORMED_BALLOT = "malformed_ballot", "the vote is not an object with a code and answers"

@@ -79,7 +79,6 @@ class Pilot(Base):
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     accessibility_url: Mapped[str | None] = mapped_column(String(500))
     accessibility_statement: Mapped[str] = mapped_column(Text, default="")
-    # Paper ballots are held until a different officer confirms them (polls.store.paper).
     paper_second_officer: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -262,26 +261,16 @@ class Nullifier(Base):
 
 
 class PaperBatch(Base):
-    """Paper ballots one officer entered, held until a different officer confirms or rejects them.
-
-    Their codes are already spent (``spent``: the nullifiers, sorted) and their ballots wait
-    (``ballots``: area and answers, shuffled), with no code, reference or tracker beside them.
-    Both lists are emptied once the batch is decided; the row stays as the record of who did what."""
+    """Paper ballots held for a second officer, with no code beside them (see polls.store.paper)."""
 
     __tablename__ = "paper_batches"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(10))  # held | confirmed | rejected
-    count: Mapped[int] = mapped_column(Integer)
-    entered_by_id: Mapped[int] = mapped_column(Integer)
-    entered_by: Mapped[str] = mapped_column(String(254))
+    entered_by_id: Mapped[int] = mapped_column(Integer)  # a staff id: the confirmer must differ
     entered_at: Mapped[datetime]
-    decided_by: Mapped[str | None] = mapped_column(String(254))
-    decided_at: Mapped[datetime | None]
-    reason: Mapped[str] = mapped_column(Text, default="")
-    ballots: Mapped[list[Any]]
-    spent: Mapped[list[Any]]
+    ballots: Mapped[list[Any]]  # area and answers of each, shuffled
+    spent: Mapped[list[Any]]  # the nullifiers its codes spent, sorted
 
 
 class Ballot(Base):

@@ -3,14 +3,16 @@
 Codes are spent when a ballot is entered, so a voter whose paper is being checked cannot vote
 online meanwhile; a held batch keeps its ballots (area and answers, shuffled) and the nullifiers
 it spent (sorted), never a code, reference or tracker beside an answer. Confirming counts the
-ballots; rejecting gives the codes back. Each step is one audit entry saying who, when, which
-poll and how many, never which answers.
+ballots; rejecting gives the codes back; either way the held batch is deleted. Each step is one
+audit entry saying who, when, which poll and how many, never which answers.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,11 +24,10 @@ from polls.errors import Conflict, ErrorCode, NotFound, PollNotOpen, PollsError,
 from polls.store import audit
 from polls.store.ballots import poll_definition, spend_codes, store_ballots
 from polls.store.codes import ballot_key
-from polls.store.models import Nullifier, PaperBatch, Pilot, Poll, utcnow
+from polls.store.models import Nullifier, PaperBatch, Pilot, Poll, Staff, utcnow
 from polls.store.polls import get_poll
 
 PAPER = "paper"
-HELD, CONFIRMED, REJECTED = "held", "confirmed", "rejected"
 MAX_REASON = 500
 
 
@@ -45,11 +46,21 @@ class PaperVote:
     tracker: str = ""
 
 
+@dataclass(frozen=True)
+class HeldBatch:
+    id: int
+    count: int
+    entered_by_id: int
+    entered_by: str  # their email address
+    entered_at: datetime
+    ballots: list[Any]  # {"area_id", "answers"}, in no particular order
+
+
 @dataclass
 class PaperEntry:
     counted: list[PaperVote] = field(default_factory=list)  # in the count now
     refused: list[tuple[int, PollsError]] = field(default_factory=list)  # (line, why)
-    held: PaperBatch | None = None  # waiting for a second officer
+    held: HeldBatch | None = None  # waiting for a second officer
 
 
 async def enter(
@@ -71,10 +82,11 @@ async def enter(
     pilot = await session.get(Pilot, poll.pilot_id)
     details: dict[str, object] = {"ballots": len(accepted), "refused": len(refused)}
     if pilot is not None and pilot.paper_second_officer:
-        entry.held = _hold(poll, actor, accepted)
-        session.add(entry.held)
+        batch = _hold(poll, actor, accepted)
+        session.add(batch)
         await session.flush()
-        details |= {"batch": entry.held.id, "held": True}
+        entry.held = HeldBatch(batch.id, len(accepted), actor.staff_id, actor.email, batch.entered_at, [])
+        details |= {"batch": batch.id, "held": True}
     else:
         for vote in accepted:
             vote.tracker = new_tracker(poll.id, vote.answers)
@@ -89,12 +101,8 @@ def _hold(poll: Poll, actor: Actor, votes: list[PaperVote]) -> PaperBatch:
     random.shuffle(ballots)  # the order typed must not say which code went with which ballot
     return PaperBatch(
         poll_id=poll.id,
-        status=HELD,
-        count=len(votes),
         entered_by_id=actor.staff_id,
-        entered_by=actor.email,
         entered_at=utcnow(),
-        reason="",
         ballots=ballots,
         spent=sorted(v.nullifier for v in votes),
     )
@@ -113,12 +121,22 @@ async def _audit(
     )
 
 
-async def held_batches(session: AsyncSession, poll_id: int) -> list[PaperBatch]:
-    query = select(PaperBatch).where(PaperBatch.poll_id == poll_id, PaperBatch.status == HELD)
-    return list((await session.scalars(query.order_by(PaperBatch.id))).all())
+async def held_batches(session: AsyncSession, poll_id: int) -> list[HeldBatch]:
+    query = (
+        select(PaperBatch, Staff.email)
+        .outerjoin(Staff, Staff.id == PaperBatch.entered_by_id)
+        .where(PaperBatch.poll_id == poll_id)
+        .order_by(PaperBatch.id)
+    )
+    return [_held(batch, email) for batch, email in (await session.execute(query)).all()]
 
 
-def _named(batches: list[PaperBatch]) -> str:
+def _held(batch: PaperBatch, email: str | None) -> HeldBatch:
+    who = email or f"staff member {batch.entered_by_id}"
+    return HeldBatch(batch.id, len(batch.ballots), batch.entered_by_id, who, batch.entered_at, batch.ballots)
+
+
+def _named(batches: list[HeldBatch]) -> str:
     return "; ".join(f"batch {b.id} ({b.count} ballots, entered by {b.entered_by})" for b in batches)
 
 
@@ -133,18 +151,19 @@ async def require_none_held(session: AsyncSession, poll_id: int) -> None:
         )
 
 
-async def _decidable(
+async def _decide(
     session: AsyncSession, actor: Actor, poll_id: int, batch_id: int
-) -> tuple[Poll, PaperBatch]:
+) -> tuple[Poll, HeldBatch, list[str]]:
+    """Take a held batch off the list (deleted: nothing of its ballots stays once decided);
+    answers the poll, the batch and the nullifiers its codes spent."""
     poll = await get_poll(session, actor, poll_id, Permission.MANAGE_PILOT, lock=True)
     query = select(PaperBatch).where(PaperBatch.id == batch_id, PaperBatch.poll_id == poll.id)
     batch = (await session.execute(query.with_for_update())).scalar_one_or_none()
     if batch is None:
-        raise NotFound("This poll has no such batch of paper ballots", code=ErrorCode.PAPER_BATCH_NOT_FOUND)
-    if batch.status != HELD:
-        raise Conflict(
-            f"This batch has already been {batch.status} by {batch.decided_by}",
-            code=ErrorCode.PAPER_BATCH_DECIDED,
+        raise NotFound(
+            "This poll has no batch of paper ballots waiting with this number: "
+            "it may have been confirmed or rejected already (see the audit log)",
+            code=ErrorCode.PAPER_BATCH_NOT_FOUND,
         )
     if batch.entered_by_id == actor.staff_id:
         raise Conflict(
@@ -153,18 +172,20 @@ async def _decidable(
         )
     if poll.status != PollStatus.OPEN.value:
         raise PollNotOpen("Paper ballots are confirmed while the poll is open")
-    return poll, batch
+    entered_by = await session.get(Staff, batch.entered_by_id)
+    held = _held(batch, entered_by.email if entered_by is not None else None)
+    spent = list(batch.spent)
+    await session.delete(batch)
+    return poll, held, spent
 
 
-def _decided(batch: PaperBatch, actor: Actor, status: str) -> dict[str, object]:
-    batch.status, batch.decided_by, batch.decided_at = status, actor.email, utcnow()
-    batch.ballots, batch.spent = [], []  # nothing of the ballots is kept once decided
+def _details(batch: HeldBatch) -> dict[str, object]:
     return {"batch": batch.id, "ballots": batch.count, "entered_by": batch.entered_by}
 
 
 async def confirm(session: AsyncSession, actor: Actor, poll_id: int, batch_id: int) -> list[PaperVote]:
     """A second officer has checked the batch against the paper: its ballots go in the count."""
-    poll, batch = await _decidable(session, actor, poll_id, batch_id)
+    poll, batch, _ = await _decide(session, actor, poll_id, batch_id)
     definition = poll_definition(poll)
     votes = [
         PaperVote(definition, poll.assurance, "", b["answers"], area_id=b["area_id"]) for b in batch.ballots
@@ -172,7 +193,7 @@ async def confirm(session: AsyncSession, actor: Actor, poll_id: int, batch_id: i
     for vote in votes:
         vote.tracker = new_tracker(poll.id, vote.answers)
     await store_ballots(session, votes)
-    await _audit(session, actor, poll, "paper.confirm", _decided(batch, actor, CONFIRMED))
+    await _audit(session, actor, poll, "paper.confirm", _details(batch))
     return votes
 
 
@@ -185,16 +206,14 @@ def check_reason(reason: str) -> str:
     return reason
 
 
-async def reject(session: AsyncSession, actor: Actor, poll_id: int, batch_id: int, reason: str) -> PaperBatch:
+async def reject(session: AsyncSession, actor: Actor, poll_id: int, batch_id: int, reason: str) -> HeldBatch:
     """The batch does not match the paper: nothing of it is counted and its codes can vote again
     (so the paper can be entered afresh)."""
     reason = check_reason(reason)
-    poll, batch = await _decidable(session, actor, poll_id, batch_id)
-    if batch.spent:
+    poll, batch, spent = await _decide(session, actor, poll_id, batch_id)
+    if spent:
         await session.execute(
-            delete(Nullifier).where(Nullifier.poll_id == poll.id, Nullifier.value.in_(batch.spent))
+            delete(Nullifier).where(Nullifier.poll_id == poll.id, Nullifier.value.in_(spent))
         )
-    batch.reason = reason
-    details = _decided(batch, actor, REJECTED) | {"reason": reason}
-    await _audit(session, actor, poll, "paper.reject", details)
+    await _audit(session, actor, poll, "paper.reject", _details(batch) | {"reason": reason})
     return batch

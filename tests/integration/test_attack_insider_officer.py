@@ -6,6 +6,7 @@ officer to confirm each batch before anything is counted."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,13 +15,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from polls.domain.codes import normalise_short_code
 from polls.domain.pilots import Role
 from polls.settings import Settings
 from polls.store.db import open_engine, sessions_for
 from polls.store.models import AuditEntry, Ballot, StaffRole
 from polls.store.staff import create_staff
 from tests.conftest import count, sign_in
-from tests.factories import csrf_from, pilot_body
+from tests.factories import csrf_from, make_poll, pilot_body
 from tests.voting_setup import Setup
 
 SECOND_EMAIL = "second@council.example"
@@ -148,3 +150,31 @@ async def test_with_two_officers_nothing_counts_until_a_different_officer_confir
     assert entries[1].after["ballots"] == 3 and entries[1].after["entered_by"] == "admin@council.example"
     for entry in entries:
         _assert_keeps_no_secret(entry, voting)
+
+
+async def test_event_codes_and_replacement_cards_are_audited_without_the_new_code(
+    officer: httpx.AsyncClient, voting: Setup, db: AsyncSession
+) -> None:
+    poll = await make_poll(officer, voting.pilot["id"], assurance="event", area_ids=[voting.areas[0]["id"]])
+    assert (await officer.post(f"/api/polls/{poll['id']}/actions/open")).status_code == 200
+    url = f"/council/polls/{poll['id']}/event"
+    page = await officer.get(url)
+    issued = await officer.post(
+        url, data={"csrf_token": csrf_from(page.text), "area_id": str(voting.areas[0]["id"])}
+    )
+    event_code = re.search(r'id="event-code">([0-9A-Z-]+)<', issued.text)
+    assert issued.status_code == 201 and event_code
+    lost = voting.codes["north"][4].reference
+    replaced = await officer.post(f"/api/pilots/{voting.pilot['id']}/codes/{lost}/reissue")
+    assert replaced.status_code in (200, 201), replaced.text
+    new_code = normalise_short_code(replaced.json()["short_code"])
+
+    query = select(AuditEntry).where(AuditEntry.action.in_(["code.event_issue", "code.reissue"]))
+    entries = {e.action: e for e in (await db.scalars(query)).all()}
+    assert set(entries) == {"code.event_issue", "code.reissue"}
+    assert entries["code.event_issue"].actor == entries["code.reissue"].actor == "admin@council.example"
+    assert entries["code.event_issue"].target == f"poll:{poll['id']}"
+    for entry in entries.values():
+        text = json.dumps([entry.target, entry.before, entry.after])
+        assert event_code.group(1).replace("-", "") not in text.replace("-", "")
+        assert new_code not in text.replace("-", "")

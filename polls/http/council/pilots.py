@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from polls.domain.access import Actor, Permission
+from polls.domain.audit_text import describe
 from polls.domain.pilots import ROLE_LABELS, AreaSpec, PilotSpec, StaffRoleSpec, parse_area_csv
 from polls.domain.polls import STATUS_LABELS
 from polls.domain.validation import parse
@@ -284,7 +285,8 @@ async def remove_staff(request: Request, actor: Actor) -> Response:
 async def audit_page(request: Request, actor: Actor, pilot: Pilot) -> Response:
     async with runtime(request).db() as db:
         entries = await audit.recent(db, pilot_id=pilot.id, limit=200)
-    return render(request, "council/audit.html", {"pilot": pilot, "entries": entries})
+    rows = [(e, describe(e.action, e.target, e.after)) for e in entries]
+    return render(request, "council/audit.html", {"pilot": pilot, "rows": rows})
 
 
 GET, BOTH, POST = ["GET"], ["GET", "POST"], ["POST"]
