@@ -122,6 +122,12 @@ class ErrorCode(StrEnum):
     NOT_AN_EVENT_POLL = "not_an_event_poll", "event codes are only for polls checked at events"
     WRONG_AREA = "wrong_area", "the code's area is not taking part in this poll"
     POLL_NOT_OPEN = "poll_not_open", "the poll is not open for this"
+    PAPER_BATCHES_HELD = (
+        "paper_batches_held",
+        "paper ballots are waiting for a second officer: confirm or reject them before closing",
+    )
+    PAPER_BATCH_NOT_FOUND = "paper_batch_not_found", "no batch of paper ballots with this number is waiting"
+    PAPER_SAME_OFFICER = "paper_same_officer", "a different officer must confirm or reject the batch"
     NO_COOKIE = "no_cookie", "the browser did not keep our cookie, so an open poll cannot count the vote"
     MALFORMED_BALLOT = "malformed_ballot", "the vote is not an object with a code and answers"
     UNKNOWN_QUESTION = "unknown_question", "an answer names a question the poll does not have"

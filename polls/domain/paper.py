@@ -107,3 +107,24 @@ def parse_paper_csv(poll: PollDef, text: str) -> tuple[list[PaperRow], list[Pape
     if not rows and not problems:
         problems.append(PaperProblem(1, "The file has no ballots"))
     return rows, problems
+
+
+def as_written(poll: PollDef, answers: dict[str, Any]) -> list[tuple[str, str]]:
+    """A ballot's answers as (question title, text) in the notation the CSV uses, so an officer
+    can check a held batch against the paper in front of them."""
+    written = []
+    for question in poll.questions:
+        answer = answers.get(str(question.id))
+        if answer is None:
+            continue
+        labels = {o.id: o.label for o in question.options}
+        if question.kind is QuestionKind.SINGLE:
+            text = labels.get(answer, str(answer))
+        elif question.kind is QuestionKind.RANKED:
+            text = " > ".join(labels.get(a, str(a)) for a in answer)
+        elif question.kind in (QuestionKind.MULTIPLE, QuestionKind.BUDGET):
+            text = "; ".join(labels.get(a, str(a)) for a in answer)
+        else:
+            text = str(answer)
+        written.append((question.title, text))
+    return written

@@ -85,6 +85,8 @@ class PilotSpec(StrictSpec):
     accessibility_url: HttpUrl | None = None
     # The statement itself, in plain words, shown on the pilot's public page.
     accessibility_statement: str = Field(default="", max_length=5000)
+    # Two-person rule for paper ballots: one officer enters a batch, a different one confirms it.
+    paper_second_officer: bool = False
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> PilotSpec:

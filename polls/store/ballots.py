@@ -96,36 +96,51 @@ async def write_batch(db: Database, votes: list[B], key: bytes) -> tuple[list[B]
     may run at once on PostgreSQL: the nullifiers' key decides between them, and they take its
     locks in the same (sorted) order."""
     async with db.begin() as session:
-        # FOR SHARE (PostgreSQL): an officer closing the poll waits for this batch, and this
-        # batch waits for a close already under way, so no ballot lands in a closed poll.
-        locked = (
-            select(Poll.id, Poll.status)
-            .where(Poll.id.in_({v.poll.id for v in votes}))
-            .with_for_update(read=True)
-        )
-        statuses = {poll_id: status for poll_id, status in await session.execute(locked)}
-        # No FOR SHARE on the cards (see the module's docstring). The revoke it guarded against
-        # is harmless: a vote racing its card's cancellation is one the holder cast just before
-        # it, and the replacement card shares the voter secret, so the nullifier still refuses it.
-        codes = await _code_facts(session, [v.credential for v in votes])
-        live, refused = admit(votes, statuses, codes, key)
-        if not live:
-            return [], refused
-        accepted, already = spent(live, await _insert_nullifiers(session, live))
-        rows = [
-            {
-                "poll_id": v.poll.id,
-                "area_id": v.area_id,
-                "channel": v.channel,
-                "answers": v.answers,
-                "tracker": v.tracker,
-            }
-            for v in accepted
-        ]
-        random.shuffle(rows)  # insertion order must not mirror the nullifiers' order
-        if rows:
-            await session.execute(insert(BALLOTS), rows)
+        accepted, refused = await spend_codes(session, votes, key)
+        await store_ballots(session, accepted)
+    return accepted, refused
+
+
+P = TypeVar("P", bound=PendingVote)
+
+
+async def spend_codes(
+    session: AsyncSession, votes: list[P], key: bytes
+) -> tuple[list[P], list[tuple[P, PollsError]]]:
+    """Inside the caller's transaction: spend the codes that may vote (their nullifiers go in);
+    answer those spent now, and those refused (and why). Paper ballots spend theirs here too."""
+    # FOR SHARE (PostgreSQL): an officer closing the poll waits for this batch, and this
+    # batch waits for a close already under way, so no ballot lands in a closed poll.
+    locked = (
+        select(Poll.id, Poll.status).where(Poll.id.in_({v.poll.id for v in votes})).with_for_update(read=True)
+    )
+    statuses = {poll_id: status for poll_id, status in await session.execute(locked)}
+    # No FOR SHARE on the cards (see the module's docstring). The revoke it guarded against
+    # is harmless: a vote racing its card's cancellation is one the holder cast just before
+    # it, and the replacement card shares the voter secret, so the nullifier still refuses it.
+    codes = await _code_facts(session, [v.credential for v in votes])
+    live, refused = admit(votes, statuses, codes, key)
+    if not live:
+        return [], refused
+    accepted, already = spent(live, await _insert_nullifiers(session, live))
     return accepted, refused + already
+
+
+async def store_ballots(session: AsyncSession, ballots: Sequence[BallotToWrite]) -> None:
+    """Insert ballots whose codes are spent, in random order, with nothing that names a card."""
+    rows = [
+        {
+            "poll_id": v.poll.id,
+            "area_id": v.area_id,
+            "channel": v.channel,
+            "answers": v.answers,
+            "tracker": v.tracker,
+        }
+        for v in ballots
+    ]
+    random.shuffle(rows)  # insertion order must not mirror the nullifiers' order
+    if rows:
+        await session.execute(insert(BALLOTS), rows)
 
 
 async def _code_facts(session: AsyncSession, credentials: list[str]) -> dict[str, CodeFacts]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from polls.domain import polls as lifecycle
 from polls.domain.access import SYSTEM, Actor, Permission
 from polls.domain.polls import Action, PollStatus
-from polls.store import audit
+from polls.store import audit, paper
 from polls.store import polls as poll_store
 from polls.store.models import Poll, utcnow
 from polls.store.results import after_transition
@@ -29,6 +29,8 @@ async def transition(
     now = now or utcnow()
     poll = await poll_store.get_poll(session, actor, poll_id, Permission.MANAGE_PILOT, lock=True)
     before = poll.status
+    if action is Action.CLOSE:
+        await paper.require_none_held(session, poll.id)  # under the row lock, so none slips in
     poll.status = lifecycle.next_status(poll_store.facts(poll), action, now).value
     await session.flush()
     await audit.record(

@@ -81,6 +81,7 @@ class Pilot(Base):
     accessibility_statement: Mapped[str] = mapped_column(Text, default="")
     # The returning officer's public key (ropk_...): poll cards' voter secrets are sealed to it.
     officer_public_key: Mapped[str | None] = mapped_column(String(80))
+    paper_second_officer: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     areas: Mapped[list[Area]] = relationship(
@@ -268,6 +269,19 @@ class Nullifier(Base):
 
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True)
     value: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class PaperBatch(Base):
+    """Paper ballots held for a second officer, with no code beside them (see polls.store.paper)."""
+
+    __tablename__ = "paper_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
+    entered_by_id: Mapped[int] = mapped_column(Integer)  # a staff id: the confirmer must differ
+    entered_at: Mapped[datetime]
+    ballots: Mapped[list[Any]]  # area and answers of each, shuffled
+    spent: Mapped[list[Any]]  # the nullifiers its codes spent, sorted
 
 
 class Ballot(Base):

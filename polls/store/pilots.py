@@ -37,6 +37,7 @@ def pilot_snapshot(pilot: Pilot) -> dict[str, Any]:
         "contact_phone": pilot.contact_phone,
         "accessibility_url": pilot.accessibility_url,
         "accessibility_statement": pilot.accessibility_statement,
+        "paper_second_officer": pilot.paper_second_officer,
     }
 
 
@@ -64,6 +65,7 @@ def _apply_pilot(pilot: Pilot, spec: PilotSpec) -> None:
     pilot.contact_phone = spec.contact_phone
     pilot.accessibility_url = str(spec.accessibility_url) if spec.accessibility_url else None
     pilot.accessibility_statement = spec.accessibility_statement
+    pilot.paper_second_officer = spec.paper_second_officer
 
 
 async def list_pilots(session: AsyncSession, actor: Actor) -> list[Pilot]:

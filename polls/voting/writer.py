@@ -174,6 +174,15 @@ class BallotWriter:
         finally:
             late.cancel()
 
+    async def write_aside(self, write: Callable[[], Awaitable[list[Vote]]]) -> list[Vote]:
+        """Commit ballots that come by another way (confirmed paper ballots), then count them
+        live: with no batch starting meanwhile, so no rebuild of the counts can see them twice."""
+        async with self._quiet:
+            await self._in_flight.join()
+            written = await write()
+            await self._add_to_tallies(written)
+        return written
+
     async def _take_and_start(self) -> None:
         while True:
             self._taking_idle = True

@@ -573,6 +573,9 @@ def test_cli_issues_a_csv_and_a_sheet_then_cancels_and_reissues(
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT count(*) FROM voter_codes WHERE replaces = ?", (lost,)).fetchone() == (1,)
     assert "audit log intact: 7 entries" in run_polls("audit", "verify", env=cli_env).stdout
+    shown = run_polls("audit", "show", "--pilot", "1", env=cli_env).stdout
+    assert "issued 2500 poll-card codes for area E05000001" in shown
+    assert "issued a replacement card for code " in shown
 
 
 def test_cli_will_not_print_cards_whose_links_the_server_would_refuse(cli_env: dict[str, str]) -> None:

@@ -6,6 +6,7 @@ from polls.http.council import (
     codes,
     event_codes,
     paper,
+    paper_held,
     pilots,
     poll_translations,
     polls,
@@ -20,6 +21,7 @@ routes: list[BaseRoute] = [
     *codes.routes,
     *event_codes.routes,
     *paper.routes,
+    *paper_held.routes,
     *poll_translations.routes,
     *results_review.routes,
 ]

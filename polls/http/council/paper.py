@@ -1,7 +1,8 @@
 """Poll officers enter paper ballots, one by one or as a CSV of a count, tagged "paper".
 
 A paper ballot spends the voter's code exactly like an online vote, so a code used online
-cannot be used on paper and the other way round.
+cannot be used on paper and the other way round. Every entry is audited; when the pilot asks for
+a second officer, the ballots are held until one confirms them (polls.http.council.paper_held).
 """
 
 from __future__ import annotations
@@ -28,8 +29,14 @@ from polls.http.kit.voter_codes import credential_for_code
 from polls.runtime import runtime
 from polls.store.ballots import eligibility, poll_definition
 from polls.store.models import Pilot, Poll
+from polls.voting import paper
 
-PAPER = "paper"
+USED_ONE = "This code has already been used (online or on paper): this ballot does not count"
+USED_ROW = "code already used: this ballot does not count"
+
+
+def _refusal(problem: PollsError, used: str) -> str:
+    return used if isinstance(problem, AlreadyVoted) else problem.message
 
 
 def _require_open(poll: Poll) -> None:
@@ -46,6 +53,7 @@ def _context(poll: Any, pilot: Any, **extra: Any) -> dict[str, Any]:
         "values": {},
         "errors": {},
         "entered": None,
+        "held": None,
         "report": None,
         **extra,
     }
@@ -75,14 +83,14 @@ async def paper_ballot(request: Request, actor: Actor, poll: Poll, pilot: Pilot)
         errors.update({e.field.replace("answers.", "q"): e.message for e in exc.errors})
     if not errors:
         try:
-            receipt = await rt.booth.cast(poll.id, card, answers, channel=PAPER)
-            return render(
-                request, "council/paper.html", context | {"entered": receipt.tracker}, status_code=201
-            )
-        except AlreadyVoted:
-            errors["code"] = (
-                "This code has already been used (online or on paper): this ballot does not count"
-            )
+            entry = await paper.enter(rt.db, rt.booth.writer, actor, poll.id, [(1, card, answers)])
+            if entry.held is not None or entry.counted:
+                entered = entry.counted[0].tracker if entry.counted else None
+                extra = {"entered": entered, "held": entry.held}
+                return render(
+                    request, "council/paper.html", context | extra, status_code=201 if entered else 202
+                )
+            errors["code"] = _refusal(entry.refused[0][1], USED_ONE)
         except PollsError as exc:
             errors["code"] = exc.message
     context.update(
@@ -133,17 +141,21 @@ async def paper_upload(request: Request, actor: Actor, poll: Poll, pilot: Pilot)
     if problems:
         report = {"entered": 0, "refused": [], "problems": sorted(problems, key=lambda p: p.line)}
         return render(request, "council/paper.html", _context(poll, pilot, report=report), status_code=422)
-    entered, refused = 0, []
-    for row in rows:
-        try:
-            await rt.booth.cast(poll.id, cards[row.line], row.answers, channel=PAPER)
-            entered += 1
-        except AlreadyVoted:
-            refused.append(PaperProblem(row.line, "code already used: this ballot does not count"))
-        except PollsError as exc:  # something changed since the check (a code revoked meanwhile ...)
-            refused.append(PaperProblem(row.line, exc.message))
-    report = {"entered": entered, "refused": refused, "problems": []}
-    return render(request, "council/paper.html", _context(poll, pilot, report=report))
+    entry = await paper.enter(
+        rt.db,
+        rt.booth.writer,
+        actor,
+        poll.id,
+        [(row.line, cards[row.line], row.answers) for row in rows],
+    )
+    report = {
+        "entered": len(entry.counted),
+        "held": entry.held,
+        "refused": [PaperProblem(line, _refusal(problem, USED_ROW)) for line, problem in entry.refused],
+        "problems": [],
+    }
+    status = 202 if entry.held is not None else 200
+    return render(request, "council/paper.html", _context(poll, pilot, report=report), status_code=status)
 
 
 routes: list[BaseRoute] = [

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from polls.domain.access import Actor, Permission
+from polls.domain.audit_text import describe
 from polls.domain.pilots import ROLE_LABELS, AreaSpec, PilotSpec, StaffRoleSpec, parse_area_csv
 from polls.domain.polls import STATUS_LABELS
 from polls.domain.validation import parse
@@ -47,6 +48,7 @@ def _pilot_form_values(pilot: Any) -> dict[str, Any]:
         "contact_phone": pilot.contact_phone,
         "accessibility_url": pilot.accessibility_url or "",
         "accessibility_statement": pilot.accessibility_statement,
+        "paper_second_officer": pilot.paper_second_officer,
     }
 
 
@@ -55,6 +57,7 @@ def _pilot_data(form: FormData) -> dict[str, Any]:
     data["languages"] = [
         c.strip() for c in str(form.get("languages", "")).replace(";", ",").split(",") if c.strip()
     ]
+    data["paper_second_officer"] = form.get("paper_second_officer") == "yes"
     return data
 
 
@@ -282,7 +285,8 @@ async def remove_staff(request: Request, actor: Actor) -> Response:
 async def audit_page(request: Request, actor: Actor, pilot: Pilot) -> Response:
     async with runtime(request).db() as db:
         entries = await audit.recent(db, pilot_id=pilot.id, limit=200)
-    return render(request, "council/audit.html", {"pilot": pilot, "entries": entries})
+    rows = [(e, describe(e.action, e.target, e.after)) for e in entries]
+    return render(request, "council/audit.html", {"pilot": pilot, "rows": rows})
 
 
 GET, BOTH, POST = ["GET"], ["GET", "POST"], ["POST"]
