@@ -308,6 +308,8 @@ class Jury(Base):
     seed: Mapped[str | None] = mapped_column(String(64))  # secret until drawn, public after
     computed_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
+    # The draw's public randomness, named at publication (polls.domain.sortition.randomness)
+    randomness_source: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     draw: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the draw record (polls-sortition-draw/1)
     drawn_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
