@@ -443,9 +443,9 @@ class JurySession(Base):
 
 
 class JuryEvent(Base):
-    """One event of a session's log. Votes name their juror here (the room needs it to let a
-    juror change their vote and see it), so this table is never shown as it is: everyone reads
-    events through polls.domain.jury_views.project, and votes never reach the audit log."""
+    """One event of a session's log. A secret vote's events say who voted and, at its close, the
+    tally, never how anyone voted; a named (open) vote's events name the juror with their choice.
+    Everyone reads events through polls.domain.jury_views.project; votes never reach the audit log."""
 
     __tablename__ = "jury_events"
     __table_args__ = (UniqueConstraint("session_id", "seq"),)
@@ -457,6 +457,22 @@ class JuryEvent(Base):
     payload: Mapped[dict[str, Any]]
     at: Mapped[float] = mapped_column(Float(precision=53))  # seconds since the epoch, as decided
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class JurySecretTally(Base):
+    """The running tally of a secret recommendation vote while it is open: counts only, one row
+    updated in place (no juror, no time, no row per ballot). Deleted when the vote closes, as
+    its counts then go into the log's ``vote_closed`` event."""
+
+    __tablename__ = "jury_secret_tallies"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("jury_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    recommendation: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    yes: Mapped[int] = mapped_column(Integer, default=0)
+    no: Mapped[int] = mapped_column(Integer, default=0)
+    abstain: Mapped[int] = mapped_column(Integer, default=0)
 
 
 # Jury reports ----------------------------------------------------------------------------------
