@@ -56,8 +56,9 @@ def upgrade() -> None:
         still_open = _strip_votes(bind, session_id)
         for rec, counts in still_open.items():
             bind.execute(tallies.insert().values(session_id=session_id, recommendation=rec, **counts))
-    with op.batch_alter_table("juries", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("randomness_source", sa.JSON(), nullable=True))
+    # Plain ALTER TABLE (SQLite has ADD and DROP COLUMN): a batch copy of juries would cascade
+    # deletes into its sessions and jurors while foreign keys are on.
+    op.add_column("juries", sa.Column("randomness_source", sa.JSON(), nullable=True))
     juries = sa.table(
         "juries",
         sa.column("status", sa.String),
@@ -95,5 +96,4 @@ def _strip_votes(bind: Any, session_id: int) -> dict[int, dict[str, int]]:
 
 def downgrade() -> None:
     op.drop_table("jury_secret_tallies")
-    with op.batch_alter_table("juries", schema=None) as batch_op:
-        batch_op.drop_column("randomness_source")
+    op.execute("ALTER TABLE juries DROP COLUMN randomness_source")
