@@ -308,8 +308,7 @@ class Jury(Base):
     seed: Mapped[str | None] = mapped_column(String(64))  # secret until drawn, public after
     computed_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
-    # The draw's public randomness, named at publication (polls.domain.sortition.randomness)
-    randomness_source: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    randomness_source: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # named at publication
     draw: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the draw record (polls-sortition-draw/1)
     drawn_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -443,9 +442,8 @@ class JurySession(Base):
 
 
 class JuryEvent(Base):
-    """One event of a session's log. A secret vote's events say who voted and, at its close, the
-    tally, never how anyone voted; a named (open) vote's events name the juror with their choice.
-    Everyone reads events through polls.domain.jury_views.project; votes never reach the audit log."""
+    """One event of a session's log: a secret vote's say who voted and the tally, never how; a named
+    vote's name each juror with their choice. Read through jury_views.project; never audited."""
 
     __tablename__ = "jury_events"
     __table_args__ = (UniqueConstraint("session_id", "seq"),)
@@ -460,9 +458,7 @@ class JuryEvent(Base):
 
 
 class JurySecretTally(Base):
-    """The running tally of a secret recommendation vote while it is open: counts only, one row
-    updated in place (no juror, no time, no row per ballot). Deleted when the vote closes, as
-    its counts then go into the log's ``vote_closed`` event."""
+    """An open secret vote's tally: counts only (no juror, no time), deleted when it closes."""
 
     __tablename__ = "jury_secret_tallies"
 
