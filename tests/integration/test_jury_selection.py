@@ -311,6 +311,16 @@ async def test_draw_reveals_the_seed_and_verifies_with_the_cli(
     args += ["--categories", tmp_path / "categories.csv", "--household-columns", "address"]
     args += ["--randomness", tmp_path / "randomness.json"]
     assert cli(*args) == 0
+    # A record whose public randomness is not what the committed people revealed does not verify,
+    # nor does one checked against another source than the one published.
+    forged = dict(draw_json, randomness={**draw_json["randomness"], "reveals": [DICE[0], "6 6 6 6 6 6 x"]})
+    (tmp_path / "draw.json").write_text(json.dumps(forged))
+    assert cli(*args) == 1
+    (tmp_path / "draw.json").write_text(json.dumps(draw_json))
+    other = {"kind": "dice", "people": [{"name": "X", "sha256": "0" * 64}, {"name": "Y", "sha256": "1" * 64}]}
+    (tmp_path / "randomness.json").write_text(json.dumps(other))
+    assert cli(*args) == 1
+    (tmp_path / "randomness.json").write_text(json.dumps(randomness))
     record["panel"][0], record["reserves"][0] = record["reserves"][0], record["panel"][0]
     (tmp_path / "draw.json").write_text(json.dumps(record))
     assert cli(*args) == 1
