@@ -7,7 +7,8 @@ PollsError                      base; carries a machine-readable ``code`` (an Er
 │   ├── PoolFileError           a people or categories CSV is malformed; names the file and line
 │   ├── QuotasInfeasible        no panel meets every quota; carries the relaxation report
 │   ├── LotteryFileError        a published lottery file (or draw record) is malformed or inconsistent
-│   └── SeedMismatch            a seed whose SHA-256 is not the commitment published with the lottery
+│   ├── SeedMismatch            a seed whose SHA-256 is not the commitment published with the lottery
+│   └── RandomnessMismatch      revealed public randomness that does not match its published source
 ├── NotSignedIn       (401)     the request needs a signed-in staff member
 ├── Forbidden         (403)     signed in, but the role does not allow it
 ├── CodeNotValid      (403)     a voter code or voting link that cannot vote
@@ -173,6 +174,18 @@ class ErrorCode(StrEnum):
         "a lottery file or draw record is malformed or inconsistent",
     )
     SEED_MISMATCH = "seed_mismatch", "the seed does not match the commitment published with the lottery"
+    RANDOMNESS_MISMATCH = (
+        "randomness_mismatch",
+        "the public randomness entered at the draw is not what was committed to at the lottery's publication",
+    )
+    RANDOMNESS_NOT_FUTURE = (
+        "randomness_not_future",
+        "the named lottery draw is not after the publication date",
+    )
+    RANDOMNESS_MISSING = (
+        "randomness_missing",
+        "the lottery was published without naming its source of public randomness: publish it again",
+    )
     INVITATION_INVALID = "invitation_invalid", "this invitation link is not valid"
     INVITATION_EXPIRED = "invitation_expired", "this invitation link has expired"
     INVITATION_USED = "invitation_used", "this invitation has already been answered"
@@ -303,6 +316,10 @@ class LotteryFileError(SortitionError):
 
 class SeedMismatch(SortitionError):
     code = ErrorCode.SEED_MISMATCH
+
+
+class RandomnessMismatch(SortitionError):
+    code = ErrorCode.RANDOMNESS_MISMATCH
 
 
 class NotSignedIn(PollsError):

@@ -32,6 +32,7 @@ import httpx
 
 from polls.bench.votes import _free_port, _start, _stop
 from polls.domain.access import Actor
+from polls.domain.jury_protocol import VERSION
 from polls.domain.pilots import Role
 from polls.live.embedded import EmbeddedRedis
 from polls.store.db import open_engine, sessions_for
@@ -207,7 +208,7 @@ def report(figures: dict[str, Any]) -> str:
 
 # --- the load process ---------------------------------------------------------------------
 
-EVENT = b'{"v":1,"type":"event","id":'
+EVENT = b'{"v":%d,"type":"event","id":' % VERSION
 DEFLATE = os.environ.get("POLLS_BENCH_DEFLATE", "1") != "0"
 
 
@@ -337,7 +338,7 @@ async def _moderate(config: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
 
 async def _command(moderator: Any, body: dict[str, Any]) -> int:
     """Send one moderator command; the sequence number of the last event it made."""
-    await moderator.send(json.dumps({"v": 1, **body}))
+    await moderator.send(json.dumps({"v": VERSION, **body}))
     while True:
         reply = json.loads(await moderator.recv())
         if reply["type"] == "ack":

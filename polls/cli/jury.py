@@ -1,8 +1,13 @@
 """`polls jury ...`: the fairest panel lottery for a citizens' jury, its draw, and checking a draw.
 
     polls jury lottery --people P.csv --categories C.csv --size K [--households] --out lottery.json
-    polls jury draw --lottery lottery.json --seed SEED [--reserves N] [--out draw.json]
-    polls jury draw --verify --lottery lottery.json --seed SEED --draw draw.json [--people P.csv ...]
+    polls jury draw --lottery lottery.json --seed SEED --randomness R.json --reveal TEXT ... [--reserves N]
+    polls jury draw --verify --lottery lottery.json --seed SEED --draw draw.json --randomness R.json
+                    [--people P.csv ...]
+
+``--randomness`` is the source of public randomness published with the lottery (a public jury
+page's randomness.json); ``--reveal`` is what each committed person revealed at the draw, in the
+published order (or, for a named lottery draw, its numbers).
 
 Exit status: 0 done (or verified), 1 a draw that does not verify, 2 unusable input, 3 the solver
 failed (a bug: please report it with the input files).
@@ -16,6 +21,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -37,9 +43,10 @@ from polls.domain.sortition import (
     unfair_probabilities,
     verify,
 )
+from polls.domain.sortition.randomness import describe, public_value, read_source
 from polls.domain.sortition.solver import SolverFailed
 from polls.domain.spreadsheets import spreadsheet_safe as safe
-from polls.errors import SortitionError
+from polls.errors import RandomnessMismatch, SortitionError, ValidationFailed
 
 
 def add_parsers(commands: Any) -> None:
@@ -65,9 +72,13 @@ def add_parsers(commands: Any) -> None:
     seed.add_argument("--seed-file", type=Path, help="read the seed from this file")
     one.add_argument("--reserves", type=int, default=0, help="how many reserves to draw, in order")
     one.add_argument(
-        "--public-randomness",
-        default="",
-        help="randomness announced after the commitment (dice, a lottery result)",
+        "--randomness", type=Path, help="the source of public randomness published with the lottery (JSON)"
+    )
+    one.add_argument(
+        "--reveal",
+        action="append",
+        default=[],
+        help="what one committed person revealed (repeat, in the published order), or the lottery's numbers",
     )
     one.add_argument("--out", type=Path, help="write the draw record here (default: standard output)")
     one.add_argument("--verify", action="store_true", help="re-run a published draw and compare")
@@ -197,6 +208,19 @@ def _write_probabilities(path: Path, lottery: Lottery) -> None:
             writer.writerow([safe(person), *map(safe, features), f"{float(chance):.10f}"])
 
 
+def _source(args: argparse.Namespace) -> dict[str, Any] | None:
+    if args.randomness is None:
+        return None
+    data = _read_json(args.randomness)
+    try:
+        read_source(data)
+    except ValidationFailed as exc:
+        raise SortitionError(
+            f"{args.randomness} is not a source of public randomness ({exc.errors[0].message})"
+        ) from None
+    return dict(data)
+
+
 def _seed(args: argparse.Namespace) -> str:
     if args.seed is not None:
         return str(args.seed).strip()
@@ -207,7 +231,18 @@ def _draw(args: argparse.Namespace) -> int:
     if args.reserves < 0:
         raise SortitionError("--reserves cannot be negative")
     lottery = read_lottery(_read_json(args.lottery))
-    record = draw(lottery, _seed(args), reserves=args.reserves, public_randomness=args.public_randomness)
+    source = _source(args)
+    value = ""
+    if source is not None:
+        try:
+            value = public_value(source, args.reveal)
+        except ValidationFailed as exc:
+            raise RandomnessMismatch("; ".join(e.message for e in exc.errors)) from None
+    elif args.reveal:
+        raise SortitionError("--reveal needs --randomness, the source published with the lottery")
+    record = draw(lottery, _seed(args), reserves=args.reserves, public_randomness=value)
+    if source is not None:
+        record = replace(record, randomness={"source": source, "reveals": [r.strip() for r in args.reveal]})
     text = json.dumps(record.to_json(), indent=1, ensure_ascii=False) + "\n"
     if args.out:
         _write(args.out, text)
@@ -231,7 +266,8 @@ def _verify(args: argparse.Namespace) -> int:
         if not (args.people and args.categories):
             raise SortitionError("give both --people and --categories, or neither")
         pool = _read_pool(args, lottery.households_apart)
-    problems = verify(lottery, _seed(args), published, pool)
+    source = _source(args)
+    problems = verify(lottery, _seed(args), published, pool, source)
     if args.recompute and not problems:
         print("recomputing the fairest probabilities for the lottery's pool and quotas", file=sys.stderr)
         problems = unfair_probabilities(lottery, Progress())
@@ -243,6 +279,14 @@ def _verify(args: argparse.Namespace) -> int:
     checked = ("the pool and quotas, " if pool else "") + (
         "the fairest probabilities, " if args.recompute else ""
     )
+    if source is not None:
+        checked += f"the public randomness ({describe(source)}), "
+    elif published.randomness is not None:
+        print(
+            "note: give --randomness (the source published with the lottery) to check the draw used it; "
+            f"this record says it used {describe(published.randomness['source'])}",
+            file=sys.stderr,
+        )
     print(
         f"verified: {checked}the seed commitment and the lottery give panel {published.panel_number}: "
         f"{', '.join(published.panel)}"

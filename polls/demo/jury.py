@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.domain.access import Actor
 from polls.domain.juries import DrawSpec, JurorStatus, JurySpec, read_pool_files
+from polls.domain.sortition.randomness import PublishSpec, hash_reveal
 from polls.domain.validation import parse
 from polls.store import juries as jury_store
 from polls.store import jurors as juror_store
@@ -25,6 +26,11 @@ DEMO_JURY = "Demo Borough Citizens' Jury on Climate"
 POOL_SIZE = 200
 PANEL = 16
 ACCEPTING = 13  # panel members who accept; one declines (a reserve is invited), two have not answered
+# The demo draw's public randomness: each person's rolls and secret word, revealed at the draw.
+DICE = [
+    ("Rosa (residents' forum)", "3 1 6 2 5 5 4 1 6 2 lantern-moss"),
+    ("Tom (council)", "6 6 2 4 1 3 5 2 2 4 quiet-harbour"),
+]
 NAMES = ["Amira", "Ben", "Chloe", "Dev", "Ewa", "Femi", "Grace", "Hamid", "Isla", "Jon", "Kofi", "Lena", "Mo"]
 # Roughly the borough's make-up: the shares the quotas are built from.
 CATEGORIES = {
@@ -78,9 +84,15 @@ async def seed_demo_jury(session: AsyncSession, pilot_id: int, officer_email: st
     pool = read_pool_files(people, categories, household_columns=("address",))
     await jury_store.replace_pool(session, officer, jury.id, pool)
     await lottery_store.compute_lottery_now(session, officer, jury.id)
-    await jury_store.publish_lottery(session, officer, jury.id)
+    # Two named people commit to their dice rolls (each with a secret word) before publication,
+    # and reveal them at the draw.
+    rollers = [{"name": name, "sha256": hash_reveal(rolls)} for name, rolls in DICE]
+    await jury_store.publish_lottery(
+        session, officer, jury.id, parse(PublishSpec, {"randomness": {"kind": "dice", "people": rollers}})
+    )
+    reveals = [rolls for _, rolls in DICE]
     await jury_store.draw_jury(
-        session, officer, jury.id, parse(DrawSpec, {"reserves": 8, "public_randomness": "demo dice: 3 1 6"})
+        session, officer, jury.id, parse(DrawSpec, {"reserves": 8, "reveals": reveals})
     )
     panel = await juror_store.open_invitations(session, officer, jury.id)
     # People answer through their links, as they would on their phones.

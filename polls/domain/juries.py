@@ -101,7 +101,8 @@ class JurySpec(StrictSpec):
 
 class DrawSpec(StrictSpec):
     reserves: int = Field(default=0, ge=0, le=1000)
-    public_randomness: str = Field(default="", max_length=200)
+    # What each committed person reveals (dice), or the named lottery draw's numbers (one text).
+    reveals: list[str] = Field(min_length=1, max_length=10)
 
 
 # Letters (any script), spaces, hyphens, apostrophes and full stops: a first name or a nickname.

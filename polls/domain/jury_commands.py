@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, HttpUrl
 
 from polls.domain.jury_room import (
+    CHOICES,
     MAX_EXTEND,
     MAX_ITEMS,
     CommandRefused,
@@ -96,6 +97,11 @@ class _RecRef(_Command):
     recommendation: int = Field(ge=1)
 
 
+class _OpenVote(_Command):
+    recommendation: int = Field(ge=1)
+    ballot: Literal["secret", "named"] = "secret"
+
+
 class _Vote(_Command):
     recommendation: int = Field(ge=1)
     choice: Literal["yes", "no", "abstain"]
@@ -128,7 +134,7 @@ COMMANDS: dict[str, tuple[Role, type[_Command]]] = {
     "show_straw_poll": (Role.MODERATOR, _PollRef),
     "draft_recommendation": (Role.MODERATOR, _Draft),
     "amend_recommendation": (Role.MODERATOR, _Amend),
-    "open_vote": (Role.MODERATOR, _RecRef),
+    "open_vote": (Role.MODERATOR, _OpenVote),
     "vote": (Role.JUROR, _Vote),
     "close_vote": (Role.MODERATOR, _RecRef),
     "add_minority_report": (Role.JUROR, _Minority),
@@ -174,7 +180,7 @@ def decide(state: RoomState, actor: RoomActor, command: Mapping[str, Any], *, no
     if state.status == "waiting" and kind not in _PREPARE:
         raise _refuse("The session has not started yet")
     data = _DECIDERS[kind](state, actor, fields, now)
-    return [Event(type=data.pop("type"), data=data, at=now)]
+    return [Event(type=data.pop("type"), data=data, at=now, sealed=data.pop("sealed", None))]
 
 
 Decided = dict[str, Any]
@@ -335,22 +341,35 @@ def _amend(s: RoomState, a: RoomActor, c: _Amend, now: float) -> Decided:
     return {"type": "recommendation_amended", "recommendation": rec.id, "text": c.text, "note": c.note}
 
 
-def _open_vote(s: RoomState, a: RoomActor, c: _RecRef, now: float) -> Decided:
+def _open_vote(s: RoomState, a: RoomActor, c: _OpenVote, now: float) -> Decided:
+    """Secret unless the moderator opens it as a named vote: either way it is fixed from now on."""
     if s.recommendation(c.recommendation).status != "draft":
         raise _refuse("That recommendation's vote has already opened")
-    return {"type": "vote_opened", "recommendation": c.recommendation}
+    return {"type": "vote_opened", "recommendation": c.recommendation, "ballot": c.ballot}
 
 
 def _vote(s: RoomState, a: RoomActor, c: _Vote, now: float) -> Decided:
-    if s.recommendation(c.recommendation).status != "voting":
+    rec = s.recommendation(c.recommendation)
+    if rec.status != "voting":
         raise _refuse("That recommendation is not open for voting")
-    return {"type": "vote_cast", "recommendation": c.recommendation, "juror": a.juror_id, "choice": c.choice}
+    if not rec.secret:
+        return {"type": "vote_cast", "recommendation": rec.id, "juror": a.juror_id, "choice": c.choice}
+    if a.juror_id in rec.voters:
+        raise _refuse("You have voted: a secret vote cannot be changed, as nobody knows which way it went")
+    if a.juror_id not in rec.electorate:
+        raise _refuse("You joined the panel after this secret vote opened")
+    # The log says only that this juror voted; the choice goes, unlogged, into the tally.
+    return {"type": "juror_voted", "recommendation": rec.id, "juror": a.juror_id, "sealed": c.choice}
 
 
 def _close_vote(s: RoomState, a: RoomActor, c: _RecRef, now: float) -> Decided:
-    if s.recommendation(c.recommendation).status != "voting":
+    rec = s.recommendation(c.recommendation)
+    if rec.status != "voting":
         raise _refuse("That recommendation is not open for voting")
-    return {"type": "vote_closed", "recommendation": c.recommendation}
+    if not rec.secret:
+        return {"type": "vote_closed", "recommendation": rec.id}
+    counts = dict.fromkeys(CHOICES, 0) | s.sealed_tallies.get(rec.id, {})
+    return {"type": "vote_closed", "recommendation": rec.id, "counts": counts}
 
 
 def _minority(s: RoomState, a: RoomActor, c: _Minority, now: float) -> Decided:

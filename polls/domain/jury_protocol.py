@@ -1,6 +1,10 @@
-"""The jury room's websocket message protocol, version 1: parsing client messages, shaping replies.
+"""The jury room's websocket message protocol, version 2: parsing client messages, shaping replies.
 
-Every message is one JSON object in a text frame, with ``"v": 1`` and a ``"type"``.
+Every message is one JSON object in a text frame, with ``"v": 2`` and a ``"type"`` (clients of
+version 1 may still send ``"v": 1``: every version 1 command means the same in version 2).
+Version 2 made recommendation votes secret unless opened as named votes: ``open_vote`` takes
+``"ballot": "secret"|"named"``, and a secret vote logs ``juror_voted`` (who, never how) and its
+tally in ``vote_closed``; see docs/jury-room-protocol.md.
 
 Connecting: ``/live/jury-sessions/{id}`` with optional query parameters ``token`` (a juror's
 room link token, ``jr_...``), ``after`` (the last event id the client saw, to resume) and
@@ -10,15 +14,15 @@ origin) or observer (anyone else).
 
 Server to client:
 
-- ``{"v":1,"type":"welcome","session":id,"role":"moderator"|"juror"|"observer","juror":id|null}``
+- ``{"v":2,"type":"welcome","session":id,"role":"moderator"|"juror"|"observer","juror":id|null}``
 - then, when ``after`` was given, every event after it, in order:
-  ``{"v":1,"type":"event","id":seq,"event":{...}}``
-- ``{"v":1,"type":"snapshot","id":seq,"state":{...}}``: the room as this audience sees it
+  ``{"v":2,"type":"event","id":seq,"event":{...}}``
+- ``{"v":2,"type":"snapshot","id":seq,"state":{...}}``: the room as this audience sees it
   (polls.domain.jury_views.view) at event ``seq``;
-- live, for each new event: ``{"v":1,"type":"event","id":seq,"event":{...},"state":{...}}``
+- live, for each new event: ``{"v":2,"type":"event","id":seq,"event":{...},"state":{...}}``
   (``state`` rides on the last event of a batch). Event ids grow by one without gaps.
-- ``{"v":1,"type":"ack","ref":ref,"ids":[seq, ...]}`` when a command was accepted;
-- ``{"v":1,"type":"error","code":code,"message":text,"ref":ref}`` when it was not: nothing
+- ``{"v":2,"type":"ack","ref":ref,"ids":[seq, ...]}`` when a command was accepted;
+- ``{"v":2,"type":"error","code":code,"message":text,"ref":ref}`` when it was not: nothing
   changed and the connection stays open.
 
 Events are the commands' own plus ``session_created``, ``juror_added`` (a juror who accepted
@@ -27,10 +31,10 @@ juror's link is not valid or, after ``juror_removed``, no longer is (do not reco
 there is no such session (or it is not public yet); 4008 when the client fell too far behind
 (reconnect with ``after``).
 
-Client to server: a command, ``{"v":1,"type":<command>,"ref":<optional string or number
+Client to server: a command, ``{"v":2,"type":<command>,"ref":<optional string or number
 echoed back>, ...fields}``, one of polls.domain.jury_commands.COMMANDS, for example
-``{"v":1,"type":"raise_hand"}``, ``{"v":1,"type":"vote","recommendation":12,"choice":"yes"}``
-or ``{"v":1,"type":"ping"}`` (answered with ``pong``).
+``{"v":2,"type":"raise_hand"}``, ``{"v":2,"type":"vote","recommendation":12,"choice":"yes"}``
+or ``{"v":2,"type":"ping"}`` (answered with ``pong``).
 
 Error codes: ``malformed`` (not JSON, not an object, a binary frame, bad fields),
 ``unsupported_version``, ``unknown_type``, ``too_large`` (over 16 KB), ``too_many`` (over the
@@ -47,7 +51,8 @@ from typing import Any
 
 from polls.domain.jury_room import CommandRefused
 
-VERSION = 1
+VERSION = 2
+ACCEPTED_VERSIONS = (1, 2)  # a version 1 client's commands mean the same in version 2
 MAX_MESSAGE = 16 * 1024  # characters in one client message
 ERROR_CODES = (
     "malformed",
@@ -78,7 +83,7 @@ def parse(raw: str | bytes | None) -> tuple[dict[str, Any], Ref]:
     ref = message.pop("ref", None)
     if not (ref is None or (isinstance(ref, str) and len(ref) <= 64) or type(ref) is int):
         raise CommandRefused("malformed", "ref must be a string of up to 64 characters or a number")
-    if message.pop("v", None) != VERSION:
+    if message.pop("v", None) not in ACCEPTED_VERSIONS:
         raise CommandRefused("unsupported_version", f'Send "v": {VERSION}')
     if not isinstance(message.get("type"), str):
         raise CommandRefused("malformed", "Say the message's type")

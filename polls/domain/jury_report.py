@@ -26,7 +26,8 @@ def report(
     state: RoomState, *, jury_title: str, session_title: str, profile: Sequence[dict[str, Any]]
 ) -> dict[str, Any]:
     """``profile`` is the panel against its quotas and pool (polls.domain.juries.profile_json).
-    Only what the public may see: counts of closed votes, shown straw polls, never a juror's vote."""
+    Only what the public may see: counts of closed votes, shown straw polls, and jurors' names with
+    their votes only for votes opened as named (open) votes."""
     public = view(state, Role.OBSERVER)
     return {
         "jury": jury_title,
@@ -54,8 +55,10 @@ def report(
                 "text": r["text"],
                 "amendments": len(r["amendments"]),
                 "status": r["status"],
+                "ballot": r["ballot"],
                 "counts": r.get("counts"),
                 "passed": r.get("passed"),
+                "named_votes": [{"name": v["name"], "choice": v["choice"]} for v in r.get("named_votes", [])],
                 "minority_reports": [
                     m["text"] for m in public["minority_reports"] if m["recommendation"] == r["id"]
                 ],
@@ -117,6 +120,8 @@ def report_csv(data: dict[str, Any]) -> str:
                 _outcome(r, data["threshold"]),
             ]
         )
+        for vote in r["named_votes"]:
+            rows.append(["named_vote", r["number"], vote["name"], "", "", "", vote["choice"]])
         for text in r["minority_reports"]:
             rows.append(["minority_report", r["number"], text, "", "", "", ""])
     out = io.StringIO()
@@ -317,6 +322,8 @@ def jury_report_csv(data: Mapping[str, Any]) -> str:
                 response.get("explanation", ""),
             ]
         )
+        for vote in r["named_votes"]:
+            rows.append(["named_vote", r["session"], r["number"], vote["name"], "", "", "", vote["choice"]])
         for text in r["minority_reports"]:
             rows.append(["minority_report", r["session"], r["number"], text])
     for f in data.get("follow_ups", []):

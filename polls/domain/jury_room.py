@@ -10,6 +10,11 @@ Roles: the **moderator** runs the room (agenda, timers, speaking queue, evidence
 recommendations); a **juror** raises and lowers their hand, votes, and writes minority reports;
 an **observer** only watches.
 
+A recommendation vote is **secret** unless the moderator opens it as a **named** (open) vote.
+A secret vote's log records that a juror voted (``juror_voted``) and, when it closes, the tally
+(in ``vote_closed``), never which way anyone voted: the juror's choice travels beside the event
+(``Event.sealed``), which the store adds to an anonymous running tally and never writes to the log.
+
 Times are seconds since the epoch, taken once when a command is decided and carried in the
 event, so a timer's ``started_at`` and ``remaining`` let every client compute the same countdown.
 """
@@ -65,6 +70,8 @@ class Event:
     data: dict[str, Any]
     at: float
     seq: int = 0
+    # A secret vote's choice: counted by the store in an anonymous tally, never logged or sent.
+    sealed: str | None = field(default=None, compare=False, repr=False)
 
 
 # --- state -------------------------------------------------------------------------------
@@ -130,10 +137,24 @@ class Recommendation:
     text: str
     amendments: list[Amendment] = field(default_factory=list)
     status: str = "draft"  # draft | voting | closed
-    ballots: dict[int, str] = field(default_factory=dict)  # juror -> yes | no | abstain
+    ballot: str = "secret"  # secret | named, chosen when the vote opens
+    ballots: dict[int, str] = field(default_factory=dict)  # named vote: juror -> yes | no | abstain
+    names: dict[int, str] = field(default_factory=dict)  # named vote: juror -> name when they voted
+    voters: set[int] = field(default_factory=set)  # secret vote: who voted, never how
+    electorate: set[int] = field(default_factory=set)  # secret vote: the panel when it opened
+    tally: dict[str, int] | None = None  # secret vote: the counts, known once it closes
+
+    @property
+    def secret(self) -> bool:
+        return self.ballot == "secret"
+
+    def voted(self) -> int:
+        return len(self.voters) if self.secret else len(self.ballots)
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(CHOICES, 0)
+        if self.secret:
+            return out | (self.tally or {})
         for choice in self.ballots.values():
             out[choice] += 1
         return out
@@ -166,6 +187,9 @@ class RoomState:
     recommendations: list[Recommendation] = field(default_factory=list)
     minority_reports: list[MinorityReport] = field(default_factory=list)
     next_id: int = 1
+    # The running tallies of open secret votes, set by the store while it decides a command (so
+    # closing a vote can log its counts); never folded from the log and never shown.
+    sealed_tallies: dict[int, dict[str, int]] = field(default_factory=dict)
 
     def item(self, item_id: int) -> Item:
         return _find(self.items, item_id, "agenda item")
@@ -343,15 +367,27 @@ def _recommendation_amended(s: RoomState, d: dict[str, Any], at: float) -> None:
 
 
 def _vote_opened(s: RoomState, d: dict[str, Any], at: float) -> None:
-    s.recommendation(d["recommendation"]).status = "voting"
+    rec = s.recommendation(d["recommendation"])
+    rec.status, rec.ballot = "voting", str(d.get("ballot", "secret"))
+    if rec.secret:
+        rec.electorate = set(s.jurors)
 
 
 def _vote_cast(s: RoomState, d: dict[str, Any], at: float) -> None:
-    s.recommendation(d["recommendation"]).ballots[d["juror"]] = d["choice"]
+    rec = s.recommendation(d["recommendation"])
+    rec.ballots[d["juror"]] = d["choice"]
+    rec.names[d["juror"]] = s.jurors.get(d["juror"], "")
+
+
+def _juror_voted(s: RoomState, d: dict[str, Any], at: float) -> None:
+    s.recommendation(d["recommendation"]).voters.add(d["juror"])
 
 
 def _vote_closed(s: RoomState, d: dict[str, Any], at: float) -> None:
-    s.recommendation(d["recommendation"]).status = "closed"
+    rec = s.recommendation(d["recommendation"])
+    rec.status = "closed"
+    if "counts" in d:
+        rec.tally = {choice: int(d["counts"].get(choice, 0)) for choice in CHOICES}
 
 
 def _minority_report_added(s: RoomState, d: dict[str, Any], at: float) -> None:
@@ -383,14 +419,17 @@ _APPLY: dict[str, _Apply] = {
     "recommendation_amended": _recommendation_amended,
     "vote_opened": _vote_opened,
     "vote_cast": _vote_cast,
+    "juror_voted": _juror_voted,
     "vote_closed": _vote_closed,
     "minority_report_added": _minority_report_added,
 }
 
 
 def _remove_juror(s: RoomState, juror: int, at: float) -> None:
-    """Off the panel: out of the queue and the chair, and their ballots in votes still open no
-    longer count (their seat's replacement may vote instead); closed votes keep them."""
+    """Off the panel: out of the queue and the chair, and their ballots in named votes still open
+    no longer count (their seat's replacement may vote instead); closed votes keep them. A secret
+    ballot cannot be found to take out: it stays counted, and only the panel as it stood when a
+    secret vote opened may vote in it, so a seat never votes twice."""
     if s.speaker == juror:
         _end_speaker(s, at)
     s.jurors.pop(juror, None)

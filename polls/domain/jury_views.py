@@ -1,7 +1,10 @@
 """What each audience of a jury room sees: the state and its events, as plain JSON.
 
-Nobody but the juror themself ever sees how a juror voted. While a vote is open everyone sees only
-how many have voted, the moderator too (the console is often projected, and counts moving as each
+A recommendation vote is secret unless it was opened as a named vote, and everyone sees which
+kind it is before voting. In a secret vote nobody, not even the moderator, ever sees how a juror
+voted: the server does not know it either (polls.domain.jury_room). In a named vote each juror's
+name and vote are shown to everyone once it closes. While a vote is open everyone sees only how
+many have voted, the moderator too (the console is often projected, and counts moving as each
 juror taps would tell the room who voted how); the counts appear once the vote closes. Straw-poll
 counts appear to the moderator once the poll closes and to everyone else once the moderator shows
 them. The moderator also sees each juror's speaking time.
@@ -16,13 +19,13 @@ from polls.domain.jury_room import PHASES, Event, Recommendation, Role, RoomStat
 
 def project(event: Event, role: Role, juror_id: int | None = None) -> dict[str, Any]:
     """An event as ``role`` may see it: a vote names neither the juror nor the choice, except to
-    the juror who cast it."""
+    the juror who cast it (a secret vote's event has no choice to show anyone)."""
     data = dict(event.data)
-    if event.type in ("straw_vote_cast", "vote_cast") and not (
+    if event.type in ("straw_vote_cast", "vote_cast", "juror_voted") and not (
         role is Role.JUROR and data["juror"] == juror_id
     ):
         data.pop("juror")
-        data.pop("option" if event.type == "straw_vote_cast" else "choice")
+        data.pop({"straw_vote_cast": "option", "vote_cast": "choice"}.get(event.type, "choice"), None)
     return {"type": event.type, "at": event.at, **data}
 
 
@@ -105,11 +108,19 @@ def _rec_view(r: Recommendation, threshold: int, role: Role, juror_id: int | Non
         "text": r.text,
         "amendments": [{"previous": a.text, "note": a.note, "at": a.at} for a in r.amendments],
         "status": r.status,
-        "voters": len(r.ballots),
+        "ballot": r.ballot,
+        "voters": r.voted(),
     }
     if r.status == "closed":
         out["counts"] = r.counts()
         out["passed"] = passed(r, threshold)
+        if not r.secret:
+            out["named_votes"] = [
+                {"juror": j, "name": r.names.get(j, ""), "choice": c} for j, c in sorted(r.ballots.items())
+            ]
     if role is Role.JUROR and juror_id is not None:
-        out["my_vote"] = r.ballots.get(juror_id)
+        if r.secret:
+            out["voted"] = juror_id in r.voters
+        else:
+            out["my_vote"] = r.ballots.get(juror_id)
     return out

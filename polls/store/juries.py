@@ -10,7 +10,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,6 +40,7 @@ from polls.domain.sortition import (
     draw,
     read_lottery,
 )
+from polls.domain.sortition.randomness import PublishSpec, fix_source, public_value
 from polls.errors import Conflict, ErrorCode, NotFound
 from polls.store import audit
 from polls.store.models import Juror, Jury, PoolMember, utcnow
@@ -146,6 +147,7 @@ async def audit_jury(
 
 def discard_lottery(jury: Jury) -> None:
     jury.lottery = jury.lottery_facts = jury.seed = jury.seed_sha256 = jury.computed_at = None
+    jury.randomness_source = None
     jury.solve = None
     jury.status = JuryStatus.SETTING_UP
 
@@ -245,11 +247,14 @@ def lottery_of(jury: Jury) -> Lottery:
     return read_lottery(jury.lottery)
 
 
-async def publish_lottery(session: AsyncSession, actor: Actor, jury_id: int) -> Jury:
-    """Make everyone's probability and the seed commitment public; from now on the selection is fixed."""
+async def publish_lottery(session: AsyncSession, actor: Actor, jury_id: int, spec: PublishSpec) -> Jury:
+    """Make everyone's probability, the seed commitment and the source of the draw's public
+    randomness public; from now on the selection is fixed."""
     jury = await get_jury(session, actor, jury_id, Permission.MANAGE_PILOT, lock=True)
     require_status(jury.status, {JuryStatus.COMPUTED}, "publish the lottery")
-    jury.status, jury.published_at = JuryStatus.PUBLISHED, utcnow()
+    now = utcnow()
+    jury.randomness_source = fix_source(spec, now)
+    jury.status, jury.published_at = JuryStatus.PUBLISHED, now
     await audit_jury(
         session,
         actor,
@@ -258,19 +263,28 @@ async def publish_lottery(session: AsyncSession, actor: Actor, jury_id: int) -> 
         after={
             "seed_sha256": jury.seed_sha256,
             "lottery_sha256": (jury.lottery_facts or {}).get("lottery_sha256"),
+            "randomness_source": jury.randomness_source,
         },
     )
     return jury
 
 
 async def draw_jury(session: AsyncSession, actor: Actor, jury_id: int, spec: DrawSpec) -> Jury:
-    """Reveal the seed and draw the panel and reserves; every juror row is made here."""
+    """Reveal the seed and draw the panel and reserves; every juror row is made here. The public
+    randomness must be what the source named at publication gives (ValidationFailed otherwise)."""
     jury = await get_jury(session, actor, jury_id, Permission.MANAGE_PILOT, lock=True)
     require_status(jury.status, {JuryStatus.PUBLISHED}, "draw the panel")
     assert jury.seed is not None
-    record = draw(
-        lottery_of(jury), jury.seed, reserves=spec.reserves, public_randomness=spec.public_randomness
-    )
+    source = jury.randomness_source
+    if source is None:
+        raise Conflict(
+            "The lottery was published without naming its public randomness",
+            code=ErrorCode.RANDOMNESS_MISSING,
+        )
+    now = utcnow()
+    value = public_value(source, spec.reveals, today=now.date())
+    record = draw(lottery_of(jury), jury.seed, reserves=spec.reserves, public_randomness=value)
+    record = replace(record, randomness={"source": source, "reveals": [r.strip() for r in spec.reveals]})
     members = {m.person_id: m.id for m in await pool_members(session, jury.id)}
     jurors = [
         Juror(
@@ -293,7 +307,7 @@ async def draw_jury(session: AsyncSession, actor: Actor, jury_id: int, spec: Dra
         for n, person in enumerate(record.reserves, 1)
     ]
     session.add_all(jurors)
-    jury.draw, jury.drawn_at, jury.status = record.to_json(), utcnow(), JuryStatus.DRAWN
+    jury.draw, jury.drawn_at, jury.status = record.to_json(), now, JuryStatus.DRAWN
     await session.flush()
     await audit_jury(session, actor, jury, "jury.draw", after=record.to_json())
     return jury

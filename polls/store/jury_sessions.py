@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.domain.access import Actor, Permission
@@ -20,7 +20,7 @@ from polls.domain.jury_room import Event, RoomState, created, fold_in_place, rep
 from polls.errors import Conflict, ErrorCode, NotFound
 from polls.store import audit
 from polls.store.db import Database
-from polls.store.models import Juror, Jury, JuryEvent, JurySession, utcnow
+from polls.store.models import Juror, Jury, JuryEvent, JurySecretTally, JurySession, utcnow
 
 
 async def accepted_jurors(session: AsyncSession, jury_id: int) -> list[Juror]:
@@ -124,6 +124,29 @@ async def load_state(session: AsyncSession, session_id: int) -> RoomState:
 Decider = Callable[[RoomState], Sequence[Event]]
 
 
+async def _secret_tallies(session: AsyncSession, session_id: int) -> dict[int, dict[str, int]]:
+    query = select(JurySecretTally).where(JurySecretTally.session_id == session_id)
+    return {
+        t.recommendation: {"yes": t.yes, "no": t.no, "abstain": t.abstain}
+        for t in (await session.scalars(query)).all()
+    }
+
+
+async def _count_secretly(session: AsyncSession, session_id: int, event: Event) -> None:
+    """Keep a secret vote's running tally: made when it opens, counted into as jurors vote (the
+    choice never reaches the log), deleted when it closes (its counts are then in the log)."""
+    rec = event.data.get("recommendation")
+    where = (JurySecretTally.session_id == session_id, JurySecretTally.recommendation == rec)
+    if event.type == "vote_opened" and event.data.get("ballot", "secret") == "secret":
+        session.add(JurySecretTally(session_id=session_id, recommendation=rec, yes=0, no=0, abstain=0))
+        await session.flush()
+    elif event.sealed is not None:
+        column = getattr(JurySecretTally, event.sealed)
+        await session.execute(update(JurySecretTally).where(*where).values({column: column + 1}))
+    elif event.type == "vote_closed" and "counts" in event.data:
+        await session.execute(delete(JurySecretTally).where(*where))
+
+
 async def append(
     db: Database,
     session_id: int,
@@ -137,7 +160,9 @@ async def append(
     ``state`` is the caller's folded state (possibly behind; it is not changed). Returns the
     stored events (numbered) and the state after them. ``audit_actor`` (a moderator's email)
     writes one audit entry per event in the same transaction; jurors' commands pass None, so
-    no vote ever reaches the audit log. CommandRefused from ``decide`` rolls everything back.
+    no vote ever reaches the audit log. A secret vote's choice (``Event.sealed``) is counted into
+    the vote's running tally, never written with the event. CommandRefused from ``decide`` rolls
+    everything back.
     """
     current = replay([], state)  # a copy taken now: the caller's state may move on meanwhile
     async with db.begin() as session:
@@ -161,11 +186,18 @@ async def append_in(
     if current.seq > row.last_seq:
         raise RuntimeError(f"state at {current.seq} is ahead of the log at {row.last_seq}")
     fold_in_place(current, await events(session, session_id, after=current.seq))
+    if any(r.secret and r.status == "voting" for r in current.recommendations):
+        current.sealed_tallies = await _secret_tallies(session, session_id)
+    try:
+        decided = decide(current)
+    finally:
+        current.sealed_tallies = {}
     stored = []
-    for event in decide(current):
+    for event in decided:
         row.last_seq += 1
         stored.append(Event(event.type, event.data, event.at, row.last_seq))
         session.add(_row(session_id, event, row.last_seq))
+        await _count_secretly(session, session_id, event)
     fold_in_place(current, stored)
     row.status = current.status
     if audit_actor is not None:

@@ -333,6 +333,7 @@ class Jury(Base):
     seed: Mapped[str | None] = mapped_column(String(64))  # secret until drawn, public after
     computed_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
+    randomness_source: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # named at publication
     draw: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the draw record (polls-sortition-draw/1)
     drawn_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -468,9 +469,8 @@ class JurySession(Base):
 
 
 class JuryEvent(Base):
-    """One event of a session's log. Votes name their juror here (the room needs it to let a
-    juror change their vote and see it), so this table is never shown as it is: everyone reads
-    events through polls.domain.jury_views.project, and votes never reach the audit log."""
+    """One event of a session's log: a secret vote's say who voted and the tally, never how; a named
+    vote's name each juror with their choice. Read through jury_views.project; never audited."""
 
     __tablename__ = "jury_events"
     __table_args__ = (UniqueConstraint("session_id", "seq"),)
@@ -482,6 +482,20 @@ class JuryEvent(Base):
     payload: Mapped[dict[str, Any]]
     at: Mapped[float] = mapped_column(Float(precision=53))  # seconds since the epoch, as decided
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class JurySecretTally(Base):
+    """An open secret vote's tally: counts only (no juror, no time), deleted when it closes."""
+
+    __tablename__ = "jury_secret_tallies"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("jury_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    recommendation: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    yes: Mapped[int] = mapped_column(Integer, default=0)
+    no: Mapped[int] = mapped_column(Integer, default=0)
+    abstain: Mapped[int] = mapped_column(Integer, default=0)
 
 
 # Jury reports ----------------------------------------------------------------------------------

@@ -66,7 +66,8 @@ async def test_a_withdrawn_juror_leaves_the_room_and_their_open_socket_is_closed
             rec = (await until_event(mod, "recommendation_drafted"))["event"]["id"]
             await kim_socket.send({"type": "raise_hand"})
             await kim_socket.until("ack")
-            await mod.send({"type": "open_vote", "recommendation": rec})
+            # A named vote: a withdrawn juror's ballot can be found, and leaves the open vote.
+            await mod.send({"type": "open_vote", "recommendation": rec, "ballot": "named"})
             await until_event(kim_socket, "vote_opened")
             for client in (kim_socket, lee_socket):
                 await client.send({"type": "vote", "recommendation": rec, "choice": "yes", "ref": "v"})

@@ -484,7 +484,7 @@ def test_a_jury_report_combines_its_sessions_in_order_and_numbers_recommendation
         [
             (MODERATOR, {"type": "add_item", "phase": "welcome", "title": "Hello", "minutes": 5}),
             (MODERATOR, {"type": "draft_recommendation", "text": "First"}),
-            (MODERATOR, {"type": "open_vote", "recommendation": 2}),
+            (MODERATOR, {"type": "open_vote", "recommendation": 2, "ballot": "named"}),
             (RoomActor.juror(1), {"type": "vote", "recommendation": 2, "choice": "yes"}),
             (RoomActor.juror(2), {"type": "vote", "recommendation": 2, "choice": "no"}),
             (MODERATOR, {"type": "close_vote", "recommendation": 2}),

@@ -122,8 +122,8 @@ async def test_a_command_refused_on_a_stale_state_is_decided_again_on_the_log(
 
             vote = {"type": "vote", "recommendation": rec, "choice": "yes"}
             [cast] = await rooms.command(made.session_id, juror, vote, audit_actor=None)
-            assert cast.type == "vote_cast"
-            assert rooms.rooms[made.session_id].state.recommendations[0].ballots == {made.jurors[0]: "yes"}
+            assert cast.type == "juror_voted" and "choice" not in cast.data
+            assert rooms.rooms[made.session_id].state.recommendations[0].voters == {made.jurors[0]}
             before = await last_seq(settings, made.session_id)
             with pytest.raises(CommandRefused) as caught:  # still refused when the log says no
                 await rooms.command(made.session_id, juror, {"type": "lower_hand"}, audit_actor=None)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.cli import jury as cli_jury
 from polls.domain.sortition import draw, read_lottery
+from polls.domain.sortition.randomness import hash_reveal
 from polls.store import lotteries as lottery_store
 from polls.store.models import AuditEntry, Juror, Jury, PoolMember, StaffRole
 from polls.store.staff import create_staff
@@ -30,6 +31,13 @@ CATEGORIES = (
     "age,16-29,3,5\nage,30-59,4,6\nage,60+,3,5\n"
 )
 AGES = ["16-29", "30-59", "60+"]
+# Two people's dice rolls and secret words: committed (hashed) at publication, revealed at the draw.
+DICE = ["4 2 6 1 3 5 2 2 3 1 kettle-orbit", "1 1 5 6 2 4 3 6 5 2 willow-crane"]
+
+
+def publish_body() -> dict[str, Any]:
+    people = [{"name": f"Roller {n}", "sha256": hash_reveal(text)} for n, text in enumerate(DICE, 1)]
+    return {"randomness": {"kind": "dice", "people": people}}
 
 
 def people_csv(n: int = 60) -> str:
@@ -93,8 +101,8 @@ async def computed_jury(http: httpx.AsyncClient, **changes: Any) -> dict[str, An
 
 async def drawn_jury(http: httpx.AsyncClient, reserves: int = 8, **changes: Any) -> dict[str, Any]:
     jury = await computed_jury(http, **changes)
-    assert (await http.post(f"/api/juries/{jury['id']}/publish")).status_code == 200
-    response = await http.post(f"/api/juries/{jury['id']}/draw", json={"reserves": reserves})
+    assert (await http.post(f"/api/juries/{jury['id']}/publish", json=publish_body())).status_code == 200
+    response = await http.post(f"/api/juries/{jury['id']}/draw", json={"reserves": reserves, "reveals": DICE})
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -235,7 +243,8 @@ async def test_infeasible_quotas_give_the_relaxation_report(officer: httpx.Async
     assert body["solve"]["state"] == "failed"
     assert any("add up to 14, more than the panel's 12" in c for c in body["solve"]["conflicts"])
     assert body["solve"]["relaxations"]
-    assert (await officer.post(f"/api/juries/{jury['id']}/publish")).json()["code"] == "jury_wrong_status"
+    refused = await officer.post(f"/api/juries/{jury['id']}/publish", json=publish_body())
+    assert refused.json()["code"] == "jury_wrong_status"
 
 
 async def test_the_lottery_needs_a_pool(officer: httpx.AsyncClient) -> None:
@@ -249,11 +258,15 @@ async def test_published_lottery_lists_every_probability_and_the_commitment(
 ) -> None:
     jury = await computed_jury(officer)
     assert (await officer.get(f"/juries/{jury['id']}")).status_code == 404  # not public yet
-    assert (await officer.post(f"/api/juries/{jury['id']}/publish")).status_code == 200
+    assert (await officer.post(f"/api/juries/{jury['id']}/publish", json=publish_body())).status_code == 200
     async with httpx.AsyncClient(transport=officer._transport, base_url="http://testserver") as public:
         page = await public.get(f"/juries/{jury['id']}")
         assert page.status_code == 200
         assert jury["seed_sha256"] in page.text and "p060" in page.text and "20.0000%" in page.text
+        # The source of the draw's public randomness is public from now on, with its commitments.
+        source = (await public.get(f"/juries/{jury['id']}/randomness.json")).json()
+        assert source == publish_body()["randomness"]
+        assert "Roller 1" in page.text and hash_reveal(DICE[1]) in page.text
         rows = (await public.get(f"/juries/{jury['id']}/probabilities.csv")).text.splitlines()
         assert rows[0] == "id,probability" and len(rows) == 61 and rows[1] == "p001,0.2000000000"
         lottery = (await public.get(f"/juries/{jury['id']}/lottery.json")).json()
@@ -281,17 +294,31 @@ async def test_draw_reveals_the_seed_and_verifies_with_the_cli(
     page = (await officer.get(f"/juries/{jury['id']}")).text
     assert record["seed"] in page and "Who was drawn" in page
     # The same draw as the domain gives from the published inputs...
-    again = draw(read_lottery(lottery_json), record["seed"], reserves=8)
+    again = draw(read_lottery(lottery_json), record["seed"], reserves=8, public_randomness="\n".join(DICE))
     assert list(again.panel) == record["panel"] and list(again.reserves) == record["reserves"]
+    assert record["randomness"]["reveals"] == DICE
     # ... and `polls jury draw --verify` agrees, on the files anyone can download.
     (tmp_path / "lottery.json").write_text(json.dumps(lottery_json))
     (tmp_path / "draw.json").write_text(json.dumps(draw_json))
     (tmp_path / "people.csv").write_text(people_csv())
     (tmp_path / "categories.csv").write_text(CATEGORIES)
+    randomness = (await officer.get(f"/juries/{jury['id']}/randomness.json")).json()
+    (tmp_path / "randomness.json").write_text(json.dumps(randomness))
     args = ["jury", "draw", "--verify", "--lottery", tmp_path / "lottery.json", "--seed", record["seed"]]
     args += ["--draw", tmp_path / "draw.json", "--people", tmp_path / "people.csv"]
     args += ["--categories", tmp_path / "categories.csv", "--household-columns", "address"]
+    args += ["--randomness", tmp_path / "randomness.json"]
     assert cli(*args) == 0
+    # A record whose public randomness is not what the committed people revealed does not verify,
+    # nor does one checked against another source than the one published.
+    forged = dict(draw_json, randomness={**draw_json["randomness"], "reveals": [DICE[0], "6 6 6 6 6 6 x"]})
+    (tmp_path / "draw.json").write_text(json.dumps(forged))
+    assert cli(*args) == 1
+    (tmp_path / "draw.json").write_text(json.dumps(draw_json))
+    other = {"kind": "dice", "people": [{"name": "X", "sha256": "0" * 64}, {"name": "Y", "sha256": "1" * 64}]}
+    (tmp_path / "randomness.json").write_text(json.dumps(other))
+    assert cli(*args) == 1
+    (tmp_path / "randomness.json").write_text(json.dumps(randomness))
     record["panel"][0], record["reserves"][0] = record["reserves"][0], record["panel"][0]
     (tmp_path / "draw.json").write_text(json.dumps(record))
     assert cli(*args) == 1
@@ -316,11 +343,15 @@ async def test_draw_needs_publication_and_checks_its_input(
     officer: httpx.AsyncClient, db: AsyncSession
 ) -> None:
     jury = await computed_jury(officer)
-    early = await officer.post(f"/api/juries/{jury['id']}/draw", json={"reserves": 3})
+    early = await officer.post(f"/api/juries/{jury['id']}/draw", json={"reserves": 3, "reveals": DICE})
     assert (early.status_code, early.json()["code"]) == (409, "jury_wrong_status")
-    await officer.post(f"/api/juries/{jury['id']}/publish")
-    bad = await officer.post(f"/api/juries/{jury['id']}/draw", json={"reserves": -1})
+    unnamed = await officer.post(f"/api/juries/{jury['id']}/publish", json={})
+    assert (unnamed.status_code, unnamed.json()["code"]) == (422, "validation_failed")
+    await officer.post(f"/api/juries/{jury['id']}/publish", json=publish_body())
+    bad = await officer.post(f"/api/juries/{jury['id']}/draw", json={"reserves": -1, "reveals": DICE})
     assert (bad.status_code, bad.json()["code"]) == (422, "validation_failed")
+    wrong = await officer.post(f"/api/juries/{jury['id']}/draw", json={"reserves": 3, "reveals": DICE[::-1]})
+    assert (wrong.status_code, wrong.json()["code"]) == (422, "randomness_mismatch")
     assert await count(db, Juror) == 0
 
 
@@ -341,7 +372,7 @@ async def test_moderators_and_analysts_see_but_cannot_change(
             await other.put(f"/api/juries/{jury['id']}", json=jury_body(title="Taken over")),
             await upload(other, jury["id"], people_csv()),
             await other.post(f"/api/juries/{jury['id']}/lottery"),
-            await other.post(f"/api/juries/{jury['id']}/publish"),
+            await other.post(f"/api/juries/{jury['id']}/publish", json=publish_body()),
         ]:
             assert (response.status_code, response.json()["code"]) == (403, "forbidden")
         assert await count(db, AuditEntry) == audited

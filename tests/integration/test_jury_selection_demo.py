@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from polls import demo
 from polls.demo.jury import ACCEPTING, DEMO_JURY, NAMES, PANEL, demo_room_links, seed_demo_jury
-from polls.domain.sortition import draw, read_lottery
+from polls.domain.sortition import read_draw, read_lottery, verify
 from polls.settings import Settings
 from polls.store.db import open_engine, sessions_for
 from polls.store.models import Juror, Jury, PoolMember
@@ -38,11 +38,10 @@ async def test_the_demo_jury_is_ready_for_a_session_and_seeded_once(settings: Se
             assert [j.status for j in jurors if j.role == "panel"].count("declined") == 1
             assert sum(1 for j in jurors if j.status == "invited" and j.role == "reserve") == 1
             assert sum(1 for j in jurors if j.role == "panel") == PANEL
-            # The published lottery and seed give the drawn panel.
-            record = draw(
-                read_lottery(jury.lottery), jury.seed or "", reserves=8, public_randomness="demo dice: 3 1 6"
-            )
-            assert record.to_json() == jury.draw
+            # The published lottery, seed and committed dice give the drawn panel.
+            lottery, record = read_lottery(jury.lottery), read_draw(jury.draw)
+            assert verify(lottery, jury.seed or "", record, source=jury.randomness_source) == []
+            assert len(record.reserves) == 8 and record.randomness is not None
             tokens = Tokens(settings.secret_keys)
             links = await demo_room_links(session, tokens, "http://x", jury.id)
             assert [name for name, _ in links] == NAMES[:ACCEPTING]

@@ -26,6 +26,7 @@ from polls.domain.sortition import (
     make_lottery,
     read_lottery,
 )
+from polls.domain.sortition.randomness import hash_reveal
 from polls.store.juries import public_juries
 from polls.store.jurors import room_juror
 from polls.store.models import AuditEntry, Juror, Jury, PoolMember, utcnow
@@ -34,9 +35,11 @@ from tests.conftest import SECRET, count
 from tests.factories import csrf_from, make_pilot
 from tests.integration.test_jury_selection import (
     CATEGORIES,
+    DICE,
     drawn_jury,
     make_jury,
     people_csv,
+    publish_body,
     settled,
     upload,
 )
@@ -115,8 +118,8 @@ async def test_ids_that_look_like_formulas_are_downloaded_as_text(officer: httpx
     assert (await upload(officer, jury["id"], "\n".join(lines))).status_code == 200
     assert (await officer.post(f"/api/juries/{jury['id']}/lottery")).status_code == 202
     assert (await settled(officer, jury["id"]))["status"] == "computed"
-    assert (await officer.post(f"/api/juries/{jury['id']}/publish")).status_code == 200
-    drawn = await officer.post(f"/api/juries/{jury['id']}/draw", json={"reserves": 8})
+    assert (await officer.post(f"/api/juries/{jury['id']}/publish", json=publish_body())).status_code == 200
+    drawn = await officer.post(f"/api/juries/{jury['id']}/draw", json={"reserves": 8, "reveals": DICE})
     assert drawn.status_code == 200, drawn.text
     assert (await officer.post(f"/api/juries/{jury['id']}/invitations")).status_code == 200
 
@@ -388,11 +391,32 @@ async def test_officer_pages_walk_through_the_selection(officer: httpx.AsyncClie
     await settled(officer, jury_id)
     page = (await officer.get(jury_url)).text
     assert 'id="lottery-facts"' in page and "20.0000%" in page and "Publish the lottery" in page
-    assert (await officer.post(f"{jury_url}/publish", data={"csrf_token": csrf})).status_code == 303
-    bad_draw = await officer.post(f"{jury_url}/draw", data={"csrf_token": csrf, "reserves": "lots"})
+    unnamed = await officer.post(f"{jury_url}/publish", data={"csrf_token": csrf})
+    assert unnamed.status_code == 422 and "govuk-error-message" in unnamed.text
+    past = {
+        "csrf_token": csrf,
+        "randomness_kind": "lottery",
+        "lottery_name": "Lotto",
+        "lottery_date": "2020-01-04",
+    }
+    assert "nobody can know its numbers yet" in (await officer.post(f"{jury_url}/publish", data=past)).text
+    people = "\n".join(f"Roller {n}, {hash_reveal(text)}" for n, text in enumerate(DICE, 1))
+    dice = {"csrf_token": csrf, "randomness_kind": "dice", "dice_people": people}
+    assert (await officer.post(f"{jury_url}/publish", data=dice)).status_code == 303
+    page = (await officer.get(jury_url)).text
+    assert "What Roller 1 reveals" in page and "What Roller 2 reveals" in page
+    reveals = {"reveals.0": DICE[0], "reveals.1": DICE[1]}
+    bad_draw = await officer.post(
+        f"{jury_url}/draw", data={"csrf_token": csrf, "reserves": "lots", **reveals}
+    )
     assert bad_draw.status_code == 422
+    wrong = {"csrf_token": csrf, "reserves": "4", "reveals.0": DICE[0], "reveals.1": "6 6 6 6 6 6"}
+    refused_draw = await officer.post(f"{jury_url}/draw", data=wrong)
+    assert refused_draw.status_code == 422
+    assert "What Roller 2 revealed does not match the SHA-256 they committed to" in refused_draw.text
+    assert await count(db, Juror) == 0
     assert (
-        await officer.post(f"{jury_url}/draw", data={"csrf_token": csrf, "reserves": "4"})
+        await officer.post(f"{jury_url}/draw", data={"csrf_token": csrf, "reserves": "4", **reveals})
     ).status_code == 303
     assert (await officer.post(f"{jury_url}/invitations", data={"csrf_token": csrf})).status_code == 303
     download = await officer.post(f"{jury_url}/invitations.csv", data={"csrf_token": csrf, "only_new": "yes"})

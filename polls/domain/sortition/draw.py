@@ -23,6 +23,7 @@ from typing import Any
 from polls.domain.sortition.groups import group_pool
 from polls.domain.sortition.lottery import Lottery
 from polls.domain.sortition.pool import Pool
+from polls.domain.sortition.randomness import record_problems
 from polls.domain.sortition.seed import Stream, commitment
 from polls.errors import LotteryFileError, SeedMismatch
 
@@ -39,9 +40,12 @@ class DrawRecord:
     panel_number: int  # 1-based, in canonical order
     panel: tuple[str, ...]  # sorted ids
     reserves: tuple[str, ...]  # in the order they are called
+    # The public randomness's source as published with the lottery, and what was revealed at the
+    # draw (``polls.domain.sortition.randomness``); None for a draw made without a committed source.
+    randomness: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "format": FORMAT,
             "lottery_sha256": self.lottery_sha256,
             "seed": self.seed,
@@ -50,6 +54,9 @@ class DrawRecord:
             "panel": list(self.panel),
             "reserves": list(self.reserves),
         }
+        if self.randomness is not None:
+            out["randomness"] = self.randomness
+        return out
 
 
 def read_draw(data: Any) -> DrawRecord:
@@ -63,11 +70,20 @@ def read_draw(data: Any) -> DrawRecord:
             int(data["panel_number"]),
             tuple(map(str, data["panel"])),
             tuple(map(str, data["reserves"])),
+            _randomness(data.get("randomness")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise LotteryFileError(
             f"the draw record is not one polls wrote ({type(exc).__name__}: {exc})"
         ) from None
+
+
+def _randomness(data: Any) -> dict[str, Any] | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("source"), dict):
+        raise ValueError("its randomness should name a source and what was revealed")
+    return {"source": dict(data["source"]), "reveals": [str(r) for r in data["reveals"]]}
 
 
 def draw(lottery: Lottery, seed: str, *, reserves: int = 0, public_randomness: str = "") -> DrawRecord:
@@ -145,9 +161,18 @@ def replacement(lottery: Lottery, panel: list[str], declined: str, reserves: lis
     return None
 
 
-def verify(lottery: Lottery, seed: str, published: DrawRecord, pool: Pool | None = None) -> list[str]:
-    """Re-run a published draw; the reasons it does not check out (empty when it does)."""
-    problems = list(lottery.problems())
+def verify(
+    lottery: Lottery,
+    seed: str,
+    published: DrawRecord,
+    pool: Pool | None = None,
+    source: dict[str, Any] | None = None,
+) -> list[str]:
+    """Re-run a published draw; the reasons it does not check out (empty when it does).
+
+    ``source`` is the public randomness's source published with the lottery: the draw must have
+    used what its committed people revealed (or the numbers of its named lottery draw)."""
+    problems = list(lottery.problems()) + record_problems(source, published)
     if commitment(seed) != lottery.seed_sha256:
         problems.append("the seed's SHA-256 is not the commitment published with the lottery")
     if published.lottery_sha256 != lottery.fingerprint():

@@ -5,9 +5,10 @@ The stream is SHA-256 in counter mode, so anyone can recompute it in any languag
     block(i) = SHA-256( "polls sortition draw v1" || u64(len(seed)) || seed
                         || u64(len(public)) || public || u64(i) )        for i = 0, 1, 2, ...
 
-where strings are UTF-8, u64 is 8 bytes big-endian, and ``public`` is optional public randomness
-announced after the commitment (dice thrown at the meeting, a national lottery result; empty if
-none), so that not even whoever chose the seed could steer the draw. The blocks are read in order
+where strings are UTF-8, u64 is 8 bytes big-endian, and ``public`` is public randomness revealed
+at the draw from the source named when the lottery was published (committed dice rolls, a named
+future lottery draw: ``polls.domain.sortition.randomness``), so that not even whoever knows the
+seed could steer the draw. The blocks are read in order
 as 8-byte big-endian unsigned words. ``below(m)`` returns a uniform integer in [0, m): it reads a
 word u, rejects it if u >= 2**64 - (2**64 mod m), else returns u mod m.
 """

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from polls.domain.access import Actor, Permission
 from polls.domain.juries import DrawSpec, JurySpec, read_pool_files
+from polls.domain.sortition.randomness import PublishSpec
 from polls.domain.validation import StrictSpec, parse
 from polls.http.api.kit import ApiRoute, read_json
 from polls.http.juries.selection import csv_download, household_columns, invitations_csv, start_solving
@@ -41,6 +42,7 @@ def jury_body(jury: Jury, people: int | None = None) -> dict[str, Any]:
     solve = jury.solve or {}
     body = jury_store.jury_snapshot(jury) | {
         "seed_sha256": jury.seed_sha256,
+        "randomness_source": jury.randomness_source,
         "lottery": jury.lottery_facts,
         "solving": jury_store.solve_is_running(jury),
         "solve": {k: v for k, v in solve.items() if k not in ("run", "by")} or None,
@@ -111,8 +113,9 @@ async def compute(request: Request, actor: Actor) -> Response:
 
 @staff_only
 async def publish(request: Request, actor: Actor) -> Response:
+    spec = parse(PublishSpec, await read_json(request))
     async with runtime(request).db.begin() as db:
-        jury = await jury_store.publish_lottery(db, actor, path_int(request, "jury_id"))
+        jury = await jury_store.publish_lottery(db, actor, path_int(request, "jury_id"), spec)
         return JSONResponse(jury_body(jury))
 
 
@@ -184,8 +187,20 @@ OPERATIONS: list[ApiRoute] = [
         PoolUploadSpec,
     ),
     ApiRoute("POST", J + "/lottery", compute, "Compute the fairest panel lottery in the background (202)"),
-    ApiRoute("POST", J + "/publish", publish, "Publish everyone's probability and the seed commitment"),
-    ApiRoute("POST", J + "/draw", draw, "Reveal the seed and draw the panel and reserves", DrawSpec),
+    ApiRoute(
+        "POST",
+        J + "/publish",
+        publish,
+        "Publish everyone's probability, the seed commitment and the source of the public randomness",
+        PublishSpec,
+    ),
+    ApiRoute(
+        "POST",
+        J + "/draw",
+        draw,
+        "Reveal the seed and the committed public randomness, and draw the panel and reserves",
+        DrawSpec,
+    ),
     ApiRoute("GET", J + "/jurors", list_jurors, "The drawn panel and reserves, and their answers"),
     ApiRoute("POST", J + "/invitations", invite, "Invite the drawn panel"),
     ApiRoute(

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from polls.domain.juries import KIND_LABELS, STATUS_LABELS, AcceptSpec, JuryKind, JuryStatus
+from polls.domain.sortition.randomness import describe
 from polls.domain.spreadsheets import spreadsheet_safe
 from polls.domain.validation import parse
 from polls.errors import ErrorCode, NotFound, ValidationFailed
@@ -42,6 +43,7 @@ async def jury_page(request: Request) -> Response:
             "status_label": STATUS_LABELS[JuryStatus(jury.status)],
             "kind_label": KIND_LABELS[JuryKind(jury.kind)],
             "probabilities": jury_store.probabilities_rows(jury),
+            "randomness": describe(jury.randomness_source) if jury.randomness_source else None,
             "facts": jury.lottery_facts or {},
             "profile": profile,
             "sessions": sessions,
@@ -67,6 +69,15 @@ async def lottery_file(request: Request) -> Response:
     """The published lottery, as ``polls jury draw --verify --lottery`` reads it."""
     jury = await _public(request)
     return _json_file(jury.lottery, f"jury{jury.id}-lottery.json")
+
+
+async def randomness_file(request: Request) -> Response:
+    """The public randomness's source fixed at publication, as ``polls jury draw --verify
+    --randomness`` reads it."""
+    jury = await _public(request)
+    if jury.randomness_source is None:
+        raise NotFound("No source of public randomness was published", code=ErrorCode.RANDOMNESS_MISSING)
+    return _json_file(jury.randomness_source, f"jury{jury.id}-randomness.json")
 
 
 async def draw_file(request: Request) -> Response:
@@ -148,6 +159,7 @@ routes: list[BaseRoute] = [
     Route("/juries/{jury_id:id}", jury_page, methods=GET),
     Route("/juries/{jury_id:id}/lottery.json", lottery_file, methods=GET),
     Route("/juries/{jury_id:id}/draw.json", draw_file, methods=GET),
+    Route("/juries/{jury_id:id}/randomness.json", randomness_file, methods=GET),
     Route("/juries/{jury_id:id}/probabilities.csv", probabilities_file, methods=GET),
     Route("/juries/{jury_id:id}/invitation/{token}", invitation, methods=BOTH),
 ]

@@ -31,6 +31,7 @@ from polls.domain.juries import (
     panel_profile,
     read_pool_files,
 )
+from polls.domain.sortition.randomness import PublishSpec, describe
 from polls.domain.spreadsheets import spreadsheet_safe
 from polls.domain.validation import parse
 from polls.errors import FieldError, PollsError, ValidationFailed
@@ -231,6 +232,7 @@ async def _render_jury(
             "upload_errors": upload_errors or [],
             "values": values or {"reserves": str(jury.size), "household_columns": "household"},
             "can_manage": actor.can(Permission.MANAGE_PILOT, jury.pilot_id),
+            "randomness": describe(jury.randomness_source) if jury.randomness_source else None,
             "S": JuryStatus,
         },
         status_code=status or (422 if errors else 200),
@@ -311,19 +313,54 @@ async def compute(request: Request, actor: Actor) -> Response:
     return see_other(f"/council/juries/{jury_id}")
 
 
+def publish_form_data(form: FormData) -> dict[str, Any]:
+    """The publication form as PublishSpec reads it: dice people are one "name, SHA-256" a line."""
+    kind = str(form.get("randomness_kind", "")).strip()
+    if kind == "lottery":
+        source: dict[str, Any] = {"kind": "lottery", "name": str(form.get("lottery_name", "")).strip()}
+        if str(form.get("lottery_date", "")).strip():
+            source["date"] = str(form.get("lottery_date", "")).strip()
+        return {"randomness": source}
+    people = []
+    for line in str(form.get("dice_people", "")).splitlines():
+        if line.strip():
+            name, _, digest = line.rpartition(",")
+            people.append({"name": name.strip(), "sha256": digest.strip()})
+    return {"randomness": {"kind": "dice", "people": people} if kind == "dice" else {}}
+
+
+def _publish_field(path: str) -> str:
+    """The publication form's field for a PublishSpec error path."""
+    for part, field in (("people", "dice_people"), ("name", "lottery_name"), ("date", "lottery_date")):
+        if part in path.split("."):
+            return field
+    return "randomness_kind"
+
+
 async def publish(request: Request, actor: Actor) -> Response:
     jury_id = path_int(request, "jury_id")
-    async with runtime(request).db.begin() as db:
-        await jury_store.publish_lottery(db, actor, jury_id)
+    form = await read_form(request)
+    fields = ("randomness_kind", "dice_people", "lottery_name", "lottery_date")
+    values = {k: str(form.get(k, "")).strip() for k in fields}
+    try:
+        spec = parse(PublishSpec, publish_form_data(form))
+        async with runtime(request).db.begin() as db:
+            await jury_store.publish_lottery(db, actor, jury_id, spec)
+    except ValidationFailed as exc:
+        errors: dict[str, str] = {}
+        for e in exc.errors:
+            errors.setdefault(_publish_field(e.field), e.message)
+        return await _show_again(request, actor, errors=errors, values=values)
     return see_other(f"/council/juries/{jury_id}")
 
 
 async def draw(request: Request, actor: Actor) -> Response:
     jury_id = path_int(request, "jury_id")
     form = await read_form(request)
-    values = {k: str(form.get(k, "")).strip() for k in ("reserves", "public_randomness")}
-    data: dict[str, Any] = {"public_randomness": values["public_randomness"]}
-    if values["reserves"]:
+    values = {k: str(v).strip() for k, v in form.items() if k == "reserves" or k.startswith("reveals.")}
+    reveals = [values.get(f"reveals.{n}", "") for n in range(10) if f"reveals.{n}" in values]
+    data: dict[str, Any] = {"reveals": reveals}
+    if values.get("reserves"):
         data["reserves"] = values["reserves"]
     try:
         spec = parse(DrawSpec, data)

@@ -105,7 +105,7 @@
   }
 
   function commandFrom(form) {
-    var command = { v: 1 };
+    var command = { v: 2 };
     var fields = new FormData(form);
     fields.forEach(function (value, key) {
       if (key === "csrf_token") return;

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from polls.domain.jury_commands import COMMANDS, decide
 from polls.domain.jury_room import (
+    CHOICES,
     MODERATOR,
     OBSERVER,
     CommandRefused,
@@ -28,11 +29,13 @@ JURORS = {1: "Ann", 2: "Bo", 3: "Cy", 4: "Di"}
 
 
 class Room:
-    """A log in memory: runs commands through decide and replay like the store does."""
+    """A log in memory: runs commands through decide and replay like the store does, keeping
+    secret votes' running tallies beside the log as the store does."""
 
     def __init__(self, threshold: int = 75) -> None:
         self.now = 1_000.0
         self.log: list[Event] = []
+        self.tallies: dict[int, dict[str, int]] = {}
         self.state = RoomState()
         self._append(created("Buses", "How should buses change?", threshold, JURORS, now=self.now))
 
@@ -40,10 +43,21 @@ class Room:
         stored = Event(event.type, event.data, event.at, seq=len(self.log) + 1)
         self.log.append(stored)
         self.state = replay([stored], self.state)
+        rec = event.data.get("recommendation", 0)
+        if event.type == "vote_opened" and event.data["ballot"] == "secret":
+            self.tallies[rec] = dict.fromkeys(CHOICES, 0)
+        elif event.sealed is not None:
+            self.tallies[rec][event.sealed] += 1
+        elif event.type == "vote_closed":
+            self.tallies.pop(rec, None)
 
     def do(self, actor: RoomActor, command: dict[str, Any], *, after: float = 1.0) -> list[Event]:
         self.now += after
-        events = decide(self.state, actor, command, now=self.now)
+        self.state.sealed_tallies = {rec: dict(counts) for rec, counts in self.tallies.items()}
+        try:
+            events = decide(self.state, actor, command, now=self.now)
+        finally:
+            self.state.sealed_tallies = {}
         for event in events:
             self._append(event)
         return events
@@ -270,10 +284,10 @@ def test_a_removed_juror_leaves_the_panel_queue_chair_and_open_votes_but_not_clo
     [drafted] = room.mod("draft_recommendation", text="Keep route 7")
     [second] = room.mod("draft_recommendation", text="Free fares")
     first_rec, second_rec = drafted.data["id"], second.data["id"]
-    room.mod("open_vote", recommendation=first_rec)
+    room.mod("open_vote", recommendation=first_rec, ballot="named")
     room.juror(2, "vote", recommendation=first_rec, choice="yes")
     room.mod("close_vote", recommendation=first_rec)
-    room.mod("open_vote", recommendation=second_rec)
+    room.mod("open_vote", recommendation=second_rec, ballot="named")
     room.juror(2, "vote", recommendation=second_rec, choice="no")
     room.juror(1, "vote", recommendation=second_rec, choice="yes")
     [poll] = room.mod("open_straw_poll", question="Cut?", options=["Yes", "No"])
@@ -294,6 +308,50 @@ def test_a_removed_juror_leaves_the_panel_queue_chair_and_open_votes_but_not_clo
     room.mod("end_session")
     assert juror_removed(room.state, 1, now=room.now) == []  # an ended session's log is final
     assert juror_added(room.state, 9, "Ed", now=room.now) == []
+
+
+def test_a_secret_vote_logs_who_voted_and_the_tally_never_how() -> None:
+    room = started()
+    [drafted] = room.mod("draft_recommendation", text="Free fares")
+    rec = drafted.data["id"]
+    room.mod("open_vote", recommendation=rec)  # secret unless opened as named
+    for juror, choice in [(1, "yes"), (2, "no"), (3, "yes")]:
+        [cast] = room.juror(juror, "vote", recommendation=rec, choice=choice)
+        assert cast.type == "juror_voted" and cast.data == {"recommendation": rec, "juror": juror}
+        assert project(cast, R.MODERATOR) == {"type": "juror_voted", "at": cast.at, "recommendation": rec}
+    mine = view(room.state, R.JUROR, 1)["recommendations"][0]
+    assert mine["voters"] == 3 and mine["voted"] is True and "my_vote" not in mine
+    vote = {"type": "vote", "recommendation": rec, "choice": "no"}
+    assert refused(room, RoomActor.juror(1), vote) == "not_allowed"  # cannot be changed
+    [removed] = juror_removed(room.state, 2, now=room.now)
+    room._append(removed)
+    [added] = juror_added(room.state, 9, "Ed", now=room.now)
+    room._append(added)
+    assert refused(room, RoomActor.juror(9), vote) == "not_allowed"  # joined after it opened
+    room.mod("close_vote", recommendation=rec)
+    assert not any("choice" in e.data for e in room.log)
+    # The log alone gives the tally: a removed juror's secret ballot cannot be found, so it counts.
+    again = replay(room.log)
+    assert again.recommendation(rec).counts() == {"yes": 2, "no": 1, "abstain": 0}
+    assert view(again, R.OBSERVER)["recommendations"][0]["passed"] is False  # 2 of 3 < 75%
+    assert "named_votes" not in view(again, R.OBSERVER)["recommendations"][0]
+
+
+def test_a_named_vote_shows_every_name_with_its_vote_once_closed() -> None:
+    room = started()
+    [drafted] = room.mod("draft_recommendation", text="Free fares")
+    rec = drafted.data["id"]
+    room.mod("open_vote", recommendation=rec, ballot="named")
+    assert view(room.state, R.JUROR, 1)["recommendations"][0]["ballot"] == "named"
+    room.juror(1, "vote", recommendation=rec, choice="no")
+    room.juror(1, "vote", recommendation=rec, choice="yes")  # changed while open
+    room.juror(2, "vote", recommendation=rec, choice="abstain")
+    assert "named_votes" not in view(room.state, R.MODERATOR)["recommendations"][0]  # not while open
+    room.mod("close_vote", recommendation=rec)
+    assert view(room.state, R.OBSERVER)["recommendations"][0]["named_votes"] == [
+        {"juror": 1, "name": "Ann", "choice": "yes"},
+        {"juror": 2, "name": "Bo", "choice": "abstain"},
+    ]
 
 
 def test_vote_events_name_juror_and_choice_only_to_that_juror() -> None:

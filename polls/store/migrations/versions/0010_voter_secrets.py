@@ -5,7 +5,7 @@ Cards issued before this revision keep their voter_key (legacy: their nullifiers
 reference the service can recompute; docs/ballot-secrecy.md says what that means).
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

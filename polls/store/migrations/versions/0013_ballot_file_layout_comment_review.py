@@ -1,7 +1,7 @@
 """the ballot file's layout per poll (each question separately by default), and comments in review
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0008"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -203,9 +203,17 @@ def test_a_decliner_is_replaced_by_the_first_reserve_who_keeps_the_quotas(lotter
 
 
 def test_an_honest_draw_verifies_with_and_without_the_pool(lottery: Lottery) -> None:
-    record = draw(lottery, SEED, reserves=3, public_randomness="dice 3 1 4")
+    record = draw(lottery, SEED, reserves=3)
     assert verify(lottery, SEED, record) == []
     assert verify(lottery, SEED, record, make_pool()) == []
+
+
+def test_public_randomness_nobody_committed_to_fails_verification(lottery: Lottery) -> None:
+    """Chosen at the draw, it could have been tried until the panel suited whoever knew the seed."""
+    record = draw(lottery, SEED, reserves=3, public_randomness="dice 3 1 4")
+    assert verify(lottery, SEED, record) == [
+        "the draw used public randomness that was not committed to before the draw"
+    ]
 
 
 def test_any_change_to_seed_or_inputs_fails_verification(lottery: Lottery) -> None:
