@@ -39,7 +39,7 @@ def old_log(jurors: list[int]) -> list[tuple[str, dict[str, Any]]]:
 async def test_old_votes_lose_their_choices_and_keep_their_tallies(settings: Settings) -> None:
     made = await make_jury(settings)
     url = settings.database_url
-    in_thread(lambda: command.downgrade(alembic_config(url), "0008"))
+    in_thread(lambda: command.downgrade(alembic_config(url), "0011"))
     engine = open_engine(url, ballot_key=settings.ballot_key)
     db = sessions_for(engine)
     try:
