@@ -15,7 +15,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from polls.domain.ballot_files import read_pabulib, read_published
+from polls.domain.ballot_files import read_published
+from polls.domain.ballot_imports import read_pabulib
 from polls.domain.counting import official
 from polls.domain.counting.results import as_json
 from polls.store.models import AuditEntry, QuestionResult

@@ -21,6 +21,7 @@ from polls.domain.counting.plurality import PluralityResult, plurality
 from polls.domain.counting.ranked import RankedBallots
 from polls.domain.counting.scale import ScaleResult, scale
 from polls.domain.counting.schulze import SchulzeResult, schulze
+from polls.domain.counting.shares_variants import Variant
 from polls.domain.counting.stv import STVResult, stv
 from polls.domain.questions import QuestionKind
 
@@ -42,7 +43,7 @@ METHODS: dict[QuestionKind, tuple[str, ...]] = {
     QuestionKind.MULTIPLE: ("approval",),
     QuestionKind.RANKED: ("instant_runoff", "stv", "borda", "condorcet", "schulze", "plurality"),
     QuestionKind.SCALE: ("scale",),
-    QuestionKind.BUDGET: ("greedy", "equal_shares", "equal_shares_cost", "approval"),
+    QuestionKind.BUDGET: ("greedy", "equal_shares", "approval"),
 }
 ALL_METHODS = tuple(dict.fromkeys(m for methods in METHODS.values() for m in methods))
 
@@ -82,7 +83,7 @@ def count(
         budget = BudgetBallots.weighted(costed, int(question.settings["budget_total"]), ballots)
         if method == "greedy":
             return greedy(budget)
-        return equal_shares(budget, utility="cost" if method == "equal_shares_cost" else "approval")
+        return equal_shares(budget, Variant.of(question.settings))
     ranked = RankedBallots.weighted(options, ballots)
     if method == "instant_runoff":
         return instant_runoff(ranked)

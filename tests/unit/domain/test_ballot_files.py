@@ -7,14 +7,8 @@ import random
 
 import pytest
 
-from polls.domain.ballot_files import (
-    read_ballot_file,
-    read_blt,
-    read_pabulib,
-    read_preflib,
-    read_published,
-    write_published,
-)
+from polls.domain.ballot_files import read_published, write_published
+from polls.domain.ballot_imports import read_ballot_file, read_blt, read_pabulib, read_preflib
 from polls.domain.ballots import OptionDef, PollDef, QuestionDef
 from polls.domain.questions import QuestionKind
 from polls.errors import BallotFileError
