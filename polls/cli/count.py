@@ -116,17 +116,40 @@ def describe(item: QuestionBallots, result: official.Result) -> list[str]:
             )
         lines.append(f"  winner: {name(result.winner)}")
     elif isinstance(result, EqualSharesResult):
-        for p in result.purchases:
-            lines.append(f"  equal shares: {name(p.project)} (cost {p.cost}, {p.price:.2f} per supporter)")
-        lines += [f"  completion: {name(s.project)} (cost {s.cost})" for s in result.completed if s.funded]
-        lines.append(f"  share per voter {result.share:.2f} after {result.rises} rises; spent {result.spent}")
-        lines += [f"  tie{_tie(t, name)}" for t in result.ties]
+        lines += _equal_shares(result, name)
     elif isinstance(result, SchulzeResult):
         lines.append("  ranking: " + " > ".join(" = ".join(name(o) for o in tier) for tier in result.tiers))
         lines.append(f"  winner: {name(result.winner)}{_tie(result.tie, name)}")
     else:
         lines += _simple(as_json(result), name)
+    if item.selected is not None and hasattr(result, "funded"):
+        lines.append(_against_official(item.selected, result.funded, name))
     return lines
+
+
+def _equal_shares(result: EqualSharesResult, name: Naming) -> list[str]:
+    lines = [f"  variant: {result.variant}"]
+    for p in result.purchases:
+        lines.append(f"  equal shares: {name(p.project)} (cost {p.cost}, {p.price:.2f} per supporter)")
+    lines += [f"  completion: {name(s.project)} (cost {s.cost})" for s in result.completed if s.funded]
+    stopped = f" ({result.stopped})" if result.stopped else ""
+    lines.append(
+        f"  share per voter {result.share:.2f} after {result.rises} rises{stopped}; spent {result.spent}"
+    )
+    lines += [f"  tie{_tie(t, name)}" for t in result.ties]
+    for d in result.differences:
+        would = "would fund" if d.funded_by_greedy else "would not fund"
+        lines.append(f"  greedy by votes {would} {name(d.project)}: {d.reason}")
+    return lines
+
+
+def _against_official(selected: tuple[int, ...], funded: tuple[int, ...], name: Naming) -> str:
+    """A pabulib file's official selection against the recount."""
+    if set(selected) == set(funded):
+        return "  official selection (the file's selected column): the same projects"
+    missing = ", ".join(name(o) for o in selected if o not in funded) or "none"
+    extra = ", ".join(name(o) for o in funded if o not in selected) or "none"
+    return f"  official selection DIFFERS: selected but not funded here: {missing}; funded here only: {extra}"
 
 
 def _stv(result: STVResult, name: Naming) -> list[str]:
