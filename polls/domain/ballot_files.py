@@ -53,6 +53,7 @@ class BallotFile:
     format: str  # "polls-ballots", "preflib", "blt" or "pabulib"
     title: str
     questions: tuple[QuestionBallots, ...]
+    notes: tuple[str, ...] = ()  # what a reader could not check, said to whoever recounts
 
 
 def _hashable(answer: Any) -> Any:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -38,11 +39,12 @@ def read_ballot_file(name: str, text: str) -> BallotFile:
 
 def read_preflib(text: str, default_title: str = "") -> BallotFile:
     """PrefLib's format: "# KEY: value" metadata, then lines "count: 3,1,{2,4}". A group in braces
-    is a tie; ranked ballots cannot hold ties, so a ranking is kept up to its first tie, as a
-    paper is counted up to the point where its preferences stop being in sequence."""
+    is a tie, kept as a group: the question's rule for tied ranks reads it when counting (the
+    Scottish rule by default: the ballot counts up to its first tie). A file that does not say
+    how many voters it holds is read with a note that the total could not be checked."""
     meta: dict[str, tuple[int, str]] = {}
     names: dict[int, str] = {}
-    counts: Counter[tuple[int, ...]] = Counter()
+    counts: Counter[tuple[Any, ...]] = Counter()
     voters = 0
     alternatives: int | None = None
     for number, line in enumerate(text.splitlines(), start=1):
@@ -75,6 +77,8 @@ def read_preflib(text: str, default_title: str = "") -> BallotFile:
     if data_type and data_type[1].lower() not in ("soi", "toi", "soc", "toc"):
         raise BallotFileError(data_type[0], f"data type {data_type[1]!r} is not ranked ballots (soi, toi)")
     stated = meta.get("NUMBER VOTERS")
+    unchecked = "the file does not say how many voters it holds (NUMBER VOTERS), so no total can be checked"
+    notes = () if stated else (unchecked,)
     if stated and _whole(stated[1], stated[0], "the number of voters") != voters:
         raise BallotFileError(
             stated[0], f"the file says {stated[1]} voters but its orders add up to {voters}"
@@ -82,10 +86,10 @@ def read_preflib(text: str, default_title: str = "") -> BallotFile:
     options = tuple(OptionDef(i, names.get(i, f"Alternative {i}")) for i in range(1, alternatives + 1))
     title = meta.get("TITLE", (0, default_title))[1] or default_title
     question = QuestionDef(1, QuestionKind.RANKED, title, {"seats": 1}, options)
-    return BallotFile("preflib", title, (QuestionBallots(question, None, _nonempty(counts)),))
+    return BallotFile("preflib", title, (QuestionBallots(question, None, _nonempty(counts)),), notes)
 
 
-def _preflib_ranking(prefs: str, alternatives: int, number: int, strict: bool) -> tuple[int, ...]:
+def _preflib_ranking(prefs: str, alternatives: int, number: int, strict: bool) -> tuple[Any, ...]:
     groups: list[list[str]] = []
     rest = prefs.strip()
     while rest:
@@ -105,16 +109,13 @@ def _preflib_ranking(prefs: str, alternatives: int, number: int, strict: bool) -
             raise BallotFileError(number, f"expected a comma before {rest[:10]!r}")
         rest = rest[1:].strip()
     seen: set[int] = set()
-    ranking: list[int] = []
-    tied = False
+    ranking: list[Any] = []
     for group in groups:
         members = [_alternative(item, alternatives, number) for item in group]
         if seen.intersection(members) or len(set(members)) != len(members):
             raise BallotFileError(number, "an alternative appears twice in one order")
         seen.update(members)
-        tied = tied or len(members) > 1
-        if not tied:
-            ranking.extend(members)
+        ranking.append(members[0] if len(members) == 1 else tuple(members))
     return tuple(ranking)
 
 
@@ -131,8 +132,10 @@ def _whole(text: str, number: int, what: str) -> int:
     return int(text)
 
 
-def _nonempty(counts: Mapping[tuple[int, ...], int]) -> tuple[tuple[Any, int], ...]:
-    return tuple(sorted((r, n) for r, n in counts.items() if r and n))
+def _nonempty(counts: Mapping[tuple[Any, ...], int]) -> tuple[tuple[Any, int], ...]:
+    """Rankings holding an option, in a fixed order (ranks are options or groups of them)."""
+    kept = [(r, n) for r, n in counts.items() if n and any(isinstance(x, int) or x for x in r)]
+    return tuple(sorted(kept, key=lambda item: json.dumps(item[0])))
 
 
 # -- BLT ---------------------------------------------------------------------------------------
@@ -155,7 +158,7 @@ def read_blt(text: str) -> BallotFile:
     candidates = _whole(head[0], number, "the number of candidates")
     seats = _whole(head[1], number, "the number of seats")
     withdrawn: set[int] = set()
-    counts: Counter[tuple[int, ...]] = Counter()
+    counts: Counter[tuple[Any, ...]] = Counter()
     ended = False
     for number, line in rows:
         tokens = line.split()
@@ -191,20 +194,23 @@ def read_blt(text: str) -> BallotFile:
     return BallotFile("blt", title, (QuestionBallots(question, None, _nonempty(counts)),))
 
 
-def _blt_ranking(prefs: list[str], candidates: int, withdrawn: set[int], number: int) -> tuple[int, ...]:
-    ranking: list[int] = []
+def _blt_ranking(prefs: list[str], candidates: int, withdrawn: set[int], number: int) -> tuple[Any, ...]:
+    """The ranks as marked: "-" a skipped rank (an empty group), "2=3" a tie (a group). Withdrawn
+    candidates are not on the ballot, so they are left out of their rank (and a rank holding only
+    withdrawn candidates is no rank at all)."""
+    ranking: list[Any] = []
     seen: set[int] = set()
-    tied = False
     for token in prefs:
         if token == "-":
+            ranking.append(())
             continue
         members = [_blt_candidate(t, candidates, number) for t in token.split("=")]
         if seen.intersection(members) or len(set(members)) != len(members):
             raise BallotFileError(number, "a candidate is ranked twice on one ballot")
         seen.update(members)
-        tied = tied or len(members) > 1
-        if not tied:
-            ranking.extend(m for m in members if m not in withdrawn)
+        standing = [m for m in members if m not in withdrawn]
+        if standing:
+            ranking.append(standing[0] if len(standing) == 1 else tuple(standing))
     return tuple(ranking)
 
 

@@ -10,6 +10,7 @@ import pytest
 from polls.domain.ballot_files import read_published, write_published
 from polls.domain.ballot_imports import read_ballot_file, read_blt, read_pabulib, read_preflib
 from polls.domain.ballots import OptionDef, PollDef, QuestionDef
+from polls.domain.counting.ranked import RankedBallots
 from polls.domain.questions import QuestionKind
 from polls.errors import BallotFileError
 
@@ -116,9 +117,18 @@ def test_preflib_soi_file_gives_ranked_ballots_with_names() -> None:
     assert item.ballots == (((1, 2, 3), 3), ((2, 1), 2), ((3,), 1))
 
 
-def test_preflib_toi_ranking_stops_at_its_first_tie() -> None:
+def test_preflib_toi_keeps_its_ties_for_the_rule_to_read() -> None:
     text = PREFLIB.replace("DATA TYPE: soi", "DATA TYPE: toi").replace("3: 1,2,3", "3: 1,{2,3}")
-    assert read_ballot_file("ward.toi", text).questions[0].ballots == (((1,), 3), ((2, 1), 2), ((3,), 1))
+    item = read_ballot_file("ward.toi", text).questions[0]
+    assert item.ballots == (((1, (2, 3)), 3), ((2, 1), 2), ((3,), 1))
+    # the Scottish rule (the default) counts each ballot up to its first tie
+    assert RankedBallots.weighted([1, 2, 3], item.ballots).rankings == (((1,), 3), ((2, 1), 2), ((3,), 1))
+
+
+def test_a_preflib_file_without_a_voter_count_says_it_cannot_check_it() -> None:
+    read = read_preflib(PREFLIB.replace("# NUMBER VOTERS: 6\n", ""))
+    assert len(read.notes) == 1 and "no total can be checked" in read.notes[0]
+    assert read_preflib(PREFLIB).notes == ()
 
 
 @pytest.mark.parametrize(
@@ -157,8 +167,10 @@ def test_blt_file_gives_seats_names_weights_and_skips_withdrawn_candidates() -> 
     (item,) = read.questions
     assert read.title == "Ward 2, two seats" and item.question.settings == {"seats": 2}
     assert [o.label for o in item.question.options] == ["Ash", "Birch", "Cedar"]  # Dogwood withdrew
-    # "2=3 1" ranks Birch and Cedar equal first: nothing usable before the tie, so not a valid vote
-    assert item.ballots == (((1, 2), 1), ((2, 1, 3), 2), ((3,), 3))
+    # "2=3 1" ranks Birch and Cedar equal first: kept as marked, for the rule to read
+    assert item.ballots == (((1, 2), 1), ((2, 1, 3), 2), ((3,), 3), (((2, 3), 1), 1))
+    # under the Scottish rule nothing is usable before the tie, so it is not a valid vote
+    assert RankedBallots.weighted([1, 2, 3], item.ballots).total == 6
 
 
 @pytest.mark.parametrize(
