@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,12 @@ from polls.domain.ballot_imports import read_ballot_file
 from polls.domain.counting import official
 from polls.domain.counting.equal_shares import EqualSharesResult
 from polls.domain.counting.instant_runoff import InstantRunoffResult
+from polls.domain.counting.meek import MeekResult, MeekStage
 from polls.domain.counting.results import as_json
+from polls.domain.counting.rules import DEFAULT_RANKING_RULE, RANKING_RULES, STV_TRANSFERS
 from polls.domain.counting.scale import ScaleResult
 from polls.domain.counting.schulze import SchulzeResult
+from polls.domain.counting.shares_variants import COMPLETIONS, UTILITIES
 from polls.domain.counting.stv import STVResult
 from polls.domain.counting.ties import Tie
 from polls.domain.questions import QuestionKind
@@ -38,6 +42,11 @@ def add_parsers(commands: Any) -> None:
     recount.add_argument("--method", choices=official.ALL_METHODS, help="count by this method instead")
     recount.add_argument("--seats", type=int, help="seats to fill (ranked questions; STV when more than 1)")
     recount.add_argument("--question", type=int, help="only this question (its id)")
+    rules = recount.add_argument_group("counting rules (instead of what the file says, or the defaults)")
+    rules.add_argument("--ranking-rule", choices=RANKING_RULES, help="how tied or skipped ranks are read")
+    rules.add_argument("--transfers", choices=STV_TRANSFERS, help="how STV transfers surpluses")
+    rules.add_argument("--utility", choices=UTILITIES, help="the Method of Equal Shares' utility")
+    rules.add_argument("--completion", choices=COMPLETIONS, help="the Method of Equal Shares' completion")
     recount.set_defaults(run=run)
 
 
@@ -61,16 +70,44 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(chosen, str):
         print(f"polls recount: {chosen}", file=sys.stderr)
         return 2
+    for note in ballot_file.notes:
+        print(f"note: {note}")
     results = []
     for item, method in chosen:
         result = official.count(item.question, item.ballots, method, args.seats)
-        print("\n".join(describe(item, result)))
+        said = said_plainly(item, result)
+        print("\n".join([*describe(item, result), *(f"  note: {n}" for n in said)]))
         print()
         results.append(
-            {"question": item.question.id, "title": item.question.title, "result": as_json(result)}
+            {
+                "question": item.question.id,
+                "title": item.question.title,
+                "settings": dict(item.question.settings),
+                "result": as_json(result),
+                "notes": said,
+            }
         )
-    print(json.dumps({"file": args.file.name, "format": ballot_file.format, "results": results}))
+    summary = {"file": args.file.name, "format": ballot_file.format, "notes": list(ballot_file.notes)}
+    print(json.dumps(summary | {"results": results}))
     return 0
+
+
+def said_plainly(item: QuestionBallots, result: official.Result) -> list[str]:
+    """What a bare result would leave unsaid: nothing to count, or seats left unfilled."""
+    notes = []
+    if not item.question.options:
+        notes.append("nothing to count: the file lists no candidates or options")
+    elif not getattr(result, "ballots", 1):
+        notes.append("nothing to count: the file holds no valid ballots for this question")
+    if isinstance(result, STVResult | MeekResult):
+        unfilled = result.seats - len(result.elected)
+        if unfilled > 0:
+            candidates = len(item.question.options)
+            notes.append(
+                f"{unfilled} of {result.seats} seats left unfilled "
+                f"({candidates} candidate{'s' if candidates != 1 else ''}, {len(result.elected)} elected)"
+            )
+    return notes
 
 
 def _chosen(ballot_file: BallotFile, args: argparse.Namespace) -> list[tuple[QuestionBallots, str]] | str:
@@ -83,10 +120,24 @@ def _chosen(ballot_file: BallotFile, args: argparse.Namespace) -> list[tuple[Que
     for item in items:
         method = args.method or item.method or official.usual_method(item.question, args.seats)
         if method in official.METHODS[item.question.kind]:
-            chosen.append((item, method))
+            chosen.append((_with_rules(item, args), method))
     if not chosen:
         return f"{args.method} cannot count any question in this file"
     return chosen
+
+
+def _with_rules(item: QuestionBallots, args: argparse.Namespace) -> QuestionBallots:
+    """The question with the counting rules given on the command line."""
+    kind = item.question.kind
+    given = {
+        QuestionKind.RANKED: {"ranking_rule": args.ranking_rule, "stv_transfers": args.transfers},
+        QuestionKind.BUDGET: {"mes_utility": args.utility, "mes_completion": args.completion},
+    }.get(kind, {})
+    chosen = {k: v for k, v in given.items() if v is not None}
+    if not chosen:
+        return item
+    question = replace(item.question, settings={**item.question.settings, **chosen})
+    return replace(item, question=question)
 
 
 def describe(item: QuestionBallots, result: official.Result) -> list[str]:
@@ -103,7 +154,10 @@ def describe(item: QuestionBallots, result: official.Result) -> list[str]:
         lines += [f"  {result.ballots} answers; {points}", f"  mean {result.mean}, median {result.median}"]
         return lines
     lines.append(f"  ballots: {result.ballots}")
-    if isinstance(result, STVResult):
+    if question.kind is QuestionKind.RANKED:
+        rule = str(question.settings.get("ranking_rule") or DEFAULT_RANKING_RULE)
+        lines.append(f"  tied or skipped ranks: {RANKING_RULES[rule]}")
+    if isinstance(result, STVResult | MeekResult):
         lines += _stv(result, name)
     elif isinstance(result, InstantRunoffResult):
         for r in result.rounds:
@@ -152,10 +206,10 @@ def _against_official(selected: tuple[int, ...], funded: tuple[int, ...], name: 
     return f"  official selection DIFFERS: selected but not funded here: {missing}; funded here only: {extra}"
 
 
-def _stv(result: STVResult, name: Naming) -> list[str]:
+def _stv(result: STVResult | MeekResult, name: Naming) -> list[str]:
     """Candidates down the side and stages across, as councils publish a count; the last two rows
     add up what has been set aside so far, so every column totals the valid votes."""
-    lines = [f"  seats: {result.seats}; quota: {result.quota}"]
+    lines = [f"  {result.rules}", f"  seats: {result.seats}; quota: {result.quota}"]
     stages = result.stages
     set_aside = {"non-transferable": 0.0, "lost to rounding": 0.0}
     rows: dict[str, list[float]] = {
@@ -175,7 +229,10 @@ def _stv(result: STVResult, name: Naming) -> list[str]:
     ]
     for s in stages:
         what = s.action if s.candidate is None else f"{s.action} of {name(s.candidate)}"
-        if s.transfer_values:
+        if isinstance(s, MeekStage):
+            keep = ", ".join(f"{name(o)} {k:.9f}" for o, k in s.keep_values.items())
+            what += f" (quota {s.quota:.9f}; keep values {keep or 'none'})"
+        elif s.transfer_values:
             what += " at " + ", ".join(f"{v:.5f}" for v in s.transfer_values)
         if s.elected:
             how = "filling the last vacancies" if s.last_vacancies else "reaching the quota"

@@ -12,6 +12,7 @@ from typing import Any
 
 from polls.domain.ballots import QuestionDef
 from polls.domain.charts import Bar, bar_chart, describe
+from polls.domain.counting.rules import DEFAULT_RANKING_RULE, RANKING_RULES
 from polls.domain.publication import METHOD_LABELS
 from polls.domain.questions import QuestionKind
 
@@ -81,8 +82,13 @@ def view(
 
     ballots = int(result.get("ballots", result.get("answered", 0)) or 0)
     method_label = METHOD_LABELS.get(method or "", "Read by the council, not counted")
+    if method == "stv" and result.get("transfers") == "meek":
+        method_label = "Single transferable vote (Meek's method)"
     builder = _BUILDERS.get(method or "", _comments)
     rows, measure, summary, rounds, notes = builder(question, result, name, ballots)
+    if question.kind is QuestionKind.RANKED and method:
+        rule = str(question.settings.get("ranking_rule") or DEFAULT_RANKING_RULE)
+        notes = [*notes, f"Tied or skipped ranks: {RANKING_RULES[rule]}."]
     bars = [Bar(r.label, r.amount, _shown(r), r.outcome) for r in rows]
     chart_id = f"chart-q{question.id}"
     chart = ""

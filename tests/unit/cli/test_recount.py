@@ -144,3 +144,68 @@ def test_the_rule_gives_the_variant(rule: str, variant: tuple[str, str]) -> None
     assert item.method == "equal_shares"
     assert Variant.of(item.question.settings) == Variant(*variant)
     assert Variant(*variant).rule().startswith("equalshares/")
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_a_blt_file_with_more_seats_than_candidates_says_seats_are_left_unfilled(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "ward.blt", '2 3\n1 1 2 0\n2 2 0\n0\n"Ash"\n"Birch"\n"Ward 9"\n')
+    code, out, _ = recount(path, capsys)
+    assert code == 0 and "1 of 3 seats left unfilled (2 candidates, 2 elected)" in out
+    assert json.loads(out.splitlines()[-1])["results"][0]["notes"] == [
+        "1 of 3 seats left unfilled (2 candidates, 2 elected)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('0 1\n0\n"Empty ward"\n', "nothing to count: the file lists no candidates or options"),
+        ('2 1\n0\n"Ash"\n"Birch"\n"No ballots"\n', "nothing to count: the file holds no valid ballots"),
+    ],
+)
+def test_a_file_with_nothing_to_count_says_so(
+    text: str, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = recount(write(tmp_path, "empty.blt", text), capsys)
+    assert code == 0 and f"note: {said}" in out
+
+
+TIED = """# DATA TYPE: toi
+# NUMBER ALTERNATIVES: 3
+# ALTERNATIVE NAME 1: Ash
+# ALTERNATIVE NAME 2: Birch
+# ALTERNATIVE NAME 3: Cedar
+5: 1,{2,3}
+6: 2
+9: 3
+2: 3,1
+"""
+
+
+def test_a_preflib_file_without_a_voter_count_says_it_cannot_check_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = recount(write(tmp_path, "ward.toi", TIED), capsys)
+    assert code == 0 and out.startswith("note: the file does not say how many voters it holds")
+    assert json.loads(out.splitlines()[-1])["notes"]
+
+
+def test_recount_honours_the_rule_for_tied_ranks_and_the_transfer_method(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "ward.toi", TIED)
+    _, scottish, _ = recount(path, capsys, "--method", "stv", "--seats", "2")
+    _, meek, _ = recount(path, capsys, "--method", "stv", "--seats", "2", "--transfers", "meek")
+    _, one_left, _ = recount(path, capsys, "--method", "stv", "--seats", "2", "--ranking-rule", "one_left")
+    assert "Scottish rule: a ballot counts up to its first tied" in scottish
+    assert "Meek's method" in meek and "keep values" in meek
+    last = json.loads(one_left.splitlines()[-1])["results"][0]
+    assert last["settings"]["ranking_rule"] == "one_left"
+    assert "a tied rank counts for the one tied option still in the count" in one_left
