@@ -258,16 +258,17 @@ def _differences(
     for p in voters.ballots.projects:
         if (p in funded) == (p in by_votes):
             continue
+        who = f"its {votes[p]} supporter{'s' if votes[p] != 1 else ''}"
         if p in by_votes:
             left = float(np.dot(kept.money[voters.supporters[p]], voters.weight[voters.supporters[p]]))
             reason = (
-                f"its {votes[p]} supporters' equal shares had {left:,.2f} left, less than its cost "
-                f"of {costs[p]:,}, after paying for other projects they supported"
+                f"{who} had {left:,.2f} left of their equal shares, less than its cost of {costs[p]:,}, "
+                "after paying for other projects they supported"
             )
         elif p in by_shares:
             reason = (
-                f"its {votes[p]} supporters could pay its cost of {costs[p]:,} from their own equal "
-                "shares; a greedy count spends the money on projects with more votes first"
+                f"{who} could pay its cost of {costs[p]:,} from their own equal shares; "
+                "a greedy count spends the money on projects with more votes first"
             )
         else:
             reason = "it fitted in what equal shares left, when the rest was filled by votes"
