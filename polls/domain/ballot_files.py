@@ -6,7 +6,7 @@ The published ballot file (format "polls-ballots", version 1) is JSON Lines, UTF
     line 1   the poll and its counted questions:
              {"format": "polls-ballots", "version": 1, "poll": {"id": 7, "title": "..."},
               "questions": [{"id": 31, "kind": "ranked", "title": "...", "method": "stv",
-                             "settings": {"seats": 2},
+                             "settings": {"seats": 2, "ranking_rule": "scottish", ...},
                              "options": [{"id": 101, "label": "...", "cost": null}, ...]}, ...]}
     line 2-  one ballot per line: its answers keyed by question id, exactly as stored
              (single: option id; multiple and budget: sorted option ids; ranked: option ids
@@ -15,7 +15,9 @@ The published ballot file (format "polls-ballots", version 1) is JSON Lines, UTF
 
 Ballots are shuffled when the file is written. They carry no code, voter reference, tracker,
 time, area or channel, and free-text comments are left out: only what is counted. ``method`` is
-the counting method chosen for the question (see ``counting.official``). Counting this file with
+the counting method chosen for the question (see ``counting.official``); ``settings`` carry the
+counting rules chosen for it (ranked: ``ranking_rule``, ``stv_transfers``; budget:
+``mes_utility``, ``mes_completion``), which ``polls recount`` honours. Counting this file with
 ``polls recount`` gives the official result exactly, lot order included, since the lot seed is
 a digest of the ballots themselves.
 
@@ -33,9 +35,17 @@ from typing import Any
 
 from polls.domain.ballots import Answers, OptionDef, PollDef, QuestionDef, check_ballot
 from polls.domain.counting.official import METHODS
+from polls.domain.counting.rules import RANKING_RULES, STV_TRANSFERS
+from polls.domain.counting.shares_variants import COMPLETIONS, UTILITIES
 from polls.domain.questions import QuestionKind
 from polls.errors import BallotFileError, ValidationFailed
 
+COUNTING_SETTINGS = {  # header settings the count reads (``counting.rules``, ``shares_variants``)
+    "ranking_rule": tuple(RANKING_RULES),
+    "stv_transfers": tuple(STV_TRANSFERS),
+    "mes_utility": tuple(UTILITIES),
+    "mes_completion": tuple(COMPLETIONS),
+}
 FORMAT = "polls-ballots"
 VERSION = 1
 
@@ -172,6 +182,10 @@ def _questions(header: dict[str, Any]) -> tuple[tuple[QuestionDef, ...], dict[in
         for key in needed.get(kind, ()):
             if not isinstance(settings.get(key), int):
                 raise BallotFileError(1, f"{where} needs the setting {key!r}")
+        for key, known in COUNTING_SETTINGS.items():
+            if key in settings and settings[key] not in known:
+                choices = ", ".join(known)
+                raise BallotFileError(1, f"{where}: {key} is one of {choices}, not {settings[key]!r}")
         method = q.get("method")
         if method is not None and method not in METHODS.get(kind, ()):
             raise BallotFileError(1, f"{where}: {method!r} cannot count a {kind.value} question")

@@ -256,3 +256,21 @@ def test_files_are_told_apart_by_extension() -> None:
 
 def test_blt_ballots_without_their_closing_zero_line_are_named() -> None:
     assert problem(read_blt, "4 2\n1 1 0\n") == (2, "the ballots never end with a line '0'")
+
+
+def test_the_header_records_the_counting_rules_and_an_unknown_one_is_refused_on_line_1() -> None:
+    ranked = QuestionDef(
+        11,
+        QuestionKind.RANKED,
+        "Which park first?",
+        {"seats": 1, "ranking_rule": "us", "stv_transfers": "meek"},
+        (OptionDef(1, "Ash"), OptionDef(2, "Birch")),
+    )
+    poll = PollDef(id=7, pilot_id=1, area_ids=frozenset(), questions=(ranked,))
+    text = write_published(poll, "Parks", {11: "stv"}, [{"11": [1, 2]}])
+    header = json.loads(text.splitlines()[0])
+    assert header["questions"][0]["settings"]["ranking_rule"] == "us"
+    assert read_published(text).questions[0].question.settings["stv_transfers"] == "meek"
+    with pytest.raises(BallotFileError) as refused:
+        read_published(text.replace('"ranking_rule":"us"', '"ranking_rule":"texan"'))
+    assert refused.value.line == 1 and "ranking_rule is one of scottish" in refused.value.problem
