@@ -184,10 +184,7 @@ async def test_downloads_parse_and_agree_with_the_stored_results(
     assert (
         "Variant: cost utilities (a project is worth its cost to each supporter); completion: add1" in review
     )
-    assert (
-        "A greedy count by votes would fund the same projects." in review
-        or "A greedy count by votes would" in review
-    )
+    assert "A greedy count by votes would" in review  # the same projects, or what differs and why
     await publish(officer, poll_id)
     data: dict[str, Any] = (await client.get(f"/polls/{poll_id}/official.json")).json()
     stored = {q["id"]: q for q in data["questions"]}
