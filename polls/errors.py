@@ -124,6 +124,11 @@ class ErrorCode(StrEnum):
     NOT_COUNTED = "not_counted", "comments are read, not counted"
     METHOD_NOT_AVAILABLE = "method_not_available", "this counting method is not one for this question"
     COUNT_FAILED = "count_failed", "the official count could not be made"
+    COMMENTS_NOT_REVIEWED = (
+        "comments_not_reviewed",
+        "results wait until every comment is published or withheld",
+    )
+    COMMENT_NOT_FOUND = "comment_not_found", "the poll's results have no comment with that number"
     MALFORMED_BALLOT_FILE = "malformed_ballot_file", "a ballot file for a recount is malformed"
     # Juries: selection, invitations, sessions and reports.
     JURY_NOT_FOUND = "jury_not_found", "there is no such jury"

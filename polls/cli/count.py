@@ -14,8 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from polls.domain.ballot_files import BallotFile, QuestionBallots
-from polls.domain.ballot_imports import read_ballot_file
+from polls.domain.ballot_files import BallotFile, QuestionBallots, read_ballot_file
 from polls.domain.counting import official
 from polls.domain.counting.equal_shares import EqualSharesResult
 from polls.domain.counting.instant_runoff import InstantRunoffResult

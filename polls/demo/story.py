@@ -12,10 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.domain.access import Actor
 from polls.domain.ballots import check_ballot, new_tracker
+from polls.domain.comment_review import CommentDecisionSpec, CommentStatus
 from polls.domain.eligibility import nullifier
 from polls.domain.polls import Action, NewPollSpec
 from polls.domain.publication import FollowUpSpec, ResponseSpec
 from polls.domain.validation import parse
+from polls.store import comments as comment_store
 from polls.store import lifecycle as poll_lifecycle
 from polls.store import polls as poll_store
 from polls.store import results as result_store
@@ -117,6 +119,10 @@ async def _publish(session: AsyncSession, officer: Actor, poll: Poll) -> None:
         await result_store.set_response(
             session, officer, poll.id, question_id, parse(ResponseSpec, {"response": text})
         )
+    result = await result_store.load(session, poll.id)
+    publish_as_written = CommentDecisionSpec(decision=CommentStatus.PUBLISHED)
+    for number in range(1, len(result.comments) + 1 if result else 1):  # the officer read them all
+        await comment_store.decide(session, officer, poll.id, number, publish_as_written)
     await poll_lifecycle.transition(session, officer, poll.id, Action.PUBLISH)
     today = date.today()
     for title, body, days, status in FOLLOW_UPS:

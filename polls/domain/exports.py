@@ -1,5 +1,5 @@
 """Downloads of published results: a CSV of every number on the results page, and a budget
-question's ballots in pabulib's .pb format (read back by ``ballot_imports.read_pabulib``).
+question's ballots in pabulib's .pb format (read back by ``ballot_files.read_pabulib``).
 
 pabulib .pb: three sections, each a ';'-separated table (CSV quoting) with a header row.
 

@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, Field, model_validator
 from polls.domain.poll_states import Assurance as Assurance
 from polls.domain.poll_states import PollStatus as PollStatus
 from polls.domain.poll_states import ResultsVisibility as ResultsVisibility
+from polls.domain.published_ballots import BallotFileLayout
 from polls.domain.questions import QuestionSpec
 from polls.domain.validation import StrictSpec
 from polls.errors import ErrorCode, TransitionNotAllowed
@@ -48,6 +49,8 @@ class PollSpec(StrictSpec):
     closes_at: AwareDatetime | None = None
     results_visibility: ResultsVisibility = ResultsVisibility.AFTER_CLOSE
     assurance: Assurance = Assurance.POLL_CARD
+    # Whole ballots in the published file let a coercer ask for a pattern across questions
+    ballot_file_layout: BallotFileLayout = BallotFileLayout.PER_QUESTION
 
     @model_validator(mode="after")
     def _times_in_order(self) -> PollSpec:

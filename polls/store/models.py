@@ -133,6 +133,9 @@ class Poll(Base):
     closes_at: Mapped[datetime | None]
     results_visibility: Mapped[str] = mapped_column(String(20))
     assurance: Mapped[str] = mapped_column(String(20))
+    ballot_file_layout: Mapped[str] = mapped_column(
+        String(20), default="per_question"
+    )  # see published_ballots
     # Other languages the pilot offers: {"cy": {"title": ..., "description": ...}}
     translations: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -379,6 +382,8 @@ class OfficialResult(Base):
     ballot_file_sha256: Mapped[str] = mapped_column(String(64))
     counted_at: Mapped[datetime]
     published_at: Mapped[datetime | None]
+    # Free-text comments, shuffled, in review (polls.domain.comment_review); the file's last lines
+    comments: Mapped[list[Any]] = mapped_column(default=list)
 
     questions: Mapped[list[QuestionResult]] = relationship(
         order_by="QuestionResult.position", cascade="all, delete-orphan"

@@ -48,6 +48,7 @@ def poll_snapshot(poll: Poll, *, with_questions: bool = True) -> dict[str, Any]:
         "closes_at": poll.closes_at.isoformat() if poll.closes_at else None,
         "results_visibility": poll.results_visibility,
         "assurance": poll.assurance,
+        "ballot_file_layout": poll.ballot_file_layout,
     }
     if with_questions:
         snap["questions"] = [question_snapshot(q) for q in poll.questions]
@@ -124,6 +125,7 @@ def _apply_spec(poll: Poll, spec: PollSpec, areas: list[Area]) -> None:
     poll.closes_at = spec.closes_at
     poll.results_visibility = spec.results_visibility.value
     poll.assurance = spec.assurance.value
+    poll.ballot_file_layout = spec.ballot_file_layout.value
     poll.areas = areas
 
 

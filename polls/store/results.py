@@ -24,14 +24,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from polls.domain import publication
+from polls.domain import comment_review, publication
 from polls.domain.access import SYSTEM, Actor, Permission
-from polls.domain.ballot_files import write_published
 from polls.domain.ballots import PollDef, QuestionDef
 from polls.domain.counting import official
 from polls.domain.counting.results import as_json
 from polls.domain.polls import PollStatus
 from polls.domain.publication import FollowUpSpec
+from polls.domain.published_ballots import BallotFileLayout, republish, write_published
 from polls.domain.questions import QuestionKind
 from polls.errors import CountFailed, ErrorCode, NotFound
 from polls.store import audit
@@ -100,11 +100,40 @@ def _usual_methods(definition: PollDef) -> dict[int, str | None]:
     return {q.id: None for q in definition.questions} | {q.id: official.usual_method(q) for q in counted}
 
 
+def _comments(definition: PollDef, answers: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The comments to review, out of their ballots: grouped by question, shuffled within each."""
+    rng = random.SystemRandom()
+    out: list[dict[str, Any]] = []
+    for q in definition.questions:
+        if q.kind is QuestionKind.COMMENT:
+            texts = [str(a[str(q.id)]) for a in answers if str(a.get(str(q.id), "")).strip()]
+            rng.shuffle(texts)
+            out += [comment_review.new_comment(q.id, text) for text in texts]
+    return out
+
+
 def _file(
-    definition: PollDef, title: str, methods: dict[int, str | None], answers: Sequence[dict[str, Any]]
+    poll: Poll,
+    definition: PollDef,
+    methods: dict[int, str | None],
+    answers: Sequence[dict[str, Any]],
+    comments: list[dict[str, Any]],
 ) -> str:
     counted = {k: v for k, v in methods.items() if v is not None}
-    return write_published(definition, title, counted, answers, random.SystemRandom())
+    layout = BallotFileLayout(poll.ballot_file_layout)
+    shown = comment_review.published(comments)
+    return write_published(
+        definition, poll.title, counted, answers, random.SystemRandom(), layout=layout, comments=shown
+    )
+
+
+def rewrite_file(poll: Poll, result: OfficialResult, comments_before: int) -> None:
+    """Write the stored file again after a change of method or a comment's review."""
+    methods = {q.question_id: q.method for q in result.questions if q.method}
+    shown = comment_review.published(result.comments)
+    text = republish(result.ballot_file, poll_definition(poll), poll.title, methods, comments_before, shown)
+    result.ballot_file = text
+    result.ballot_file_sha256 = sha256(result.ballot_file)
 
 
 async def load(session: AsyncSession, poll_id: int) -> OfficialResult | None:
@@ -131,8 +160,9 @@ async def count_official(
     rows = await _ballots(session, poll.id)
     answers = [a for a, _, _ in rows]
     methods = _usual_methods(definition)
+    comments = _comments(definition, answers)
     with _counting(poll.id):
-        text = _file(definition, poll.title, methods, answers)
+        text = _file(poll, definition, methods, answers, comments)
         counted = {q.id: _count_question(q, methods[q.id], answers) for q in definition.questions}
     result = OfficialResult(
         poll_id=poll.id,
@@ -142,6 +172,7 @@ async def count_official(
         ballot_file_sha256=sha256(text),
         counted_at=now,
         published_at=None,
+        comments=comments,
         questions=[
             QuestionResult(
                 question_id=q.id,
@@ -213,11 +244,12 @@ async def after_transition(session: AsyncSession, poll: Poll, actor: Actor | Non
         return
     result = await count_official(session, poll, actor, now)
     if status is PollStatus.PUBLISHED:
+        comment_review.require_reviewed(result.comments)
         result.published_at = now
         await session.flush()
 
 
-async def _reviewable(session: AsyncSession, actor: Actor, poll_id: int) -> tuple[Poll, OfficialResult]:
+async def reviewable(session: AsyncSession, actor: Actor, poll_id: int) -> tuple[Poll, OfficialResult]:
     poll = await get_poll(session, actor, poll_id, Permission.MANAGE_PILOT, lock=True)
     publication.require_reviewable(PollStatus(poll.status))
     result = await count_official(session, poll, actor, utcnow())
@@ -237,23 +269,18 @@ async def set_method(
 ) -> OfficialResult:
     """Count one question by another method: its result and the ballot file's header change
     (the ballots in the file, and their order, stay as they are)."""
-    poll, result = await _reviewable(session, actor, poll_id)
+    poll, result = await reviewable(session, actor, poll_id)
     question, stored = _question(poll, result, question_id)
     publication.check_method(question, method)
     if stored.method == method:
         return result
     before = {"method": stored.method, "ballot_file_sha256": result.ballot_file_sha256}
-    _, _, ballots = result.ballot_file.partition("\n")
     answers = [a for a, _, _ in await _ballots(session, poll.id)]
     with _counting(poll.id):
         counted = _count_question(question, method, answers)
     stored.method = method
     stored.result = counted
-    definition = poll_definition(poll)
-    methods = {q.question_id: q.method for q in result.questions}
-    new_header = write_published(definition, poll.title, {k: v for k, v in methods.items() if v}, [])
-    result.ballot_file = new_header + ballots
-    result.ballot_file_sha256 = sha256(result.ballot_file)
+    rewrite_file(poll, result, len(result.comments))
     await session.flush()
     await audit.record(
         session,
@@ -270,7 +297,7 @@ async def set_method(
 async def set_response(
     session: AsyncSession, actor: Actor, poll_id: int, question_id: int, spec: publication.ResponseSpec
 ) -> OfficialResult:
-    poll, result = await _reviewable(session, actor, poll_id)
+    poll, result = await reviewable(session, actor, poll_id)
     _, stored = _question(poll, result, question_id)
     if stored.response == spec.response:
         return result

@@ -29,10 +29,11 @@ async def test_published_ballots_hold_no_codes_and_recount_to_the_same_winner(
     assert published.status_code == 200
     lines = published.text.splitlines()
     header, ballots = json.loads(lines[0]), [json.loads(line) for line in lines[1:]]
-    assert header["format"] == "polls-ballots"
-    assert len(ballots) == 3
+    assert header["format"] == "polls-ballots" and header["layout"] == "per_question"
+    assert len(ballots) == 3 * 6  # each question's answers on lines of their own; comments last
+    assert ballots[-1] == {str(voting.q["comment"]["id"]): "[withheld: awaiting review]"}
     for secret in [c.reference for c in voting.codes["north"]] + ["More trees please"]:
-        assert secret not in published.text  # no codes, and comments are not published
+        assert secret not in published.text  # no codes, and comments only once reviewed
 
     path = tmp_path / "ballots.jsonl"
     path.write_text(published.text)

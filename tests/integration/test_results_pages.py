@@ -15,17 +15,17 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from polls.domain.ballot_files import read_published
-from polls.domain.ballot_imports import read_pabulib
+from polls.domain.ballot_files import read_pabulib, read_published
 from polls.domain.counting import official
 from polls.domain.counting.results import as_json
 from polls.store.models import AuditEntry, QuestionResult
 from tests.factories import csrf_from, pilot_body
-from tests.integration.test_results_store import vote_and_close
+from tests.integration.test_results_store import publish_comments, vote_and_close
 from tests.voting_setup import Setup
 
 
 async def publish(officer: httpx.AsyncClient, poll_id: int) -> None:
+    await publish_comments(officer, poll_id)
     for action in ("review", "publish"):
         assert (await officer.post(f"/api/polls/{poll_id}/actions/{action}")).status_code == 200
 

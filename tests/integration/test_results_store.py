@@ -58,6 +58,15 @@ async def vote_and_close(client: httpx.AsyncClient, officer: httpx.AsyncClient, 
     return poll_id
 
 
+async def publish_comments(officer: httpx.AsyncClient, poll_id: int) -> None:
+    """An officer reads every comment and publishes each as written (results wait for that)."""
+    for comment in (await officer.get(f"/api/polls/{poll_id}/official/comments")).json():
+        decided = await officer.put(
+            f"/api/polls/{poll_id}/official/comments/{comment['number']}", json={"decision": "published"}
+        )
+        assert decided.status_code == 200
+
+
 async def audit_actions(db: AsyncSession, action: str) -> list[dict[str, Any]]:
     query = select(AuditEntry.actor, AuditEntry.before, AuditEntry.after).where(AuditEntry.action == action)
     found = [{"actor": a, "before": b, "after": c} for a, b, c in (await db.execute(query)).all()]
@@ -194,6 +203,7 @@ async def test_publish_then_follow_ups_and_nothing_changes_after(
     follow_up = {"title": "Gates open later", "body": "New hours from May.", "milestone_on": "2027-05-01"}
     early = await officer.post(f"/api/polls/{poll_id}/follow-ups", json=follow_up)
     assert (early.status_code, early.json()["code"]) == (409, "results_not_published")
+    await publish_comments(officer, poll_id)
     for action in ("review", "publish"):
         assert (await officer.post(f"/api/polls/{poll_id}/actions/{action}")).status_code == 200
 

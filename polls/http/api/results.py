@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from polls.domain.access import Actor, Permission
+from polls.domain.comment_review import CommentDecisionSpec, shown
 from polls.domain.publication import (
     FollowUpSpec,
     MethodSpec,
@@ -23,6 +24,7 @@ from polls.http.kit.guards import poll_staff, staff_only, staff_poll
 from polls.http.public.live import may_see_results, results_payload
 from polls.http.public.official_results import payload
 from polls.runtime import runtime
+from polls.store import comments as comment_store
 from polls.store import results as result_store
 from polls.store.ballots import load_poll, poll_definition
 from polls.store.models import Pilot, Poll
@@ -92,6 +94,39 @@ async def api_add_follow_up(request: Request, actor: Actor) -> Response:
         return ok(result_store.follow_up_snapshot(item), 201)
 
 
+def _comments_body(comments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each comment for its reviewers: its number, question, words and review; nothing of the
+    ballot it came from."""
+    return [{"number": n, **c, "published_as": shown(c)} for n, c in enumerate(comments, start=1)]
+
+
+@staff_only
+@poll_staff(Permission.VIEW_RESULTS)
+async def api_comments(request: Request, actor: Actor, poll: Poll, pilot: Pilot) -> Response:
+    result, _ = await official_result(request, poll)
+    if result is None:
+        raise NotFound(
+            "This poll has not closed, so it has no comments to review yet", code=ErrorCode.NO_RESULTS_YET
+        )
+    return ok(_comments_body(result.comments))
+
+
+@staff_only
+async def api_decide_comment(request: Request, actor: Actor) -> Response:
+    spec = parse(CommentDecisionSpec, await read_json(request))
+    poll_id, number = int(request.path_params["poll_id"]), int(request.path_params["number"])
+    async with runtime(request).db.begin() as db:
+        result = await comment_store.decide(db, actor, poll_id, number, spec)
+        return ok(_comments_body(result.comments)[number - 1])
+
+
+@staff_only
+async def api_withhold_unreviewed(request: Request, actor: Actor) -> Response:
+    async with runtime(request).db.begin() as db:
+        result = await comment_store.withhold_unreviewed(db, actor, int(request.path_params["poll_id"]))
+        return ok(_comments_body(result.comments))
+
+
 async def live_results(request: Request) -> Response:
     rt = runtime(request)
     async with rt.db() as session:
@@ -130,6 +165,25 @@ OPERATIONS: list[ApiRoute] = [
         api_response,
         "The council's response to a question: you said, we did (closed or under review)",
         ResponseSpec,
+    ),
+    ApiRoute(
+        "GET",
+        "/api/polls/{poll_id:id}/official/comments",
+        api_comments,
+        "The free-text comments to review (from closing; results role), numbered, without their ballots",
+    ),
+    ApiRoute(
+        "PUT",
+        "/api/polls/{poll_id:id}/official/comments/{number:id}",
+        api_decide_comment,
+        "Publish a comment as written or withhold it with a reason (closed or under review; council admins)",
+        CommentDecisionSpec,
+    ),
+    ApiRoute(
+        "POST",
+        "/api/polls/{poll_id:id}/official/comments/withhold-unreviewed",
+        api_withhold_unreviewed,
+        "Publish without the comments not yet reviewed: each is withheld as not reviewed (council admins)",
     ),
     ApiRoute("GET", "/api/polls/{poll_id:id}/follow-ups", api_follow_ups, "A published poll's follow-ups"),
     ApiRoute(

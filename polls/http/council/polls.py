@@ -24,6 +24,7 @@ from polls.domain.polls import (
     allowed_actions,
     is_editable,
 )
+from polls.domain.published_ballots import LAYOUT_LABELS
 from polls.domain.questions import KIND_LABELS, QuestionKind, QuestionSpec
 from polls.domain.translations import LANGUAGE_NAMES
 from polls.domain.validation import parse
@@ -52,7 +53,12 @@ def _poll_data(request: Request, form: FormData) -> dict[str, Any]:
 
 def _poll_values(poll: Any) -> dict[str, Any]:
     if poll is None:
-        return {"results_visibility": "after_close", "assurance": "poll_card", "area_ids": []}
+        return {
+            "results_visibility": "after_close",
+            "assurance": "poll_card",
+            "ballot_file_layout": "per_question",
+            "area_ids": [],
+        }
     return {
         "title": poll.title,
         "description": poll.description,
@@ -61,6 +67,7 @@ def _poll_values(poll: Any) -> dict[str, Any]:
         "closes_at": poll.closes_at,
         "results_visibility": poll.results_visibility,
         "assurance": poll.assurance,
+        "ballot_file_layout": poll.ballot_file_layout,
     }
 
 
@@ -104,6 +111,7 @@ async def _poll_form(request: Request, actor: Actor, poll: Poll | None, pilot: P
         "area_choices": [(str(a.id), a.name) for a in areas],
         "visibility_labels": VISIBILITY_LABELS,
         "assurance_labels": ASSURANCE_LABELS,
+        "layout_labels": LAYOUT_LABELS,
         "timezone": runtime(request).settings.timezone,
     }
     return render(request, "council/poll_form.html", context, status_code=422 if errors else 200)
@@ -134,6 +142,7 @@ async def poll_page(request: Request, actor: Actor, poll: Poll, pilot: Pilot) ->
             "kind_labels": KIND_LABELS,
             "visibility_labels": VISIBILITY_LABELS,
             "assurance_labels": ASSURANCE_LABELS,
+            "layout_labels": LAYOUT_LABELS,
             "actions": allowed_actions(poll_store.facts(poll)),
             "action_labels": ACTION_LABELS,
             "editable": is_editable(PollStatus(poll.status)),

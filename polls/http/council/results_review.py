@@ -13,7 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from polls.domain import comment_review
 from polls.domain.access import Actor, Permission
+from polls.domain.comment_review import CHOSEN_REASONS, REASON_LABELS, CommentDecisionSpec
 from polls.domain.polls import (
     ASSURANCE_LABELS,
     STATUS_LABELS,
@@ -32,13 +34,15 @@ from polls.domain.publication import (
     ResponseSpec,
     methods_for,
 )
+from polls.domain.published_ballots import LAYOUT_LABELS
 from polls.domain.validation import parse
 from polls.errors import FieldError, ValidationFailed
 from polls.http.kit.forms import errors_by_field, form_dict, read_form, see_other, whole_number
 from polls.http.kit.guards import page, poll_staff, staff_poll
 from polls.http.kit.render import render
-from polls.http.public.official_results import downloads, question_views
+from polls.http.public.official_results import downloads, file_layout, question_views
 from polls.runtime import runtime
+from polls.store import comments as comment_store
 from polls.store import polls as poll_store
 from polls.store import results as result_store
 from polls.store.ballots import poll_definition
@@ -69,6 +73,26 @@ def _review_context(
         "follow_up_labels": FOLLOW_UP_LABELS,
         "follow_up_choices": [("", "No status"), *((s.value, FOLLOW_UP_LABELS[s]) for s in FollowUpStatus)],
         "downloads": downloads(poll, result) if result else [],
+        **_comments_context(definition, result),
+    }
+
+
+def _comments_context(definition: Any, result: OfficialResult | None) -> dict[str, Any]:
+    comments = result.comments if result else []
+    titles = {q.id: q.title for q in definition.questions}
+    return {
+        "comments": [
+            {"number": n, "question": titles.get(c["question_id"], ""), **c}
+            for n, c in enumerate(comments, start=1)
+        ],
+        "unreviewed": comment_review.unreviewed(comments),
+        "comment_status_labels": comment_review.STATUS_LABELS,
+        "reason_labels": REASON_LABELS,
+        "reason_choices": [
+            ("", "Choose a reason"),
+            *((r.value, REASON_LABELS[r].capitalize()) for r in CHOSEN_REASONS),
+        ],
+        "layout": LAYOUT_LABELS[file_layout(result)] if result else "",
     }
 
 
@@ -158,6 +182,28 @@ async def add_follow_up(request: Request, actor: Actor) -> Response:
     return see_other(f"/council/polls/{poll_id}/results#follow-ups")
 
 
+async def decide_comment(request: Request, actor: Actor) -> Response:
+    form = await read_form(request)
+    poll_id, number = int(request.path_params["poll_id"]), int(request.path_params["number"])
+    field = f"reason-{number}"
+    data = {"decision": str(form.get("decision", "")), "reason": str(form.get(field, "")) or None}
+    try:
+        spec = parse(CommentDecisionSpec, data)
+        async with runtime(request).db.begin() as db:
+            await comment_store.decide(db, actor, poll_id, number, spec)
+    except ValidationFailed as exc:
+        return await _rerender(request, actor, dict(form), {field: exc.errors[0].message})
+    return see_other(f"/council/polls/{poll_id}/results#comment-{number}")
+
+
+async def withhold_unreviewed(request: Request, actor: Actor) -> Response:
+    await read_form(request)
+    poll_id = int(request.path_params["poll_id"])
+    async with runtime(request).db.begin() as db:
+        await comment_store.withhold_unreviewed(db, actor, poll_id)
+    return see_other(f"/council/polls/{poll_id}/results#comments")
+
+
 GET, POST = ["GET"], ["POST"]
 
 routes: list[BaseRoute] = [
@@ -166,6 +212,12 @@ routes: list[BaseRoute] = [
     Route(
         "/council/polls/{poll_id:id}/results/questions/{question_id:id}/method",
         page(choose_method),
+        methods=POST,
+    ),
+    Route("/council/polls/{poll_id:id}/results/comments/{number:id}", page(decide_comment), methods=POST),
+    Route(
+        "/council/polls/{poll_id:id}/results/comments/withhold-unreviewed",
+        page(withhold_unreviewed),
         methods=POST,
     ),
     Route("/council/polls/{poll_id:id}/follow-ups", page(add_follow_up), methods=POST),

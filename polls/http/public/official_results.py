@@ -6,6 +6,7 @@ early; staff with the results role see them from the moment the poll closes.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -13,12 +14,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from polls.domain.access import Permission
+from polls.domain.comment_review import shown
 from polls.domain.exports import PabulibFacts, pabulib, results_csv
 from polls.domain.polls import (
     Assurance,
     PollStatus,
 )
 from polls.domain.publication import FOLLOW_UP_LABELS
+from polls.domain.published_ballots import LAYOUT_LABELS, BallotFileLayout
 from polls.domain.questions import QuestionKind
 from polls.domain.result_views import QuestionView, view
 from polls.errors import ErrorCode, Forbidden, NotFound
@@ -47,6 +50,21 @@ def question_views(poll: Poll, result: OfficialResult) -> list[QuestionView]:
     return views
 
 
+def comments_by_question(result: OfficialResult) -> dict[int, list[str]]:
+    """Each comment question's comments as the public sees them: the words once an officer
+    published them, "[withheld: reason]" otherwise."""
+    out: dict[int, list[str]] = {}
+    for c in result.comments:
+        out.setdefault(int(c["question_id"]), []).append(shown(c))
+    return out
+
+
+def file_layout(result: OfficialResult) -> BallotFileLayout:
+    """The layout the stored file was written with (its header says; older files are whole ballots)."""
+    header = json.loads(result.ballot_file.partition("\n")[0])
+    return BallotFileLayout(header.get("layout", BallotFileLayout.WHOLE_BALLOT.value))
+
+
 def downloads(poll: Poll, result: OfficialResult) -> list[dict[str, str]]:
     base = f"/polls/{poll.id}"
     out = [
@@ -71,19 +89,21 @@ def payload(
 ) -> dict[str, Any]:
     """The official results as JSON: the public download and the API answer alike."""
     definition = poll_definition(poll)
+    comments = comments_by_question(result)
     questions = []
     for stored in result.questions:
         question = definition.question(stored.question_id)
-        questions.append(
-            {
-                "id": stored.question_id,
-                "title": question.title if question else "",
-                "kind": question.kind.value if question else "",
-                "method": stored.method,
-                "result": stored.result,
-                "response": stored.response,
-            }
-        )
+        item = {
+            "id": stored.question_id,
+            "title": question.title if question else "",
+            "kind": question.kind.value if question else "",
+            "method": stored.method,
+            "result": stored.result,
+            "response": stored.response,
+        }
+        if question and question.kind is QuestionKind.COMMENT:
+            item["comments"] = comments.get(question.id, [])
+        questions.append(item)
     return {
         "pilot": {"id": pilot.id, "name": pilot.name, "council": pilot.council},
         "poll": {"id": poll.id, "title": poll.title, "status": poll.status, "assurance": poll.assurance},
@@ -91,7 +111,11 @@ def payload(
         "turnout": result.turnout,
         "counted_at": result.counted_at.isoformat(),
         "published_at": result.published_at.isoformat() if result.published_at else None,
-        "ballot_file": {"url": f"/polls/{poll.id}/ballots.jsonl", "sha256": result.ballot_file_sha256},
+        "ballot_file": {
+            "url": f"/polls/{poll.id}/ballots.jsonl",
+            "sha256": result.ballot_file_sha256,
+            "layout": file_layout(result).value,
+        },
         "questions": questions,
         "follow_ups": [_public_follow_up(f) for f in follow_ups or []],
     }
@@ -139,6 +163,8 @@ async def official_page(request: Request) -> Response:
             "result": result,
             "published": published,
             "views": question_views(poll, result),
+            "comments": comments_by_question(result),
+            "layout": LAYOUT_LABELS[file_layout(result)],
             "assurance": PUBLIC_ASSURANCE[Assurance(poll.assurance)],
             "downloads": downloads(poll, result),
             "follow_ups": items,

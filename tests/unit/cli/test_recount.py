@@ -18,7 +18,7 @@ from pabutools.election import ApprovalBallot, ApprovalProfile, Cost_Sat, Instan
 from pabutools.rules import exhaustion_by_budget_increase, method_of_equal_shares
 
 from polls.cli import main
-from polls.domain.ballot_imports import read_pabulib
+from polls.domain.ballot_files import read_pabulib
 from polls.domain.counting import official
 from polls.domain.counting.shares_variants import Variant
 

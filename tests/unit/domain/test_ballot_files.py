@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import json
 import random
+from typing import Any
 
 import pytest
 
-from polls.domain.ballot_files import read_published, write_published
-from polls.domain.ballot_imports import read_ballot_file, read_blt, read_pabulib, read_preflib
+from polls.domain.ballot_files import (
+    read_ballot_file,
+    read_blt,
+    read_pabulib,
+    read_preflib,
+    read_published,
+    write_published,
+)
 from polls.domain.ballots import OptionDef, PollDef, QuestionDef
 from polls.domain.counting.ranked import RankedBallots
+from polls.domain.published_ballots import BallotFileLayout, PublishedComment, republish
 from polls.domain.questions import QuestionKind
 from polls.errors import BallotFileError
 
@@ -29,8 +37,8 @@ COMMENT = QuestionDef(14, QuestionKind.COMMENT, "Anything else?", {"max_length":
 POLL = PollDef(id=3, pilot_id=1, area_ids=frozenset(), questions=(RANKED, SCALE, BUDGET, COMMENT))
 
 
-def published(ballots: list[dict[str, object]]) -> str:
-    return write_published(POLL, "Park survey", {11: "instant_runoff"}, ballots, random.Random(1))
+def published(ballots: list[dict[str, object]], **options: Any) -> str:
+    return write_published(POLL, "Park survey", {11: "instant_runoff"}, ballots, random.Random(1), **options)
 
 
 def problem(read: object, text: str) -> tuple[int, str]:
@@ -39,24 +47,69 @@ def problem(read: object, text: str) -> tuple[int, str]:
     return caught.value.line, caught.value.problem
 
 
-def test_published_file_lists_questions_then_one_shuffled_ballot_per_line_without_comments() -> None:
-    ballots = [{"11": [2, 1], "12": 4, "14": "my street"}, {"12": 5}, {"13": [5]}, {"14": "only a comment"}]
-    lines = published(ballots).splitlines()
+BALLOTS: list[dict[str, object]] = [
+    {"11": [2, 1], "12": 4, "14": "my street"},
+    {"12": 5},
+    {"13": [5]},
+    {"14": "only a comment"},
+]
+
+
+def test_whole_ballot_file_has_one_shuffled_ballot_per_line_and_comments_on_their_own() -> None:
+    comments = [PublishedComment(14, "[withheld: could identify someone]"), PublishedComment(14, "Hi")]
+    lines = published(BALLOTS, layout=BallotFileLayout.WHOLE_BALLOT, comments=comments).splitlines()
     header = json.loads(lines[0])
     assert header["format"] == "polls-ballots" and header["version"] == 1
-    assert [q["id"] for q in header["questions"]] == [11, 12, 13]  # comments are not published
-    assert header["questions"][0]["method"] == "instant_runoff"
-    assert sorted(lines[1:]) == sorted(['{"11":[2,1],"12":4}', '{"12":5}', '{"13":[5]}', "{}"])
+    assert header["layout"] == "whole_ballot"
+    assert [q["id"] for q in header["questions"]] == [11, 12, 13, 14]
+    assert header["questions"][0]["method"] == "instant_runoff" and header["questions"][3]["method"] is None
+    assert sorted(lines[1:5]) == sorted(['{"11":[2,1],"12":4}', '{"12":5}', '{"13":[5]}', "{}"])
+    # comments never ride on a ballot's line: only as reviewed, each on its own, last
+    assert lines[5:] == ['{"14":"[withheld: could identify someone]"}', '{"14":"Hi"}']
+    assert "my street" not in "\n".join(lines)
+
+
+def test_per_question_file_never_puts_two_questions_on_one_line() -> None:
+    lines = published(BALLOTS * 3).splitlines()
+    assert json.loads(lines[0])["layout"] == "per_question"
+    rows = [json.loads(line) for line in lines[1:]]
+    assert all(len(row) == 1 for row in rows)
+    assert [next(iter(row)) for row in rows] == ["11"] * 3 + ["12"] * 6 + ["13"] * 3  # grouped by question
+
+
+def test_both_layouts_count_the_same() -> None:
+    whole = read_published(published(BALLOTS * 2, layout=BallotFileLayout.WHOLE_BALLOT))
+    apart = read_published(published(BALLOTS * 2))
+    assert whole.questions == apart.questions
+
+
+def test_republishing_keeps_the_counted_lines_and_replaces_the_comments() -> None:
+    first = published(BALLOTS, comments=[PublishedComment(14, "[withheld: awaiting review]")])
+    again = republish(first, POLL, "Park survey", {11: "borda"}, 1, [PublishedComment(14, "Fine")])
+    assert again.splitlines()[1:-1] == first.splitlines()[1:-1]
+    assert again.splitlines()[-1] == '{"14":"Fine"}'
+    assert json.loads(again.splitlines()[0])["questions"][0]["method"] == "borda"
+    assert json.loads(again.splitlines()[0])["layout"] == "per_question"
+
+
+def test_a_withheld_placeholder_longer_than_a_short_comment_limit_still_reads() -> None:
+    short = QuestionDef(14, QuestionKind.COMMENT, "One word?", {"max_length": 5})
+    poll = PollDef(id=3, pilot_id=1, area_ids=frozenset(), questions=(RANKED, short))
+    text = write_published(
+        poll, "t", {}, [], comments=[PublishedComment(14, "[withheld: abusive or offensive]")]
+    )
+    assert read_published(text).questions[1].ballots == (("[withheld: abusive or offensive]", 1),)
 
 
 def test_published_file_reads_back_as_counts_of_each_distinct_answer() -> None:
     read = read_published(published([{"11": [2, 1], "12": 4}, {"11": [2, 1]}, {"11": [1]}, {"13": [6]}]))
     assert read.format == "polls-ballots" and read.title == "Park survey"
-    ranked, scale, budget = read.questions
+    ranked, scale, budget, comment = read.questions
     assert ranked.method == "instant_runoff" and ranked.ballots == (((1,), 1), ((2, 1), 2))
     assert scale.ballots == ((4, 1),)
     assert budget.question.options[1].cost == 800
     assert budget.ballots == (((6,), 1),)
+    assert comment.method is None and comment.ballots == ()
 
 
 def test_a_ballot_over_the_budget_names_its_line() -> None:

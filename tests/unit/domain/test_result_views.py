@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pabutools.election.pabulib import parse_pabulib_from_string
 
-from polls.domain.ballot_imports import read_pabulib
+from polls.domain.ballot_files import read_pabulib
 from polls.domain.ballots import OptionDef, QuestionDef
 from polls.domain.charts import Bar, bar_chart
 from polls.domain.counting import official
