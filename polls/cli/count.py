@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,12 @@ from polls.domain.ballot_files import BallotFile, QuestionBallots, read_ballot_f
 from polls.domain.counting import official
 from polls.domain.counting.equal_shares import EqualSharesResult
 from polls.domain.counting.instant_runoff import InstantRunoffResult
+from polls.domain.counting.meek import MeekResult, MeekStage
 from polls.domain.counting.results import as_json
+from polls.domain.counting.rules import DEFAULT_RANKING_RULE, RANKING_RULES, STV_TRANSFERS
 from polls.domain.counting.scale import ScaleResult
 from polls.domain.counting.schulze import SchulzeResult
+from polls.domain.counting.shares_variants import COMPLETIONS, UTILITIES
 from polls.domain.counting.stv import STVResult
 from polls.domain.counting.ties import Tie
 from polls.domain.questions import QuestionKind
@@ -37,6 +41,11 @@ def add_parsers(commands: Any) -> None:
     recount.add_argument("--method", choices=official.ALL_METHODS, help="count by this method instead")
     recount.add_argument("--seats", type=int, help="seats to fill (ranked questions; STV when more than 1)")
     recount.add_argument("--question", type=int, help="only this question (its id)")
+    rules = recount.add_argument_group("counting rules (instead of what the file says, or the defaults)")
+    rules.add_argument("--ranking-rule", choices=RANKING_RULES, help="how tied or skipped ranks are read")
+    rules.add_argument("--transfers", choices=STV_TRANSFERS, help="how STV transfers surpluses")
+    rules.add_argument("--utility", choices=UTILITIES, help="the Method of Equal Shares' utility")
+    rules.add_argument("--completion", choices=COMPLETIONS, help="the Method of Equal Shares' completion")
     recount.set_defaults(run=run)
 
 
@@ -60,16 +69,44 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(chosen, str):
         print(f"polls recount: {chosen}", file=sys.stderr)
         return 2
+    for note in ballot_file.notes:
+        print(f"note: {note}")
     results = []
     for item, method in chosen:
         result = official.count(item.question, item.ballots, method, args.seats)
-        print("\n".join(describe(item, result)))
+        said = said_plainly(item, result)
+        print("\n".join([*describe(item, result), *(f"  note: {n}" for n in said)]))
         print()
         results.append(
-            {"question": item.question.id, "title": item.question.title, "result": as_json(result)}
+            {
+                "question": item.question.id,
+                "title": item.question.title,
+                "settings": dict(item.question.settings),
+                "result": as_json(result),
+                "notes": said,
+            }
         )
-    print(json.dumps({"file": args.file.name, "format": ballot_file.format, "results": results}))
+    summary = {"file": args.file.name, "format": ballot_file.format, "notes": list(ballot_file.notes)}
+    print(json.dumps(summary | {"results": results}))
     return 0
+
+
+def said_plainly(item: QuestionBallots, result: official.Result) -> list[str]:
+    """What a bare result would leave unsaid: nothing to count, or seats left unfilled."""
+    notes = []
+    if not item.question.options:
+        notes.append("nothing to count: the file lists no candidates or options")
+    elif not getattr(result, "ballots", 1):
+        notes.append("nothing to count: the file holds no valid ballots for this question")
+    if isinstance(result, STVResult | MeekResult):
+        unfilled = result.seats - len(result.elected)
+        if unfilled > 0:
+            candidates = len(item.question.options)
+            notes.append(
+                f"{unfilled} of {result.seats} seats left unfilled "
+                f"({candidates} candidate{'s' if candidates != 1 else ''}, {len(result.elected)} elected)"
+            )
+    return notes
 
 
 def _chosen(ballot_file: BallotFile, args: argparse.Namespace) -> list[tuple[QuestionBallots, str]] | str:
@@ -82,10 +119,24 @@ def _chosen(ballot_file: BallotFile, args: argparse.Namespace) -> list[tuple[Que
     for item in items:
         method = args.method or item.method or official.usual_method(item.question, args.seats)
         if method in official.METHODS[item.question.kind]:
-            chosen.append((item, method))
+            chosen.append((_with_rules(item, args), method))
     if not chosen:
         return f"{args.method} cannot count any question in this file"
     return chosen
+
+
+def _with_rules(item: QuestionBallots, args: argparse.Namespace) -> QuestionBallots:
+    """The question with the counting rules given on the command line."""
+    kind = item.question.kind
+    given = {
+        QuestionKind.RANKED: {"ranking_rule": args.ranking_rule, "stv_transfers": args.transfers},
+        QuestionKind.BUDGET: {"mes_utility": args.utility, "mes_completion": args.completion},
+    }.get(kind, {})
+    chosen = {k: v for k, v in given.items() if v is not None}
+    if not chosen:
+        return item
+    question = replace(item.question, settings={**item.question.settings, **chosen})
+    return replace(item, question=question)
 
 
 def describe(item: QuestionBallots, result: official.Result) -> list[str]:
@@ -102,7 +153,10 @@ def describe(item: QuestionBallots, result: official.Result) -> list[str]:
         lines += [f"  {result.ballots} answers; {points}", f"  mean {result.mean}, median {result.median}"]
         return lines
     lines.append(f"  ballots: {result.ballots}")
-    if isinstance(result, STVResult):
+    if question.kind is QuestionKind.RANKED:
+        rule = str(question.settings.get("ranking_rule") or DEFAULT_RANKING_RULE)
+        lines.append(f"  tied or skipped ranks: {RANKING_RULES[rule]}")
+    if isinstance(result, STVResult | MeekResult):
         lines += _stv(result, name)
     elif isinstance(result, InstantRunoffResult):
         for r in result.rounds:
@@ -115,23 +169,46 @@ def describe(item: QuestionBallots, result: official.Result) -> list[str]:
             )
         lines.append(f"  winner: {name(result.winner)}")
     elif isinstance(result, EqualSharesResult):
-        for p in result.purchases:
-            lines.append(f"  equal shares: {name(p.project)} (cost {p.cost}, {p.price:.2f} per supporter)")
-        lines += [f"  completion: {name(s.project)} (cost {s.cost})" for s in result.completed if s.funded]
-        lines.append(f"  share per voter {result.share:.2f} after {result.rises} rises; spent {result.spent}")
-        lines += [f"  tie{_tie(t, name)}" for t in result.ties]
+        lines += _equal_shares(result, name)
     elif isinstance(result, SchulzeResult):
         lines.append("  ranking: " + " > ".join(" = ".join(name(o) for o in tier) for tier in result.tiers))
         lines.append(f"  winner: {name(result.winner)}{_tie(result.tie, name)}")
     else:
         lines += _simple(as_json(result), name)
+    if item.selected is not None and hasattr(result, "funded"):
+        lines.append(_against_official(item.selected, result.funded, name))
     return lines
 
 
-def _stv(result: STVResult, name: Naming) -> list[str]:
+def _equal_shares(result: EqualSharesResult, name: Naming) -> list[str]:
+    lines = [f"  variant: {result.variant}"]
+    for p in result.purchases:
+        lines.append(f"  equal shares: {name(p.project)} (cost {p.cost}, {p.price:.2f} per supporter)")
+    lines += [f"  completion: {name(s.project)} (cost {s.cost})" for s in result.completed if s.funded]
+    stopped = f" ({result.stopped})" if result.stopped else ""
+    lines.append(
+        f"  share per voter {result.share:.2f} after {result.rises} rises{stopped}; spent {result.spent}"
+    )
+    lines += [f"  tie{_tie(t, name)}" for t in result.ties]
+    for d in result.differences:
+        would = "would fund" if d.funded_by_greedy else "would not fund"
+        lines.append(f"  greedy by votes {would} {name(d.project)}: {d.reason}")
+    return lines
+
+
+def _against_official(selected: tuple[int, ...], funded: tuple[int, ...], name: Naming) -> str:
+    """A pabulib file's official selection against the recount."""
+    if set(selected) == set(funded):
+        return "  official selection (the file's selected column): the same projects"
+    missing = ", ".join(name(o) for o in selected if o not in funded) or "none"
+    extra = ", ".join(name(o) for o in funded if o not in selected) or "none"
+    return f"  official selection DIFFERS: selected but not funded here: {missing}; funded here only: {extra}"
+
+
+def _stv(result: STVResult | MeekResult, name: Naming) -> list[str]:
     """Candidates down the side and stages across, as councils publish a count; the last two rows
     add up what has been set aside so far, so every column totals the valid votes."""
-    lines = [f"  seats: {result.seats}; quota: {result.quota}"]
+    lines = [f"  {result.rules}", f"  seats: {result.seats}; quota: {result.quota}"]
     stages = result.stages
     set_aside = {"non-transferable": 0.0, "lost to rounding": 0.0}
     rows: dict[str, list[float]] = {
@@ -151,7 +228,10 @@ def _stv(result: STVResult, name: Naming) -> list[str]:
     ]
     for s in stages:
         what = s.action if s.candidate is None else f"{s.action} of {name(s.candidate)}"
-        if s.transfer_values:
+        if isinstance(s, MeekStage):
+            keep = ", ".join(f"{name(o)} {k:.9f}" for o, k in s.keep_values.items())
+            what += f" (quota {s.quota:.9f}; keep values {keep or 'none'})"
+        elif s.transfer_values:
             what += " at " + ", ".join(f"{v:.5f}" for v in s.transfer_values)
         if s.elected:
             how = "filling the last vacancies" if s.last_vacancies else "reaching the quota"

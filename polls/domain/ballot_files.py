@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -17,6 +18,7 @@ from pathlib import PurePath
 from typing import Any
 
 from polls.domain.ballots import OptionDef, QuestionDef
+from polls.domain.counting.shares_variants import read_rule
 from polls.domain.published_ballots import BallotFile as BallotFile
 from polls.domain.published_ballots import QuestionBallots as QuestionBallots
 from polls.domain.published_ballots import read_published as read_published
@@ -42,11 +44,12 @@ def read_ballot_file(name: str, text: str) -> BallotFile:
 
 def read_preflib(text: str, default_title: str = "") -> BallotFile:
     """PrefLib's format: "# KEY: value" metadata, then lines "count: 3,1,{2,4}". A group in braces
-    is a tie; ranked ballots cannot hold ties, so a ranking is kept up to its first tie, as a
-    paper is counted up to the point where its preferences stop being in sequence."""
+    is a tie, kept as a group: the question's rule for tied ranks reads it when counting (the
+    Scottish rule by default: the ballot counts up to its first tie). A file that does not say
+    how many voters it holds is read with a note that the total could not be checked."""
     meta: dict[str, tuple[int, str]] = {}
     names: dict[int, str] = {}
-    counts: Counter[tuple[int, ...]] = Counter()
+    counts: Counter[tuple[Any, ...]] = Counter()
     voters = 0
     alternatives: int | None = None
     for number, line in enumerate(text.splitlines(), start=1):
@@ -79,6 +82,8 @@ def read_preflib(text: str, default_title: str = "") -> BallotFile:
     if data_type and data_type[1].lower() not in ("soi", "toi", "soc", "toc"):
         raise BallotFileError(data_type[0], f"data type {data_type[1]!r} is not ranked ballots (soi, toi)")
     stated = meta.get("NUMBER VOTERS")
+    unchecked = "the file does not say how many voters it holds (NUMBER VOTERS), so no total can be checked"
+    notes = () if stated else (unchecked,)
     if stated and _whole(stated[1], stated[0], "the number of voters") != voters:
         raise BallotFileError(
             stated[0], f"the file says {stated[1]} voters but its orders add up to {voters}"
@@ -86,10 +91,10 @@ def read_preflib(text: str, default_title: str = "") -> BallotFile:
     options = tuple(OptionDef(i, names.get(i, f"Alternative {i}")) for i in range(1, alternatives + 1))
     title = meta.get("TITLE", (0, default_title))[1] or default_title
     question = QuestionDef(1, QuestionKind.RANKED, title, {"seats": 1}, options)
-    return BallotFile("preflib", title, (QuestionBallots(question, None, _nonempty(counts)),))
+    return BallotFile("preflib", title, (QuestionBallots(question, None, _nonempty(counts)),), notes)
 
 
-def _preflib_ranking(prefs: str, alternatives: int, number: int, strict: bool) -> tuple[int, ...]:
+def _preflib_ranking(prefs: str, alternatives: int, number: int, strict: bool) -> tuple[Any, ...]:
     groups: list[list[str]] = []
     rest = prefs.strip()
     while rest:
@@ -109,16 +114,13 @@ def _preflib_ranking(prefs: str, alternatives: int, number: int, strict: bool) -
             raise BallotFileError(number, f"expected a comma before {rest[:10]!r}")
         rest = rest[1:].strip()
     seen: set[int] = set()
-    ranking: list[int] = []
-    tied = False
+    ranking: list[Any] = []
     for group in groups:
         members = [_alternative(item, alternatives, number) for item in group]
         if seen.intersection(members) or len(set(members)) != len(members):
             raise BallotFileError(number, "an alternative appears twice in one order")
         seen.update(members)
-        tied = tied or len(members) > 1
-        if not tied:
-            ranking.extend(members)
+        ranking.append(members[0] if len(members) == 1 else tuple(members))
     return tuple(ranking)
 
 
@@ -135,8 +137,10 @@ def _whole(text: str, number: int, what: str) -> int:
     return int(text)
 
 
-def _nonempty(counts: Mapping[tuple[int, ...], int]) -> tuple[tuple[Any, int], ...]:
-    return tuple(sorted((r, n) for r, n in counts.items() if r and n))
+def _nonempty(counts: Mapping[tuple[Any, ...], int]) -> tuple[tuple[Any, int], ...]:
+    """Rankings holding an option, in a fixed order (ranks are options or groups of them)."""
+    kept = [(r, n) for r, n in counts.items() if n and any(isinstance(x, int) or x for x in r)]
+    return tuple(sorted(kept, key=lambda item: json.dumps(item[0])))
 
 
 # -- BLT ---------------------------------------------------------------------------------------
@@ -159,7 +163,7 @@ def read_blt(text: str) -> BallotFile:
     candidates = _whole(head[0], number, "the number of candidates")
     seats = _whole(head[1], number, "the number of seats")
     withdrawn: set[int] = set()
-    counts: Counter[tuple[int, ...]] = Counter()
+    counts: Counter[tuple[Any, ...]] = Counter()
     ended = False
     for number, line in rows:
         tokens = line.split()
@@ -195,20 +199,23 @@ def read_blt(text: str) -> BallotFile:
     return BallotFile("blt", title, (QuestionBallots(question, None, _nonempty(counts)),))
 
 
-def _blt_ranking(prefs: list[str], candidates: int, withdrawn: set[int], number: int) -> tuple[int, ...]:
-    ranking: list[int] = []
+def _blt_ranking(prefs: list[str], candidates: int, withdrawn: set[int], number: int) -> tuple[Any, ...]:
+    """The ranks as marked: "-" a skipped rank (an empty group), "2=3" a tie (a group). Withdrawn
+    candidates are not on the ballot, so they are left out of their rank (and a rank holding only
+    withdrawn candidates is no rank at all)."""
+    ranking: list[Any] = []
     seen: set[int] = set()
-    tied = False
     for token in prefs:
         if token == "-":
+            ranking.append(())
             continue
         members = [_blt_candidate(t, candidates, number) for t in token.split("=")]
         if seen.intersection(members) or len(set(members)) != len(members):
             raise BallotFileError(number, "a candidate is ranked twice on one ballot")
         seen.update(members)
-        tied = tied or len(members) > 1
-        if not tied:
-            ranking.extend(m for m in members if m not in withdrawn)
+        standing = [m for m in members if m not in withdrawn]
+        if standing:
+            ranking.append(standing[0] if len(standing) == 1 else tuple(standing))
     return tuple(ranking)
 
 
@@ -224,19 +231,10 @@ def _blt_candidate(token: str, candidates: int, number: int) -> int:
 
 def read_pabulib(text: str) -> BallotFile:
     """pabulib's format: sections META, PROJECTS and VOTES, each a ';'-separated table with a header
-    row. Approval votes only (``vote_type`` approval): each vote lists the project ids supported."""
-    sections: dict[str, list[tuple[int, list[str]]]] = {}
-    current: list[tuple[int, list[str]]] | None = None
-    for number, row in _csv_rows(text):
-        if len(row) == 1 and row[0].strip().upper() in ("META", "PROJECTS", "VOTES"):
-            current = sections.setdefault(row[0].strip().upper(), [])
-            continue
-        if current is None:
-            raise BallotFileError(number, "expected the section line META before any data")
-        current.append((number, [cell.strip() for cell in row]))
-    for name in ("META", "PROJECTS", "VOTES"):
-        if not sections.get(name):
-            raise BallotFileError(1, f"the {name} section is missing or has no header row")
+    row. Approval votes only (``vote_type`` approval): each vote lists the project ids supported.
+    The ``rule`` says how the city counted (``shares_variants.read_rule``); a ``selected`` column
+    gives the projects it funded, kept to compare with the recount."""
+    sections = _sections(text)
     meta = {row[0].lower(): (n, row[1] if len(row) > 1 else "") for n, row in sections["META"][1:] if row}
     budget_line, budget_text = meta.get("budget", (sections["META"][0][0], ""))
     budget = _amount(budget_text, budget_line, "the budget")
@@ -244,16 +242,7 @@ def read_pabulib(text: str) -> BallotFile:
     if vote_type.lower() != "approval":
         raise BallotFileError(vote_line, f"vote_type {vote_type!r} is not supported; only approval votes")
     projects = _table(sections["PROJECTS"], ("project_id", "cost"))
-    ids = [p["project_id"] for _, p in projects]
-    numeric = all(re.fullmatch(r"\d+", i) for i in ids) and len({int(i) for i in ids}) == len(ids)
-    option_of: dict[str, int] = {}
-    options = []
-    for position, (number, p) in enumerate(projects, start=1):
-        if p["project_id"] in option_of:
-            raise BallotFileError(number, f"project {p['project_id']!r} is listed twice")
-        option_of[p["project_id"]] = int(p["project_id"]) if numeric else position
-        label = p.get("name") or p["project_id"]
-        options.append(OptionDef(option_of[p["project_id"]], label, _amount(p["cost"], number, "the cost")))
+    option_of, options, selected = _projects(projects)
     counts: Counter[tuple[int, ...]] = Counter()
     for number, v in _table(sections["VOTES"], ("vote",)):
         chosen = [c.strip() for c in v["vote"].split(",") if c.strip()]
@@ -269,13 +258,58 @@ def read_pabulib(text: str) -> BallotFile:
     ):
         if key in meta and _whole(meta[key][1], meta[key][0], key) != actual:
             raise BallotFileError(meta[key][0], f"{key} says {meta[key][1]} but the file has {actual} {what}")
-    rule = meta.get("rule", (0, ""))[1].lower()
-    method = (
-        "equal_shares" if rule.startswith("equalshares") else "greedy" if rule.startswith("greedy") else None
-    )
+    settings: dict[str, Any] = {"budget_total": budget}
+    rule_line, rule = meta.get("rule", (0, ""))
+    try:
+        counted_by = read_rule(rule)
+    except ValueError as exc:
+        raise BallotFileError(rule_line, str(exc)) from None
+    method, variant = counted_by or (None, None)
+    if variant is not None:
+        settings |= {"mes_utility": variant.utility, "mes_completion": variant.completion}
     title = meta.get("description", (0, ""))[1] or meta.get("unit", (0, ""))[1]
-    question = QuestionDef(1, QuestionKind.BUDGET, title, {"budget_total": budget}, tuple(options))
-    return BallotFile("pabulib", title, (QuestionBallots(question, method, tuple(sorted(counts.items()))),))
+    question = QuestionDef(1, QuestionKind.BUDGET, title, settings, tuple(options))
+    item = QuestionBallots(question, method, tuple(sorted(counts.items())), selected)
+    return BallotFile("pabulib", title, (item,))
+
+
+def _sections(text: str) -> dict[str, list[tuple[int, list[str]]]]:
+    sections: dict[str, list[tuple[int, list[str]]]] = {}
+    current: list[tuple[int, list[str]]] | None = None
+    for number, row in _csv_rows(text):
+        if len(row) == 1 and row[0].strip().upper() in ("META", "PROJECTS", "VOTES"):
+            current = sections.setdefault(row[0].strip().upper(), [])
+            continue
+        if current is None:
+            raise BallotFileError(number, "expected the section line META before any data")
+        current.append((number, [cell.strip() for cell in row]))
+    for name in ("META", "PROJECTS", "VOTES"):
+        if not sections.get(name):
+            raise BallotFileError(1, f"the {name} section is missing or has no header row")
+    return sections
+
+
+def _projects(
+    projects: list[tuple[int, dict[str, str]]],
+) -> tuple[dict[str, int], list[OptionDef], tuple[int, ...] | None]:
+    """Option ids by project id, the options, and the projects marked selected (None: no column)."""
+    ids = [p["project_id"] for _, p in projects]
+    numeric = all(re.fullmatch(r"\d+", i) for i in ids) and len({int(i) for i in ids}) == len(ids)
+    option_of: dict[str, int] = {}
+    options, selected = [], []
+    for position, (number, p) in enumerate(projects, start=1):
+        if p["project_id"] in option_of:
+            raise BallotFileError(number, f"project {p['project_id']!r} is listed twice")
+        option = option_of[p["project_id"]] = int(p["project_id"]) if numeric else position
+        label = p.get("name") or p["project_id"]
+        options.append(OptionDef(option, label, _amount(p["cost"], number, "the cost")))
+        mark = p.get("selected", "").strip()
+        if mark not in ("", "0", "1"):
+            raise BallotFileError(number, f"selected should be 0 or 1, not {mark!r}")
+        if mark == "1":
+            selected.append(option)
+    has_column = bool(projects) and "selected" in projects[0][1]
+    return option_of, options, tuple(selected) if has_column else None
 
 
 def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:

@@ -22,16 +22,11 @@ from datetime import date
 from typing import Any
 
 from polls.domain.ballots import QuestionDef
+from polls.domain.counting.shares_variants import Variant
 from polls.domain.result_views import QuestionView
 from polls.domain.spreadsheets import spreadsheet_safe as safe
 
 CSV_HEADER = ("question_id", "question", "method", "option_id", "option", "measure", "value", "result")
-
-PABULIB_RULES = {
-    "greedy": "greedy",
-    "equal_shares": "equalshares/add1",
-    "equal_shares_cost": "equalshares/add1/cost",
-}
 
 
 def results_csv(views: Sequence[QuestionView]) -> str:
@@ -87,7 +82,7 @@ def pabulib(
         ("num_votes", sum(n for _, n in votes)),
         ("budget", int(question.settings["budget_total"])),
         ("vote_type", "approval"),
-        ("rule", PABULIB_RULES.get(method or "", method or "")),
+        ("rule", Variant.of(question.settings).rule() if method == "equal_shares" else method or ""),
         ("date_begin", _day(facts.opened)),
         ("date_end", _day(facts.closed)),
     ]

@@ -6,7 +6,7 @@ Format "polls-ballots", version 1, JSON Lines, UTF-8:
              {"format": "polls-ballots", "version": 1, "poll": {"id": 7, "title": "..."},
               "layout": "per_question",
               "questions": [{"id": 31, "kind": "ranked", "title": "...", "method": "stv",
-                             "settings": {"seats": 2},
+                             "settings": {"seats": 2, "ranking_rule": "scottish", ...},
                              "options": [{"id": 101, "label": "...", "cost": null}, ...]}, ...]}
     then     the counted answers, as stored (single: option id; multiple and budget: sorted
              option ids; ranked: option ids best first; scale: a whole number), by ``layout``:
@@ -22,7 +22,9 @@ Format "polls-ballots", version 1, JSON Lines, UTF-8:
 Comment questions are listed in the header with kind "comment" and method null, so readers of
 the format check their lines as they check any answer; they are read, not counted. Nothing in
 the file carries a code, voter reference, tracker, time, area or channel. ``method`` is the
-counting method chosen for the question (see ``counting.official``). Counting this file with
+counting method chosen for the question (see ``counting.official``); ``settings`` carry the
+counting rules chosen for it (ranked: ``ranking_rule``, ``stv_transfers``; budget:
+``mes_utility``, ``mes_completion``), which ``polls recount`` honours. Counting this file with
 ``polls recount`` gives the official result exactly, lot order included, since the lot seed is a
 digest of each question's answers, which neither layout changes.
 """
@@ -39,9 +41,17 @@ from typing import Any
 
 from polls.domain.ballots import Answers, OptionDef, PollDef, QuestionDef, check_ballot
 from polls.domain.counting.official import METHODS
+from polls.domain.counting.rules import RANKING_RULES, STV_TRANSFERS
+from polls.domain.counting.shares_variants import COMPLETIONS, UTILITIES
 from polls.domain.questions import QuestionKind
 from polls.errors import BallotFileError, ValidationFailed
 
+COUNTING_SETTINGS = {  # header settings the count reads (``counting.rules``, ``shares_variants``)
+    "ranking_rule": tuple(RANKING_RULES),
+    "stv_transfers": tuple(STV_TRANSFERS),
+    "mes_utility": tuple(UTILITIES),
+    "mes_completion": tuple(COMPLETIONS),
+}
 FORMAT = "polls-ballots"
 VERSION = 1
 
@@ -62,6 +72,7 @@ class QuestionBallots:
     question: QuestionDef
     method: str | None  # the method the file asks for, if it names one
     ballots: tuple[tuple[Any, int], ...]  # distinct answers (lists as tuples) and how many gave each
+    selected: tuple[int, ...] | None = None  # the options a pabulib file says were funded
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,7 @@ class BallotFile:
     format: str  # "polls-ballots", "preflib", "blt" or "pabulib"
     title: str
     questions: tuple[QuestionBallots, ...]
+    notes: tuple[str, ...] = ()  # what a reader could not check, said to whoever recounts
 
 
 @dataclass(frozen=True)
@@ -259,6 +271,10 @@ def _questions(header: dict[str, Any]) -> tuple[tuple[QuestionDef, ...], dict[in
         for key in needed.get(kind, ()):
             if not isinstance(settings.get(key), int):
                 raise BallotFileError(1, f"{where} needs the setting {key!r}")
+        for key, known in COUNTING_SETTINGS.items():
+            if key in settings and settings[key] not in known:
+                choices = ", ".join(known)
+                raise BallotFileError(1, f"{where}: {key} is one of {choices}, not {settings[key]!r}")
         method = q.get("method")
         if method is not None and method not in METHODS.get(kind, ()):
             raise BallotFileError(1, f"{where}: {method!r} cannot count a {kind.value} question")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from polls.domain.counting.rules import RANKING_RULES, STV_TRANSFERS
+from polls.domain.counting.shares_variants import COMPLETIONS, UTILITIES
 from polls.domain.validation import StrictSpec
 
 
@@ -37,6 +39,14 @@ WITH_OPTIONS = {
 MAX_OPTIONS = 100
 
 
+_COUNTING_CHOICES = {
+    "ranking_rule": (tuple(RANKING_RULES), "The rule for tied or skipped ranks"),
+    "stv_transfers": (tuple(STV_TRANSFERS), "The surplus transfer method"),
+    "mes_utility": (tuple(UTILITIES), "The utility"),
+    "mes_completion": (tuple(COMPLETIONS), "The completion"),
+}
+
+
 class OptionSpec(StrictSpec):
     label: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
@@ -58,7 +68,19 @@ class QuestionSpec(StrictSpec):
     min_label: str = Field(default="", max_length=80)
     max_label: str = Field(default="", max_length=80)
     budget_total: int | None = Field(default=None, ge=1, le=10**12)
+    ranking_rule: str | None = None  # ranked: tied or skipped ranks (counting.rules)
+    stv_transfers: str | None = None  # ranked: how STV transfers surpluses
+    mes_utility: str | None = None  # budget: the Method of Equal Shares' utility and completion
+    mes_completion: str | None = None
     max_length: int | None = Field(default=None, ge=1, le=10_000)
+
+    @field_validator("ranking_rule", "stv_transfers", "mes_utility", "mes_completion")
+    @classmethod
+    def _known_counting_rule(cls, value: str | None, info: ValidationInfo) -> str | None:
+        known, what = _COUNTING_CHOICES[str(info.field_name)]
+        if value is not None and value not in known:
+            raise ValueError(f"{what} is one of {', '.join(known)}, not {value!r}")
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -72,7 +94,9 @@ class QuestionSpec(StrictSpec):
         if kind == QuestionKind.MULTIPLE:
             defaults = {"min_choices": 0, "max_choices": len(data.get("options") or []) or 1}
         elif kind == QuestionKind.RANKED:
-            defaults = {"seats": 1}
+            defaults = {"seats": 1, "ranking_rule": "scottish", "stv_transfers": "scottish"}
+        elif kind == QuestionKind.BUDGET:
+            defaults = {"mes_utility": "cost", "mes_completion": "add1"}
         elif kind == QuestionKind.SCALE:
             defaults = {"scale_min": 1, "scale_max": 5}
         elif kind == QuestionKind.COMMENT:
@@ -132,6 +156,10 @@ class QuestionSpec(StrictSpec):
             "scale_min": QuestionKind.SCALE,
             "scale_max": QuestionKind.SCALE,
             "budget_total": QuestionKind.BUDGET,
+            "ranking_rule": QuestionKind.RANKED,
+            "stv_transfers": QuestionKind.RANKED,
+            "mes_utility": QuestionKind.BUDGET,
+            "mes_completion": QuestionKind.BUDGET,
             "max_length": QuestionKind.COMMENT,
         }
         for name, kind in owned.items():
@@ -144,9 +172,9 @@ class QuestionSpec(StrictSpec):
         """The kind-specific settings, as stored with the question."""
         keys = {
             QuestionKind.MULTIPLE: ("min_choices", "max_choices"),
-            QuestionKind.RANKED: ("seats",),
+            QuestionKind.RANKED: ("seats", "ranking_rule", "stv_transfers"),
             QuestionKind.SCALE: ("scale_min", "scale_max", "min_label", "max_label"),
-            QuestionKind.BUDGET: ("budget_total",),
+            QuestionKind.BUDGET: ("budget_total", "mes_utility", "mes_completion"),
             QuestionKind.COMMENT: ("max_length",),
         }.get(self.kind, ())
         return {k: getattr(self, k) for k in keys}

@@ -12,6 +12,7 @@ from typing import Any
 
 from polls.domain.ballots import QuestionDef
 from polls.domain.charts import Bar, bar_chart, describe
+from polls.domain.counting.rules import DEFAULT_RANKING_RULE, RANKING_RULES
 from polls.domain.publication import METHOD_LABELS
 from polls.domain.questions import QuestionKind
 
@@ -81,8 +82,13 @@ def view(
 
     ballots = int(result.get("ballots", result.get("answered", 0)) or 0)
     method_label = METHOD_LABELS.get(method or "", "Read by the council, not counted")
+    if method == "stv" and result.get("transfers") == "meek":
+        method_label = "Single transferable vote (Meek's method)"
     builder = _BUILDERS.get(method or "", _comments)
     rows, measure, summary, rounds, notes = builder(question, result, name, ballots)
+    if question.kind is QuestionKind.RANKED and method:
+        rule = str(question.settings.get("ranking_rule") or DEFAULT_RANKING_RULE)
+        notes = [*notes, f"Tied or skipped ranks: {RANKING_RULES[rule]}."]
     bars = [Bar(r.label, r.amount, _shown(r), r.outcome) for r in rows]
     chart_id = f"chart-q{question.id}"
     chart = ""
@@ -302,16 +308,35 @@ def _budget(question: QuestionDef, result: Mapping[str, Any], name: Any, ballots
     budget = result.get("budget", question.settings.get("budget_total"))
     names = ", ".join(name(o) for o in funded) or "nothing"
     summary = f"Funded: {names}; £{number(result.get('spent'))} of £{number(budget)} spent."
-    notes = []
     if str(result.get("method", "")).startswith("equal_shares"):
-        notes.append(
-            "Method of Equal Shares: the budget is shared equally among voters, and a project is "
-            "bought when its supporters can pay for it; what is left is completed by raising the "
-            "shares, then greedily."
-        )
+        notes = _equal_shares_notes(result, name)
     else:
-        notes.append("Greedy: projects in order of votes, each funded if the money left covers it.")
+        notes = ["Greedy: projects in order of votes, each funded if the money left covers it."]
     return rows, "votes", summary, None, notes
+
+
+def _equal_shares_notes(result: Mapping[str, Any], name: Any) -> list[str]:
+    """Which variant ran, where its rises stopped, and why it differs from a greedy count."""
+    notes = [
+        "Method of Equal Shares: the budget is shared equally among voters, and a project is "
+        "bought when its supporters can pay for it from their shares."
+    ]
+    if result.get("variant"):  # results counted before the variants were recorded say nothing
+        rises = int(result.get("rises", 0))
+        notes.append(f"Variant: {result['variant']}.")
+        if result.get("stopped"):
+            share, plural = number(result.get("share"), 2), "" if rises == 1 else "s"
+            notes.append(
+                f"Each voter's share: £{share}, after {rises} rise{plural} of £1; "
+                f"the rises stopped because {result['stopped']}."
+            )
+    differences = result.get("differences") or []
+    if result.get("variant") and not differences:
+        notes.append("A greedy count by votes would fund the same projects.")
+    for d in differences:
+        would = "would fund" if d.get("funded_by_greedy") else "would not fund"
+        notes.append(f"A greedy count by votes {would} {name(d.get('project'))}: {d.get('reason')}.")
+    return notes
 
 
 def _comments(question: QuestionDef, result: Mapping[str, Any], name: Any, ballots: int) -> Built:

@@ -64,7 +64,12 @@ async def test_a_poll_with_every_kind_of_question_keeps_their_order(
         "comment",
     ]
     assert fetched["questions"][1]["settings"] == {"min_choices": 1, "max_choices": 2}
-    assert fetched["questions"][2]["settings"] == {"seats": 2}
+    assert fetched["questions"][2]["settings"] == {
+        "seats": 2,
+        "ranking_rule": "scottish",
+        "stv_transfers": "scottish",
+    }
+    assert fetched["questions"][4]["settings"]["mes_utility"] == "cost"
     assert [o["cost"] for o in fetched["questions"][4]["options"]] == [400, 300]
     assert fetched["status"] == "draft"
     assert set(fetched["allowed_actions"]) == {"schedule", "open"}
@@ -120,6 +125,25 @@ async def test_a_poll_with_every_kind_of_question_keeps_their_order(
             "Scale labels",
         ),
         ({"kind": "poll", "title": "Unknown kind"}, "Input should be"),
+        (
+            {
+                "kind": "ranked",
+                "title": "Ties",
+                "ranking_rule": "texan",
+                "options": [{"label": "A"}, {"label": "B"}],
+            },
+            "The rule for tied or skipped ranks is one of scottish, us, skip_tied, one_left",
+        ),
+        (
+            {
+                "kind": "budget",
+                "title": "Completion",
+                "budget_total": 10,
+                "mes_completion": "add2",
+                "options": [{"label": "A", "cost": 5}, {"label": "B", "cost": 5}],
+            },
+            "The completion is one of",
+        ),
     ],
 )
 async def test_invalid_questions_are_refused_with_a_reason(

@@ -175,6 +175,29 @@ async def test_officer_drafts_a_poll_adds_questions_reorders_and_opens_it(
     assert await count(db, Question) == 2
 
 
+async def test_officer_chooses_the_counting_rules_of_a_question_on_its_form(
+    browser: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    pilot_id = await create_pilot(browser)
+    created = await submit(browser, f"/council/pilots/{pilot_id}/polls/new", {"title": "Ward seats"})
+    poll_url = created.headers["location"]
+    form = await browser.get(f"{poll_url}/questions/new?kind=ranked")
+    assert "Tied or skipped ranks" in form.text and "Meek" in form.text
+    fields = {"kind": "ranked", "title": "Elect two", "options": "Ash\nBirch\nCedar", "seats": "2"}
+    refused = await submit(
+        browser, f"{poll_url}/questions/new?kind=ranked", fields | {"stv_transfers": "gregory"}
+    )
+    assert refused.status_code == 422 and "The surplus transfer method is one of" in refused.text
+    assert await count(db, Question) == 0
+    chosen = {"ranking_rule": "us", "stv_transfers": "meek"}
+    assert (
+        await submit(browser, f"{poll_url}/questions/new?kind=ranked", fields | chosen)
+    ).status_code == 303
+    poll_id = int(poll_url.rsplit("/", 1)[1])
+    settings = (await browser.get(f"/api/polls/{poll_id}")).json()["questions"][0]["settings"]
+    assert (settings["ranking_rule"], settings["stv_transfers"]) == ("us", "meek")
+
+
 async def test_invalid_question_form_keeps_input_and_explains(
     browser: httpx.AsyncClient, db: AsyncSession
 ) -> None:

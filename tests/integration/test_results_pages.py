@@ -180,6 +180,11 @@ async def test_downloads_parse_and_agree_with_the_stored_results(
             f"/api/polls/{poll_id}/official/questions/{budget}/method", json={"method": "equal_shares"}
         )
     ).status_code == 200
+    review = (await officer.get(f"/council/polls/{poll_id}/results")).text
+    assert (
+        "Variant: cost utilities (a project is worth its cost to each supporter); completion: add1" in review
+    )
+    assert "A greedy count by votes would" in review  # the same projects, or what differs and why
     await publish(officer, poll_id)
     data: dict[str, Any] = (await client.get(f"/polls/{poll_id}/official.json")).json()
     stored = {q["id"]: q for q in data["questions"]}
@@ -199,6 +204,7 @@ async def test_downloads_parse_and_agree_with_the_stored_results(
     [from_pb] = read_back.questions
     [from_file] = [q for q in read_published(ballots.text).questions if q.question.id == budget]
     assert from_pb.method == "equal_shares"
+    assert (stored[budget]["result"]["utility"], stored[budget]["result"]["completion"]) == ("cost", "add1")
     assert dict(from_pb.ballots) == dict(from_file.ballots)
     assert [(o.id, o.cost) for o in from_pb.question.options] == [
         (o.id, o.cost) for o in from_file.question.options

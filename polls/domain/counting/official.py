@@ -17,10 +17,13 @@ from polls.domain.counting.budget import BudgetBallots, GreedyResult, greedy
 from polls.domain.counting.condorcet import CondorcetResult, condorcet
 from polls.domain.counting.equal_shares import EqualSharesResult, equal_shares
 from polls.domain.counting.instant_runoff import InstantRunoffResult, instant_runoff
+from polls.domain.counting.meek import MeekResult, meek
 from polls.domain.counting.plurality import PluralityResult, plurality
 from polls.domain.counting.ranked import RankedBallots
+from polls.domain.counting.rules import DEFAULT_RANKING_RULE
 from polls.domain.counting.scale import ScaleResult, scale
 from polls.domain.counting.schulze import SchulzeResult, schulze
+from polls.domain.counting.shares_variants import Variant
 from polls.domain.counting.stv import STVResult, stv
 from polls.domain.questions import QuestionKind
 
@@ -29,6 +32,7 @@ Result = (
     | ApprovalResult
     | InstantRunoffResult
     | STVResult
+    | MeekResult
     | BordaResult
     | CondorcetResult
     | SchulzeResult
@@ -42,7 +46,7 @@ METHODS: dict[QuestionKind, tuple[str, ...]] = {
     QuestionKind.MULTIPLE: ("approval",),
     QuestionKind.RANKED: ("instant_runoff", "stv", "borda", "condorcet", "schulze", "plurality"),
     QuestionKind.SCALE: ("scale",),
-    QuestionKind.BUDGET: ("greedy", "equal_shares", "equal_shares_cost", "approval"),
+    QuestionKind.BUDGET: ("greedy", "equal_shares", "approval"),
 }
 ALL_METHODS = tuple(dict.fromkeys(m for methods in METHODS.values() for m in methods))
 
@@ -82,19 +86,23 @@ def count(
         budget = BudgetBallots.weighted(costed, int(question.settings["budget_total"]), ballots)
         if method == "greedy":
             return greedy(budget)
-        return equal_shares(budget, utility="cost" if method == "equal_shares_cost" else "approval")
-    ranked = RankedBallots.weighted(options, ballots)
+        return equal_shares(budget, Variant.of(question.settings))
+    settings = question.settings
+    rule = str(settings.get("ranking_rule") or DEFAULT_RANKING_RULE)
+    ranked = RankedBallots.weighted(options, ballots, rule)
     if method == "instant_runoff":
         return instant_runoff(ranked)
+    if method == "stv" and settings.get("stv_transfers") == "meek":
+        return meek(ranked, _seats(question, seats))
     if method == "stv":
         return stv(ranked, _seats(question, seats))
     if method == "borda":
-        return borda(ranked)
+        return borda(ranked.strict())
     if method == "condorcet":
-        return condorcet(ranked)
+        return condorcet(ranked.strict())
     if method == "schulze":
-        return schulze(ranked)
-    return plurality(options, ranked.first_preferences().items())
+        return schulze(ranked.strict())
+    return plurality(options, ranked.strict().first_preferences().items())
 
 
 def _seats(question: QuestionDef, seats: int | None) -> int:

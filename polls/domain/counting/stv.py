@@ -66,6 +66,7 @@ class Stage:
 @dataclass(frozen=True)
 class STVResult:
     method: str
+    transfers: str  # "scottish" (this module) or "meek"
     rules: str
     seats: int
     ballots: int  # valid ballot papers
@@ -208,6 +209,7 @@ def stv(ballots: RankedBallots, seats: int, lot: Lot | None = None) -> STVResult
             count.next_stage()
     return STVResult(
         method="stv",
+        transfers="scottish",
         rules=RULES,
         seats=seats,
         ballots=ballots.total,

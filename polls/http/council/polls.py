@@ -10,6 +10,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from polls.domain.access import Actor, Permission
+from polls.domain.counting.rules import RANKING_RULES, STV_TRANSFERS
+from polls.domain.counting.shares_variants import COMPLETIONS, UTILITIES
 from polls.domain.polls import (
     ACTION_LABELS,
     ASSURANCE_LABELS,
@@ -177,6 +179,13 @@ async def poll_action(request: Request, actor: Actor) -> Response:
 
 # Questions
 
+COUNTING_CHOICES = {  # the usual choice first, as a new question's select shows it
+    "ranking_rule": list(RANKING_RULES.items()),
+    "stv_transfers": list(STV_TRANSFERS.items()),
+    "mes_utility": list(UTILITIES.items()),
+    "mes_completion": list(COMPLETIONS.items()),
+}
+
 
 def question_values(question: Question | None, kind: QuestionKind) -> dict[str, Any]:
     if question is None:
@@ -213,9 +222,9 @@ def question_data(form: FormData) -> dict[str, Any]:
 
 _KIND_FIELDS = {
     "multiple": ("min_choices", "max_choices"),
-    "ranked": ("seats",),
+    "ranked": ("seats", "ranking_rule", "stv_transfers"),
     "scale": ("scale_min", "scale_max", "min_label", "max_label"),
-    "budget": ("budget_total",),
+    "budget": ("budget_total", "mes_utility", "mes_completion"),
     "comment": ("max_length",),
 }
 
@@ -264,6 +273,7 @@ async def question_form(request: Request, actor: Actor, poll: Poll, pilot: Pilot
             "values": values,
             "errors": errors,
             "kind_labels": KIND_LABELS,
+            "counting_choices": COUNTING_CHOICES,
         },
         status_code=422 if errors else 200,
     )

@@ -17,6 +17,7 @@ from polls.domain.ballot_files import (
     write_published,
 )
 from polls.domain.ballots import OptionDef, PollDef, QuestionDef
+from polls.domain.counting.ranked import RankedBallots
 from polls.domain.published_ballots import BallotFileLayout, PublishedComment, republish
 from polls.domain.questions import QuestionKind
 from polls.errors import BallotFileError
@@ -169,9 +170,18 @@ def test_preflib_soi_file_gives_ranked_ballots_with_names() -> None:
     assert item.ballots == (((1, 2, 3), 3), ((2, 1), 2), ((3,), 1))
 
 
-def test_preflib_toi_ranking_stops_at_its_first_tie() -> None:
+def test_preflib_toi_keeps_its_ties_for_the_rule_to_read() -> None:
     text = PREFLIB.replace("DATA TYPE: soi", "DATA TYPE: toi").replace("3: 1,2,3", "3: 1,{2,3}")
-    assert read_ballot_file("ward.toi", text).questions[0].ballots == (((1,), 3), ((2, 1), 2), ((3,), 1))
+    item = read_ballot_file("ward.toi", text).questions[0]
+    assert item.ballots == (((1, (2, 3)), 3), ((2, 1), 2), ((3,), 1))
+    # the Scottish rule (the default) counts each ballot up to its first tie
+    assert RankedBallots.weighted([1, 2, 3], item.ballots).rankings == (((1,), 3), ((2, 1), 2), ((3,), 1))
+
+
+def test_a_preflib_file_without_a_voter_count_says_it_cannot_check_it() -> None:
+    read = read_preflib(PREFLIB.replace("# NUMBER VOTERS: 6\n", ""))
+    assert len(read.notes) == 1 and "no total can be checked" in read.notes[0]
+    assert read_preflib(PREFLIB).notes == ()
 
 
 @pytest.mark.parametrize(
@@ -210,8 +220,10 @@ def test_blt_file_gives_seats_names_weights_and_skips_withdrawn_candidates() -> 
     (item,) = read.questions
     assert read.title == "Ward 2, two seats" and item.question.settings == {"seats": 2}
     assert [o.label for o in item.question.options] == ["Ash", "Birch", "Cedar"]  # Dogwood withdrew
-    # "2=3 1" ranks Birch and Cedar equal first: nothing usable before the tie, so not a valid vote
-    assert item.ballots == (((1, 2), 1), ((2, 1, 3), 2), ((3,), 3))
+    # "2=3 1" ranks Birch and Cedar equal first: kept as marked, for the rule to read
+    assert item.ballots == (((1, 2), 1), ((2, 1, 3), 2), ((3,), 3), (((2, 3), 1), 1))
+    # under the Scottish rule nothing is usable before the tie, so it is not a valid vote
+    assert RankedBallots.weighted([1, 2, 3], item.ballots).total == 6
 
 
 @pytest.mark.parametrize(
@@ -297,3 +309,21 @@ def test_files_are_told_apart_by_extension() -> None:
 
 def test_blt_ballots_without_their_closing_zero_line_are_named() -> None:
     assert problem(read_blt, "4 2\n1 1 0\n") == (2, "the ballots never end with a line '0'")
+
+
+def test_the_header_records_the_counting_rules_and_an_unknown_one_is_refused_on_line_1() -> None:
+    ranked = QuestionDef(
+        11,
+        QuestionKind.RANKED,
+        "Which park first?",
+        {"seats": 1, "ranking_rule": "us", "stv_transfers": "meek"},
+        (OptionDef(1, "Ash"), OptionDef(2, "Birch")),
+    )
+    poll = PollDef(id=7, pilot_id=1, area_ids=frozenset(), questions=(ranked,))
+    text = write_published(poll, "Parks", {11: "stv"}, [{"11": [1, 2]}])
+    header = json.loads(text.splitlines()[0])
+    assert header["questions"][0]["settings"]["ranking_rule"] == "us"
+    assert read_published(text).questions[0].question.settings["stv_transfers"] == "meek"
+    with pytest.raises(BallotFileError) as refused:
+        read_published(text.replace('"ranking_rule":"us"', '"ranking_rule":"texan"'))
+    assert refused.value.line == 1 and "ranking_rule is one of scottish" in refused.value.problem

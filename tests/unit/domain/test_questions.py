@@ -74,8 +74,26 @@ def test_multiple_choice_with_only_a_maximum_still_defaults_the_minimum_to_zero(
     assert question(kind="multiple", options=options(4), max_choices=3).min_choices == 0
 
 
-def test_ranked_question_defaults_to_one_seat() -> None:
-    assert question(**BASES[QuestionKind.RANKED]).settings() == {"seats": 1}
+def test_ranked_question_defaults_to_one_seat_the_scottish_rules_for_ties_and_transfers() -> None:
+    assert question(**BASES[QuestionKind.RANKED]).settings() == {
+        "seats": 1,
+        "ranking_rule": "scottish",
+        "stv_transfers": "scottish",
+    }
+
+
+def test_counting_rules_are_chosen_per_question_and_bad_values_are_refused() -> None:
+    chosen = question(**BASES[QuestionKind.RANKED], ranking_rule="us", stv_transfers="meek").settings()
+    assert (chosen["ranking_rule"], chosen["stv_transfers"]) == ("us", "meek")
+    budget = question(**BASES[QuestionKind.BUDGET], mes_utility="approval", mes_completion="add1_greedy")
+    assert budget.settings()["mes_utility"] == "approval"
+    for bad, message in (
+        ({**BASES[QuestionKind.RANKED], "ranking_rule": "texan"}, "tied or skipped ranks is one of"),
+        ({**BASES[QuestionKind.RANKED], "stv_transfers": "gregory"}, "surplus transfer method is one of"),
+        ({**BASES[QuestionKind.BUDGET], "mes_completion": "add2"}, "completion is one of"),
+        ({**BASES[QuestionKind.SINGLE], "mes_utility": "cost"}, "only applies to budget"),
+    ):
+        assert message in " ".join(e.message for e in refusal(**bad))
 
 
 def test_scale_defaults_to_one_to_five_without_labels() -> None:
@@ -102,7 +120,11 @@ def test_comment_defaults_to_a_thousand_characters() -> None:
 
 
 def test_budget_question_settings_are_its_total() -> None:
-    assert question(**BASES[QuestionKind.BUDGET]).settings() == {"budget_total": 50_000}
+    assert question(**BASES[QuestionKind.BUDGET]).settings() == {
+        "budget_total": 50_000,
+        "mes_utility": "cost",
+        "mes_completion": "add1",
+    }
 
 
 def test_text_fields_are_trimmed() -> None:
@@ -265,11 +287,11 @@ def test_ranked_question_needs_more_options_than_seats(seats: int) -> None:
 
 
 def test_ranked_question_with_several_seats_is_accepted() -> None:
-    assert question(kind="ranked", options=options(5), seats=4).settings() == {"seats": 4}
+    assert question(kind="ranked", options=options(5), seats=4).settings()["seats"] == 4
 
 
 def test_ranked_question_with_two_options_elects_one() -> None:
-    assert question(kind="ranked", options=options(2)).settings() == {"seats": 1}
+    assert question(kind="ranked", options=options(2)).settings()["seats"] == 1
 
 
 def test_ranked_question_needs_at_least_one_seat() -> None:

@@ -92,6 +92,33 @@ def test_budget_view_marks_funded_projects_in_words() -> None:
     assert v.summary == 'Funded: Trees; "big" ones, Bins; £90 of £100 spent.'
 
 
+def test_equal_shares_view_says_which_variant_ran_and_why_it_differs_from_greedy() -> None:
+    # 10 voters: 5 want the trees (60), 4 the benches (50), 1 the bins (30). Greedy funds the trees
+    # and then the bins, which still fit. Under equal shares the bins' one supporter has £12, not
+    # £30: at £12 each the trees are bought, at £13 the benches too, which overspends.
+    result = as_json(official.count(BUDGET, [((21,), 5), ((22,), 4), ((23,), 1)], "equal_shares"))
+    notes = view(BUDGET, "equal_shares", result).notes
+    assert (
+        "Variant: cost utilities (a project is worth its cost to each supporter); completion: add1"
+        in notes[1]
+    )
+    assert notes[2] == (
+        "Each voter's share: £12, after 2 rises of £1; "
+        "the rises stopped because the next rise would overspend the budget."
+    )
+    assert notes[3] == (
+        "A greedy count by votes would fund Bins: its 1 supporter had 12.00 left of their equal "
+        "shares, less than its cost of 30, after paying for other projects they supported."
+    )
+
+
+def test_ranked_views_name_the_rule_for_tied_ranks_and_meek() -> None:
+    meek = QuestionDef(1, QuestionKind.RANKED, "R", {"seats": 2, "stv_transfers": "meek"}, RANKED.options)
+    v = view(meek, "stv", as_json(official.count(meek, RANKED_BALLOTS, "stv")))
+    assert v.method_label == "Single transferable vote (Meek's method)"
+    assert any(n.startswith("Tied or skipped ranks: Scottish rule") for n in v.notes)
+
+
 def test_methods_offered_start_with_the_usual_one_and_others_are_refused() -> None:
     assert methods_for(RANKED)[0] == "stv"
     assert check_method(RANKED, "schulze") == "schulze"

@@ -1,7 +1,9 @@
 """Differential tests: our counts against independent implementations on many random profiles.
 
 pref_voting checks instant-runoff, Scottish STV, Borda, Condorcet and Schulze; pabutools checks
-greedy allocation and the Method of Equal Shares (plain, and with add1 then greedy completion).
+greedy allocation and the Method of Equal Shares in every variant polls offers (cost and approval
+utilities; no completion, add1, add1 with exhaustion, add1 then greedy), with the reference's
+tie-breaking (the cheaper project, then more supporters) given to pabutools as its rule.
 POLLS_DIFFERENTIAL_PROFILES sets how many profiles each test draws (default 200; try 5000).
 
 Every difference allowed below is a documented rule difference, asserted rather than skipped:
@@ -16,6 +18,13 @@ Every difference allowed below is a documented rule difference, asserted rather 
   complete rankings is pref_voting's Borda plus one point per ballot for every option.
 * Greedy: pabutools also funds projects nobody voted for when they fit; we never fund those.
   Everything we fund pabutools funds, and the rest of what it funds has no votes.
+* Equal shares, add1: the reference (equalshares.net) raises each share to floor(budget / voters)
+  + 1, + 2, ...; pabutools to budget / voters + 1, + 2, ... So pabutools' budget increase is
+  compared on budgets that are a whole number per voter, and on any budget we are compared with
+  the reference's loop transcribed over pabutools' equal shares at each budget.
+* Equal shares, pabutools' own add1 (voter_budget_increment) tests exhaustiveness only over
+  projects someone supports, the reference over every listed project: it may stop earlier, while
+  a project nobody supports still fits. Every such difference is asserted to be of that kind.
 """
 
 from __future__ import annotations
@@ -38,7 +47,8 @@ from pabutools.election import (
     Instance,
     Project,
 )
-from pabutools.rules import greedy_utilitarian_welfare, method_of_equal_shares
+from pabutools.rules import exhaustion_by_budget_increase, greedy_utilitarian_welfare, method_of_equal_shares
+from pabutools.tiebreaking import TieBreakingRule
 
 from polls.domain.counting.borda import borda
 from polls.domain.counting.budget import BudgetBallots, greedy
@@ -47,6 +57,7 @@ from polls.domain.counting.equal_shares import equal_shares
 from polls.domain.counting.instant_runoff import instant_runoff
 from polls.domain.counting.ranked import RankedBallots
 from polls.domain.counting.schulze import schulze
+from polls.domain.counting.shares_variants import Variant
 from polls.domain.counting.stv import stv
 from polls.domain.counting.ties import Lot
 
@@ -177,7 +188,11 @@ def test_borda_condorcet_and_schulze_agree_with_pref_voting(complete: bool) -> N
             assert borda(ranked).points == {c: theirs["borda"][str(c)] + len(ballots) for c in range(m)}
 
 
-def budget_profiles(seed: int) -> Iterator[tuple[list[int], int, list[tuple[int, ...]]]]:
+def budget_profiles(
+    seed: int, *, divisible: bool = False
+) -> Iterator[tuple[list[int], int, list[tuple[int, ...]]]]:
+    """Random budget questions; with ``divisible`` the budget is a whole number per voter, where
+    pabutools' rises (budget / voters + 1, + 2, ...) are the reference's (floor + 1, + 2, ...)."""
     rng = random.Random(seed)
     for _ in range(PROFILES):
         m = rng.randint(2, 8)
@@ -187,6 +202,8 @@ def budget_profiles(seed: int) -> Iterator[tuple[list[int], int, list[tuple[int,
         votes = [
             tuple(p for p in range(m) if rng.random() < popularity[p]) for _ in range(rng.randint(1, 40))
         ]
+        if divisible:
+            budget = max(1, budget // len(votes)) * len(votes)
         yield costs, budget, votes
 
 
@@ -206,6 +223,22 @@ def funded(allocation: Any) -> list[int]:
     return [int(p.name[1:]) for p in allocation]
 
 
+def reference_ties(costs: list[int], votes: list[tuple[int, ...]]) -> TieBreakingRule:
+    """The reference's tie-breaking (cheaper, then more supporters), then listed order (our lot)."""
+    backing = [sum(p in v for v in votes) for p in range(len(costs))]
+
+    def key(instance: Any, profile: Any, project: Any) -> Any:
+        i = int(project.name[1:])
+        return (costs[i], -backing[i], i)
+
+    return TieBreakingRule(key)
+
+
+def mes_rule(utility: str, costs: list[int], votes: list[tuple[int, ...]]) -> dict[str, Any]:
+    sat_class = Cost_Sat if utility == "cost" else Cardinality_Sat
+    return {"sat_class": sat_class, "tie_breaking": reference_ties(costs, votes)}
+
+
 def test_greedy_agrees_with_pabutools() -> None:
     unvoted_extras = 0
     for costs, budget, votes in budget_profiles(6):
@@ -218,24 +251,104 @@ def test_greedy_agrees_with_pabutools() -> None:
             assert theirs[: len(ours)] == ours and all(ballots.votes()[p] == 0 for p in theirs[len(ours) :])
 
 
-@pytest.mark.parametrize("utility", ["approval", "cost"])
+@pytest.mark.parametrize("utility", ["cost", "approval"])
 def test_equal_shares_without_completion_agrees_with_pabutools(utility: str) -> None:
-    sat_class = Cardinality_Sat if utility == "approval" else Cost_Sat
     for costs, budget, votes in budget_profiles(7):
         instance, profile, _ = pabutools_election(costs, budget, votes)
         ballots, lot = ours_for(costs, budget, votes)
-        ours = equal_shares(ballots, utility=utility, complete=False, lot=lot)
-        theirs = funded(method_of_equal_shares(instance, profile, sat_class=sat_class))
+        ours = equal_shares(ballots, Variant(utility, "none"), lot=lot)
+        theirs = funded(method_of_equal_shares(instance, profile, **mes_rule(utility, costs, votes)))
         assert [p.project for p in ours.purchases] == theirs
 
 
-def test_equal_shares_with_add1_and_greedy_completion_agrees_with_pabutools() -> None:
-    for costs, budget, votes in budget_profiles(8):
+@pytest.mark.parametrize("completion", ["add1", "add1_exhaust"])
+@pytest.mark.parametrize("utility", ["cost", "approval"])
+def test_equal_shares_add1_agrees_with_pabutools_budget_increase(utility: str, completion: str) -> None:
+    """pabutools' exhaustion_by_budget_increase, budget step one unit per voter, stopping at an
+    exhaustive outcome (add1) or only at one that overspends (add1 with exhaustion). Both test
+    exhaustiveness over every listed project, as the reference does. On budgets that are a whole
+    number per voter their rises are the reference's; where every supported project is bought and
+    an unsupported one still fits, pabutools rises to its bound and we stop: the outcome is the same."""
+    for costs, budget, votes in budget_profiles(8, divisible=True):
         instance, profile, _ = pabutools_election(costs, budget, votes)
         ballots, lot = ours_for(costs, budget, votes)
-        ours = equal_shares(ballots, lot=lot)
-        shares = method_of_equal_shares(
-            instance, profile, sat_class=Cardinality_Sat, voter_budget_increment=1
+        ours = equal_shares(ballots, Variant(utility, completion), lot=lot)
+        theirs = exhaustion_by_budget_increase(
+            instance,
+            profile,
+            method_of_equal_shares,
+            rule_params=mes_rule(utility, costs, votes),
+            exhaustive_stop=completion == "add1",
+            budget_step=len(votes),
+        )
+        assert [p.project for p in ours.purchases] == funded(theirs)
+
+
+def reference_add1(costs: list[int], budget: int, votes: list[tuple[int, ...]], utility: str) -> list[int]:
+    """equalshares.net's add1 loop, transcribed, over pabutools' equal shares at each budget."""
+    _, profile, projects = pabutools_election(costs, budget, votes)
+    rule = mes_rule(utility, costs, votes)
+
+    def run(total: int | float) -> list[int]:
+        return funded(method_of_equal_shares(Instance(projects, budget_limit=total), profile, **rule))
+
+    supported = {p for v in votes for p in v}
+    outcome, n = run(budget), len(votes)
+    total = budget // n * n  # "start with integral per-voter budget"
+    while any(
+        p not in outcome and sum(costs[q] for q in outcome) + costs[p] <= budget for p in range(len(costs))
+    ):
+        if set(outcome) == supported:  # the reference would rise for ever without a change
+            break
+        total += n
+        more = run(total)
+        if sum(costs[p] for p in more) > budget:
+            break
+        outcome = more
+    return outcome
+
+
+@pytest.mark.parametrize("utility", ["cost", "approval"])
+def test_equal_shares_add1_agrees_with_the_reference_loop_on_any_budget(utility: str) -> None:
+    for costs, budget, votes in budget_profiles(9):
+        ballots, lot = ours_for(costs, budget, votes)
+        ours = equal_shares(ballots, Variant(utility, "add1"), lot=lot)
+        assert [p.project for p in ours.purchases] == reference_add1(costs, budget, votes, utility)
+
+
+def test_pabutools_own_add1_differs_only_where_a_project_nobody_supports_still_fits() -> None:
+    """method_of_equal_shares(voter_budget_increment=1) tests exhaustiveness over the projects
+    someone supports; the reference (and we) over every listed project. So pabutools may stop
+    earlier, while a project nobody supports would still fit; every difference is of that kind."""
+    differences = 0
+    for costs, budget, votes in budget_profiles(10, divisible=True):
+        instance, profile, _ = pabutools_election(costs, budget, votes)
+        ballots, lot = ours_for(costs, budget, votes)
+        ours = [p.project for p in equal_shares(ballots, Variant("cost", "add1"), lot=lot).purchases]
+        theirs = funded(
+            method_of_equal_shares(
+                instance, profile, voter_budget_increment=1, **mes_rule("cost", costs, votes)
+            )
+        )
+        if ours != theirs:
+            differences += 1
+            left = budget - sum(costs[p] for p in theirs)
+            unsupported = [p for p in range(len(costs)) if ballots.votes()[p] == 0]
+            assert any(costs[p] <= left for p in unsupported)
+    assert differences < PROFILES / 4
+
+
+def test_equal_shares_with_add1_and_greedy_completion_agrees_with_pabutools() -> None:
+    for costs, budget, votes in budget_profiles(11, divisible=True):
+        instance, profile, _ = pabutools_election(costs, budget, votes)
+        ballots, lot = ours_for(costs, budget, votes)
+        ours = equal_shares(ballots, Variant("cost", "add1_greedy"), lot=lot)
+        shares = exhaustion_by_budget_increase(
+            instance,
+            profile,
+            method_of_equal_shares,
+            rule_params=mes_rule("cost", costs, votes),
+            budget_step=len(votes),
         )
         assert [p.project for p in ours.purchases] == funded(shares)
         completed = greedy_utilitarian_welfare(
