@@ -13,8 +13,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Literal
 
 import httpx
 import uvicorn
@@ -88,11 +89,19 @@ class Postgres:
 
 
 @contextlib.asynccontextmanager
-async def in_this_process(app: ASGIApp) -> AsyncIterator[str]:
+async def in_this_process(
+    app: ASGIApp,
+    *,
+    log_level: Literal["debug", "info", "warning"] = "warning",
+    when_configured: Callable[[], None] | None = None,
+) -> AsyncIterator[str]:
     """The app under a real uvicorn server in this process, configured by polls.serving as the
-    `polls` command runs it (but quieter); its host:port while the block runs."""
+    `polls` command runs it (but quieter); its host:port while the block runs.
+    ``when_configured`` runs once uvicorn has set up its loggers, before it serves."""
     port = free_port()
-    server = uvicorn.Server(serving.config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(serving.config(app, host="127.0.0.1", port=port, log_level=log_level))
+    if when_configured is not None:
+        when_configured()
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

@@ -16,11 +16,10 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-import uvicorn
 import websockets
 from redis.asyncio import Redis
 
-from polls import demo, serving
+from polls import demo
 from polls.app import create_app
 from polls.demo.jury import demo_room_links
 from polls.settings import Settings
@@ -28,7 +27,7 @@ from polls.store.db import open_engine, sessions_for
 from polls.tokens import Tokens
 from tests.conftest import sign_in
 from tests.factories import csrf_from, make_pilot, make_poll
-from tests.servers import free_port
+from tests.servers import in_this_process
 
 pytestmark = pytest.mark.e2e
 
@@ -60,27 +59,18 @@ def captured() -> Iterator[Everything]:
 @pytest.fixture
 async def debug_server(settings: Settings, redis: Redis, captured: Everything) -> AsyncIterator[str]:
     """The app under uvicorn, configured as `polls serve` configures it but at DEBUG, every
-    logger's records going to ``captured`` (uvicorn's own handlers are set up by its config)."""
-    port = free_port()
-    config = serving.config(
-        create_app(settings, run_scheduler=False), host="127.0.0.1", port=port, log_level="debug"
-    )
-    server = uvicorn.Server(config)
-    for name in LOGGERS:
-        logger = logging.getLogger(name)
-        logger.setLevel(logging.DEBUG)
-        logger.addHandler(captured)
-        logger.propagate = False
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    logger's records going to ``captured`` (attached once uvicorn has set up its own loggers)."""
+
+    def capture_everything() -> None:
+        for name in LOGGERS:
+            logger = logging.getLogger(name)
+            logger.setLevel(logging.DEBUG)
+            logger.addHandler(captured)
+            logger.propagate = False
+
+    app = create_app(settings, run_scheduler=False)
+    async with in_this_process(app, log_level="debug", when_configured=capture_everything) as address:
+        yield address
 
 
 async def _staff_journey(http: httpx.AsyncClient, pilot_id: int) -> list[str]:
