@@ -3,6 +3,7 @@
 from starlette.routing import BaseRoute
 
 from polls.http.council import (
+    analysis,
     codes,
     event_codes,
     paper,
@@ -12,6 +13,7 @@ from polls.http.council import (
     polls,
     results_review,
     sign_in,
+    themes,
 )
 
 routes: list[BaseRoute] = [
@@ -24,4 +26,6 @@ routes: list[BaseRoute] = [
     *paper_held.routes,
     *poll_translations.routes,
     *results_review.routes,
+    *analysis.routes,
+    *themes.routes,
 ]
