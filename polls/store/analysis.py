@@ -97,7 +97,7 @@ async def load_analysis(session: AsyncSession, actor: Actor, poll_id: int) -> An
         themes=await pilot_themes(session, poll.pilot_id),
         readings=analysis.readings((n, f"{name} <{email}>", t) for n, name, email, t in tags.all()),
         quotes=set(quotes.all()),
-        areas=dict(areas.tuples().all()),
+        areas={i: n for i, n in areas.all()},
         suggestions=list(suggestions.all()),
     )
 

@@ -29,7 +29,7 @@ async def themes_in_use(session: AsyncSession, pilot_id: int) -> list[tuple[Them
         .where(Theme.pilot_id == pilot_id)
         .order_by(func.lower(Theme.name))
     )
-    return [(theme, int(tags)) for theme, tags in rows.tuples().all()]
+    return [(theme, int(tags)) for theme, tags in rows.all()]
 
 
 async def _name_free(session: AsyncSession, pilot_id: int, name: str, other_than: int | None = None) -> None:
