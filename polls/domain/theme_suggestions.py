@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.decomposition import NMF
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from threadpoolctl import threadpool_limits
 
 from polls.domain.welsh_stopwords import WELSH_STOP_WORDS
 
@@ -52,7 +53,8 @@ def suggest(texts: Sequence[str], groups: int = DEFAULT_GROUPS, seed: int = 0) -
     terms = vectoriser.get_feature_names_out()
     k = max(1, min(groups, MAX_GROUPS, matrix.shape[1], len(texts) // 2))
     model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=200, tol=1e-3)
-    weights = model.fit_transform(matrix)
+    with threadpool_limits(limits=1):  # threads fighting for a busy server's cores only slow it
+        weights = model.fit_transform(matrix)
     return _groups(weights, model.components_, terms)
 
 
