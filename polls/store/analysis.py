@@ -80,6 +80,11 @@ async def pilot_themes(session: AsyncSession, pilot_id: int) -> dict[int, str]:
 
 async def load_analysis(session: AsyncSession, actor: Actor, poll_id: int) -> Analysis:
     poll, result = await counted_poll(session, actor, poll_id)
+    return await gather(session, poll, result)
+
+
+async def gather(session: AsyncSession, poll: Poll, result: OfficialResult) -> Analysis:
+    """The analysis of a poll whose access the caller has checked."""
     tags = await session.execute(
         select(ResponseTag.number, Staff.name, Staff.email, ResponseTag.theme_id)
         .join(Staff, Staff.id == ResponseTag.staff_id)

@@ -11,6 +11,7 @@ from polls.http.council import (
     pilots,
     poll_translations,
     polls,
+    report,
     results_review,
     sign_in,
     themes,
@@ -28,4 +29,5 @@ routes: list[BaseRoute] = [
     *results_review.routes,
     *analysis.routes,
     *themes.routes,
+    *report.routes,
 ]

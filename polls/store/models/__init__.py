@@ -2,7 +2,7 @@
 core tables in core.py, the juries' in juries.py, the analysis of written responses in
 analysis.py; every model is importable from here."""
 
-from polls.store.models.analysis import QuotedResponse, ResponseTag, Theme, ThemeSuggestion
+from polls.store.models.analysis import PollReport, QuotedResponse, ResponseTag, Theme, ThemeSuggestion
 from polls.store.models.core import (
     Area,
     AuditEntry,
@@ -59,6 +59,7 @@ __all__ = [
     "PaperBatch",
     "Pilot",
     "Poll",
+    "PollReport",
     "PoolMember",
     "Question",
     "QuestionResult",

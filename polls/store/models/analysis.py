@@ -1,6 +1,6 @@
 """The tables of the analysis of what residents wrote: the pilot's themes, each analyst's tags on
 a poll's responses (by the response's number, never a ballot), quotes chosen for the report, and
-suggested themes waiting for an officer."""
+suggested themes waiting for an officer; and the final report's summary."""
 
 from __future__ import annotations
 
@@ -65,3 +65,14 @@ class ThemeSuggestion(Base):
     theme_id: Mapped[int | None] = mapped_column(ForeignKey("themes.id", ondelete="SET NULL"))
     decided_by: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PollReport(Base):
+    """The final report's summary, written by officers while the results are in review."""
+
+    __tablename__ = "poll_reports"
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    updated_by: Mapped[str] = mapped_column(String(254))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

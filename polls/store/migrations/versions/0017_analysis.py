@@ -1,5 +1,5 @@
-"""analysing what residents wrote: themes, analysts' tags, quotes, suggested themes, and each
-comment's area and channel
+"""analysing what residents wrote: themes, analysts' tags, quotes, suggested themes, each
+comment's area and channel, and the final report's summary
 
 Revision ID: 0017_analysis
 Revises: 0013
@@ -67,9 +67,17 @@ def upgrade() -> None:
         sa.Column("created_at", UTC_DATETIME, nullable=False),
     )
     op.create_index("ix_theme_suggestions_poll_id", "theme_suggestions", ["poll_id"])
+    op.create_table(
+        "poll_reports",
+        sa.Column("poll_id", sa.Integer(), sa.ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("updated_by", sa.String(length=254), nullable=False),
+        sa.Column("updated_at", UTC_DATETIME, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("poll_reports")
     op.drop_table("theme_suggestions")
     op.drop_table("quoted_responses")
     op.drop_table("response_tags")
