@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from polls.domain.comment_review import CommentStatus
 from polls.domain.validation import StrictSpec
@@ -38,6 +39,39 @@ class ThemeSpec(StrictSpec):
         if not value:
             raise ValueError("Give the theme a name")
         return value
+
+
+class ThemeChangeSpec(ThemeSpec):
+    """A theme renamed or re-described; ``confirm`` once asked, when tags use it."""
+
+    confirm: bool = False
+
+
+class SuggestSpec(StrictSpec):
+    """How many groups of similar responses to look for at most."""
+
+    groups: int = Field(default=8, ge=2, le=20)
+
+
+class SuggestionDecision(StrEnum):
+    ACCEPT = "accept"
+    RENAME = "rename"
+    REJECT = "reject"
+
+
+class SuggestionDecisionSpec(StrictSpec):
+    """Accept a suggested theme (under its label or ``name``), rename it, or reject it."""
+
+    decision: SuggestionDecision
+    name: str | None = Field(default=None, min_length=1, max_length=80)
+
+    @model_validator(mode="after")
+    def _rename_names(self) -> SuggestionDecisionSpec:
+        if self.decision is SuggestionDecision.RENAME and not self.name:
+            raise ValueError("Give the new name")
+        if self.decision is SuggestionDecision.REJECT and self.name:
+            raise ValueError("A rejected suggestion needs no name")
+        return self
 
 
 class TagsSpec(StrictSpec):

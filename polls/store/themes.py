@@ -4,6 +4,7 @@ Suggestions are stored apart and change no theme or tag until an officer accepts
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from sqlalchemy import delete, func, select
@@ -11,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from polls.domain import analysis
 from polls.domain.access import Actor, Permission
-from polls.domain.analysis import ThemeSpec
-from polls.domain.theme_suggestions import Suggestion
+from polls.domain.analysis import SuggestionDecision, SuggestionDecisionSpec, ThemeSpec
+from polls.domain.theme_suggestions import Suggestion, suggest
 from polls.errors import Conflict, ErrorCode, NotFound
 from polls.store import audit
 from polls.store.analysis import counted_poll
+from polls.store.db import Database
 from polls.store.models import Poll, ResponseTag, Theme, ThemeSuggestion
 from polls.store.pilots import get_pilot
 
@@ -119,8 +121,20 @@ async def save_suggestions(
     return made
 
 
+async def suggest_themes(
+    sessions: Database, actor: Actor, poll_id: int, groups: int
+) -> list[ThemeSuggestion]:
+    """Group the poll's responses on the server, off the event loop (a thread), and store the
+    groups as pending suggestions; no database transaction stays open while it computes."""
+    async with sessions() as session:
+        found = await suggestion_input(session, actor, poll_id)
+    grouped = await asyncio.to_thread(suggest, [text for _, text in found], groups)
+    async with sessions.begin() as session:
+        return await save_suggestions(session, actor, poll_id, [n for n, _ in found], grouped)
+
+
 async def decide_suggestion(
-    session: AsyncSession, actor: Actor, suggestion_id: int, decision: str, name: str | None = None
+    session: AsyncSession, actor: Actor, suggestion_id: int, spec: SuggestionDecisionSpec
 ) -> ThemeSuggestion:
     """An officer accepts a suggestion (under its label or ``name``: a theme of that name, made if
     need be, and their tags on its responses that are not withheld), renames it, or rejects it."""
@@ -130,14 +144,14 @@ async def decide_suggestion(
     poll, result = await counted_poll(session, actor, suggestion.poll_id, Permission.MANAGE_PILOT)
     if suggestion.status != "pending":
         raise Conflict(f"This suggestion was already {suggestion.status}", code=ErrorCode.SUGGESTION_DECIDED)
-    if name is not None:
-        suggestion.label = name
-    if decision == "rename":
+    if spec.name is not None:
+        suggestion.label = ThemeSpec(name=spec.name).name
+    if spec.decision is SuggestionDecision.RENAME:
         await session.flush()
         return suggestion
-    if decision == "accept":
+    if spec.decision is SuggestionDecision.ACCEPT:
         suggestion.theme_id = await _accept(session, actor, poll, suggestion, result.comments)
-    suggestion.status = "accepted" if decision == "accept" else "rejected"
+    suggestion.status = "accepted" if spec.decision is SuggestionDecision.ACCEPT else "rejected"
     suggestion.decided_by = actor.email
     await session.flush()
     facts = {"suggestion": suggestion.id, "label": suggestion.label, "responses": len(suggestion.numbers)}

@@ -306,3 +306,48 @@ async def test_a_poll_nobody_wrote_in_gives_an_empty_analysis(
     open_poll = await make_poll(officer, written.pilot["id"], questions=KINDS)
     early = await officer.get(f"/council/polls/{open_poll['id']}/analysis")
     assert early.status_code == 409 and "has not closed" in early.text
+
+
+async def test_the_json_api_tags_counts_and_guards_theme_changes(
+    officer: httpx.AsyncClient, written: Written, db: AsyncSession
+) -> None:
+    numbers = await _numbers(officer, written.poll_id)
+    themes = f"/api/pilots/{written.pilot['id']}/themes"
+    bad = await officer.post(themes, json={"name": "  "})
+    assert bad.status_code == 422 and bad.json()["code"] == "validation_failed"
+    theme = (await officer.post(themes, json={"name": "Lighting"})).json()
+    assert theme["tags"] == 0
+    taken = await officer.post(themes, json={"name": "LIGHTING"})
+    assert taken.status_code == 409 and taken.json()["code"] == "theme_name_taken"
+    api = f"/api/polls/{written.poll_id}/analysis"
+    for text in NORTH[:3]:
+        tagged = await officer.put(
+            f"{api}/responses/{numbers[text]}", json={"themes": [theme["id"]], "quote": True}
+        )
+        assert tagged.status_code == 200
+    unknown = await officer.put(f"{api}/responses/{numbers[NORTH[3]]}", json={"themes": [999999]})
+    assert unknown.status_code == 404 and unknown.json()["code"] == "theme_not_found"
+    missing = await officer.put(f"{api}/responses/99", json={"themes": []})
+    assert missing.status_code == 404 and missing.json()["code"] == "comment_not_found"
+    summary = (await officer.get(api)).json()
+    assert summary["responses"] == 10 and summary["secrecy_k"] == 5
+    assert summary["themes"] == [
+        {"id": theme["id"], "name": "Lighting", "responses": 3}
+        | {"by_area": {"North": None, "South": 0}, "by_channel": {"online": None}}
+    ]
+    assert sorted(summary["quotes"]) == sorted(numbers[t] for t in NORTH[:3])
+    renamed = await officer.put(f"{themes}/{theme['id']}", json={"name": "Street lights"})
+    assert renamed.status_code == 409 and renamed.json()["code"] == "theme_in_use"
+    assert "3 tags use this theme" in renamed.json()["message"]
+    renamed = await officer.put(f"{themes}/{theme['id']}", json={"name": "Street lights", "confirm": True})
+    assert renamed.status_code == 200 and renamed.json()[0]["name"] == "Street lights"
+    refused = await officer.delete(f"{themes}/{theme['id']}")
+    assert refused.status_code == 409 and await _tag_count(db) == 3
+    made = await officer.post(f"{api}/suggestions", json={"groups": 4})
+    assert made.status_code == 200 and all(s["status"] == "pending" for s in made.json())
+    rename_only = await officer.put(
+        f"/api/theme-suggestions/{made.json()[0]['id']}", json={"decision": "rename"}
+    )
+    assert rename_only.status_code == 422  # a rename needs the new name
+    assert (await officer.delete(f"{themes}/{theme['id']}?confirm=true")).json() == []
+    assert await _tag_count(db) == 0

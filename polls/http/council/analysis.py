@@ -5,7 +5,6 @@ withhold (through the comment review) and decide on suggested themes."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from starlette.requests import Request
@@ -13,13 +12,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from polls.domain.access import Actor, Permission
-from polls.domain.analysis import CHANNEL_LABELS, TagsSpec, ThemeSpec
+from polls.domain.analysis import CHANNEL_LABELS, SuggestionDecisionSpec, SuggestSpec, TagsSpec
 from polls.domain.comment_review import CHOSEN_REASONS, REASON_LABELS, STATUS_LABELS, CommentDecisionSpec
 from polls.domain.polls import PollStatus
 from polls.domain.publication import REVIEWABLE
-from polls.domain.theme_suggestions import DEFAULT_GROUPS, MAX_GROUPS, suggest
+from polls.domain.theme_suggestions import DEFAULT_GROUPS, MAX_GROUPS
 from polls.domain.validation import parse
-from polls.errors import FieldError, ValidationFailed
+from polls.errors import ValidationFailed
 from polls.http.kit.forms import path_int, read_form, see_other, whole_number
 from polls.http.kit.guards import page
 from polls.http.kit.render import render
@@ -138,29 +137,23 @@ async def compute_suggestions(request: Request, actor: Actor) -> Response:
     """Group the responses on the server, off the event loop; only the suggestions are stored."""
     form = await read_form(request)
     poll_id = path_int(request, "poll_id")
-    groups = whole_number(str(form.get("groups", "")))
-    if groups is None or not 2 <= groups <= MAX_GROUPS:
+    try:
+        spec = parse(SuggestSpec, {"groups": whole_number(str(form.get("groups", ""))) or 0})
+    except ValidationFailed:
         return await overview(request, actor, {"groups": f"Choose between 2 and {MAX_GROUPS} groups"})
-    async with runtime(request).db() as db:
-        found = await theme_store.suggestion_input(db, actor, poll_id)
-    groups_found = await asyncio.to_thread(suggest, [text for _, text in found], groups)
-    async with runtime(request).db.begin() as db:
-        await theme_store.save_suggestions(db, actor, poll_id, [n for n, _ in found], groups_found)
+    await theme_store.suggest_themes(runtime(request).db, actor, poll_id, spec.groups)
     return see_other(f"/council/polls/{poll_id}/analysis#suggestions")
 
 
 async def decide_suggestion(request: Request, actor: Actor) -> Response:
     form = await read_form(request)
     decision = str(form.get("decision", ""))
-    if decision not in ("accept", "rename", "reject"):
-        raise ValidationFailed([FieldError("decision", "Choose to accept, rename or reject the suggestion")])
-    name = None
-    if decision != "reject" and str(form.get("name", "")).strip():
-        name = parse(ThemeSpec, {"name": str(form.get("name", ""))}).name
+    name = str(form.get("name", "")).strip() or None
+    spec = parse(
+        SuggestionDecisionSpec, {"decision": decision, "name": None if decision == "reject" else name}
+    )
     async with runtime(request).db.begin() as db:
-        suggestion = await theme_store.decide_suggestion(
-            db, actor, path_int(request, "suggestion_id"), decision, name
-        )
+        suggestion = await theme_store.decide_suggestion(db, actor, path_int(request, "suggestion_id"), spec)
     return see_other(f"/council/polls/{suggestion.poll_id}/analysis#suggestions")
 
 
