@@ -95,6 +95,7 @@ async def suggestion_input(session: AsyncSession, actor: Actor, poll_id: int) ->
     """The (number, words) of every response the suggestions may group: none withheld."""
     _, result = await counted_poll(session, actor, poll_id)
     found = analysis.analysed(analysis.responses(result.comments, []))
+    analysis.require_responses(found)
     return [(r.number, r.text) for r in found]
 
 

@@ -302,7 +302,9 @@ async def test_a_poll_nobody_wrote_in_gives_an_empty_analysis(
         f"/council/polls/{poll['id']}/analysis/suggestions",
         data={"csrf_token": csrf_from(page.text), "groups": "4"},
     )
-    assert made.status_code == 303
+    assert made.status_code == 422 and "no written responses to analyse" in made.text
+    api = await officer.post(f"/api/polls/{poll['id']}/analysis/suggestions", json={"groups": 4})
+    assert api.status_code == 409 and api.json()["code"] == "no_responses"
     open_poll = await make_poll(officer, written.pilot["id"], questions=KINDS)
     early = await officer.get(f"/council/polls/{open_poll['id']}/analysis")
     assert early.status_code == 409 and "has not closed" in early.text

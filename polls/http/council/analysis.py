@@ -18,7 +18,7 @@ from polls.domain.polls import PollStatus
 from polls.domain.publication import REVIEWABLE
 from polls.domain.theme_suggestions import DEFAULT_GROUPS, MAX_GROUPS
 from polls.domain.validation import parse
-from polls.errors import ValidationFailed
+from polls.errors import Conflict, ErrorCode, ValidationFailed
 from polls.http.kit.forms import path_int, read_form, see_other, whole_number
 from polls.http.kit.guards import page
 from polls.http.kit.render import render
@@ -141,7 +141,12 @@ async def compute_suggestions(request: Request, actor: Actor) -> Response:
         spec = parse(SuggestSpec, {"groups": whole_number(str(form.get("groups", ""))) or 0})
     except ValidationFailed:
         return await overview(request, actor, {"groups": f"Choose between 2 and {MAX_GROUPS} groups"})
-    await theme_store.suggest_themes(runtime(request).db, actor, poll_id, spec.groups)
+    try:
+        await theme_store.suggest_themes(runtime(request).db, actor, poll_id, spec.groups)
+    except Conflict as exc:
+        if exc.code is not ErrorCode.NO_RESPONSES:
+            raise
+        return await overview(request, actor, {"groups": exc.message})
     return see_other(f"/council/polls/{poll_id}/analysis#suggestions")
 
 
