@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WEB_STAMP := web/node_modules/.installed
 
-.PHONY: run test test-fast lint typecheck check setup clean
+.PHONY: run test test-fast lint typecheck check setup clean translations
 
 # `make run PORT=8100` serves on another port (links handed out follow it).
 PORT ?= 8000
@@ -35,7 +35,21 @@ check: lint typecheck test
 # The page assets are built into the package (polls/web/) so that they install with it.
 WEB_BUILT := polls/web/static/app.css polls/web/assets/manifest.json
 
-setup: $(STAMP) $(WEB_BUILT)
+# The catalogues compiled for gettext (polls.i18n compiles a missing or stale one in memory too).
+PO_FILES := $(wildcard polls/locale/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+setup: $(STAMP) $(WEB_BUILT) $(MO_FILES)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# After changing words in a template or in Python: re-extract them and update every catalogue
+# (then translate what is new in each; tests/unit/test_translations.py lists what is missing).
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output \
+		--project polls --copyright-holder "polls" -o polls/locale/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i polls/locale/messages.pot -d polls/locale
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -55,4 +69,4 @@ polls/web/assets/manifest.json: $(WEB_STAMP)
 	cd web && npm run --silent build:assets
 
 clean:
-	rm -rf $(VENV) web/node_modules polls/web/static/app.css polls/web/assets var
+	rm -rf $(VENV) web/node_modules polls/web/static/app.css polls/web/assets var polls/locale/*/LC_MESSAGES/*.mo

@@ -25,6 +25,7 @@ from polls.http import council, juries, public, residents
 from polls.http.api import registry, votes
 from polls.http.kit.auth import SessionMiddleware
 from polls.http.kit.errors import backend_down, http_error, polls_error, server_error
+from polls.http.kit.language import ChooseLanguage
 from polls.http.kit.middleware import Protections
 from polls.live.connect import connect
 from polls.live.embedded import EmbeddedRedis
@@ -181,7 +182,7 @@ ROUTES: list[BaseRoute] = [
     Mount("/static", StaticFiles(directory=str(STATIC_DIR), check_dir=False), name="static"),
     Mount("/assets", StaticFiles(directory=str(ASSETS_DIR), check_dir=False), name="assets"),
 ]
-MIDDLEWARE = [Middleware(Protections), Middleware(SessionMiddleware)]
+MIDDLEWARE = [Middleware(Protections), Middleware(SessionMiddleware), Middleware(ChooseLanguage)]
 EXCEPTION_HANDLERS = {
     PollsError: polls_error,
     HTTPException: http_error,

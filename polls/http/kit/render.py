@@ -12,11 +12,16 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from polls.http.kit.auth import session_of
+from polls.http.kit.language import keep_choice, language_links, page_language
 from polls.http.kit.timezones import to_local
+from polls.i18n import _, catalogue_languages, ngettext, use_language
 from polls.runtime import runtime
 from polls.web import TEMPLATES_DIR
 
 TEMPLATES = Jinja2Templates(directory=str(TEMPLATES_DIR))
+# {% trans %} and _() look words up in the language of the page being rendered (render() sets it).
+TEMPLATES.env.add_extension("jinja2.ext.i18n")
+TEMPLATES.env.install_gettext_callables(_, ngettext, newstyle=True)  # type: ignore[attr-defined]
 
 
 def _tz(context: Any) -> str:
@@ -42,7 +47,9 @@ def _datetime_local(context: Any, value: datetime | str | None) -> str:
 
 
 TEMPLATES.env.filters["when"] = _when
-TEMPLATES.env.globals["_"] = lambda text: text  # resident pages put a translator in its place
+# A message written in Python (an error, a field's problem) shown in the page's language; unlike
+# _() it is neither trusted as markup nor %-formatted, so it may carry what people typed.
+TEMPLATES.env.filters["translated"] = _
 TEMPLATES.env.filters["datetime_local"] = _datetime_local
 
 
@@ -53,15 +60,23 @@ def render(
     *,
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
+    languages: list[str] | None = None,
 ) -> HTMLResponse:
+    """The page in the reader's language, chosen among ``languages`` (a pilot's) or every catalogue."""
+    offered = languages or catalogue_languages()
+    language = page_language(request, offered)
     ctx: dict[str, Any] = {
         "csrf_token": session_of(request).csrf if hasattr(request.state, "session") else "",
         "actor": getattr(request.state, "actor", None),
         "errors": {},
         "council_name": runtime(request).settings.council_name,
+        "lang": language,
+        "languages": language_links(offered),
     }
     ctx.update(context or {})
-    response: HTMLResponse = TEMPLATES.TemplateResponse(
-        request, name, ctx, status_code=status_code, headers=dict(headers or {})
-    )
+    with use_language(language):
+        response: HTMLResponse = TEMPLATES.TemplateResponse(
+            request, name, ctx, status_code=status_code, headers=dict(headers or {})
+        )
+    keep_choice(request, response, language)
     return response

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -25,7 +24,8 @@ from polls.errors import AlreadyVoted, CodeNotValid, ErrorCode, PollNotOpen, Pol
 from polls.http.kit.auth import check_csrf
 from polls.http.kit.ballot_form import answers_from_form, form_values
 from polls.http.kit.voter_codes import card_for_code, credential_from_token
-from polls.http.residents.language import poll_text, render_resident, resident_language, translator
+from polls.http.residents.language import poll_text, render_resident, resident_language
+from polls.i18n import _, use_language
 from polls.runtime import runtime
 from polls.store import pilots as pilot_store
 from polls.store.ballots import eligibility, load_poll, localised_definition
@@ -153,12 +153,14 @@ async def ballot(request: Request) -> Response:
             errors["ballot"] = errors.pop("q")
         context.update({"values": form_values(definition, answers), "errors": errors})
         return render_resident(request, "residents/ballot.html", context, offered, status_code=422)
+    with use_language(resident_language(request, offered)):
+        shown = _shown_answers(definition, checked)
     context.update(
         {
             "answers": checked,
             "ballot_json": json.dumps(checked),
             "submit_action": request.url.path + "/submit",
-            "shown": _shown_answers(definition, checked, translator(resident_language(request, offered))),
+            "shown": shown,
         }
     )
     return render_resident(request, "residents/review.html", context, offered)
@@ -178,9 +180,7 @@ async def _refuse_ineligible_early(request: Request, poll: Poll, definition: Pol
         raise problems[card.digest]
 
 
-def _shown_answers(
-    poll: PollDef, answers: dict[str, Any], _: Callable[[str], str]
-) -> list[tuple[QuestionDef, str]]:
+def _shown_answers(poll: PollDef, answers: dict[str, Any]) -> list[tuple[QuestionDef, str]]:
     shown = []
     for question in poll.questions:
         answer = answers.get(str(question.id))
