@@ -102,3 +102,28 @@ async def test_translation_page_saves_and_shows_originals_as_hints(officer: http
     stored = (await officer.get(f"/api/polls/{poll['id']}/translations/cy")).json()
     assert stored["title"] == "Oriau agor"
     assert stored["questions"][str(question["id"])]["options"][str(question["options"][0]["id"])] == "Ie"
+
+
+async def test_every_page_can_be_read_in_welsh_and_the_choice_is_kept(client: httpx.AsyncClient) -> None:
+    english = await client.get("/")
+    assert '<html lang="en"' in english.text and "Skip to main content" in english.text
+    assert 'hreflang="cy" href="?lang=cy"' in english.text  # the switch is on every page
+    welsh = await client.get("/?lang=cy")
+    assert '<html lang="cy"' in welsh.text and "Neidio i’r prif gynnwys" in welsh.text
+    assert "polls_lang=cy" in welsh.headers["set-cookie"]
+    missing = await client.get("/no-such-page")  # another page, the error page, in the language kept
+    assert missing.status_code == 404 and "Heb ddod o hyd i’r dudalen" in missing.text
+
+
+async def test_a_language_not_offered_falls_back_to_the_pilots_first_language(
+    officer: httpx.AsyncClient, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    pilot = await make_pilot(officer, languages=["cy", "en"])
+    area = (await officer.post(f"/api/pilots/{pilot['id']}/areas", json={"name": "Ward", "code": "W1"})).json()
+    poll = await make_poll(officer, pilot["id"])
+    await officer.post(f"/api/polls/{poll['id']}/actions/open")
+    (code,) = await issue(settings, pilot["id"], area["id"], 1)
+    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as resident:
+        page = await resident.get(f"/v/{token(code)}/polls/{poll['id']}?lang=xx")
+        assert page.status_code == 200 and '<html lang="cy"' in page.text
+        assert "Gwirio eich atebion" in page.text and "polls_lang" not in page.headers.get("set-cookie", "")

@@ -17,6 +17,7 @@ from polls.errors import (
     ValidationFailed,
 )
 from polls.http.kit.render import render
+from polls.i18n import N_
 
 log = logging.getLogger("polls.http")
 
@@ -55,7 +56,7 @@ async def polls_error(request: Request, exc: Exception) -> Response:
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = _HTTP_CODES.get(exc.status_code, ErrorCode.HTTP_ERROR)
-    message = {404: "There is no page at this address"}.get(exc.status_code, str(exc.detail))
+    message = {404: N_("There is no page at this address")}.get(exc.status_code, str(exc.detail))
     if wants_json(request):
         return JSONResponse({"code": code, "message": message}, status_code=exc.status_code)
     return _page(request, exc.status_code, message, {})
@@ -67,14 +68,14 @@ async def backend_down(request: Request, exc: Exception) -> Response:
     return await polls_error(
         request,
         ServiceUnavailable(
-            "The service is busy or being maintained. Nothing was saved; try again in a minute."
+            N_("The service is busy or being maintained. Nothing was saved; try again in a minute.")
         ),
     )
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    message = "Something went wrong on our side. Nothing was saved; please try again."
+    message = N_("Something went wrong on our side. Nothing was saved; please try again.")
     if wants_json(request):
         return JSONResponse({"code": ErrorCode.SERVER_ERROR, "message": message}, status_code=500)
     return _page(request, 500, message, {})
@@ -82,18 +83,18 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 def _page(request: Request, status: int, message: str, headers: dict[str, str]) -> Response:
     titles = {
-        401: "Sign in",
-        403: "You cannot do that",
-        404: "Page not found",
-        409: "That cannot be done now",
-        413: "Too large",
-        429: "Too many attempts",
-        503: "Service unavailable",
+        401: N_("Sign in"),
+        403: N_("You cannot do that"),
+        404: N_("Page not found"),
+        409: N_("That cannot be done now"),
+        413: N_("Too large"),
+        429: N_("Too many attempts"),
+        503: N_("Service unavailable"),
     }
     return render(
         request,
         "error.html",
-        {"status": status, "title": titles.get(status, "There is a problem"), "message": message},
+        {"status": status, "title": titles.get(status, N_("There is a problem")), "message": message},
         status_code=status,
         headers=headers,
     )
