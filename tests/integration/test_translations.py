@@ -119,7 +119,8 @@ async def test_a_language_not_offered_falls_back_to_the_pilots_first_language(
     officer: httpx.AsyncClient, client: httpx.AsyncClient, settings: Settings
 ) -> None:
     pilot = await make_pilot(officer, languages=["cy", "en"])
-    area = (await officer.post(f"/api/pilots/{pilot['id']}/areas", json={"name": "Ward", "code": "W1"})).json()
+    ward = {"name": "Ward", "code": "W1"}
+    area = (await officer.post(f"/api/pilots/{pilot['id']}/areas", json=ward)).json()
     poll = await make_poll(officer, pilot["id"])
     await officer.post(f"/api/polls/{poll['id']}/actions/open")
     (code,) = await issue(settings, pilot["id"], area["id"], 1)
