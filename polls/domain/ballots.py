@@ -23,6 +23,7 @@ from typing import Any
 
 from polls.domain.questions import QuestionKind
 from polls.errors import ErrorCode, FieldError, ValidationFailed
+from polls.i18n import _
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def check_ballot(poll: PollDef, raw: Any) -> Answers:
             question_id = _int(key)
             question = poll.question(question_id) if question_id is not None else None
         if question is None:
-            problems.add(key, ErrorCode.UNKNOWN_QUESTION, "This poll has no such question")
+            problems.add(key, ErrorCode.UNKNOWN_QUESTION, _("This poll has no such question"))
             continue
         if value is None or value == "" or value == []:
             continue  # left unanswered
@@ -144,7 +145,7 @@ def check_ballot(poll: PollDef, raw: Any) -> Answers:
         if answer is not None:
             answers[str(question.id)] = answer
     if not answers and not problems.errors:
-        problems.add("", ErrorCode.EMPTY_BALLOT, "Answer at least one question")
+        problems.add("", ErrorCode.EMPTY_BALLOT, _("Answer at least one question"))
     if problems.errors:
         raise ValidationFailed(problems.errors, problems.errors[0].message, code=problems.codes[0])
     return answers
@@ -188,15 +189,17 @@ def _check_answer(question: QuestionDef, value: Any, problems: _Problems) -> Any
 def _check_comment(question: QuestionDef, value: Any, problems: _Problems) -> str | None:
     qid, settings = question.id, question.settings
     if not isinstance(value, str):
-        problems.add(qid, ErrorCode.MALFORMED_ANSWER, "Write your comment as text")
+        problems.add(qid, ErrorCode.MALFORMED_ANSWER, _("Write your comment as text"))
         return None
     text = value.strip()
     if _CONTROL.search(text) or not _is_utf8(text):
-        problems.add(qid, ErrorCode.MALFORMED_ANSWER, "Your comment has characters we cannot store")
+        problems.add(qid, ErrorCode.MALFORMED_ANSWER, _("Your comment has characters we cannot store"))
         return None
     if len(text) > int(settings["max_length"]):
         problems.add(
-            qid, ErrorCode.COMMENT_TOO_LONG, f"Keep your comment to {settings['max_length']} characters"
+            qid,
+            ErrorCode.COMMENT_TOO_LONG,
+            _("Keep your comment to %(most)s characters") % {"most": settings["max_length"]},
         )
         return None
     return text or None
@@ -206,10 +209,14 @@ def _check_scale(question: QuestionDef, value: Any, problems: _Problems) -> int 
     point = _int(value)
     low, high = int(question.settings["scale_min"]), int(question.settings["scale_max"])
     if point is None:
-        problems.add(question.id, ErrorCode.MALFORMED_ANSWER, "Choose a point on the scale")
+        problems.add(question.id, ErrorCode.MALFORMED_ANSWER, _("Choose a point on the scale"))
         return None
     if not low <= point <= high:
-        problems.add(question.id, ErrorCode.OUT_OF_RANGE, f"Choose a point from {low} to {high}")
+        problems.add(
+            question.id,
+            ErrorCode.OUT_OF_RANGE,
+            _("Choose a point from %(low)s to %(high)s") % {"low": low, "high": high},
+        )
         return None
     return point
 
@@ -219,17 +226,17 @@ def _check_options(question: QuestionDef, value: Any, problems: _Problems) -> li
     qid = question.id
     chosen = _option_list(value)
     if chosen is None:
-        problems.add(qid, ErrorCode.MALFORMED_ANSWER, "Choose from the options given")
+        problems.add(qid, ErrorCode.MALFORMED_ANSWER, _("Choose from the options given"))
         return None
     unknown = [o for o in chosen if o not in question.option_ids]
     if unknown:
-        problems.add(qid, ErrorCode.UNKNOWN_OPTION, "That option is not in this question")
+        problems.add(qid, ErrorCode.UNKNOWN_OPTION, _("That option is not in this question"))
         return None
     if len(set(chosen)) != len(chosen):
         code = (
             ErrorCode.DUPLICATE_RANK if question.kind is QuestionKind.RANKED else ErrorCode.DUPLICATE_OPTION
         )
-        problems.add(qid, code, "Each option can be chosen only once")
+        problems.add(qid, code, _("Each option can be chosen only once"))
         return None
     return chosen
 
@@ -239,16 +246,16 @@ def _check_choice_count(question: QuestionDef, chosen: list[int], problems: _Pro
     kind, qid, settings = question.kind, question.id, question.settings
     if kind is QuestionKind.SINGLE:
         if len(chosen) != 1:
-            problems.add(qid, ErrorCode.TOO_MANY_CHOICES, "Choose one option")
+            problems.add(qid, ErrorCode.TOO_MANY_CHOICES, _("Choose one option"))
             return None
         return chosen[0]
     if kind is QuestionKind.MULTIPLE:
         low, high = int(settings["min_choices"]), int(settings["max_choices"])
         if len(chosen) > high:
-            problems.add(qid, ErrorCode.TOO_MANY_CHOICES, f"Choose at most {high}")
+            problems.add(qid, ErrorCode.TOO_MANY_CHOICES, _("Choose at most %(most)s") % {"most": high})
             return None
         if len(chosen) < low:
-            problems.add(qid, ErrorCode.TOO_FEW_CHOICES, f"Choose at least {low}")
+            problems.add(qid, ErrorCode.TOO_FEW_CHOICES, _("Choose at least %(least)s") % {"least": low})
             return None
         return sorted(chosen)
     if kind is QuestionKind.BUDGET:
@@ -258,7 +265,8 @@ def _check_choice_count(question: QuestionDef, chosen: list[int], problems: _Pro
             problems.add(
                 qid,
                 ErrorCode.OVER_BUDGET,
-                f"Your choices cost £{total:,}, more than the £{settings['budget_total']:,} budget",
+                _("Your choices cost £%(total)s, more than the £%(budget)s budget")
+                % {"total": f"{total:,}", "budget": f"{int(settings['budget_total']):,}"},
             )
             return None
         return sorted(chosen)

@@ -16,11 +16,12 @@ from typing import Protocol, TypeVar
 from polls.domain.poll_states import Assurance, PollStatus
 from polls.domain.voter_secrets import card_nullifier, unwrap_secret
 from polls.errors import AlreadyVoted, CodeNotValid, ErrorCode, PollNotOpen, PollsError
+from polls.i18n import N_
 
 BROWSER = "browser:"  # references of open-poll voters are a random per-browser id
 
 ALREADY_USED = "This code has already been used to vote in this poll"
-UNKNOWN_CODE = "We do not recognise this code. Check it against your poll card."
+UNKNOWN_CODE = N_("We do not recognise this code. Check it against your poll card.")
 
 
 # What a batch's transaction may refuse a vote with, by name (the SQLite writer process sends names).

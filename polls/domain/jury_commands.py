@@ -24,6 +24,7 @@ from polls.domain.jury_room import (
 )
 from polls.domain.validation import StrictSpec, parse
 from polls.errors import ValidationFailed
+from polls.i18n import N_
 
 
 class _Command(StrictSpec):
@@ -169,16 +170,16 @@ def decide(state: RoomState, actor: RoomActor, command: Mapping[str, Any], *, no
     if actor.role is not role and not (actor.role is Role.MODERATOR and kind in _ALSO_MODERATOR):
         raise CommandRefused("unauthorised", f"A {actor.role.value} cannot {kind.replace('_', ' ')}")
     if actor.role is Role.JUROR and actor.juror_id not in state.jurors:
-        raise CommandRefused("unauthorised", "You are not on this jury's panel")
+        raise CommandRefused("unauthorised", N_("You are not on this jury's panel"))
     try:
         fields = parse(spec, {k: v for k, v in command.items() if k != "type"})
     except ValidationFailed as exc:
         detail = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
         raise CommandRefused("malformed", f"Check the command's fields ({detail})") from None
     if state.status == "ended":
-        raise _refuse("The session has ended")
+        raise _refuse(N_("The session has ended"))
     if state.status == "waiting" and kind not in _PREPARE:
-        raise _refuse("The session has not started yet")
+        raise _refuse(N_("The session has not started yet"))
     data = _DECIDERS[kind](state, actor, fields, now)
     return [Event(type=data.pop("type"), data=data, at=now, sealed=data.pop("sealed", None))]
 
@@ -188,7 +189,7 @@ Decided = dict[str, Any]
 
 def _start(s: RoomState, a: RoomActor, c: Any, now: float) -> Decided:
     if s.status != "waiting":
-        raise _refuse("The session has already started")
+        raise _refuse(N_("The session has already started"))
     return {"type": "session_started"}
 
 
@@ -224,15 +225,15 @@ def _open_item(s: RoomState, a: RoomActor, c: _ItemRef, now: float) -> Decided:
 def _start_timer(s: RoomState, a: RoomActor, c: _ItemRef, now: float) -> Decided:
     timer = s.item(c.item).timer
     if timer.started_at is not None:
-        raise _refuse("That timer is already running")
+        raise _refuse(N_("That timer is already running"))
     if timer.remaining <= 0:
-        raise _refuse("That timer has run out: extend it first")
+        raise _refuse(N_("That timer has run out: extend it first"))
     return {"type": "timer_started", "item": c.item}
 
 
 def _pause_timer(s: RoomState, a: RoomActor, c: _ItemRef, now: float) -> Decided:
     if s.item(c.item).timer.started_at is None:
-        raise _refuse("That timer is not running")
+        raise _refuse(N_("That timer is not running"))
     return {"type": "timer_paused", "item": c.item}
 
 
@@ -243,21 +244,21 @@ def _extend_timer(s: RoomState, a: RoomActor, c: _Extend, now: float) -> Decided
 
 def _raise_hand(s: RoomState, a: RoomActor, c: Any, now: float) -> Decided:
     if a.juror_id in s.queue:
-        raise _refuse("Your hand is already raised")
+        raise _refuse(N_("Your hand is already raised"))
     if a.juror_id == s.speaker:
-        raise _refuse("You are speaking now")
+        raise _refuse(N_("You are speaking now"))
     return {"type": "hand_raised", "juror": a.juror_id}
 
 
 def _lower_hand(s: RoomState, a: RoomActor, c: Any, now: float) -> Decided:
     if a.juror_id not in s.queue:
-        raise _refuse("Your hand is not raised")
+        raise _refuse(N_("Your hand is not raised"))
     return {"type": "hand_lowered", "juror": a.juror_id}
 
 
 def _remove_hand(s: RoomState, a: RoomActor, c: _JurorRef, now: float) -> Decided:
     if c.juror not in s.queue:
-        raise _refuse("That juror is not in the queue")
+        raise _refuse(N_("That juror is not in the queue"))
     return {"type": "hand_lowered", "juror": c.juror}
 
 
@@ -265,7 +266,7 @@ def _next_speaker(s: RoomState, a: RoomActor, c: _MaybeJuror, now: float) -> Dec
     """The first in the queue, or a named juror (to bring in someone who has said little)."""
     if c.juror is None:
         if not s.queue:
-            raise _refuse("Nobody is waiting to speak")
+            raise _refuse(N_("Nobody is waiting to speak"))
         return {"type": "speaker_called", "juror": s.queue[0]}
     if c.juror not in s.jurors:
         raise CommandRefused("not_found", f"There is no juror {c.juror} on this panel")
@@ -274,14 +275,14 @@ def _next_speaker(s: RoomState, a: RoomActor, c: _MaybeJuror, now: float) -> Dec
 
 def _finish_speaker(s: RoomState, a: RoomActor, c: Any, now: float) -> Decided:
     if s.speaker is None:
-        raise _refuse("Nobody is speaking")
+        raise _refuse(N_("Nobody is speaking"))
     return {"type": "speaker_finished"}
 
 
 def _publish(s: RoomState, a: RoomActor, c: _Publish, now: float) -> Decided:
     _limit(s.evidence, "evidence items")
     if not c.text and c.url is None:
-        raise CommandRefused("malformed", "Give the evidence's text or a link to it")
+        raise CommandRefused("malformed", N_("Give the evidence's text or a link to it"))
     return {
         "type": "evidence_published",
         "id": s.next_id,
@@ -297,33 +298,33 @@ def _open_straw(s: RoomState, a: RoomActor, c: _OpenStraw, now: float) -> Decide
     _limit(s.straw_polls, "straw polls")
     options = [o.strip() for o in c.options]
     if any(not o or len(o) > 200 for o in options) or len(set(options)) != len(options):
-        raise CommandRefused("malformed", "Give 2 to 10 different options of up to 200 characters")
+        raise CommandRefused("malformed", N_("Give 2 to 10 different options of up to 200 characters"))
     if any(p.status == "open" for p in s.straw_polls):
-        raise _refuse("Close the open straw poll first")
+        raise _refuse(N_("Close the open straw poll first"))
     return {"type": "straw_poll_opened", "id": s.next_id, "question": c.question, "options": options}
 
 
 def _straw_vote(s: RoomState, a: RoomActor, c: _StrawVote, now: float) -> Decided:
     poll = s.straw_poll(c.poll)
     if poll.status != "open":
-        raise _refuse("That straw poll has closed")
+        raise _refuse(N_("That straw poll has closed"))
     if c.option >= len(poll.options):
-        raise CommandRefused("not_found", "There is no such option")
+        raise CommandRefused("not_found", N_("There is no such option"))
     return {"type": "straw_vote_cast", "poll": c.poll, "juror": a.juror_id, "option": c.option}
 
 
 def _close_straw(s: RoomState, a: RoomActor, c: _PollRef, now: float) -> Decided:
     if s.straw_poll(c.poll).status != "open":
-        raise _refuse("That straw poll has already closed")
+        raise _refuse(N_("That straw poll has already closed"))
     return {"type": "straw_poll_closed", "poll": c.poll}
 
 
 def _show_straw(s: RoomState, a: RoomActor, c: _PollRef, now: float) -> Decided:
     poll = s.straw_poll(c.poll)
     if poll.status != "closed":
-        raise _refuse("Close the straw poll before showing its results")
+        raise _refuse(N_("Close the straw poll before showing its results"))
     if poll.shown:
-        raise _refuse("Its results are already shown")
+        raise _refuse(N_("Its results are already shown"))
     return {"type": "straw_poll_shown", "poll": c.poll}
 
 
@@ -335,29 +336,31 @@ def _draft(s: RoomState, a: RoomActor, c: _Draft, now: float) -> Decided:
 def _amend(s: RoomState, a: RoomActor, c: _Amend, now: float) -> Decided:
     rec = s.recommendation(c.recommendation)
     if rec.status != "draft":
-        raise _refuse("A recommendation cannot change once its vote has opened")
+        raise _refuse(N_("A recommendation cannot change once its vote has opened"))
     if c.text == rec.text:
-        raise _refuse("The amended text is the same as the current text")
+        raise _refuse(N_("The amended text is the same as the current text"))
     return {"type": "recommendation_amended", "recommendation": rec.id, "text": c.text, "note": c.note}
 
 
 def _open_vote(s: RoomState, a: RoomActor, c: _OpenVote, now: float) -> Decided:
     """Secret unless the moderator opens it as a named vote: either way it is fixed from now on."""
     if s.recommendation(c.recommendation).status != "draft":
-        raise _refuse("That recommendation's vote has already opened")
+        raise _refuse(N_("That recommendation's vote has already opened"))
     return {"type": "vote_opened", "recommendation": c.recommendation, "ballot": c.ballot}
 
 
 def _vote(s: RoomState, a: RoomActor, c: _Vote, now: float) -> Decided:
     rec = s.recommendation(c.recommendation)
     if rec.status != "voting":
-        raise _refuse("That recommendation is not open for voting")
+        raise _refuse(N_("That recommendation is not open for voting"))
     if not rec.secret:
         return {"type": "vote_cast", "recommendation": rec.id, "juror": a.juror_id, "choice": c.choice}
     if a.juror_id in rec.voters:
-        raise _refuse("You have voted: a secret vote cannot be changed, as nobody knows which way it went")
+        raise _refuse(
+            N_("You have voted: a secret vote cannot be changed, as nobody knows which way it went")
+        )
     if a.juror_id not in rec.electorate:
-        raise _refuse("You joined the panel after this secret vote opened")
+        raise _refuse(N_("You joined the panel after this secret vote opened"))
     # The log says only that this juror voted; the choice goes, unlogged, into the tally.
     return {"type": "juror_voted", "recommendation": rec.id, "juror": a.juror_id, "sealed": c.choice}
 
@@ -365,7 +368,7 @@ def _vote(s: RoomState, a: RoomActor, c: _Vote, now: float) -> Decided:
 def _close_vote(s: RoomState, a: RoomActor, c: _RecRef, now: float) -> Decided:
     rec = s.recommendation(c.recommendation)
     if rec.status != "voting":
-        raise _refuse("That recommendation is not open for voting")
+        raise _refuse(N_("That recommendation is not open for voting"))
     if not rec.secret:
         return {"type": "vote_closed", "recommendation": rec.id}
     counts = dict.fromkeys(CHOICES, 0) | s.sealed_tallies.get(rec.id, {})
@@ -375,7 +378,7 @@ def _close_vote(s: RoomState, a: RoomActor, c: _RecRef, now: float) -> Decided:
 def _minority(s: RoomState, a: RoomActor, c: _Minority, now: float) -> Decided:
     _limit(s.minority_reports, "minority reports")
     if s.recommendation(c.recommendation).status != "closed":
-        raise _refuse("Minority reports are added once the recommendation's vote has closed")
+        raise _refuse(N_("Minority reports are added once the recommendation's vote has closed"))
     return {
         "type": "minority_report_added",
         "id": s.next_id,

@@ -19,6 +19,7 @@ from polls.domain.ballots import PollDef, check_ballot
 from polls.domain.polls import Assurance, PollStatus
 from polls.domain.voter_secrets import CardCredential, card_credential, claim_key, claim_of
 from polls.errors import CodeNotValid, ErrorCode, PollNotOpen
+from polls.i18n import N_
 from polls.store.ballots import load_poll, poll_definition
 from polls.store.db import Database
 from polls.store.models import utcnow
@@ -63,7 +64,7 @@ class VotingBooth:
                 )
             self._open[poll_id] = cached
         if cached.closes_at is not None and (now or utcnow()) >= cached.closes_at:
-            raise PollNotOpen("This poll has closed")
+            raise PollNotOpen(N_("This poll has closed"))
         return cached
 
     @property
@@ -80,16 +81,18 @@ class VotingBooth:
         try:
             payload = self.tokens.read(VOTER_CODE, token)
         except TokenExpired:
-            raise CodeNotValid("This voting link has expired", code=ErrorCode.CODE_EXPIRED) from None
+            raise CodeNotValid(N_("This voting link has expired"), code=ErrorCode.CODE_EXPIRED) from None
         except TokenInvalid:
             raise CodeNotValid(
-                "This voting link is not valid. Check it was copied in full, "
-                "or type the code from your card.",
+                N_(
+                    "This voting link is not valid. Check it was copied in full, "
+                    "or type the code from your card."
+                ),
                 code=ErrorCode.CODE_INVALID,
             ) from None
         if isinstance(payload, str):
             return payload
-        raise CodeNotValid("This voting link is not valid", code=ErrorCode.CODE_INVALID)
+        raise CodeNotValid(N_("This voting link is not valid"), code=ErrorCode.CODE_INVALID)
 
     async def cast(
         self, poll_id: int, voter: CardCredential | str, raw_answers: Any, *, channel: str = "online"
@@ -117,6 +120,6 @@ class VotingBooth:
 
 def _not_open_message(status: str) -> str:
     return {
-        PollStatus.DRAFT.value: "This poll is not open yet",
-        PollStatus.SCHEDULED.value: "This poll is not open yet",
-    }.get(status, "This poll has closed")
+        PollStatus.DRAFT.value: N_("This poll is not open yet"),
+        PollStatus.SCHEDULED.value: N_("This poll is not open yet"),
+    }.get(status, N_("This poll has closed"))

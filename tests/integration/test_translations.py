@@ -8,7 +8,7 @@ import httpx
 
 from polls.domain.translations import choose_language
 from polls.settings import Settings
-from tests.factories import make_pilot, make_poll
+from tests.factories import csrf_from, make_pilot, make_poll
 from tests.voting_setup import issue, token
 
 
@@ -128,3 +128,5 @@ async def test_a_language_not_offered_falls_back_to_the_pilots_first_language(
         page = await resident.get(f"/v/{token(code)}/polls/{poll['id']}?lang=xx")
         assert page.status_code == 200 and '<html lang="cy"' in page.text
         assert "Gwirio eich atebion" in page.text and "polls_lang" not in page.headers.get("set-cookie", "")
+        empty = await resident.post(page.url.path, data={"csrf_token": csrf_from(page.text)})
+        assert empty.status_code == 422 and "Atebwch o leiaf un cwestiwn" in empty.text

@@ -26,6 +26,8 @@ from polls.http.juries.room_access import (
     watchable,
 )
 from polls.http.kit.auth import COOKIE
+from polls.http.kit.language import page_language
+from polls.i18n import N_, catalogue_languages, translations
 from polls.live.jury_rooms import Close
 from polls.runtime import Runtime, runtime
 from polls.store.db import DatabaseError
@@ -129,6 +131,7 @@ async def _receive(
     websocket: WebSocket, rt: Runtime, session_id: int, who: Participant, queue: asyncio.Queue[str | Close]
 ) -> None:
     bucket = Bucket()
+    words = translations(page_language(websocket, catalogue_languages()))  # the juror's page language
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
@@ -136,7 +139,7 @@ async def _receive(
         ref: protocol.Ref = None
         try:
             if not bucket.take():
-                raise CommandRefused("too_many", "Too many messages: wait a moment")
+                raise CommandRefused("too_many", N_("Too many messages: wait a moment"))
             command, ref = protocol.parse(message.get("text"))
             if command["type"] == "ping":
                 queue.put_nowait(protocol.pong(ref))
@@ -144,10 +147,11 @@ async def _receive(
             stored = await rt.jury_rooms.command(session_id, who.actor, command, audit_actor=who.audit_actor)
             queue.put_nowait(protocol.ack(ref, [e.seq for e in stored]))
         except CommandRefused as exc:
-            queue.put_nowait(protocol.error(exc.code, exc.message, ref))
+            queue.put_nowait(protocol.error(exc.code, words.gettext(exc.message), ref))
         except (RedisError, DatabaseError, OSError) as exc:
             log.warning("jury room command failed: %s", type(exc).__name__)
-            queue.put_nowait(protocol.error("unavailable", "Nothing was saved: try again in a moment", ref))
+            unsaved = words.gettext(N_("Nothing was saved: try again in a moment"))
+            queue.put_nowait(protocol.error("unavailable", unsaved, ref))
         except Exception:  # a bug must not cost the client its socket: it is told, and logged here
             log.exception("jury room command failed unexpectedly")
             queue.put_nowait(

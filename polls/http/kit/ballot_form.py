@@ -11,6 +11,7 @@ from polls.domain.ballots import PollDef, ranking_from_positions
 from polls.domain.questions import QuestionKind
 from polls.errors import FieldError
 from polls.http.kit.forms import whole_number
+from polls.i18n import _
 
 
 def answers_from_form(poll: PollDef, form: FormData) -> tuple[dict[str, Any], list[FieldError]]:
@@ -28,9 +29,9 @@ def answers_from_form(poll: PollDef, form: FormData) -> tuple[dict[str, Any], li
                 ranking = ranking_from_positions(positions)
             except ValueError as exc:
                 message = (
-                    "Give each option a different rank"
+                    _("Give each option a different rank")
                     if str(exc) == "duplicate_rank"
-                    else "Use ranks 1, 2, 3 and so on without gaps"
+                    else _("Use ranks 1, 2, 3 and so on without gaps")
                 )
                 problems.append(FieldError(name, message))
                 continue

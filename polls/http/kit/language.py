@@ -6,7 +6,7 @@ A code that is not offered is ignored, so a page falls back to the pilot's first
 
 from __future__ import annotations
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -18,7 +18,7 @@ COOKIE = "polls_lang"
 ONE_YEAR = 365 * 24 * 3600
 
 
-def page_language(request: Request, offered: list[str]) -> str:
+def page_language(request: HTTPConnection, offered: list[str]) -> str:
     return choose_language(
         offered,
         request.query_params.get("lang"),

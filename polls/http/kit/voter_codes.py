@@ -9,6 +9,7 @@ from polls.domain.codes import LENGTH, normalise_short_code
 from polls.domain.eligibility import UNKNOWN_CODE
 from polls.domain.voter_secrets import CardCredential, claim_of
 from polls.errors import CodeNotValid, ErrorCode
+from polls.i18n import N_
 from polls.runtime import Runtime
 from polls.store.codes import find_by_reference, find_by_short_code
 from polls.store.models import VoterCode
@@ -19,7 +20,7 @@ async def credential_for_code(rt: Runtime, code: Any) -> CardCredential:
     """A voting link token (vc_...) or a typed short code, as the card's credential. A typed code
     is not looked up here: the batch's transaction (or an eligibility check) finds the card."""
     if not isinstance(code, str) or not code.strip():
-        raise CodeNotValid("Enter the code from your poll card", code=ErrorCode.CODE_MISSING)
+        raise CodeNotValid(N_("Enter the code from your poll card"), code=ErrorCode.CODE_MISSING)
     code = code.strip()
     if rt.tokens.owns(VOTER_CODE, code):
         return await credential_from_token(rt, code)

@@ -25,7 +25,7 @@ from polls.http.kit.auth import check_csrf
 from polls.http.kit.ballot_form import answers_from_form, form_values
 from polls.http.kit.voter_codes import card_for_code, credential_from_token
 from polls.http.residents.language import poll_text, render_resident, resident_language
-from polls.i18n import _, use_language
+from polls.i18n import N_, _, use_language
 from polls.runtime import runtime
 from polls.store import pilots as pilot_store
 from polls.store.ballots import eligibility, load_poll, localised_definition
@@ -102,7 +102,7 @@ async def my_polls(request: Request) -> Response:
     async with rt.db() as session:
         card = await open_polls_for_card(session, credential)
     if card is None:
-        raise CodeNotValid("We do not recognise this voting link", code=ErrorCode.CODE_UNKNOWN)
+        raise CodeNotValid(N_("We do not recognise this voting link"), code=ErrorCode.CODE_UNKNOWN)
     rows = [{"poll": poll, "voted": voted} for poll, voted in card.polls]
     return render_resident(
         request,
@@ -120,7 +120,7 @@ async def _ballot_context(request: Request, poll_id: int) -> dict[str, Any]:
         poll = await load_poll(session, poll_id)
         pilot = await pilot_store.find_pilot(session, poll.pilot_id)
     if poll.status != PollStatus.OPEN.value or pilot is None:
-        raise PollNotOpen("This poll is not open for voting")
+        raise PollNotOpen(N_("This poll is not open for voting"))
     language = resident_language(request, pilot.languages)
     return {
         "poll": poll,
@@ -208,7 +208,7 @@ async def submit(request: Request) -> Response:
         answers = json.loads(str(form.get("ballot", "")))
     except ValueError:
         raise PollsError(
-            "Your answers did not arrive whole. Please answer again.", code=ErrorCode.MALFORMED_BALLOT
+            N_("Your answers did not arrive whole. Please answer again."), code=ErrorCode.MALFORMED_BALLOT
         ) from None
     voter = await _voter(request)
     async with rt.db() as session:
@@ -235,7 +235,7 @@ async def _voter(request: Request) -> CardCredential | str:
     browser = request.cookies.get(BROWSER_COOKIE, "")
     if len(browser) != 32:
         raise PollsError(
-            "Your browser did not keep our cookie, so we cannot count your vote", code=ErrorCode.NO_COOKIE
+            N_("Your browser did not keep our cookie, so we cannot count your vote"), code=ErrorCode.NO_COOKIE
         )
     return BROWSER + browser
 
@@ -246,7 +246,7 @@ async def open_ballot(request: Request) -> Response:
     async with rt.db() as session:
         poll = await load_poll(session, int(request.path_params["poll_id"]))
     if poll.assurance != Assurance.OPEN.value:
-        raise PollsError("This poll needs the code from your poll card", code=ErrorCode.CODE_REQUIRED)
+        raise PollsError(N_("This poll needs the code from your poll card"), code=ErrorCode.CODE_REQUIRED)
     response = await ballot(request)
     if not request.cookies.get(BROWSER_COOKIE):
         response.set_cookie(

@@ -11,11 +11,16 @@ from starlette.responses import Response
 
 from polls.http.kit.language import page_language
 from polls.http.kit.render import render
+from polls.i18n import set_language
 from polls.store.models import Poll
 
 
 def resident_language(request: Request, offered: list[str]) -> str:
-    return page_language(request, offered)
+    """The resident's language among the pilot's, made the request's: messages written from here
+    on (a ballot's problems) are in the language of the page they appear on."""
+    language = page_language(request, offered)
+    set_language(language)
+    return language
 
 
 def render_resident(

@@ -10,7 +10,6 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from polls.domain.jury_allowed import Offer, allowed
 from polls.domain.jury_commands import COMMANDS, decide
@@ -30,7 +29,7 @@ from polls.domain.jury_room import (
     replay,
 )
 from polls.domain.jury_views import view
-from polls.web import TEMPLATES_DIR
+from polls.http.kit.render import TEMPLATES
 
 JURORS = {1: "Ann", 2: "Bo", 3: "Cy", 4: "Di"}
 ACTORS = [MODERATOR, OBSERVER, *(RoomActor.juror(j) for j in (1, 2, 3, 4, 5))]  # 5: not on the panel
@@ -231,9 +230,7 @@ def test_what_the_state_forbids_is_not_allowed() -> None:
 
 # --- the room page asks, and does not decide ---------------------------------------------------
 
-PAGE = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True)
-).get_template("jury_room/_room.html")
+PAGE = TEMPLATES.env.get_template("jury_room/_room.html")  # the pages' environment: its words and filters
 FORM = re.compile(r"<form\b.*?</form>", re.S)
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 
