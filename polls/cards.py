@@ -17,6 +17,7 @@ import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from polls.domain.codes import ALPHABET, LENGTH, format_short_code
+from polls.i18n import _, ngettext
 from polls.tokens import VOTER_CODE, Tokens
 from polls.web import TEMPLATES_DIR
 
@@ -217,12 +218,16 @@ def _counted(
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    return Environment(
+    environment = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(default=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # The card's words from the catalogues, in the language of the thread that renders it.
+    environment.install_gettext_callables(_, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    return environment
 
 
 def poll_card_sheet_parts(
