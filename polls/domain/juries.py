@@ -17,6 +17,7 @@ from polls.domain.sortition import Lottery, Pool, Quotas, read_categories, read_
 from polls.domain.sortition.csv_files import read_rows
 from polls.domain.validation import StrictSpec
 from polls.errors import ErrorCode, FieldError, PoolFileError, TransitionNotAllowed, ValidationFailed
+from polls.i18n import N_
 
 
 class JuryKind(StrEnum):
@@ -24,7 +25,10 @@ class JuryKind(StrEnum):
     ASSEMBLY = "assembly"
 
 
-KIND_LABELS = {JuryKind.JURY: "Citizens' jury (12 to 24 people)", JuryKind.ASSEMBLY: "Citizens' assembly"}
+KIND_LABELS = {
+    JuryKind.JURY: N_("Citizens' jury (12 to 24 people)"),
+    JuryKind.ASSEMBLY: N_("Citizens' assembly"),
+}
 SIZES = {JuryKind.JURY: (12, 24), JuryKind.ASSEMBLY: (12, 150)}
 
 
@@ -39,13 +43,13 @@ class JuryStatus(StrEnum):
 
 
 STATUS_LABELS = {
-    JuryStatus.SETTING_UP: "Setting up",
-    JuryStatus.COMPUTED: "Lottery computed",
-    JuryStatus.PUBLISHED: "Lottery published",
-    JuryStatus.DRAWN: "Panel drawn",
-    JuryStatus.INVITING: "Inviting jurors",
-    JuryStatus.IN_SESSION: "In session",
-    JuryStatus.REPORTED: "Reported",
+    JuryStatus.SETTING_UP: N_("Setting up"),
+    JuryStatus.COMPUTED: N_("Lottery computed"),
+    JuryStatus.PUBLISHED: N_("Lottery published"),
+    JuryStatus.DRAWN: N_("Panel drawn"),
+    JuryStatus.INVITING: N_("Inviting jurors"),
+    JuryStatus.IN_SESSION: N_("In session"),
+    JuryStatus.REPORTED: N_("Reported"),
 }
 # Stages anyone may see: from publication on, the lottery is public.
 PUBLIC = frozenset(JuryStatus) - {JuryStatus.SETTING_UP, JuryStatus.COMPUTED}
@@ -71,12 +75,12 @@ class JurorStatus(StrEnum):
 
 
 JUROR_STATUS_LABELS = {
-    JurorStatus.WAITING: "Reserve, not asked",
-    JurorStatus.INVITED: "Invited",
-    JurorStatus.ACCEPTED: "Accepted",
-    JurorStatus.DECLINED: "Declined",
-    JurorStatus.WITHDRAWN: "Withdrawn",
-    JurorStatus.EXPIRED: "Invitation expired",
+    JurorStatus.WAITING: N_("Reserve, not asked"),
+    JurorStatus.INVITED: N_("Invited"),
+    JurorStatus.ACCEPTED: N_("Accepted"),
+    JurorStatus.DECLINED: N_("Declined"),
+    JurorStatus.WITHDRAWN: N_("Withdrawn"),
+    JurorStatus.EXPIRED: N_("Invitation expired"),
 }
 # Jurors holding (or offered) a seat on the panel.
 SEATED = frozenset({JurorStatus.INVITED, JurorStatus.ACCEPTED})

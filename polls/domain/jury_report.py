@@ -18,6 +18,7 @@ from polls.domain.jury_views import view
 from polls.domain.spreadsheets import spreadsheet_safe
 from polls.domain.validation import StrictSpec
 from polls.errors import Conflict, ErrorCode
+from polls.i18n import N_
 
 CSV_COLUMNS = ["section", "item", "text", "yes", "no", "abstain", "outcome"]
 
@@ -142,10 +143,10 @@ class Decision(StrEnum):
 
 
 DECISION_LABELS = {
-    Decision.ACCEPTED: "Accepted",
-    Decision.IN_PART: "Accepted in part",
-    Decision.NOT_ACCEPTED: "Not accepted",
-    Decision.CONSIDERING: "Still being considered",
+    Decision.ACCEPTED: N_("Accepted"),
+    Decision.IN_PART: N_("Accepted in part"),
+    Decision.NOT_ACCEPTED: N_("Not accepted"),
+    Decision.CONSIDERING: N_("Still being considered"),
 }
 EXPLANATION_MAX = 5000
 

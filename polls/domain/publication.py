@@ -14,6 +14,7 @@ from polls.domain.polls import PollStatus
 from polls.domain.questions import QuestionKind
 from polls.domain.validation import StrictSpec
 from polls.errors import Conflict, ErrorCode, ValidationFailed
+from polls.i18n import N_
 
 METHOD_LABELS = {
     "plurality": "Most votes (first preferences only)",
@@ -39,9 +40,9 @@ class FollowUpStatus(StrEnum):
 
 
 FOLLOW_UP_LABELS = {
-    FollowUpStatus.PLANNED: "Planned",
-    FollowUpStatus.IN_PROGRESS: "In progress",
-    FollowUpStatus.DONE: "Done",
+    FollowUpStatus.PLANNED: N_("Planned"),
+    FollowUpStatus.IN_PROGRESS: N_("In progress"),
+    FollowUpStatus.DONE: N_("Done"),
 }
 
 

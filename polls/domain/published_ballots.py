@@ -45,6 +45,7 @@ from polls.domain.counting.rules import RANKING_RULES, STV_TRANSFERS
 from polls.domain.counting.shares_variants import COMPLETIONS, UTILITIES
 from polls.domain.questions import QuestionKind
 from polls.errors import BallotFileError, ValidationFailed
+from polls.i18n import N_
 
 COUNTING_SETTINGS = {  # header settings the count reads (``counting.rules``, ``shares_variants``)
     "ranking_rule": tuple(RANKING_RULES),
@@ -62,8 +63,8 @@ class BallotFileLayout(StrEnum):
 
 
 LAYOUT_LABELS = {
-    BallotFileLayout.PER_QUESTION: "Each question's answers separately, shuffled on their own",
-    BallotFileLayout.WHOLE_BALLOT: "Whole ballots, one per line (answers to every question side by side)",
+    BallotFileLayout.PER_QUESTION: N_("Each question's answers separately, shuffled on their own"),
+    BallotFileLayout.WHOLE_BALLOT: N_("Whole ballots, one per line (answers to every question side by side)"),
 }
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from polls.domain.poll_states import PollStatus
+from polls.i18n import _
 
 MIN_SECRECY_K = 5  # never fewer ballots per step (issue 13)
 DEFAULT_SECRECY_K = 10
@@ -52,14 +53,14 @@ def split_for_rebuild(
 
 def live_note(k: int) -> str:
     """What a live results page says about its steps, in plain words."""
-    return (
-        f"Live results update every {k} votes, so that nobody can work out how one person voted. "
+    return _(
+        "Live results update every %(k)s votes, so that nobody can work out how one person voted. "
         "When the poll closes, the remaining votes are added."
-    )
+    ) % {"k": k}
 
 
 def receipt_pending_note(k: int) -> str:
-    return (
-        f"Your vote is safely stored. Receipts are listed in batches of at least {k}, so your "
+    return _(
+        "Your vote is safely stored. Receipts are listed in batches of at least %(k)s, so your "
         "receipt will appear with the next update (or when the poll closes)."
-    )
+    ) % {"k": k}

@@ -27,6 +27,7 @@ from polls.domain.result_views import QuestionView, view
 from polls.errors import ErrorCode, Forbidden, NotFound
 from polls.http.kit.auth import current_actor
 from polls.http.kit.render import render
+from polls.i18n import N_
 from polls.runtime import runtime
 from polls.store import pilots as pilot_store
 from polls.store import results as result_store
@@ -34,9 +35,9 @@ from polls.store.ballots import load_poll, poll_definition
 from polls.store.models import FollowUp, OfficialResult, Pilot, Poll
 
 PUBLIC_ASSURANCE = {
-    Assurance.POLL_CARD: "Poll card: one vote per code posted to each resident",
-    Assurance.EVENT: "Event codes: one vote per code handed out at community events",
-    Assurance.OPEN: "Open poll: one per browser, not checked against a list of residents",
+    Assurance.POLL_CARD: N_("Poll card: one vote per code posted to each resident"),
+    Assurance.EVENT: N_("Event codes: one vote per code handed out at community events"),
+    Assurance.OPEN: N_("Open poll: one per browser, not checked against a list of residents"),
 }
 
 
