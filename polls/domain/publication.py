@@ -17,17 +17,17 @@ from polls.errors import Conflict, ErrorCode, ValidationFailed
 from polls.i18n import N_
 
 METHOD_LABELS = {
-    "plurality": "Most votes (first preferences only)",
-    "approval": "Approval: most supporters",
-    "instant_runoff": "Instant runoff (one winner)",
-    "stv": "Single transferable vote (Scottish rules)",
-    "borda": "Borda count (comparison)",
-    "condorcet": "Condorcet winner (comparison)",
-    "schulze": "Schulze ranking (comparison)",
-    "scale": "Distribution, mean and median",
-    "greedy": "Greedy: most votes first, while money lasts",
-    "equal_shares": "Method of Equal Shares",
-    "equal_shares_cost": "Method of Equal Shares, cost utilities",
+    "plurality": N_("Most votes (first preferences only)"),
+    "approval": N_("Approval: most supporters"),
+    "instant_runoff": N_("Instant runoff (one winner)"),
+    "stv": N_("Single transferable vote (Scottish rules)"),
+    "borda": N_("Borda count (comparison)"),
+    "condorcet": N_("Condorcet winner (comparison)"),
+    "schulze": N_("Schulze ranking (comparison)"),
+    "scale": N_("Distribution, mean and median"),
+    "greedy": N_("Greedy: most votes first, while money lasts"),
+    "equal_shares": N_("Method of Equal Shares"),
+    "equal_shares_cost": N_("Method of Equal Shares, cost utilities"),
 }
 
 RESPONSE_MAX = 5000

@@ -15,6 +15,7 @@ from polls.domain.charts import Bar, bar_chart, describe
 from polls.domain.counting.rules import DEFAULT_RANKING_RULE, RANKING_RULES
 from polls.domain.publication import METHOD_LABELS
 from polls.domain.questions import QuestionKind
+from polls.i18n import N_, _, ngettext
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,9 @@ class QuestionView:
 
     @property
     def headers(self) -> tuple[str, ...]:
-        first = "Point" if self.kind == QuestionKind.SCALE.value else "Option"
-        measures = tuple(m for m, _ in self.rows[0].values) if self.rows else ()
-        return (first, *measures, "Result")
+        first = _("Point") if self.kind == QuestionKind.SCALE.value else _("Option")
+        measures = tuple(m for m, _value in self.rows[0].values) if self.rows else ()
+        return (first, *measures, _("Result"))
 
 
 def number(value: float | int | None, places: int = 5) -> str:
@@ -81,14 +82,14 @@ def view(
         return "nobody" if option is None else label.get(int(option), str(option))
 
     ballots = int(result.get("ballots", result.get("answered", 0)) or 0)
-    method_label = METHOD_LABELS.get(method or "", "Read by the council, not counted")
+    method_label = _(METHOD_LABELS.get(method or "", N_("Read by the council, not counted")))
     if method == "stv" and result.get("transfers") == "meek":
-        method_label = "Single transferable vote (Meek's method)"
+        method_label = _("Single transferable vote (Meek's method)")
     builder = _BUILDERS.get(method or "", _comments)
     rows, measure, summary, rounds, notes = builder(question, result, name, ballots)
     if question.kind is QuestionKind.RANKED and method:
         rule = str(question.settings.get("ranking_rule") or DEFAULT_RANKING_RULE)
-        notes = [*notes, f"Tied or skipped ranks: {RANKING_RULES[rule]}."]
+        notes = [*notes, _("Tied or skipped ranks: %(rule)s.") % {"rule": _(RANKING_RULES[rule])}]
     bars = [Bar(r.label, r.amount, _shown(r), r.outcome) for r in rows]
     chart_id = f"chart-q{question.id}"
     chart = ""
@@ -100,10 +101,12 @@ def view(
     lot = result.get("lot") or {}
     lot_rule = ""
     if lot and any(t.get("decided_by") == "lot" for t in _ties(result)):
-        lot_rule = (
-            "Ties are decided by a lot drawn from the ballots themselves: "
-            f"{lot.get('rule', '')} (seed {lot.get('seed', '')})."
-        )
+        lot_rule = _(
+            "Ties are decided by a lot drawn from the ballots themselves: %(rule)s (seed %(seed)s)."
+        ) % {
+            "rule": lot.get("rule", ""),
+            "seed": lot.get("seed", ""),
+        }
     return QuestionView(
         id=question.id,
         title=question.title,
@@ -145,15 +148,17 @@ def _votes(question: QuestionDef, result: Mapping[str, Any], name: Any, ballots:
         )
     method = result.get("method")
     if method == "condorcet" and winner is None:
-        summary = "No option beats every other head to head, so there is no Condorcet winner."
+        summary = _("No option beats every other head to head, so there is no Condorcet winner.")
+    elif winner is not None:
+        summary = _("Winner: %(name)s.") % {"name": name(winner)}
     else:
-        summary = f"Winner: {name(winner)}." if winner is not None else "No ballot chose an option."
+        summary = _("No ballot chose an option.")
     notes = []
     if method == "approval":
-        notes.append("Each ballot supports any number of options; an option's count is its supporters.")
+        notes.append(_("Each ballot supports any number of options; an option's count is its supporters."))
     if method == "borda":
         notes.append(
-            "Each ranking gives points by position (modified Borda count: unranked options score nothing)."
+            _("Each ranking gives points by position (modified Borda count: unranked options score nothing).")
         )
     return rows, measure, summary, None, notes
 
@@ -180,13 +185,15 @@ def _schulze(question: QuestionDef, result: Mapping[str, Any], name: Any, ballot
             outcome = ""
         rows.append(Row(option.id, option.label, values, beats.get(option.id, 0), outcome))
     tiers = " > ".join(" = ".join(name(o) for o in tier) for tier in result.get("tiers", []))
-    summary = f"Schulze ranking: {tiers}." if tiers else "No ballot ranked an option."
+    summary = (
+        _("Schulze ranking: %(tiers)s.") % {"tiers": tiers} if tiers else _("No ballot ranked an option.")
+    )
     return (
         rows,
         "options beaten by strongest path",
         summary,
         None,
-        ["Offered as a comparison with the official method."],
+        [_("Offered as a comparison with the official method.")],
     )
 
 
@@ -201,11 +208,11 @@ def _instant_runoff(question: QuestionDef, result: Mapping[str, Any], name: Any,
         out = f"round {out_round[option.id]}" if option.id in out_round else "–"
         values = (("first preferences", _share(first.get(option.id, 0), ballots)), ("excluded in", out))
         rows.append(Row(option.id, option.label, values, first.get(option.id, 0), outcome))
-    headers = ("Option", *(f"Round {r['number']}" for r in rounds))
+    headers = (_("Option"), *(_("Round %(n)s") % {"n": r["number"]} for r in rounds))
     body: list[tuple[str, ...]] = []
     for option in question.options:
         body.append((option.label, *(number(r["votes"].get(str(option.id))) for r in rounds)))
-    body.append(("Exhausted (no preference left)", *(number(r["exhausted"]) for r in rounds)))
+    body.append((_("Exhausted (no preference left)"), *(number(r["exhausted"]) for r in rounds)))
     outcome_row = []
     for r in rounds:
         outcome_row.append(
@@ -213,16 +220,19 @@ def _instant_runoff(question: QuestionDef, result: Mapping[str, Any], name: Any,
             if r.get("elected") is not None
             else f"{name(r['excluded'])} excluded"
         )
-    body.append(("Outcome", *outcome_row))
+    body.append((_("Outcome"), *outcome_row))
     table = Table(
-        "Votes in each round: the last option is excluded and its ballots move to their next preference",
+        _("Votes in each round: the last option is excluded and its ballots move to their next preference"),
         headers,
         tuple(body),
     )
     summary = (
-        f"Winner: {name(winner)}, after {len(rounds)} round{'s' if len(rounds) != 1 else ''}."
+        ngettext(
+            "Winner: %(name)s, after %(num)d round.", "Winner: %(name)s, after %(num)d rounds.", len(rounds)
+        )
+        % {"name": name(winner), "num": len(rounds)}
         if winner is not None
-        else "No ballot ranked an option."
+        else _("No ballot ranked an option.")
     )
     return rows, "first preferences", summary, table, []
 
@@ -290,7 +300,11 @@ def _scale(question: QuestionDef, result: Mapping[str, Any], name: Any, ballots:
         )
         rows.append(Row(None, words, (("answers", _share(n, ballots)),), n, ""))
     mean, median = number(result.get("mean"), 2), number(result.get("median"), 2)
-    summary = f"Mean {mean}, median {median}, from {number(ballots)} answers."
+    summary = _("Mean %(mean)s, median %(median)s, from %(answers)s answers.") % {
+        "mean": mean,
+        "median": median,
+        "answers": number(ballots),
+    }
     return rows, "answers", summary, None, []
 
 
@@ -311,15 +325,17 @@ def _budget(question: QuestionDef, result: Mapping[str, Any], name: Any, ballots
     if str(result.get("method", "")).startswith("equal_shares"):
         notes = _equal_shares_notes(result, name)
     else:
-        notes = ["Greedy: projects in order of votes, each funded if the money left covers it."]
+        notes = [_("Greedy: projects in order of votes, each funded if the money left covers it.")]
     return rows, "votes", summary, None, notes
 
 
 def _equal_shares_notes(result: Mapping[str, Any], name: Any) -> list[str]:
     """Which variant ran, where its rises stopped, and why it differs from a greedy count."""
     notes = [
-        "Method of Equal Shares: the budget is shared equally among voters, and a project is "
-        "bought when its supporters can pay for it from their shares."
+        _(
+            "Method of Equal Shares: the budget is shared equally among voters, and a project is "
+            "bought when its supporters can pay for it from their shares."
+        )
     ]
     if result.get("variant"):  # results counted before the variants were recorded say nothing
         rises = int(result.get("rises", 0))
@@ -332,7 +348,7 @@ def _equal_shares_notes(result: Mapping[str, Any], name: Any) -> list[str]:
             )
     differences = result.get("differences") or []
     if result.get("variant") and not differences:
-        notes.append("A greedy count by votes would fund the same projects.")
+        notes.append(_("A greedy count by votes would fund the same projects."))
     for d in differences:
         would = "would fund" if d.get("funded_by_greedy") else "would not fund"
         notes.append(f"A greedy count by votes {would} {name(d.get('project'))}: {d.get('reason')}.")

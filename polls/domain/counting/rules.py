@@ -27,11 +27,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from polls.i18n import N_
+
 RANKING_RULES = {
-    "scottish": "Scottish rule: a ballot counts up to its first tied or skipped rank",
-    "us": "common US rule: a tied rank ends the ballot; a skipped rank is passed over",
-    "skip_tied": "tied and skipped ranks are passed over",
-    "one_left": (
+    "scottish": N_("Scottish rule: a ballot counts up to its first tied or skipped rank"),
+    "us": N_("common US rule: a tied rank ends the ballot; a skipped rank is passed over"),
+    "skip_tied": N_("tied and skipped ranks are passed over"),
+    "one_left": N_(
         "a tied rank counts for the one tied option still in the count; skipped ranks are passed over"
     ),
 }
