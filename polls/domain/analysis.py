@@ -21,8 +21,9 @@ from pydantic import Field, field_validator, model_validator
 from polls.domain.comment_review import CommentStatus
 from polls.domain.validation import StrictSpec
 from polls.errors import Conflict, ErrorCode
+from polls.i18n import N_
 
-CHANNEL_LABELS = {"online": "Online", "event": "At an event", "paper": "Paper"}
+CHANNEL_LABELS = {"online": N_("Online"), "event": N_("At an event"), "paper": N_("Paper")}
 NO_AREA = "No area recorded"
 
 

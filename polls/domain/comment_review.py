@@ -17,6 +17,7 @@ from pydantic import model_validator
 from polls.domain.published_ballots import PublishedComment
 from polls.domain.validation import StrictSpec
 from polls.errors import Conflict, ErrorCode, NotFound
+from polls.i18n import N_
 
 
 class CommentStatus(StrEnum):
@@ -41,9 +42,9 @@ REASON_LABELS = {
 }
 CHOSEN_REASONS = [r for r in WithholdReason if r is not WithholdReason.NOT_REVIEWED]
 STATUS_LABELS = {
-    CommentStatus.UNREVIEWED: "Not reviewed",
-    CommentStatus.PUBLISHED: "Published as written",
-    CommentStatus.WITHHELD: "Withheld",
+    CommentStatus.UNREVIEWED: N_("Not reviewed"),
+    CommentStatus.PUBLISHED: N_("Published as written"),
+    CommentStatus.WITHHELD: N_("Withheld"),
 }
 AWAITING = "[withheld: awaiting review]"
 

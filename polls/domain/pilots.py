@@ -14,6 +14,7 @@ from pydantic import AfterValidator, EmailStr, Field, HttpUrl, ValidationError, 
 
 from polls.domain.validation import StrictSpec, field_errors
 from polls.errors import FieldError
+from polls.i18n import N_
 
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 AREA_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")
@@ -28,9 +29,9 @@ class Role(StrEnum):
 
 
 ROLE_LABELS = {
-    Role.COUNCIL_ADMIN: "Council admin",
-    Role.MODERATOR: "Moderator",
-    Role.ANALYST: "Analyst",
+    Role.COUNCIL_ADMIN: N_("Council admin"),
+    Role.MODERATOR: N_("Moderator"),
+    Role.ANALYST: N_("Analyst"),
 }
 
 

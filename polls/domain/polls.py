@@ -18,26 +18,27 @@ from polls.domain.questions import QuestionSpec
 from polls.domain.secrecy import DEFAULT_SECRECY_K, MAX_SECRECY_K, MIN_SECRECY_K
 from polls.domain.validation import StrictSpec
 from polls.errors import ErrorCode, TransitionNotAllowed
+from polls.i18n import N_
 
 STATUS_LABELS = {
-    PollStatus.DRAFT: "Draft",
-    PollStatus.SCHEDULED: "Scheduled",
-    PollStatus.OPEN: "Open",
-    PollStatus.CLOSED: "Closed",
-    PollStatus.UNDER_REVIEW: "Under review",
-    PollStatus.PUBLISHED: "Results published",
+    PollStatus.DRAFT: N_("Draft"),
+    PollStatus.SCHEDULED: N_("Scheduled"),
+    PollStatus.OPEN: N_("Open"),
+    PollStatus.CLOSED: N_("Closed"),
+    PollStatus.UNDER_REVIEW: N_("Under review"),
+    PollStatus.PUBLISHED: N_("Results published"),
 }
 
 
 VISIBILITY_LABELS = {
-    ResultsVisibility.LIVE: "Live, while the poll is open",
-    ResultsVisibility.AFTER_CLOSE: "As soon as the poll closes",
-    ResultsVisibility.AFTER_REVIEW: "After officers review and publish them",
+    ResultsVisibility.LIVE: N_("Live, while the poll is open"),
+    ResultsVisibility.AFTER_CLOSE: N_("As soon as the poll closes"),
+    ResultsVisibility.AFTER_REVIEW: N_("After officers review and publish them"),
 }
 ASSURANCE_LABELS = {
-    Assurance.POLL_CARD: "Poll card codes",
-    Assurance.EVENT: "Event codes",
-    Assurance.OPEN: "Open (one per browser, not verified)",
+    Assurance.POLL_CARD: N_("Poll card codes"),
+    Assurance.EVENT: N_("Event codes"),
+    Assurance.OPEN: N_("Open (one per browser, not verified)"),
 }
 
 
@@ -90,12 +91,12 @@ class Action(StrEnum):
 
 
 ACTION_LABELS = {
-    Action.SCHEDULE: "Schedule",
-    Action.UNSCHEDULE: "Back to draft",
-    Action.OPEN: "Open now",
-    Action.CLOSE: "Close now",
-    Action.REVIEW: "Start review",
-    Action.PUBLISH: "Publish results",
+    Action.SCHEDULE: N_("Schedule"),
+    Action.UNSCHEDULE: N_("Back to draft"),
+    Action.OPEN: N_("Open now"),
+    Action.CLOSE: N_("Close now"),
+    Action.REVIEW: N_("Start review"),
+    Action.PUBLISH: N_("Publish results"),
 }
 
 _MOVES: dict[Action, tuple[frozenset[PollStatus], PollStatus]] = {

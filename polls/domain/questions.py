@@ -10,6 +10,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from polls.domain.counting.rules import RANKING_RULES, STV_TRANSFERS
 from polls.domain.counting.shares_variants import COMPLETIONS, UTILITIES
 from polls.domain.validation import StrictSpec
+from polls.i18n import N_
 
 
 class QuestionKind(StrEnum):
@@ -22,12 +23,12 @@ class QuestionKind(StrEnum):
 
 
 KIND_LABELS = {
-    QuestionKind.SINGLE: "Single choice",
-    QuestionKind.MULTIPLE: "Multiple choice or approval",
-    QuestionKind.RANKED: "Ranked (instant runoff or STV)",
-    QuestionKind.SCALE: "Scale (Likert)",
-    QuestionKind.BUDGET: "Budget allocation",
-    QuestionKind.COMMENT: "Free-text comment",
+    QuestionKind.SINGLE: N_("Single choice"),
+    QuestionKind.MULTIPLE: N_("Multiple choice or approval"),
+    QuestionKind.RANKED: N_("Ranked (instant runoff or STV)"),
+    QuestionKind.SCALE: N_("Scale (Likert)"),
+    QuestionKind.BUDGET: N_("Budget allocation"),
+    QuestionKind.COMMENT: N_("Free-text comment"),
 }
 
 WITH_OPTIONS = {

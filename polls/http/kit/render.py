@@ -49,7 +49,7 @@ def _datetime_local(context: Any, value: datetime | str | None) -> str:
 TEMPLATES.env.filters["when"] = _when
 # A message written in Python (an error, a field's problem) shown in the page's language; unlike
 # _() it is neither trusted as markup nor %-formatted, so it may carry what people typed.
-TEMPLATES.env.filters["translated"] = _
+TEMPLATES.env.filters["translated"] = lambda value: _(value) if isinstance(value, str) and value else value
 TEMPLATES.env.filters["datetime_local"] = _datetime_local
 
 
