@@ -32,8 +32,13 @@ _language: ContextVar[str] = ContextVar("polls_language", default=SOURCE_LANGUAG
 
 def catalogue_languages() -> list[str]:
     """Every language with a catalogue, English first: what a page can be shown in."""
+    return list(_catalogue_languages())
+
+
+@cache
+def _catalogue_languages() -> tuple[str, ...]:  # read once: catalogues come with the package
     found = sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
-    return [SOURCE_LANGUAGE, *(code for code in found if code != SOURCE_LANGUAGE)]
+    return (SOURCE_LANGUAGE, *(code for code in found if code != SOURCE_LANGUAGE))
 
 
 @cache
