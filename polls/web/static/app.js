@@ -20,8 +20,11 @@
           spent += parseInt(box.getAttribute("data-cost"), 10);
         });
         out.hidden = false;
-        out.textContent = "Chosen: £" + spent.toLocaleString("en-GB") + " of £" + limit.toLocaleString("en-GB") +
-          (spent > limit ? " – over budget, remove something" : "");
+        // The words come from the page (data-chosen, data-over) in the page's language.
+        out.textContent = (out.getAttribute("data-chosen") || "Chosen: £%(spent)s of £%(limit)s")
+          .replace("%(spent)s", spent.toLocaleString("en-GB"))
+          .replace("%(limit)s", limit.toLocaleString("en-GB")) +
+          (spent > limit ? " – " + (out.getAttribute("data-over") || "over budget, remove something") : "");
         out.classList.toggle("govuk-error-message", spent > limit);
       }
       group.addEventListener("change", update);

@@ -95,8 +95,8 @@
       if (closed.code === 4401 || closed.code === 4404) {
         // Off the panel, or a link that no longer works: reconnecting cannot help.
         showError(closed.code === 4401
-          ? "This room link no longer works. Ask the jury's organisers if you think this is wrong."
-          : "This session is not available.");
+          ? room.getAttribute("data-link-gone") || "This room link no longer works. Ask the jury's organisers if you think this is wrong."
+          : room.getAttribute("data-unavailable") || "This session is not available.");
         return;
       }
       setTimeout(connect, retry);
