@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic import ValidationError as PydanticError
 
 from polls.errors import ErrorCode, FieldError, ValidationFailed
+from polls.i18n import N_, _
 
 Spec = TypeVar("Spec", bound=BaseModel)
 
@@ -39,21 +40,21 @@ class StrictSpec(BaseModel):
 
 
 _FRIENDLY = {
-    "missing": "This field is required",
-    "extra_forbidden": "This field is not recognised",
-    "string_too_short": "Enter at least {min_length} characters",
-    "string_too_long": "Enter at most {max_length} characters",
-    "int_parsing": "Enter a whole number",
-    "float_parsing": "Enter a number",
-    "date_from_datetime_parsing": "Enter a date as YYYY-MM-DD",
-    "date_parsing": "Enter a date as YYYY-MM-DD",
-    "datetime_from_date_parsing": "Enter a date and time as YYYY-MM-DDTHH:MM",
-    "datetime_parsing": "Enter a date and time as YYYY-MM-DDTHH:MM",
-    "greater_than": "Enter a number greater than {gt}",
-    "greater_than_equal": "Enter a number of at least {ge}",
-    "less_than_equal": "Enter a number of at most {le}",
-    "too_short": "Give at least {min_length}",
-    "too_long": "Give at most {max_length}",
+    "missing": N_("This field is required"),
+    "extra_forbidden": N_("This field is not recognised"),
+    "string_too_short": N_("Enter at least {min_length} characters"),
+    "string_too_long": N_("Enter at most {max_length} characters"),
+    "int_parsing": N_("Enter a whole number"),
+    "float_parsing": N_("Enter a number"),
+    "date_from_datetime_parsing": N_("Enter a date as YYYY-MM-DD"),
+    "date_parsing": N_("Enter a date as YYYY-MM-DD"),
+    "datetime_from_date_parsing": N_("Enter a date and time as YYYY-MM-DDTHH:MM"),
+    "datetime_parsing": N_("Enter a date and time as YYYY-MM-DDTHH:MM"),
+    "greater_than": N_("Enter a number greater than {gt}"),
+    "greater_than_equal": N_("Enter a number of at least {ge}"),
+    "less_than_equal": N_("Enter a number of at most {le}"),
+    "too_short": N_("Give at least {min_length}"),
+    "too_long": N_("Give at most {max_length}"),
 }
 
 
@@ -65,7 +66,7 @@ def field_errors(exc: PydanticError) -> list[FieldError]:
         ctx = err.get("ctx") or {}
         if template is not None:
             try:
-                message = template.format(**ctx)
+                message = _(template).format(**ctx)  # in the request's language
             except (KeyError, IndexError):
                 message = err["msg"]
         else:
