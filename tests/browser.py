@@ -113,7 +113,8 @@ class PageCheck:
 
     def report(self) -> str:
         pages = ", ".join(self.checked)
-        return f"{len(self.problems)} problems on {len(self.checked)} pages ({pages}):\n" + "\n".join(self.problems)
+        found = "\n".join(self.problems)
+        return f"{len(self.problems)} problems on {len(self.checked)} pages ({pages}):\n{found}"
 
 
 RUN_AXE = """async () => {
@@ -130,6 +131,7 @@ WIDEST = """() => {
     if (r.right > right + 0.5) { right = r.right; worst = e; }
   }
   if (!worst) return 'unknown';
-  const cls = worst.className && typeof worst.className === 'string' ? '.' + worst.className.split(' ')[0] : '';
+  const name = typeof worst.className === 'string' ? worst.className.split(' ')[0] : '';
+  const cls = name ? '.' + name : '';
   return `${worst.tagName.toLowerCase()}${cls} to ${Math.round(right)}px`;
 }"""
