@@ -112,7 +112,7 @@ async def officer_prints_cards(page: Any, checks: PageCheck, d: Demo) -> None:
     from playwright.async_api import expect
 
     await page.goto(f"{d.base}/council/pilots/{d.info.pilot_id}/codes")
-    await page.get_by_label("Area").select_option(index=1)
+    await page.get_by_label("Area", exact=True).select_option(index=1)
     await page.get_by_label("How many cards").fill("2")
     await page.get_by_label("Printable poll cards", exact=False).check()
     await page.get_by_role("button", name="Issue codes").click()
