@@ -30,6 +30,7 @@ from polls.domain.secrecy import DEFAULT_SECRECY_K, results_final
 from polls.domain.translations import LANGUAGE_NAMES
 from polls.domain.validation import parse
 from polls.errors import Conflict, ErrorCode, ValidationFailed
+from polls.http.council import confirm
 from polls.http.kit.forms import errors_by_field, form_dict, path_int, read_form, see_other
 from polls.http.kit.guards import page, pilot_staff, poll_staff
 from polls.http.kit.render import render
@@ -153,6 +154,7 @@ async def poll_page(request: Request, actor: Actor, poll: Poll, pilot: Pilot) ->
             "layout_labels": LAYOUT_LABELS,
             "actions": allowed_actions(poll_store.facts(poll)),
             "action_labels": ACTION_LABELS,
+            "confirm_first": confirm.POLL_ACTIONS,
             "editable": is_editable(PollStatus(poll.status)),
             "can_manage": actor.can(Permission.MANAGE_PILOT, pilot.id),
             "kinds": list(QuestionKind),
@@ -162,12 +164,18 @@ async def poll_page(request: Request, actor: Actor, poll: Poll, pilot: Pilot) ->
 
 
 async def poll_action(request: Request, actor: Actor) -> Response:
-    await read_form(request)
+    """GET: the confirmation page of an action that cannot be undone; POST: carry it out (one
+    that cannot be undone only with ``confirm=yes``, as that page posts it)."""
     poll_id = path_int(request, "poll_id")
     try:
         action = Action(request.path_params["action"])
     except ValueError:
         raise ValidationFailed.one("action", "Unknown action") from None
+    if request.method == "GET":
+        return await confirm.poll_action_page(request, actor)
+    form = await read_form(request)
+    if action in confirm.POLL_ACTIONS and not confirm.confirmed(form):
+        return see_other(f"/council/polls/{poll_id}/actions/{action.value}")
     async with runtime(request).db.begin() as db:
         await poll_lifecycle.transition(db, actor, poll_id, action)
     if action is Action.CLOSE:  # committed: the live figures may now show every ballot
@@ -302,7 +310,7 @@ routes = [
     Route("/council/pilots/{pilot_id:id}/polls/new", page(new_poll), methods=BOTH),
     Route("/council/polls/{poll_id:id}", page(poll_page), methods=GET),
     Route("/council/polls/{poll_id:id}/edit", page(edit_poll), methods=BOTH),
-    Route("/council/polls/{poll_id:id}/actions/{action}", page(poll_action), methods=POST),
+    Route("/council/polls/{poll_id:id}/actions/{action}", page(poll_action), methods=BOTH),
     Route("/council/polls/{poll_id:id}/questions/new", page(question_form), methods=BOTH),
     Route(
         "/council/polls/{poll_id:id}/questions/{question_id:id}/edit",
