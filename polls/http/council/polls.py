@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -75,6 +76,25 @@ def _poll_values(poll: Any) -> dict[str, Any]:
     }
 
 
+TIME_PROBLEMS = (ErrorCode.POLL_TIMES_MISSING, ErrorCode.CLOSING_TIME_PASSED)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite's are naive UTC
+
+
+def _time_errors(poll: Poll, move: str) -> dict[str, str]:
+    """Why the poll could not be scheduled or opened, next to the times to change."""
+    errors = {}
+    if move == "schedule" and poll.opens_at is None:
+        errors["opens_at"] = "Enter an opening time to schedule the poll"
+    if move == "schedule" and poll.closes_at is None:
+        errors["closes_at"] = "Enter a closing time to schedule the poll"
+    elif poll.closes_at is not None and _utc(poll.closes_at) <= datetime.now(UTC):
+        errors["closes_at"] = "The closing time has already passed; enter a later one"
+    return errors
+
+
 @pilot_staff(Permission.MANAGE_PILOT)
 async def new_poll(request: Request, actor: Actor, pilot: Pilot) -> Response:
     return await _poll_form(request, actor, None, pilot)
@@ -92,6 +112,8 @@ async def _poll_form(request: Request, actor: Actor, poll: Poll | None, pilot: P
         areas = await pilot_store.list_areas(db, pilot_id)
     values: dict[str, Any] = _poll_values(poll)
     errors: dict[str, str] = {}
+    if poll is not None and request.method == "GET" and request.query_params.get("to") in ("schedule", "open"):
+        errors = _time_errors(poll, request.query_params["to"])
     if request.method == "POST":
         form = await read_form(request)
         values = {**dict(form), "area_ids": form.getlist("area_ids")}
@@ -176,8 +198,13 @@ async def poll_action(request: Request, actor: Actor) -> Response:
     form = await read_form(request)
     if action in confirm.POLL_ACTIONS and not confirm.confirmed(form):
         return see_other(f"/council/polls/{poll_id}/actions/{action.value}")
-    async with runtime(request).db.begin() as db:
-        await poll_lifecycle.transition(db, actor, poll_id, action)
+    try:
+        async with runtime(request).db.begin() as db:
+            await poll_lifecycle.transition(db, actor, poll_id, action)
+    except Conflict as exc:
+        if exc.code in TIME_PROBLEMS:  # answered next to the time fields, on the poll's form
+            return see_other(f"/council/polls/{poll_id}/edit?to={action.value}")
+        raise
     if action is Action.CLOSE:  # committed: the live figures may now show every ballot
         await runtime(request).tallies.finish(poll_id)
     if action is Action.REVIEW:  # the review happens on the official results page

@@ -1,0 +1,36 @@
+"""The smaller things on the pages (issue 14): each says plainly what is going on, where it is."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.factories import csrf_from, make_pilot, make_poll
+from tests.voting_setup import Setup, token, vote
+
+
+async def test_scheduling_without_times_is_answered_next_to_the_time_fields(officer: httpx.AsyncClient) -> None:
+    pilot = await make_pilot(officer)
+    poll = await make_poll(officer, pilot["id"])
+    page = await officer.get(f"/council/polls/{poll['id']}")
+    tried = await officer.post(
+        f"/council/polls/{poll['id']}/actions/schedule", data={"csrf_token": csrf_from(page.text)}
+    )
+    assert tried.status_code == 303
+    assert tried.headers["location"] == f"/council/polls/{poll['id']}/edit?to=schedule"
+    form = await officer.get(tried.headers["location"])
+    assert "There is a problem" in form.text
+    assert 'id="opens_at-error"' in form.text and "Enter an opening time to schedule the poll" in form.text
+    assert "Enter a closing time to schedule the poll" in form.text
+    assert (await officer.get(f"/api/polls/{poll['id']}")).json()["status"] == "draft"
+
+
+async def test_a_used_codes_ballot_page_says_so_before_any_answering(
+    client: httpx.AsyncClient, voting: Setup
+) -> None:
+    poll_id, link = voting.poll["id"], token(voting.codes["north"][0])
+    fresh = await client.get(f"/v/{link}/polls/{poll_id}")
+    assert fresh.status_code == 200 and "already been used" not in fresh.text
+    assert (await vote(client, poll_id, link, voting.full_ballot())).status_code == 201
+    used = await client.get(f"/v/{link}/polls/{poll_id}")
+    assert used.status_code == 409 and "This code has already been used" in used.text
+    assert "Check your answers" not in used.text  # no blank ballot to fill in for nothing
