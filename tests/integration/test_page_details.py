@@ -8,7 +8,9 @@ from tests.factories import csrf_from, make_pilot, make_poll
 from tests.voting_setup import Setup, token, vote
 
 
-async def test_scheduling_without_times_is_answered_next_to_the_time_fields(officer: httpx.AsyncClient) -> None:
+async def test_scheduling_without_times_is_answered_next_to_the_time_fields(
+    officer: httpx.AsyncClient,
+) -> None:
     pilot = await make_pilot(officer)
     poll = await make_poll(officer, pilot["id"])
     page = await officer.get(f"/council/polls/{poll['id']}")

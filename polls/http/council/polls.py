@@ -112,8 +112,9 @@ async def _poll_form(request: Request, actor: Actor, poll: Poll | None, pilot: P
         areas = await pilot_store.list_areas(db, pilot_id)
     values: dict[str, Any] = _poll_values(poll)
     errors: dict[str, str] = {}
-    if poll is not None and request.method == "GET" and request.query_params.get("to") in ("schedule", "open"):
-        errors = _time_errors(poll, request.query_params["to"])
+    move = request.query_params.get("to")
+    if poll is not None and request.method == "GET" and move in ("schedule", "open"):
+        errors = _time_errors(poll, move)
     if request.method == "POST":
         form = await read_form(request)
         values = {**dict(form), "area_ids": form.getlist("area_ids")}
