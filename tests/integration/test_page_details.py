@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tests.factories import csrf_from, make_pilot, make_poll
-from tests.voting_setup import Setup, token, vote
+from tests.voting_setup import Setup, officer_closes, token, vote
 
 
 async def test_scheduling_without_times_is_answered_next_to_the_time_fields(
@@ -36,3 +36,14 @@ async def test_a_used_codes_ballot_page_says_so_before_any_answering(
     used = await client.get(f"/v/{link}/polls/{poll_id}")
     assert used.status_code == 409 and "This code has already been used" in used.text
     assert "Check your answers" not in used.text  # no blank ballot to fill in for nothing
+
+
+async def test_polls_show_when_they_actually_opened_and_closed(
+    officer: httpx.AsyncClient, voting: Setup
+) -> None:
+    poll_id, pilot_id = voting.poll["id"], voting.pilot["id"]
+    overview = (await officer.get(f"/council/pilots/{pilot_id}")).text
+    assert "Opened " in overview and "When opened" not in overview
+    await officer_closes(officer, poll_id)
+    page = (await officer.get(f"/council/polls/{poll_id}")).text
+    assert "Opened " in page and "Closed " in page and "When an officer" not in page

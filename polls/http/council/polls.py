@@ -37,6 +37,7 @@ from polls.http.kit.guards import page, pilot_staff, poll_staff
 from polls.http.kit.render import render
 from polls.http.kit.timezones import parse_local_datetime
 from polls.runtime import runtime
+from polls.store import audit
 from polls.store import lifecycle as poll_lifecycle
 from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store
@@ -148,6 +149,7 @@ async def _poll_form(request: Request, actor: Actor, poll: Poll | None, pilot: P
 async def poll_page(request: Request, actor: Actor, poll: Poll, pilot: Pilot) -> Response:
     async with runtime(request).db() as db:
         areas = await pilot_store.list_areas(db, pilot.id)
+        moved = (await audit.poll_moves(db, pilot.id)).get(poll.id, {})
     turnout = None
     status = PollStatus(poll.status)
     if status not in (PollStatus.DRAFT, PollStatus.SCHEDULED):
@@ -169,6 +171,7 @@ async def poll_page(request: Request, actor: Actor, poll: Poll, pilot: Pilot) ->
         {
             "pilot": pilot,
             "poll": poll,
+            "moved": moved,
             "turnout": turnout,
             "status_labels": STATUS_LABELS,
             "kind_labels": KIND_LABELS,
