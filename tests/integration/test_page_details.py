@@ -47,3 +47,15 @@ async def test_polls_show_when_they_actually_opened_and_closed(
     await officer_closes(officer, poll_id)
     page = (await officer.get(f"/council/polls/{poll_id}")).text
     assert "Opened " in page and "Closed " in page and "When an officer" not in page
+
+
+async def test_staff_preview_a_draft_ballot_that_cannot_be_sent(officer: httpx.AsyncClient) -> None:
+    pilot = await make_pilot(officer)
+    poll = await make_poll(officer, pilot["id"])
+    page = (await officer.get(f"/council/polls/{poll['id']}")).text
+    assert f'href="/council/polls/{poll["id"]}/preview"' in page
+    shown = await officer.get(f"/council/polls/{poll['id']}/preview")
+    assert shown.status_code == 200
+    assert "Should the library open on Sundays?" in shown.text and "Nothing can be sent" in shown.text
+    assert "Check your answers" not in shown.text
+    assert (await officer.post(f"/council/polls/{poll['id']}/preview")).status_code == 405

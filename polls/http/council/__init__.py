@@ -10,6 +10,7 @@ from polls.http.council import (
     pilots,
     poll_translations,
     polls,
+    preview,
     results_review,
     sign_in,
 )
@@ -18,6 +19,7 @@ routes: list[BaseRoute] = [
     *sign_in.routes,
     *pilots.routes,
     *polls.routes,
+    *preview.routes,
     *codes.routes,
     *event_codes.routes,
     *paper.routes,
