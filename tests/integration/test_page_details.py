@@ -59,3 +59,13 @@ async def test_staff_preview_a_draft_ballot_that_cannot_be_sent(officer: httpx.A
     assert "Should the library open on Sundays?" in shown.text and "Nothing can be sent" in shown.text
     assert "Check your answers" not in shown.text
     assert (await officer.post(f"/council/polls/{poll['id']}/preview")).status_code == 405
+
+
+async def test_the_front_page_leads_to_entering_a_code_and_the_service_has_an_icon(
+    client: httpx.AsyncClient,
+) -> None:
+    home = (await client.get("/")).text
+    assert 'href="/vote"' in home and "Enter your code" in home
+    icon = await client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert (await client.get("/static/favicon.svg")).status_code == 200
