@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import httpx
 
 from tests.factories import csrf_from, make_pilot, make_poll
@@ -69,3 +71,15 @@ async def test_the_front_page_leads_to_entering_a_code_and_the_service_has_an_ic
     icon = await client.get("/favicon.ico")
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
     assert (await client.get("/static/favicon.svg")).status_code == 200
+
+
+async def test_the_stylesheet_and_scripts_go_compressed_but_pages_do_not(client: httpx.AsyncClient) -> None:
+    async with client.stream("GET", "/static/app.css", headers={"Accept-Encoding": "gzip"}) as css:
+        assert css.status_code == 200 and css.headers["content-encoding"] == "gzip"
+        sent = b"".join([chunk async for chunk in css.aiter_raw()])
+    assert len(sent) < 20_000 < len(gzip.decompress(sent))
+    assert (await client.get("/static/app.js", headers={"Accept-Encoding": "gzip"})).headers[
+        "content-encoding"
+    ] == "gzip"
+    page = await client.get("/vote", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in page.headers  # a page with a CSRF token: never (BREACH)
