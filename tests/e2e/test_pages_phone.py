@@ -94,6 +94,43 @@ async def resident_votes(page: Any, checks: PageCheck, d: Demo) -> None:
     await checks.check(page, "/vote answered")
 
 
+async def tab_to(page: Any, selector: str, limit: int = 80) -> None:
+    """Press Tab until the element matching ``selector`` has the focus, as a keyboard user would."""
+    for _ in range(limit):
+        await page.keyboard.press("Tab")
+        if await page.evaluate(f"document.activeElement.matches({selector!r})"):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+async def resident_votes_by_keyboard(page: Any, d: Demo) -> None:
+    from playwright.async_api import expect
+
+    await page.goto(f"{d.vote_links[2]}/polls/{d.info.poll_id}")
+    await tab_to(page, "input[type=radio]")
+    await page.keyboard.press("Space")
+    await tab_to(page, "button[type=submit]")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("button", name="Send my vote")).to_be_visible()
+    await tab_to(page, "button[type=submit]")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_text("Your vote has been counted").first).to_be_visible()
+
+
+async def resident_votes_without_javascript(browser: Any, d: Demo) -> None:
+    from playwright.async_api import expect
+
+    context = await browser.new_context(java_script_enabled=False)
+    page = await context.new_page()
+    await page.goto(f"{d.vote_links[3]}/polls/{d.info.poll_id}")
+    assert await page.locator(".app-rank__button").count() == 0  # the plain form, no script ran
+    await page.get_by_label("Every week").check()
+    await page.get_by_role("button", name="Check your answers").click()
+    await page.get_by_role("button", name="Send my vote").click()
+    await expect(page.get_by_text("Your vote has been counted").first).to_be_visible()
+    await context.close()
+
+
 async def juror_answers(page: Any, checks: PageCheck, d: Demo) -> None:
     """An invitation accepted (and one declined), then the juror's room."""
     await page.goto(d.invitations[0])
@@ -175,6 +212,8 @@ async def test_every_page_fits_a_phone_and_passes_axe(running_demo: Demo, tmp_pa
         public.set_default_timeout(10_000)
         page = await public.new_page()
         await resident_votes(page, checks, d)
+        await resident_votes_by_keyboard(page, d)
+        await resident_votes_without_javascript(browser, d)
         await juror_answers(page, checks, d)
         await checks.crawl(
             page,
