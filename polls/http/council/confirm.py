@@ -1,5 +1,6 @@
 """Confirmation pages before what cannot be undone (GOV.UK's pattern): closing a poll early,
-publishing results, ending a jury session. Each is a page saying what will happen, a button that
+publishing results, ending a jury session, withdrawing a juror, cancelling a card's code. Each
+is a page saying what will happen, a button that
 posts the action with ``confirm=yes`` and a way back, so it works without JavaScript; a post
 without ``confirm=yes`` is sent here instead of being carried out."""
 
@@ -13,7 +14,8 @@ from starlette.responses import Response
 
 from polls.domain.access import Actor, Permission
 from polls.domain.polls import Action
-from polls.http.kit.guards import jury_session_staff, poll_staff
+from polls.http.kit.forms import path_int
+from polls.http.kit.guards import jury_session_staff, jury_staff, poll_staff
 from polls.http.kit.render import render
 from polls.store.models import Jury, JurySession, Pilot, Poll
 
@@ -72,5 +74,35 @@ async def end_session_page(request: Request, actor: Actor, session: JurySession,
         "action": console,
         "fields": {"type": "end_session"},
         "back": console,
+    }
+    return _page(request, context)
+
+
+@jury_staff(Permission.MANAGE_PILOT)
+async def withdraw_juror_page(request: Request, actor: Actor, jury: Jury, pilot: Pilot) -> Response:
+    back = f"/council/juries/{jury.id}"
+    context = {
+        "caption": jury.title,
+        "question": "Withdraw this juror?",
+        "consequence": "They leave the panel and their room link stops working; the first reserve who "
+        "keeps every quota is invited in their place.",
+        "button": "Yes, withdraw the juror",
+        "action": f"{back}/jurors/{path_int(request, 'juror_id')}/withdraw",
+        "back": back,
+    }
+    return _page(request, context)
+
+
+def revoke_code_page(request: Request, pilot: Pilot, reference: str) -> Response:
+    """Asked before cancelling a card's code on its own (no replacement)."""
+    context = {
+        "caption": pilot.name,
+        "question": f"Cancel the code of card {reference}?",
+        "consequence": "Nobody can vote with this card again, in any poll. To give its holder a new "
+        "card, cancel it and issue a new code instead.",
+        "button": "Yes, cancel the code",
+        "action": str(request.url.path),
+        "fields": {"reference": reference, "action": "revoke"},
+        "back": f"/council/pilots/{pilot.id}/codes",
     }
     return _page(request, context)
