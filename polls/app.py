@@ -15,6 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
@@ -178,8 +179,11 @@ ROUTES: list[BaseRoute] = [
     *council.routes,
     *juries.routes,
     *registry.routes,
-    Mount("/static", StaticFiles(directory=str(STATIC_DIR), check_dir=False), name="static"),
-    Mount("/assets", StaticFiles(directory=str(ASSETS_DIR), check_dir=False), name="assets"),
+    # Stylesheet and scripts go compressed (the CSS from 82 KB to about 10 KB): `polls dev` has
+    # no proxy to do it. Pages are not compressed: a page that reflects what was typed next to a
+    # secret (a CSRF token, a voting link) would leak it to whoever can watch its size (BREACH).
+    Mount("/static", GZipMiddleware(StaticFiles(directory=str(STATIC_DIR), check_dir=False)), name="static"),
+    Mount("/assets", GZipMiddleware(StaticFiles(directory=str(ASSETS_DIR), check_dir=False)), name="assets"),
 ]
 MIDDLEWARE = [Middleware(Protections), Middleware(SessionMiddleware)]
 EXCEPTION_HANDLERS = {

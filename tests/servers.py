@@ -94,11 +94,13 @@ async def in_this_process(
     *,
     log_level: Literal["debug", "info", "warning"] = "warning",
     when_configured: Callable[[], None] | None = None,
+    port: int | None = None,
 ) -> AsyncIterator[str]:
     """The app under a real uvicorn server in this process, configured by polls.serving as the
     `polls` command runs it (but quieter); its host:port while the block runs.
-    ``when_configured`` runs once uvicorn has set up its loggers, before it serves."""
-    port = free_port()
+    ``when_configured`` runs once uvicorn has set up its loggers, before it serves; ``port`` is
+    for an app whose settings must know its address beforehand (its BASE_URL)."""
+    port = port or free_port()
     server = uvicorn.Server(serving.config(app, host="127.0.0.1", port=port, log_level=log_level))
     if when_configured is not None:
         when_configured()

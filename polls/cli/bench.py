@@ -22,6 +22,9 @@ def add_parsers(commands: Any) -> None:
     jury = bench_commands.add_parser("jury", help="a moderator's event reaching 2,000 websocket clients")
     jury.add_argument("--observers", type=int, default=2000)
     jury.add_argument("--rounds", type=int, default=30)
+    bench_commands.add_parser(
+        "pages", help="resident pages on emulated Fast 3G: bytes transferred and first paint (Chromium)"
+    )
 
 
 def _at_least_one(text: str) -> int:
@@ -43,6 +46,10 @@ def run(args: argparse.Namespace) -> int:
         from polls.bench import jury
 
         print(jury.report(jury.run(observers=args.observers, rounds=args.rounds)))
+    elif args.bench_command == "pages":
+        from polls.bench import pages
+
+        print(pages.report(pages.run()))
     elif args.bench_command == "sortition":
         from polls.bench import sortition
 

@@ -22,6 +22,7 @@ from functools import cached_property
 from typing import Any
 
 from polls.domain.questions import QuestionKind
+from polls.domain.trackers import tracker_from_digest
 from polls.errors import ErrorCode, FieldError, ValidationFailed
 
 
@@ -286,8 +287,9 @@ def canonical(poll_id: int, answers: Answers) -> bytes:
 
 def new_tracker(poll_id: int, answers: Answers) -> str:
     """A hash of the ballot and a random salt: the voter can find it in the public list, and
-    nobody can work back from it to the answers (the salt is thrown away)."""
-    return hashlib.sha256(secrets.token_bytes(16) + canonical(poll_id, answers)).hexdigest()
+    nobody can work back from it to the answers (the salt is thrown away). Short enough to read
+    out (polls.domain.trackers)."""
+    return tracker_from_digest(hashlib.sha256(secrets.token_bytes(16) + canonical(poll_id, answers)).digest())
 
 
 class _TallyNames:

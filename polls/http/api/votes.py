@@ -15,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 
 from polls.domain.polls import PollStatus
 from polls.domain.secrecy import results_final
+from polls.domain.trackers import normalise_tracker
 from polls.domain.validation import StrictSpec
 from polls.errors import BodyTooLarge, ErrorCode, Forbidden, NotFound, PollsError, ServiceUnavailable
 from polls.http.api.kit import ApiRoute, not_json, parse_json
@@ -57,7 +58,7 @@ async def trackers(request: Request) -> Response:
         "trackers": found,
         "updates_every": poll.secrecy_k if stepped else None,
     }
-    wanted = request.query_params.get("tracker", "").strip().lower()
+    wanted = normalise_tracker(request.query_params.get("tracker", ""))
     if wanted:
         body["tracker"] = await receipt_status(rt, poll, wanted, found)
     return JSONResponse(body)

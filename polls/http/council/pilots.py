@@ -102,6 +102,7 @@ async def pilot_overview(request: Request, actor: Actor, pilot: Pilot) -> Respon
         areas = await pilot_store.list_areas(db, pilot.id)
         roles = await pilot_store.list_roles(db, pilot.id)
         polls = await poll_store.list_polls(db, pilot.id)
+        moves = await audit.poll_moves(db, pilot.id)
     return render(
         request,
         "council/pilot.html",
@@ -110,6 +111,7 @@ async def pilot_overview(request: Request, actor: Actor, pilot: Pilot) -> Respon
             "areas": areas,
             "roles": roles,
             "polls": polls,
+            "moves": moves,
             "role_labels": ROLE_LABELS,
             "status_labels": STATUS_LABELS,
             "can_manage": actor.can(Permission.MANAGE_PILOT, pilot.id),

@@ -35,6 +35,7 @@ from polls.domain.sortition.randomness import PublishSpec, describe
 from polls.domain.spreadsheets import spreadsheet_safe
 from polls.domain.validation import parse
 from polls.errors import FieldError, PollsError, ValidationFailed
+from polls.http.council import confirm
 from polls.http.kit.forms import errors_by_field, path_int, read_form, see_other
 from polls.http.kit.guards import jury_staff, page, pilot_staff, staff_jury
 from polls.http.kit.render import render
@@ -398,7 +399,12 @@ async def expire(request: Request, actor: Actor) -> Response:
 
 
 async def withdraw(request: Request, actor: Actor) -> Response:
+    """GET: the confirmation page; POST: withdraw (only with ``confirm=yes``, as it posts)."""
     jury_id = path_int(request, "jury_id")
+    if request.method == "GET":
+        return await confirm.withdraw_juror_page(request, actor)
+    if not confirm.confirmed(await read_form(request)):
+        return see_other(str(request.url.path))
     async with runtime(request).db.begin() as db:
         await juror_store.withdraw_juror(db, actor, jury_id, path_int(request, "juror_id"))
     return see_other(f"/council/juries/{jury_id}")
@@ -417,5 +423,5 @@ routes: list[BaseRoute] = [
     Route("/council/juries/{jury_id:id}/invitations", page(invite), methods=POST),
     Route("/council/juries/{jury_id:id}/invitations.csv", page(download_invitations), methods=POST),
     Route("/council/juries/{jury_id:id}/expire", page(expire), methods=POST),
-    Route("/council/juries/{jury_id:id}/jurors/{juror_id:id}/withdraw", page(withdraw), methods=POST),
+    Route("/council/juries/{jury_id:id}/jurors/{juror_id:id}/withdraw", page(withdraw), methods=BOTH),
 ]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import pilots as pilot_store
 from polls.store.db import ping
+from polls.web import STATIC_DIR
 
 
 async def front_page(request: Request) -> Response:
@@ -43,8 +44,16 @@ async def alive(request: Request) -> Response:
     return JSONResponse({"status": "alive"})
 
 
+async def favicon(request: Request) -> Response:
+    """Browsers ask for /favicon.ico whatever the page says: our icon (an SVG, which they take)."""
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml", headers=ICON_CACHE)
+
+
+ICON_CACHE = {"Cache-Control": "public, max-age=604800"}
+
 routes = [
     Route("/", front_page, methods=["GET"]),
+    Route("/favicon.ico", favicon, methods=["GET"]),
     Route("/healthz", health, methods=["GET"]),
     Route("/livez", alive, methods=["GET"]),
 ]

@@ -79,7 +79,29 @@
     connect(1000);
   }
 
+  function receiptButtons() {
+    // Copy the receipt to the clipboard, or print the page: buttons that only work with JavaScript.
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      var source = document.getElementById(button.getAttribute("data-copy"));
+      if (!source || !navigator.clipboard) return;
+      var label = button.textContent;
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+          button.textContent = "Copied";
+          setTimeout(function () { button.textContent = label; }, 2000);
+        });
+      });
+    });
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      if (!window.print) return;
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    receiptButtons();
     focusErrorSummary();
     budgetTotals();
     tapToRank();
