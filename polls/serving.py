@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
+import socket
 import sys
 from typing import Literal
 
@@ -53,10 +55,28 @@ def config(
     )
 
 
+class Server(uvicorn.Server):
+    """uvicorn's server, telling the app first when asked to stop (SIGTERM, Ctrl-C): the app
+    (polls.app.PollsApp.drain) closes its websockets with a code saying "reconnect" before
+    uvicorn drops them, then uvicorn answers the requests in flight and runs the lifespan's end."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        app: object = self.config.loaded_app if self.config.loaded else self.config.app
+        for _ in range(4):  # through uvicorn's own wrappers (proxy headers, message logger)
+            if hasattr(app, "drain"):
+                try:
+                    await app.drain()
+                except Exception:
+                    logging.getLogger("polls").exception("draining the app failed")
+                break
+            app = getattr(app, "app", None)
+        await super().shutdown(sockets)
+
+
 def run(server_config: uvicorn.Config) -> None:
     """Serve until stopped, as `uvicorn.run` does with one worker: Ctrl-C ends it quietly, and a
     server that never started exits with uvicorn's start-up failure status."""
-    server = uvicorn.Server(server_config)
+    server = Server(server_config)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
     if not server.started:

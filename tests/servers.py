@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Literal
 
 import httpx
-import uvicorn
 from starlette.types import ASGIApp
 
 from polls import serving
@@ -99,7 +98,7 @@ async def in_this_process(
     `polls` command runs it (but quieter); its host:port while the block runs.
     ``when_configured`` runs once uvicorn has set up its loggers, before it serves."""
     port = free_port()
-    server = uvicorn.Server(serving.config(app, host="127.0.0.1", port=port, log_level=log_level))
+    server = serving.Server(serving.config(app, host="127.0.0.1", port=port, log_level=log_level))
     if when_configured is not None:
         when_configured()
     task = asyncio.create_task(server.serve())

@@ -147,6 +147,11 @@ class BallotWriter:
             asyncio.create_task(self._count(), name="ballot-counts"),
         ]
 
+    @property
+    def alive(self) -> bool:
+        """Started and none of its tasks has ended: a dead writer would leave every vote waiting."""
+        return bool(self._tasks) and not any(task.done() for task in self._tasks)
+
     async def stop(self) -> None:
         if not self._tasks:
             return
