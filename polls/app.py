@@ -18,13 +18,14 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from polls import scheduler
+from polls import metrics, scheduler
 from polls.errors import PollsError
 from polls.http import council, juries, public, residents
 from polls.http.api import registry, votes
 from polls.http.kit.auth import SessionMiddleware
 from polls.http.kit.errors import backend_down, http_error, polls_error, server_error
 from polls.http.kit.middleware import Protections
+from polls.http.kit.observe import Observe
 from polls.http.kit.sockets import OpenSockets, TrackSockets
 from polls.live.connect import connect
 from polls.live.embedded import EmbeddedRedis
@@ -148,6 +149,7 @@ async def _open_runtime(stack: contextlib.AsyncExitStack, settings: Settings) ->
 async def _serve(app: Starlette, settings: Settings, run_scheduler: bool) -> AsyncIterator[None]:
     """The lifespan: open every resource, serve, and close them all in reverse order."""
     async with contextlib.AsyncExitStack() as stack:
+        stack.callback(metrics.process_ended)
         runtime, writer = await _open_runtime(stack, settings)
         await _check_schema(runtime)
         app.state.runtime = runtime
@@ -203,6 +205,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
     app = PollsApp(
         routes=list(ROUTES),
         middleware=[
+            Middleware(Observe),
             Middleware(TrackSockets, sockets=sockets),
             Middleware(Protections),
             Middleware(SessionMiddleware),

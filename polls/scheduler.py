@@ -14,6 +14,7 @@ from datetime import datetime
 
 from polls.domain.polls import Action
 from polls.errors import Conflict, NotFound
+from polls.metrics import SCHEDULER_MOVES
 from polls.store import lifecycle as poll_lifecycle
 from polls.store.db import Database
 from polls.store.models import utcnow
@@ -35,6 +36,7 @@ async def run_due(
             async with db.begin() as session:
                 await poll_lifecycle.transition(session, None, poll_id, action, now)
             done.append((poll_id, action.value))
+            SCHEDULER_MOVES.labels(action.value).inc()
             if action is Action.CLOSE and on_closed is not None:
                 await on_closed(poll_id)
             log.info("poll %s: %s (scheduled)", poll_id, action.value)

@@ -116,8 +116,9 @@ async def in_this_process(
 class AppProcess:
     """`polls serve` in a subprocess, as production runs it."""
 
-    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
+    def __init__(self, env: dict[str, str], port: int | None = None, args: tuple[str, ...] = ()) -> None:
         self.port = port or free_port()
+        self.args = args
         self.env = {**os.environ, **env}
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -130,7 +131,7 @@ class AppProcess:
         # A file, not a pipe: a pipe nobody reads fills up and blocks the server.
         self.log = tempfile.NamedTemporaryFile(prefix="polls-serve-", suffix=".log", delete=False)  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
-            [polls, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [polls, "serve", "--host", "127.0.0.1", "--port", str(self.port), *self.args],
             env=self.env,
             stdout=self.log,
             stderr=subprocess.STDOUT,

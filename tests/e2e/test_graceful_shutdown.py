@@ -82,9 +82,13 @@ async def test_sigterm_mid_voting_stores_every_acknowledged_vote_and_tells_socke
         closes = await asyncio.gather(*watching)
         # uvicorn, once it has shut down cleanly, ends by the signal it was sent.
         assert await asyncio.to_thread(server.process.wait, 30) == -signal.SIGTERM, server.output()
-        assert "Application shutdown complete" in server.output()
+        lines = [json.loads(line) for line in server.output().splitlines() if line.startswith("{")]
     finally:
         server.stop()
+    # `polls serve` logs JSON, one access line per request with its id, uvicorn's lines too.
+    assert any(line["event"] == "Application shutdown complete." for line in lines)
+    votes = [line for line in lines if line["logger"] == "polls.access" and "votes" in line["event"]]
+    assert votes and all(len(line["request_id"]) == 16 for line in votes)
     acknowledged = {r.json()["tracker"] for r in responses if r is not None and r.status_code == 201}
     assert acknowledged, "no vote was acknowledged before the signal"
     assert len(acknowledged) < VOTERS, "the signal came after the voting ended"
@@ -92,3 +96,36 @@ async def test_sigterm_mid_voting_stores_every_acknowledged_vote_and_tells_socke
     stored = set((await db.execute(select(Ballot.tracker).where(Ballot.poll_id == poll_id))).scalars())
     assert acknowledged <= stored
     assert closes == [(RESTARTING, RESTARTING_REASON)] * 2
+
+
+@pytest.mark.e2e
+async def test_serve_with_two_workers_adds_up_their_metrics_and_drains_both(
+    voting: Setup, settings: Settings
+) -> None:
+    token_ = "metrics-token-for-the-tests-0123456789"
+    cards = await issue(settings, voting.pilot["id"], voting.areas[0]["id"], 20)
+    server = AppProcess({**serve_env(settings), "METRICS_TOKEN": token_}, args=("--workers", "2"))
+    server.start()
+    try:
+        ws = f"ws://127.0.0.1:{server.port}/live/polls/{voting.poll['id']}"
+        sockets = [await websockets.connect(ws) for _ in range(6)]  # spread over both workers
+        watching = [asyncio.create_task(_closed(s)) for s in sockets]
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+            url = f"/api/polls/{voting.poll['id']}/votes"
+            answers = voting.full_ballot()
+            voted = await asyncio.gather(
+                *(http.post(url, json={"code": token(card), "answers": answers}) for card in cards)
+            )
+            assert [r.status_code for r in voted] == [201] * len(cards)
+            assert (await http.get("/metrics")).status_code == 401
+            for _ in range(4):  # whichever worker answers, it reports both workers' figures
+                text = (await http.get("/metrics", headers={"Authorization": f"Bearer {token_}"})).text
+                assert f"polls_votes_accepted_total {float(len(cards))}" in text
+                assert 'polls_websocket_connections{kind="live_results"} 6.0' in text
+        assert server.process is not None
+        server.process.send_signal(signal.SIGTERM)
+        closes = await asyncio.gather(*watching)
+        await asyncio.to_thread(server.process.wait, 30)
+    finally:
+        server.stop()
+    assert closes == [(RESTARTING, RESTARTING_REASON)] * len(sockets)

@@ -8,6 +8,8 @@ import contextlib
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from polls.metrics import WEBSOCKETS
+
 # 1012 "service restart": the client should reconnect, after a moment, to whatever the address
 # now leads to. The browser clients (app.js, jury.js) reconnect on every code but 4401/4404.
 RESTARTING = 1012
@@ -40,9 +42,12 @@ class OpenSockets:
     def add(self, send: Send, kind: str) -> None:
         self._open[send] = kind
         self._all_closed.clear()
+        WEBSOCKETS.labels(kind).inc()
 
     def discard(self, send: Send) -> None:
-        self._open.pop(send, None)
+        kind = self._open.pop(send, None)
+        if kind is not None:
+            WEBSOCKETS.labels(kind).dec()
         if not self._open:
             self._all_closed.set()
 
