@@ -170,6 +170,8 @@ async def _serve(app: Starlette, settings: Settings, run_scheduler: bool) -> Asy
             stack.push_async_callback(_cancel, task)
             reconciler = asyncio.create_task(reconcile_forever(runtime.tallies))
             stack.push_async_callback(_cancel, reconciler)
+            retention = asyncio.create_task(scheduler.erase_personal_data_forever(runtime.db))
+            stack.push_async_callback(_cancel, retention)
         yield
 
 

@@ -90,7 +90,7 @@ class _Batch:
 class _Answered:
     batch: _Batch
     accepted: list[Vote] = field(default_factory=list)  # committed: to count
-    at: float = field(default_factory=time.perf_counter)  # answered
+    at: float = 0.0  # when its votes were answered (time.perf_counter)
     spent: list[Vote] = field(default_factory=list)  # codes now used: keep their claims
 
 
@@ -258,7 +258,7 @@ class BallotWriter:
             _settle(vote, problem)
         for vote in accepted:
             _settle(vote, Receipt(vote.poll.id, vote.tracker))
-        answered.accepted = accepted
+        answered.accepted, answered.at = accepted, time.perf_counter()
         answered.spent = accepted + [v for v, problem in refused if isinstance(problem, AlreadyVoted)]
 
     async def _count(self) -> None:
@@ -273,7 +273,7 @@ class BallotWriter:
                 accepted = [v for d in done for v in d.accepted]
                 await self._add_to_tallies(accepted)
                 if accepted:
-                    TALLY_LAG_SECONDS.observe(time.perf_counter() - done[0].at)
+                    TALLY_LAG_SECONDS.observe(time.perf_counter() - min(d.at for d in done if d.accepted))
             finally:
                 for _ in done:
                     self._unfinished -= 1
