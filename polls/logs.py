@@ -25,6 +25,11 @@ ACCESS = "polls.access"  # one line per request (polls.http.kit.observe)
 _JSON = json.JSONEncoder(ensure_ascii=False)
 
 
+def _without_colours(logger: WrappedLogger, name: str, event: EventDict) -> EventDict:
+    event.pop("color_message", None)  # uvicorn's coloured copy of its message
+    return event
+
+
 def _redacted_traceback(logger: WrappedLogger, name: str, event: EventDict) -> EventDict:
     record: logging.LogRecord | None = event.get("_record")
     if event.pop("exc_info", None) and record is not None and record.exc_text:
@@ -80,6 +85,7 @@ def formatter(style: Format) -> logging.Formatter:
             structlog.stdlib.add_log_level,
             structlog.stdlib.add_logger_name,
             structlog.stdlib.ExtraAdder(),
+            _without_colours,
             structlog.processors.TimeStamper(fmt="iso", utc=True, key="time"),
         ],
         processors=[

@@ -68,4 +68,3 @@ async def erase_personal_data_forever(db: Database, interval: float = 3600.0) ->
         except Exception:
             log.exception("retention pass failed")
         await asyncio.sleep(interval)
-
