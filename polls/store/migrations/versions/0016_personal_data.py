@@ -15,17 +15,17 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE, not a batch: on SQLite a batch copies the table and drops the old one, and
+# with foreign keys on, dropping pilots or juries would delete every row that cascades from them.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("pilots") as batch_op:
-        batch_op.add_column(
-            sa.Column("personal_data_days", sa.Integer(), nullable=False, server_default="90")
-        )
-    with op.batch_alter_table("juries") as batch_op:
-        batch_op.add_column(sa.Column("personal_data_erased_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column(
+        "pilots", sa.Column("personal_data_days", sa.Integer(), nullable=False, server_default="90")
+    )
+    op.add_column("juries", sa.Column("personal_data_erased_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("juries") as batch_op:
-        batch_op.drop_column("personal_data_erased_at")
-    with op.batch_alter_table("pilots") as batch_op:
-        batch_op.drop_column("personal_data_days")
+    op.drop_column("juries", "personal_data_erased_at")
+    op.drop_column("pilots", "personal_data_days")
