@@ -126,7 +126,7 @@ class AppProcess:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
+    def start(self, within: float = 20) -> None:
         polls = str(Path(sys.executable).parent / "polls")
         # A file, not a pipe: a pipe nobody reads fills up and blocks the server.
         self.log = tempfile.NamedTemporaryFile(prefix="polls-serve-", suffix=".log", delete=False)  # noqa: SIM115 (closed in stop)
@@ -136,7 +136,7 @@ class AppProcess:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"polls serve exited: {self.output()}")
@@ -145,8 +145,9 @@ class AppProcess:
                     return
             except httpx.HTTPError:
                 time.sleep(0.1)
+        output = self.output()
         self.stop()
-        raise RuntimeError("polls serve did not become healthy in 20 s")
+        raise RuntimeError(f"polls serve did not become healthy in {within} s: {output[-3000:]}")
 
     def output(self) -> str:
         return Path(self.log.name).read_text(errors="replace")

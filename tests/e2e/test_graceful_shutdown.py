@@ -105,7 +105,7 @@ async def test_serve_with_two_workers_adds_up_their_metrics_and_drains_both(
     token_ = "metrics-token-for-the-tests-0123456789"
     cards = await issue(settings, voting.pilot["id"], voting.areas[0]["id"], 20)
     server = AppProcess({**serve_env(settings), "METRICS_TOKEN": token_}, args=("--workers", "2"))
-    server.start()
+    server.start(within=90)  # each worker process imports everything afresh
     try:
         ws = f"ws://127.0.0.1:{server.port}/live/polls/{voting.poll['id']}"
         sockets = [await websockets.connect(ws) for _ in range(6)]  # spread over both workers
