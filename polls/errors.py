@@ -168,6 +168,7 @@ class ErrorCode(StrEnum):
     SUGGESTION_DECIDED = "suggestion_decided", "the suggested theme was already accepted or rejected"
     # Juries: selection, invitations, sessions and reports.
     JURY_NOT_FOUND = "jury_not_found", "there is no such jury"
+    PERSON_NOT_FOUND = "person_not_found", "nobody in the jury's recruitment pool has that id"
     JURY_WRONG_STATUS = "jury_wrong_status", "the jury is not at the stage this needs"
     JURY_NOT_DRAWN = "jury_not_drawn", "the panel has not been drawn yet"
     JURY_POOL_MISSING = "jury_pool_missing", "the people and categories files are not uploaded yet"

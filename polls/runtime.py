@@ -30,6 +30,7 @@ class Runtime:
     hub: TallyHub
     booth: VotingBooth
     jury_rooms: JuryRooms
+    draining: bool = False  # asked to stop: no longer ready for new work (/readyz)
 
 
 def runtime(conn: HTTPConnection) -> Runtime:

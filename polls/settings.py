@@ -31,6 +31,10 @@ class Settings:
     # Keys the nullifiers and short-code digests together with a key kept in the database, so a
     # copy of the database alone cannot tie a voter's code to anything. Never changes.
     ballot_key: str = field(default="", repr=False)
+    # /metrics: open to anyone (`polls dev`), to holders of this bearer token, or (neither) off.
+    metrics_open: bool = False
+    metrics_token: str = field(default="", repr=False)
+    log_format: str = "json"  # "json" (one object a line) or "text" (`polls dev`)
 
 
 def _split_keys(raw: str) -> tuple[str, ...]:
@@ -93,7 +97,16 @@ def from_environment(env: Mapping[str, str] | None = None, *, production: bool =
         council_name=env.get("COUNCIL_NAME", "Your council" if production else "Demo Borough Council"),
         timezone=_timezone(env.get("TIMEZONE", "Europe/London")),
         ballot_key=ballot_key,
+        metrics_open=not production,
+        metrics_token=_metrics_token(env.get("METRICS_TOKEN", "")),
+        log_format="json" if production else "text",
     )
+
+
+def _metrics_token(token: str) -> str:
+    if token and len(token) < 24:
+        raise SettingsError("METRICS_TOKEN: use at least 24 random characters")
+    return token
 
 
 def normalise_database_url(url: str) -> str:

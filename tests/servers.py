@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Literal
 
 import httpx
-import uvicorn
 from starlette.types import ASGIApp
 
 from polls import serving
@@ -101,7 +100,7 @@ async def in_this_process(
     ``when_configured`` runs once uvicorn has set up its loggers, before it serves; ``port`` is
     for an app whose settings must know its address beforehand (its BASE_URL)."""
     port = port or free_port()
-    server = uvicorn.Server(serving.config(app, host="127.0.0.1", port=port, log_level=log_level))
+    server = serving.Server(serving.config(app, host="127.0.0.1", port=port, log_level=log_level))
     if when_configured is not None:
         when_configured()
     task = asyncio.create_task(server.serve())
@@ -119,8 +118,9 @@ async def in_this_process(
 class AppProcess:
     """`polls serve` in a subprocess, as production runs it."""
 
-    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
+    def __init__(self, env: dict[str, str], port: int | None = None, args: tuple[str, ...] = ()) -> None:
         self.port = port or free_port()
+        self.args = args
         self.env = {**os.environ, **env}
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -128,17 +128,17 @@ class AppProcess:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
+    def start(self, within: float = 20) -> None:
         polls = str(Path(sys.executable).parent / "polls")
         # A file, not a pipe: a pipe nobody reads fills up and blocks the server.
         self.log = tempfile.NamedTemporaryFile(prefix="polls-serve-", suffix=".log", delete=False)  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
-            [polls, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [polls, "serve", "--host", "127.0.0.1", "--port", str(self.port), *self.args],
             env=self.env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"polls serve exited: {self.output()}")
@@ -147,8 +147,9 @@ class AppProcess:
                     return
             except httpx.HTTPError:
                 time.sleep(0.1)
+        output = self.output()
         self.stop()
-        raise RuntimeError("polls serve did not become healthy in 20 s")
+        raise RuntimeError(f"polls serve did not become healthy in {within} s: {output[-3000:]}")
 
     def output(self) -> str:
         return Path(self.log.name).read_text(errors="replace")

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from polls.store.sealing import attach_key
 from polls.store.sqlite_settings import configure_sqlite
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -48,7 +49,7 @@ def open_engine(url: str, *, ballot_key: str | None = None, **kwargs: Any) -> As
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
         kwargs.setdefault("pool_pre_ping", True)
-        return create_async_engine(url, **kwargs)
+        return _sealing(create_async_engine(url, **kwargs), ballot_key)
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -68,6 +69,13 @@ def open_engine(url: str, *, ballot_key: str | None = None, **kwargs: Any) -> As
         mode = "IMMEDIATE" if conn.get_execution_options().get("polls_writer") else "DEFERRED"
         conn.exec_driver_sql(f"BEGIN {mode}")
 
+    return _sealing(engine, ballot_key)
+
+
+def _sealing(engine: AsyncEngine, ballot_key: str | None) -> AsyncEngine:
+    """Pool members' personal data is sealed under the ballot key (polls.store.sealing)."""
+    if ballot_key:
+        attach_key(engine.dialect, ballot_key)
     return engine
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -21,6 +22,7 @@ from redis.asyncio import Redis
 from polls.domain.ballots import new_tracker
 from polls.domain.eligibility import ALREADY_USED
 from polls.errors import AlreadyVoted, ServiceUnavailable
+from polls.metrics import BATCH_COMMIT_SECONDS, BATCH_SIZE, TALLY_LAG_SECONDS
 from polls.store.ballots import write_batch
 from polls.store.codes import ballot_key
 from polls.store.db import Database, sqlite_file
@@ -81,12 +83,14 @@ class _Batch:
     votes: list[Vote]  # as taken from the queue
     claimed: list[Vote] = field(default_factory=list)  # holding a fast-path claim
     writing: Awaitable[BatchOutcome] | None = None  # its transaction, once started
+    started: float = 0.0  # when its transaction started (time.perf_counter)
 
 
 @dataclass
 class _Answered:
     batch: _Batch
     accepted: list[Vote] = field(default_factory=list)  # committed: to count
+    at: float = 0.0  # when its votes were answered (time.perf_counter)
     spent: list[Vote] = field(default_factory=list)  # codes now used: keep their claims
 
 
@@ -146,6 +150,11 @@ class BallotWriter:
             asyncio.create_task(self._answer(), name="ballot-answers"),
             asyncio.create_task(self._count(), name="ballot-counts"),
         ]
+
+    @property
+    def alive(self) -> bool:
+        """Started and none of its tasks has ended: a dead writer would leave every vote waiting."""
+        return bool(self._tasks) and not any(task.done() for task in self._tasks)
 
     async def stop(self) -> None:
         if not self._tasks:
@@ -211,7 +220,9 @@ class BallotWriter:
         waiting = [v for v in batch.votes if not v.done.done()]
         waiting = await self._claim(waiting, batch.claimed)
         if waiting:
+            batch.started = time.perf_counter()
             batch.writing = self.store.submit(waiting)
+            BATCH_SIZE.observe(len(waiting))
 
     async def _answer(self) -> None:
         while True:
@@ -242,11 +253,12 @@ class BallotWriter:
             # The error's name only: a database's message can quote the values (nullifiers).
             log.error("ballot batch of %d could not be committed: %s", len(batch.votes), type(exc).__name__)
             return
+        BATCH_COMMIT_SECONDS.observe(time.perf_counter() - batch.started)
         for vote, problem in refused:
             _settle(vote, problem)
         for vote in accepted:
             _settle(vote, Receipt(vote.poll.id, vote.tracker))
-        answered.accepted = accepted
+        answered.accepted, answered.at = accepted, time.perf_counter()
         answered.spent = accepted + [v for v, problem in refused if isinstance(problem, AlreadyVoted)]
 
     async def _count(self) -> None:
@@ -258,7 +270,10 @@ class BallotWriter:
                 await self._release(
                     [v for d in done for v in d.batch.claimed], spent=[v for d in done for v in d.spent]
                 )
-                await self._add_to_tallies([v for d in done for v in d.accepted])
+                accepted = [v for d in done for v in d.accepted]
+                await self._add_to_tallies(accepted)
+                if accepted:
+                    TALLY_LAG_SECONDS.observe(time.perf_counter() - min(d.at for d in done if d.accepted))
             finally:
                 for _ in done:
                     self._unfinished -= 1

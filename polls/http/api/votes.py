@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
+import time
 from typing import Any
 
 from pydantic import Field
@@ -21,8 +23,11 @@ from polls.errors import BodyTooLarge, ErrorCode, Forbidden, NotFound, PollsErro
 from polls.http.api.kit import ApiRoute, not_json, parse_json
 from polls.http.kit.errors import error_body
 from polls.http.kit.middleware import API_RESPONSE_HEADERS
+from polls.http.kit.observe import HEADER as REQUEST_ID
+from polls.http.kit.observe import finished, request_id
 from polls.http.kit.voter_codes import credential_for_code
 from polls.http.public.live import listed_receipts, receipt_status
+from polls.metrics import VOTES_ACCEPTED, VOTES_REFUSED
 from polls.runtime import Runtime, runtime
 from polls.store.ballots import load_poll
 from polls.store.db import DATABASE_UNAVAILABLE
@@ -86,6 +91,8 @@ async def answer_vote(rt: Runtime, poll_id: int, scope: Scope, receive: Receive,
     """POST /api/polls/{id}/votes, answered straight from the ASGI messages (see PollsApp):
     votes are the busiest request by far and need no session, CSRF or page machinery. Errors
     are the same JSON bodies and status codes as the rest of the API."""
+    started = time.perf_counter()
+    request = request_id(scope)
     try:
         body = await _vote_body(scope, receive)
         if not isinstance(body, dict):
@@ -112,9 +119,26 @@ async def answer_vote(rt: Runtime, poll_id: int, scope: Scope, receive: Receive,
         status = 500
         answer = {"code": ErrorCode.SERVER_ERROR, "message": SERVER_ERROR}
     encoded = _ANSWER.encode(answer).encode()
-    headers = [(b"content-length", str(len(encoded)).encode()), *API_RESPONSE_HEADERS]
+    headers = [
+        (b"content-length", str(len(encoded)).encode()),
+        (REQUEST_ID, request.encode()),
+        *API_RESPONSE_HEADERS,
+    ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": encoded})
+    if status == 201:
+        VOTES_ACCEPTED.inc()
+    else:
+        _refused(str(answer["code"])).inc()
+    finished(VOTE_ROUTE, "POST", status, request, started)
+
+
+VOTE_ROUTE = "/api/polls/{poll_id}/votes"
+
+
+@functools.cache
+def _refused(code: str) -> Any:
+    return VOTES_REFUSED.labels(code)
 
 
 async def _vote_body(scope: Scope, receive: Receive) -> Any:

@@ -81,6 +81,8 @@ class Pilot(Base):
     # The returning officer's public key (ropk_...): poll cards' voter secrets are sealed to it.
     officer_public_key: Mapped[str | None] = mapped_column(String(80))
     paper_second_officer: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Days after a jury of this pilot reports before its pool's personal data is erased.
+    personal_data_days: Mapped[int] = mapped_column(Integer, default=90, server_default="90")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     areas: Mapped[list[Area]] = relationship(

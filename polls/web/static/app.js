@@ -74,7 +74,12 @@
           cell.textContent = value === undefined ? "0" : String(value);
         });
       };
-      socket.onclose = function () { setTimeout(function () { connect(Math.min(delay * 2, 30000)); }, delay); };
+      socket.onopen = function () { delay = 1000; };
+      socket.onclose = function (closed) {
+        // 1012: that server is restarting; come back soon, spread out, through the load balancer.
+        var wait = closed.code === 1012 ? 500 + Math.random() * 1500 : delay;
+        setTimeout(function () { connect(Math.min(delay * 2, 30000)); }, wait);
+      };
     }
     connect(1000);
   }
