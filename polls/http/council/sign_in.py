@@ -21,10 +21,13 @@ def client_address(request: Request) -> str:
 
 
 async def attempt_sign_in(request: Request, email: str, password: str) -> Staff:
-    """Check the password, throttled per email and per address; on success rotate the session."""
+    """Check the password, throttled per email and per address; on success rotate the session.
+
+    The attempt is counted before the password is checked, so a burst of guesses sent at once
+    gets no more checks than the same guesses sent one by one."""
     rt = runtime(request)
     keys = (f"email:{normalise_email(email)}", f"ip:{client_address(request)}")
-    wait = await rt.signin_throttle.retry_after(*keys)
+    wait = await rt.signin_throttle.admit(*keys)
     if wait:
         minutes = max(1, round(wait / 60))
         raise TooManyRequests(
@@ -34,9 +37,10 @@ async def attempt_sign_in(request: Request, email: str, password: str) -> Staff:
     async with rt.db.begin() as db:
         staff = await check_password(db, email, password)
     if staff is None:
-        await rt.signin_throttle.hit(*keys)
         raise NotSignedIn("The email address or password is not right", code=ErrorCode.BAD_CREDENTIALS)
+    # Only failures count: an office signing in many officers from one address is not throttled.
     await rt.signin_throttle.clear(keys[0])
+    await rt.signin_throttle.uncount(keys[1])
     session_of(request).sign_in(staff)
     return staff
 
