@@ -27,15 +27,15 @@ def config(
     port: int,
     log_level: Literal["debug", "info", "warning"] = "info",
     access_log: bool = True,
-    trust_forwarded: bool | None = None,
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1",),
     loop: Literal["auto", "uvloop"] = "auto",
     http: Literal["auto", "httptools"] = "auto",
 ) -> uvicorn.Config:
     """The uvicorn configuration of one server of the app (or of the benchmarks' bare endpoint).
 
-    trust_forwarded: True believes X-Forwarded-* from any sender (`polls serve --proxy-headers`,
-    where the proxy is the only way in), False from none (`polls serve`), None leaves uvicorn's
-    default: from 127.0.0.1 only, or the addresses in FORWARDED_ALLOW_IPS.
+    trusted_proxies: the addresses or networks whose X-Forwarded-For and X-Forwarded-Proto are
+    believed (TRUSTED_PROXIES with `polls serve --proxy-headers`); empty believes no one. Anyone
+    else could otherwise name a new address with each request and escape per-address limits.
     """
     redact_secrets()  # before uvicorn logs anything (polls.redaction)
     return uvicorn.Config(
@@ -48,8 +48,8 @@ def config(
         http=http,
         lifespan="on",
         ws_max_size=WS_MAX_SIZE,
-        proxy_headers=trust_forwarded is not False,  # uvicorn's default is True
-        forwarded_allow_ips="*" if trust_forwarded else None,  # None: uvicorn's default
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=list(trusted_proxies),
     )
 
 

@@ -25,7 +25,11 @@ def add_parsers(commands: Any) -> None:
     )
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--proxy-headers", action="store_true", help="trust X-Forwarded-* from the proxy")
+    serve.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="believe X-Forwarded-* from the proxies in TRUSTED_PROXIES (default 127.0.0.1)",
+    )
     serve.set_defaults(run=run)
 
 
@@ -102,5 +106,6 @@ def run_serve(host: str, port: int, proxy_headers: bool) -> int:
     settings = from_environment(production=True)
     app = create_app(settings)
     serving.tune_runtime()
-    serving.run(serving.config(app, host=host, port=port, trust_forwarded=proxy_headers))
+    proxies = settings.trusted_proxies if proxy_headers else ()
+    serving.run(serving.config(app, host=host, port=port, trusted_proxies=proxies))
     return 0
