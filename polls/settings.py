@@ -23,7 +23,8 @@ class Settings:
     data_dir: Path = Path("var")
     secure_cookies: bool = False
     scheduler_interval: float = 5.0
-    signin_attempts: int = 5  # failed sign-ins per email and per address ...
+    signin_attempts: int = 5  # failed sign-ins per account before each waits longer ...
+    signin_address_attempts: int = 30  # ... and per address before it is refused ...
     signin_window: int = 900  # ... within this many seconds
     base_url: str = "http://127.0.0.1:8000"
     # Senders whose X-Forwarded-For and X-Forwarded-Proto are believed (`polls serve --proxy-headers`):

@@ -60,7 +60,9 @@ async def test_forwarded_for_from_an_untrusted_sender_is_ignored(settings: Setti
     async with serving_behind_a_proxy(settings) as base:
         transport = httpx.AsyncHTTPTransport(local_address=SPOOFER)
         async with httpx.AsyncClient(base_url=base, transport=transport) as http:
-            statuses = [await _guess(http, n, f"203.0.113.{n}") for n in range(settings.signin_attempts + 1)]
+            statuses = [
+                await _guess(http, n, f"203.0.113.{n}") for n in range(settings.signin_address_attempts + 1)
+            ]
     assert statuses[-1] == 429, statuses
     assert await redis.exists(f"throttle:signin:ip:{SPOOFER}")
     assert not await redis.keys("throttle:signin:ip:203.0.113.*")

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from polls.errors import ErrorCode, Forbidden, NotSignedIn, TooManyRequests, ValidationFailed
-from polls.http.kit.auth import check_csrf, current_actor, session_of
+from polls.http.kit.auth import DEVICE_COOKIE, check_csrf, current_actor, session_of
 from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import audit
 from polls.store.models import Staff
 from polls.store.staff import check_password, find_staff, hash_password, normalise_email
-from polls.tokens import STAFF_INVITE, TokenExpired, TokenInvalid, password_fingerprint
+from polls.tokens import STAFF_DEVICE, STAFF_INVITE, TokenExpired, TokenInvalid, password_fingerprint
 
 
 def client_address(request: Request) -> str:
@@ -21,28 +23,51 @@ def client_address(request: Request) -> str:
 
 
 async def attempt_sign_in(request: Request, email: str, password: str) -> Staff:
-    """Check the password, throttled per email and per address; on success rotate the session.
+    """Check the password, throttled per account and per address; on success rotate the session.
 
     The attempt is counted before the password is checked, so a burst of guesses sent at once
-    gets no more checks than the same guesses sent one by one."""
+    gets no more checks than the same guesses sent one by one. A browser that signed in to
+    this account before has a back-off of its own, so strangers' guesses cannot keep its
+    officer out."""
     rt = runtime(request)
-    keys = (f"email:{normalise_email(email)}", f"ip:{client_address(request)}")
-    wait = await rt.signin_throttle.admit(*keys)
+    account = normalise_email(email)
+    known = _device_digest(account) == _device_of(request)
+    throttled = f"{account}:known-device" if known else account
+    address = client_address(request)
+    wait = await rt.signin_throttle.admit(throttled, address)
     if wait:
-        minutes = max(1, round(wait / 60))
-        raise TooManyRequests(
-            f"Too many failed sign-in attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
-            retry_after=wait,
-        )
+        raise TooManyRequests(_wait_message(wait), retry_after=wait)
     async with rt.db.begin() as db:
         staff = await check_password(db, email, password)
     if staff is None:
         raise NotSignedIn("The email address or password is not right", code=ErrorCode.BAD_CREDENTIALS)
-    # Only failures count: an office signing in many officers from one address is not throttled.
-    await rt.signin_throttle.clear(keys[0])
-    await rt.signin_throttle.uncount(keys[1])
-    session_of(request).sign_in(staff)
+    await rt.signin_throttle.succeeded(throttled, address)
+    session = session_of(request)
+    session.sign_in(staff)
+    session.device = rt.tokens.sign(STAFF_DEVICE, {"a": _device_digest(account)})
     return staff
+
+
+def _wait_message(seconds: int) -> str:
+    if seconds < 90:
+        return f"Too many failed sign-in attempts. Try again in {seconds} second{'s' if seconds > 1 else ''}."
+    minutes = round(seconds / 60)
+    return f"Too many failed sign-in attempts from here. Try again in {minutes} minutes."
+
+
+def _device_digest(account: str) -> str:
+    return hashlib.sha256(f"polls.staff-device:{account}".encode()).hexdigest()[:32]
+
+
+def _device_of(request: Request) -> str | None:
+    """The account digest in this browser's signed-in-before cookie, if it has a valid one."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return None
+    try:
+        return str(runtime(request).tokens.read(STAFF_DEVICE, raw)["a"])
+    except (TokenInvalid, KeyError, TypeError):
+        return None
 
 
 def invite_link(request: Request, staff: Staff) -> str:

@@ -20,9 +20,10 @@ from polls.errors import CsrfFailed, NotSignedIn
 from polls.runtime import runtime
 from polls.store.models import Staff
 from polls.store.staff import signed_in_actor
-from polls.tokens import STAFF_SESSION, TokenInvalid, Tokens, password_fingerprint
+from polls.tokens import STAFF_DEVICE, STAFF_SESSION, TokenInvalid, Tokens, password_fingerprint
 
 COOKIE = "polls_session"
+DEVICE_COOKIE = "polls_device"  # this browser signed in to an account before (polls.tokens)
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -37,6 +38,7 @@ class StaffSession:
         self.staff_id = staff_id
         self.fingerprint = fingerprint
         self.changed = False
+        self.device: str | None = None  # a new signed-in-before cookie to set
 
     @classmethod
     def anonymous(cls) -> StaffSession:
@@ -89,27 +91,32 @@ class SessionMiddleware:
         scope.setdefault("state", {})["session"] = session
 
         async def send_with_cookie(message: Message) -> None:
-            if message["type"] == "http.response.start" and session.changed:
-                value = rt.tokens.sign(
-                    STAFF_SESSION,
-                    {"c": session.csrf, "s": session.staff_id, "f": session.fingerprint},
-                )
+            if message["type"] == "http.response.start" and (session.changed or session.device):
                 response = Response()
-                response.set_cookie(
-                    COOKIE,
-                    value,
-                    max_age=STAFF_SESSION.max_age,
-                    httponly=True,
-                    samesite="lax",
-                    secure=rt.settings.secure_cookies,
-                    path="/",
-                )
+                if session.changed:
+                    value = rt.tokens.sign(
+                        STAFF_SESSION,
+                        {"c": session.csrf, "s": session.staff_id, "f": session.fingerprint},
+                    )
+                    _set_cookie(response, COOKIE, value, STAFF_SESSION.max_age, rt.settings.secure_cookies)
+                if session.device:
+                    _set_cookie(
+                        response,
+                        DEVICE_COOKIE,
+                        session.device,
+                        STAFF_DEVICE.max_age,
+                        rt.settings.secure_cookies,
+                    )
                 headers = list(message.get("headers", []))
                 headers.extend((k, v) for k, v in response.raw_headers if k.lower() == b"set-cookie")
                 message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
+
+
+def _set_cookie(response: Response, name: str, value: str, max_age: int, secure: bool) -> None:
+    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax", secure=secure, path="/")
 
 
 def session_of(request: Request) -> StaffSession:
