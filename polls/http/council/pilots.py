@@ -20,7 +20,7 @@ from polls.http.kit.forms import errors_by_field, form_dict, path_int, read_form
 from polls.http.kit.guards import page, pilot_staff
 from polls.http.kit.render import render
 from polls.runtime import runtime
-from polls.store import audit
+from polls.store import audit, sign_ins
 from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store
 from polls.store.models import Pilot
@@ -281,6 +281,15 @@ async def remove_staff(request: Request, actor: Actor) -> Response:
     return see_other(f"/council/pilots/{pilot_id}/staff")
 
 
+async def sign_out_staff(request: Request, actor: Actor) -> Response:
+    """Ends every session of a person (a lost laptop, someone leaving): they must sign in again."""
+    await read_form(request)
+    pilot_id = path_int(request, "pilot_id")
+    async with runtime(request).db.begin() as db:
+        await sign_ins.sign_out_everywhere(db, actor, path_int(request, "staff_id"))
+    return see_other(f"/council/pilots/{pilot_id}/staff")
+
+
 @pilot_staff(Permission.MANAGE_PILOT)
 async def audit_page(request: Request, actor: Actor, pilot: Pilot) -> Response:
     async with runtime(request).db() as db:
@@ -303,6 +312,11 @@ routes = [
     Route(
         "/council/pilots/{pilot_id:id}/staff/{staff_id:id}/remove",
         page(remove_staff),
+        methods=POST,
+    ),
+    Route(
+        "/council/pilots/{pilot_id:id}/staff/{staff_id:id}/sign-out",
+        page(sign_out_staff),
         methods=POST,
     ),
     Route("/council/pilots/{pilot_id:id}/audit", page(audit_page), methods=GET),

@@ -9,10 +9,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from polls.errors import ErrorCode, Forbidden, NotSignedIn, TooManyRequests, ValidationFailed
-from polls.http.kit.auth import DEVICE_COOKIE, check_csrf, current_actor, session_of
+from polls.http.kit.auth import DEVICE_COOKIE, check_csrf, current_actor, session_of, sign_out
 from polls.http.kit.render import render
 from polls.runtime import runtime
-from polls.store import audit
+from polls.store import audit, sign_ins
 from polls.store.models import Staff
 from polls.store.staff import check_password, find_staff, hash_password, normalise_email
 from polls.tokens import STAFF_DEVICE, STAFF_INVITE, TokenExpired, TokenInvalid, password_fingerprint
@@ -39,11 +39,13 @@ async def attempt_sign_in(request: Request, email: str, password: str) -> Staff:
         raise TooManyRequests(_wait_message(wait), retry_after=wait)
     async with rt.db.begin() as db:
         staff = await check_password(db, email, password)
+        key = await sign_ins.start(db, staff.id) if staff is not None else ""
     if staff is None:
         raise NotSignedIn("The email address or password is not right", code=ErrorCode.BAD_CREDENTIALS)
     await rt.signin_throttle.succeeded(throttled, address)
     session = session_of(request)
-    session.sign_in(staff)
+    await sign_out(request)  # the session this browser had before, if any
+    session.sign_in(staff, key)
     session.device = rt.tokens.sign(STAFF_DEVICE, {"a": _device_digest(account)})
     return staff
 
@@ -120,7 +122,7 @@ async def sign_in_page(request: Request) -> Response:
 async def sign_out_page(request: Request) -> Response:
     form = await request.form()
     check_csrf(request, form)
-    session_of(request).sign_out()
+    await sign_out(request)
     return RedirectResponse("/sign-in", status_code=303)
 
 
@@ -157,8 +159,11 @@ async def welcome_page(request: Request) -> Response:
                         action="staff.set_password",
                         target=f"staff:{staff.id}",
                     )
+                    # A new password ends every session signed in with an old one.
+                    await sign_ins.end_all(db, staff.id)
+                    key = await sign_ins.start(db, staff.id)
             if not errors:
-                session_of(request).sign_in(staff)
+                session_of(request).sign_in(staff, key)
                 return RedirectResponse("/council", status_code=303)
     return render(
         request,

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from polls.domain.access import Actor
 from polls.errors import CsrfFailed, NotSignedIn
 from polls.runtime import runtime
+from polls.store import sign_ins
 from polls.store.models import Staff
 from polls.store.staff import signed_in_actor
 from polls.tokens import STAFF_DEVICE, STAFF_SESSION, TokenInvalid, Tokens, password_fingerprint
@@ -33,10 +34,13 @@ class StaffSession:
     """The signed-cookie session. A CSRF token is made only when a page or call needs one, so
     requests that never touch the session (resident votes, the API) set no cookie at all."""
 
-    def __init__(self, csrf: str | None = None, staff_id: int | None = None, fingerprint: str = "") -> None:
+    def __init__(
+        self, csrf: str | None = None, staff_id: int | None = None, fingerprint: str = "", key: str = ""
+    ) -> None:
         self._csrf = csrf
         self.staff_id = staff_id
         self.fingerprint = fingerprint
+        self.key = key  # names the session's row (polls.store.sign_ins), which sign-out deletes
         self.changed = False
         self.device: str | None = None  # a new signed-in-before cookie to set
 
@@ -51,17 +55,21 @@ class StaffSession:
             self.changed = True
         return self._csrf
 
-    def sign_in(self, staff: Staff) -> None:
+    def sign_in(self, staff: Staff, key: str) -> None:
+        """``key``: the secret of the session started in the database (polls.store.sign_ins)."""
         # A new CSRF token and a new signed value: rotation at sign-in.
         self._csrf = secrets.token_urlsafe(24)
         self.staff_id = staff.id
         self.fingerprint = password_fingerprint(staff.password_hash)
+        self.key = key
         self.changed = True
 
-    def sign_out(self) -> None:
+    def forget(self) -> None:
+        """Signed out in this browser (the database row, if any, is ended by sign_out)."""
         self._csrf = secrets.token_urlsafe(24)
         self.staff_id = None
         self.fingerprint = ""
+        self.key = ""
         self.changed = True
 
 
@@ -70,7 +78,12 @@ def _read_cookie(tokens: Tokens, raw: str | None) -> StaffSession:
         return StaffSession.anonymous()
     try:
         data = tokens.read(STAFF_SESSION, raw)
-        return StaffSession(csrf=str(data["c"]), staff_id=data.get("s"), fingerprint=str(data.get("f", "")))
+        return StaffSession(
+            csrf=str(data["c"]),
+            staff_id=data.get("s"),
+            fingerprint=str(data.get("f", "")),
+            key=str(data.get("k", "")),
+        )
     except (TokenInvalid, KeyError, TypeError):
         return StaffSession.anonymous()
 
@@ -96,7 +109,12 @@ class SessionMiddleware:
                 if session.changed:
                     value = rt.tokens.sign(
                         STAFF_SESSION,
-                        {"c": session.csrf, "s": session.staff_id, "f": session.fingerprint},
+                        {
+                            "c": session.csrf,
+                            "s": session.staff_id,
+                            "f": session.fingerprint,
+                            "k": session.key,
+                        },
                     )
                     _set_cookie(response, COOKIE, value, STAFF_SESSION.max_age, rt.settings.secure_cookies)
                 if session.device:
@@ -125,7 +143,8 @@ def session_of(request: Request) -> StaffSession:
 
 
 async def current_actor(request: Request) -> Actor | None:
-    """The signed-in staff member, or None; a changed password or disabled account signs out."""
+    """The signed-in staff member, or None; a changed password, a disabled account or an ended
+    session (signed out elsewhere, or everywhere) signs out."""
     if hasattr(request.state, "actor"):
         cached: Actor | None = request.state.actor
         return cached
@@ -133,11 +152,20 @@ async def current_actor(request: Request) -> Actor | None:
     actor = None
     if session.staff_id is not None:
         async with runtime(request).db() as db:
-            actor = await signed_in_actor(db, session.staff_id, session.fingerprint)
+            actor = await signed_in_actor(db, session.staff_id, session.fingerprint, session.key)
         if actor is None:
-            session.sign_out()
+            session.forget()
     request.state.actor = actor
     return actor
+
+
+async def sign_out(request: Request) -> None:
+    """Ends this browser's session, in the database too: a copy of its cookie is useless after."""
+    session = session_of(request)
+    if session.key:
+        async with runtime(request).db.begin() as db:
+            await sign_ins.end(db, session.key)
+    session.forget()
 
 
 async def require_actor(request: Request) -> Actor:

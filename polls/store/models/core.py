@@ -64,6 +64,18 @@ class Staff(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SignIn(Base):
+    """A staff session, so it can be ended before its cookie expires (sign-out, a password
+    change, an admin's "sign out everywhere"). Keyed by a digest of the cookie's secret: a
+    reader of the database cannot sign in with what is stored."""
+
+    __tablename__ = "staff_sign_ins"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime]
+
+
 class Pilot(Base):
     __tablename__ = "pilots"
 
