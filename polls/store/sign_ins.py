@@ -50,14 +50,20 @@ async def sign_out_everywhere(db: AsyncSession, actor: Actor, staff_id: int) -> 
     they have a role in (never a site admin's sessions, unless by a site admin)."""
     staff = await db.get(Staff, staff_id)
     # One answer for "no such person" and "not yours": staff numbers are not to be probed.
-    if staff is None or not _may_sign_out(actor, staff, await _pilots_of(db, staff_id)):
+    if staff is None:
+        raise NotFound("There is nobody with that number whom you can sign out")
+    if not _may_sign_out(actor, staff, await _pilots_of(db, staff_id, pending=False)):
+        invited_to = await _pilots_of(db, staff_id, pending=True)
+        if any(actor.can(Permission.MANAGE_PILOT, pilot_id) for pilot_id in invited_to):
+            return  # invited, not yet accepted: not the admin's to sign out, and not to be told
         raise NotFound("There is nobody with that number whom you can sign out")
     await end_all(db, staff_id)
     await audit.record(db, actor=actor.email, action="staff.sign_out_everywhere", target=f"staff:{staff_id}")
 
 
-async def _pilots_of(db: AsyncSession, staff_id: int) -> list[int]:
-    rows = await db.scalars(select(StaffRole.pilot_id).where(StaffRole.staff_id == staff_id))
+async def _pilots_of(db: AsyncSession, staff_id: int, *, pending: bool) -> list[int]:
+    query = select(StaffRole.pilot_id).where(StaffRole.staff_id == staff_id, StaffRole.pending.is_(pending))
+    rows = await db.scalars(query)
     return list(rows.all())
 
 

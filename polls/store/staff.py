@@ -105,7 +105,9 @@ async def load_actor(session: AsyncSession, staff_id: int) -> Actor | None:
     if staff is None or not staff.active:
         return None
     rows = await session.execute(
-        select(StaffRole.pilot_id, StaffRole.role).where(StaffRole.staff_id == staff_id)
+        select(StaffRole.pilot_id, StaffRole.role).where(
+            StaffRole.staff_id == staff_id, StaffRole.pending.is_(False)
+        )
     )
     return Actor(
         staff_id=staff.id,

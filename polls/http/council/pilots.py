@@ -31,7 +31,22 @@ from polls.store.models import Pilot
 async def home(request: Request, actor: Actor) -> Response:
     async with runtime(request).db() as db:
         pilots = await pilot_store.list_pilots(db, actor)
-    return render(request, "council/home.html", {"pilots": pilots, "role_labels": ROLE_LABELS})
+        invitations = await pilot_store.pending_invitations(db, actor.staff_id)
+    return render(
+        request,
+        "council/home.html",
+        {"pilots": pilots, "invitations": invitations, "role_labels": ROLE_LABELS},
+    )
+
+
+async def answer_invitation(request: Request, actor: Actor) -> Response:
+    """Someone who already had an account, added to a pilot by its admin, says yes or no."""
+    await read_form(request)
+    async with runtime(request).db.begin() as db:
+        await pilot_store.accept_role(
+            db, actor.staff_id, path_int(request, "pilot_id"), accept=request.url.path.endswith("/accept")
+        )
+    return see_other("/council")
 
 
 def _pilot_form_values(pilot: Any) -> dict[str, Any]:
@@ -245,7 +260,7 @@ async def staff_page(request: Request, actor: Actor, pilot: Pilot) -> Response:
                 if created:
                     invitation = {
                         "email": role.staff.email,
-                        "link": invite_link(request, role.staff),
+                        "link": invite_link(request, role),
                     }
             values = {}
             status = 201 if created else 200
@@ -303,6 +318,8 @@ GET, BOTH, POST = ["GET"], ["GET", "POST"], ["POST"]
 routes = [
     Route("/council", page(home), methods=GET),
     Route("/council/pilots/new", page(new_pilot), methods=BOTH),
+    Route("/council/invitations/{pilot_id:id}/accept", page(answer_invitation), methods=POST),
+    Route("/council/invitations/{pilot_id:id}/decline", page(answer_invitation), methods=POST),
     Route("/council/pilots/{pilot_id:id}", page(pilot_overview), methods=GET),
     Route("/council/pilots/{pilot_id:id}/edit", page(edit_pilot), methods=BOTH),
     Route("/council/pilots/{pilot_id:id}/areas", page(areas_page), methods=BOTH),

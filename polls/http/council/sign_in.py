@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
+from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -13,7 +16,7 @@ from polls.http.kit.auth import DEVICE_COOKIE, check_csrf, current_actor, sessio
 from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import audit, sign_ins
-from polls.store.models import Staff
+from polls.store.models import Staff, StaffRole
 from polls.store.staff import check_password, find_staff, hash_password, normalise_email
 from polls.tokens import STAFF_DEVICE, STAFF_INVITE, TokenExpired, TokenInvalid, password_fingerprint
 
@@ -72,9 +75,14 @@ def _device_of(request: Request) -> str | None:
         return None
 
 
-def invite_link(request: Request, staff: Staff) -> str:
+def invite_link(request: Request, role: StaffRole) -> str:
+    """The link that lets someone new to a pilot in. For a pending role (an account that
+    already existed) it looks the same but can never set a password: its owner signs in
+    and accepts instead."""
     rt = runtime(request)
-    token = rt.tokens.sign(STAFF_INVITE, {"s": staff.id, "f": password_fingerprint(staff.password_hash)})
+    staff = role.staff
+    fingerprint = password_fingerprint(secrets.token_hex(16) if role.pending else staff.password_hash)
+    token = rt.tokens.sign(STAFF_INVITE, {"s": staff.id, "f": fingerprint})
     return f"{rt.settings.base_url}/staff/welcome?token={token}"
 
 
@@ -126,6 +134,17 @@ async def sign_out_page(request: Request) -> Response:
     return RedirectResponse("/sign-in", status_code=303)
 
 
+async def _check_unused(db: AsyncSession, data: dict[str, Any]) -> Staff:
+    """The invited account, while its invitation can still set the password."""
+    staff = await find_staff(db, int(data["s"]))
+    if staff is None or password_fingerprint(staff.password_hash) != data["f"]:
+        raise Forbidden(
+            "This invitation link has already been used, or you already have an account: "
+            "sign in, and accept any invitation waiting for you there."
+        )
+    return staff
+
+
 async def welcome_page(request: Request) -> Response:
     """New staff follow their invitation link here and choose a password (once)."""
     rt = runtime(request)
@@ -136,6 +155,8 @@ async def welcome_page(request: Request) -> Response:
         raise Forbidden("This invitation link has expired. Ask your council admin for a new one.") from None
     except TokenInvalid:
         raise Forbidden("This invitation link is not valid. Check you copied all of it.") from None
+    async with rt.db() as db:
+        await _check_unused(db, data)
     errors: dict[str, str] = {}
     if request.method == "POST":
         form = await request.form()
@@ -145,9 +166,7 @@ async def welcome_page(request: Request) -> Response:
             errors["confirm"] = "The two passwords are different"
         else:
             async with rt.db.begin() as db:
-                staff = await find_staff(db, int(data["s"]))
-                if staff is None or password_fingerprint(staff.password_hash) != data["f"]:
-                    raise Forbidden("This invitation link has already been used. Sign in instead.")
+                staff = await _check_unused(db, data)
                 try:
                     staff.password_hash = hash_password(password)
                 except ValidationFailed as exc:
