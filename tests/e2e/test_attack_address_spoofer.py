@@ -18,6 +18,8 @@ from polls.app import create_app
 from polls.settings import Settings, SettingsError, from_environment
 from tests.servers import free_port
 
+pytestmark = pytest.mark.e2e
+
 SPOOFER = "127.0.0.9"  # the adversary's own address: not a trusted proxy
 
 

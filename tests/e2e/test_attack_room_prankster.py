@@ -12,6 +12,8 @@ import pytest
 from polls.settings import Settings
 from tests.e2e.test_jury_room_e2e import Jury4, connect, last_seq, make_jury, moderator_cookie
 
+pytestmark = pytest.mark.e2e
+
 LONE = "\\ud800"  # as JSON escapes: a high surrogate with no low one after it
 
 

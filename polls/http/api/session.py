@@ -64,7 +64,15 @@ async def sign_out_everywhere(request: Request, actor: Actor) -> Response:
 
 OPERATIONS: list[ApiRoute] = [
     ApiRoute("GET", "/api/session", whoami, "Who is signed in, and the CSRF token to send", public=True),
-    ApiRoute("POST", "/api/session", sign_in, "Sign in with email and password", SignInSpec, public=True),
+    ApiRoute(
+        "POST",
+        "/api/session",
+        sign_in,
+        "Sign in with email and password",
+        SignInSpec,
+        public=True,
+        throttled=True,
+    ),
     ApiRoute("DELETE", "/api/session", sign_out_here, "Sign out", public=True),
     ApiRoute(
         "DELETE",
