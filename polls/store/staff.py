@@ -84,8 +84,13 @@ async def check_password(session: AsyncSession, email: str, password: str) -> St
     return staff
 
 
-async def find_staff(session: AsyncSession, staff_id: int) -> Staff | None:
-    return await session.get(Staff, staff_id)
+async def invited_account(session: AsyncSession, staff_id: int, fingerprint: str) -> Staff | None:
+    """The account an invitation names, while the invitation can still set its password (its
+    fingerprint is of the password the account has now); else None."""
+    staff = await session.get(Staff, staff_id)
+    if staff is None or password_fingerprint(staff.password_hash) != fingerprint:
+        return None
+    return staff
 
 
 async def signed_in_actor(session: AsyncSession, staff_id: int, fingerprint: str, key: str) -> Actor | None:

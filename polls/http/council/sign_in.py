@@ -6,7 +6,6 @@ import hashlib
 import secrets
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -17,7 +16,7 @@ from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import audit, sign_ins
 from polls.store.models import Staff, StaffRole
-from polls.store.staff import check_password, find_staff, hash_password, normalise_email
+from polls.store.staff import check_password, hash_password, invited_account, normalise_email
 from polls.tokens import STAFF_DEVICE, STAFF_INVITE, TokenExpired, TokenInvalid, password_fingerprint
 
 
@@ -134,15 +133,17 @@ async def sign_out_page(request: Request) -> Response:
     return RedirectResponse("/sign-in", status_code=303)
 
 
-async def _check_unused(db: AsyncSession, data: dict[str, Any]) -> Staff:
-    """The invited account, while its invitation can still set the password."""
-    staff = await find_staff(db, int(data["s"]))
-    if staff is None or password_fingerprint(staff.password_hash) != data["f"]:
-        raise Forbidden(
-            "This invitation link has already been used, or you already have an account: "
-            "sign in, and accept any invitation waiting for you there."
-        )
-    return staff
+_USED_LINK = (
+    "This invitation link has already been used, or you already have an account: "
+    "sign in, and accept any invitation waiting for you there."
+)
+
+
+async def _check_unused(request: Request, data: dict[str, Any]) -> None:
+    """Refuses an invitation that can no longer set the password (before showing the form)."""
+    async with runtime(request).db() as db:
+        if await invited_account(db, int(data["s"]), str(data["f"])) is None:
+            raise Forbidden(_USED_LINK)
 
 
 async def welcome_page(request: Request) -> Response:
@@ -155,8 +156,7 @@ async def welcome_page(request: Request) -> Response:
         raise Forbidden("This invitation link has expired. Ask your council admin for a new one.") from None
     except TokenInvalid:
         raise Forbidden("This invitation link is not valid. Check you copied all of it.") from None
-    async with rt.db() as db:
-        await _check_unused(db, data)
+    await _check_unused(request, data)
     errors: dict[str, str] = {}
     if request.method == "POST":
         form = await request.form()
@@ -166,7 +166,9 @@ async def welcome_page(request: Request) -> Response:
             errors["confirm"] = "The two passwords are different"
         else:
             async with rt.db.begin() as db:
-                staff = await _check_unused(db, data)
+                staff = await invited_account(db, int(data["s"]), str(data["f"]))
+                if staff is None:
+                    raise Forbidden(_USED_LINK)
                 try:
                     staff.password_hash = hash_password(password)
                 except ValidationFailed as exc:
