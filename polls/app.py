@@ -33,7 +33,7 @@ from polls.live.embedded import EmbeddedRedis
 from polls.live.hub import TallyHub
 from polls.live.jury_rooms import JuryRooms
 from polls.live.tallies import Tallies, reconcile_forever
-from polls.live.throttle import Throttle
+from polls.live.throttle import SignInThrottle
 from polls.redaction import redact_secrets
 from polls.runtime import Runtime
 from polls.settings import EMBEDDED, Settings
@@ -135,8 +135,11 @@ async def _open_runtime(stack: contextlib.AsyncExitStack, settings: Settings) ->
         db=db,
         redis=redis,
         tokens=tokens,
-        signin_throttle=Throttle(
-            redis, "signin", limit=settings.signin_attempts, window=settings.signin_window
+        signin_throttle=SignInThrottle(
+            redis,
+            free=settings.signin_attempts,
+            window=settings.signin_window,
+            address_limit=settings.signin_address_attempts,
         ),
         tallies=tallies,
         hub=TallyHub(redis, tallies),

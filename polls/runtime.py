@@ -11,7 +11,7 @@ from starlette.requests import HTTPConnection
 from polls.live.hub import TallyHub
 from polls.live.jury_rooms import JuryRooms
 from polls.live.tallies import Tallies
-from polls.live.throttle import Throttle
+from polls.live.throttle import SignInThrottle
 from polls.settings import Settings
 from polls.store.db import Database
 from polls.tokens import Tokens
@@ -25,7 +25,7 @@ class Runtime:
     db: Database
     redis: Redis
     tokens: Tokens
-    signin_throttle: Throttle
+    signin_throttle: SignInThrottle
     tallies: Tallies
     hub: TallyHub
     booth: VotingBooth

@@ -31,7 +31,7 @@ def config(
     log_level: Literal["debug", "info", "warning"] = "info",
     access_log: bool = False,
     workers: int = 1,
-    trust_forwarded: bool | None = None,
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1",),
     loop: Literal["auto", "uvloop"] = "auto",
     http: Literal["auto", "httptools"] = "auto",
 ) -> uvicorn.Config:
@@ -40,9 +40,9 @@ def config(
     app: the app, or with several ``workers`` the import name of a function that builds it.
     access_log: uvicorn's own access log, off: the app logs one cheaper line per request
     (polls.http.kit.observe), and the log format is polls.logs', not uvicorn's.
-    trust_forwarded: True believes X-Forwarded-* from any sender (`polls serve --proxy-headers`,
-    where the proxy is the only way in), False from none (`polls serve`), None leaves uvicorn's
-    default: from 127.0.0.1 only, or the addresses in FORWARDED_ALLOW_IPS.
+    trusted_proxies: the addresses or networks whose X-Forwarded-For and X-Forwarded-Proto are
+    believed (TRUSTED_PROXIES with `polls serve --proxy-headers`); empty believes no one. Anyone
+    else could otherwise name a new address with each request and escape per-address limits.
     """
     redact_secrets()  # before uvicorn logs anything (polls.redaction)
     return uvicorn.Config(
@@ -58,8 +58,8 @@ def config(
         http=http,
         lifespan="on",
         ws_max_size=WS_MAX_SIZE,
-        proxy_headers=trust_forwarded is not False,  # uvicorn's default is True
-        forwarded_allow_ips="*" if trust_forwarded else None,  # None: uvicorn's default
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=list(trusted_proxies),
     )
 
 

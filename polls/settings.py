@@ -23,9 +23,13 @@ class Settings:
     data_dir: Path = Path("var")
     secure_cookies: bool = False
     scheduler_interval: float = 5.0
-    signin_attempts: int = 5  # failed sign-ins per email and per address ...
+    signin_attempts: int = 5  # failed sign-ins per account before each waits longer ...
+    signin_address_attempts: int = 30  # ... and per address before it is refused ...
     signin_window: int = 900  # ... within this many seconds
     base_url: str = "http://127.0.0.1:8000"
+    # Senders whose X-Forwarded-For and X-Forwarded-Proto are believed (`polls serve --proxy-headers`):
+    # addresses or networks of the reverse proxy only, never everyone.
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1",)
     council_name: str = "Your council"
     timezone: str = "Europe/London"  # how officers enter and read times
     # Keys the nullifiers and short-code digests together with a key kept in the database, so a
@@ -94,6 +98,7 @@ def from_environment(env: Mapping[str, str] | None = None, *, production: bool =
         secure_cookies=_flag(env.get("SECURE_COOKIES", "1" if production else "0")),
         scheduler_interval=float(env.get("SCHEDULER_INTERVAL", "5")),
         base_url=env.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        trusted_proxies=_proxies(env.get("TRUSTED_PROXIES", "127.0.0.1")),
         council_name=env.get("COUNCIL_NAME", "Your council" if production else "Demo Borough Council"),
         timezone=_timezone(env.get("TIMEZONE", "Europe/London")),
         ballot_key=ballot_key,
@@ -137,6 +142,21 @@ def _dev_secret(data_dir: Path, name: str = "dev-secret-key") -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def _proxies(raw: str) -> tuple[str, ...]:
+    import ipaddress
+
+    proxies = _split_keys(raw)
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"TRUSTED_PROXIES: {proxy!r} is not an address or network (e.g. 10.0.0.0/8); "
+                "list the reverse proxy's addresses, never *"
+            ) from None
+    return proxies
 
 
 def _timezone(name: str) -> str:

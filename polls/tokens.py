@@ -22,6 +22,9 @@ class TokenKind:
 
 
 STAFF_SESSION = TokenKind("ss_", "polls.staff-session.v1", 12 * 3600)
+# A browser someone has signed in from: payload {"a": account digest}. Its holder skips the back-off
+# that other people's wrong guesses put on the account (polls.live.throttle).
+STAFF_DEVICE = TokenKind("sd_", "polls.staff-device.v1", 180 * 24 * 3600)
 STAFF_INVITE = TokenKind("si_", "polls.staff-invite.v1", 7 * 24 * 3600)
 # The voting link on a poll card; its payload is the card's short code (the server needs the code
 # to unwrap the card's voter secret). Links printed before migration 0010 carry the reference.

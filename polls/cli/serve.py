@@ -31,7 +31,11 @@ def add_parsers(commands: Any) -> None:
     )
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--proxy-headers", action="store_true", help="trust X-Forwarded-* from the proxy")
+    serve.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="believe X-Forwarded-* from the proxies in TRUSTED_PROXIES (default 127.0.0.1)",
+    )
     serve.add_argument("--workers", type=int, default=1, help="worker processes sharing the port (default 1)")
     serve.set_defaults(run=run)
 
@@ -112,7 +116,8 @@ def run_serve(host: str, port: int, proxy_headers: bool, workers: int = 1) -> in
     logs.configure("json")
     app: Starlette | str = "polls.cli.serve:production_app" if workers > 1 else production_app(settings)
     serving.tune_runtime()
-    config = serving.config(app, host=host, port=port, trust_forwarded=proxy_headers, workers=workers)
+    proxies = settings.trusted_proxies if proxy_headers else ()
+    config = serving.config(app, host=host, port=port, trusted_proxies=proxies, workers=workers)
     serving.run(config)
     return 0
 

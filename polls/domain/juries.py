@@ -86,7 +86,14 @@ class JurySpec(StrictSpec):
     title: str = Field(min_length=3, max_length=200)
     remit: str = Field(min_length=10, max_length=2000)
     kind: JuryKind = JuryKind.JURY
-    size: int
+    # Published in the API's schema; the exact range depends on the kind (SIZES), checked below.
+    size: int = Field(
+        json_schema_extra={
+            "minimum": min(low for low, _ in SIZES.values()),
+            "maximum": max(high for _, high in SIZES.values()),
+            "description": "members: 12 to 24 for a jury, 12 to 150 for an assembly",
+        }
+    )
     threshold: int = Field(default=75, ge=51, le=100)
     households_apart: bool = False
 

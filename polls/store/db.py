@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
@@ -52,7 +54,7 @@ def open_engine(url: str, *, ballot_key: str | None = None, **kwargs: Any) -> As
         return _sealing(create_async_engine(url, **kwargs), ballot_key)
     database = make_url(url).database
     if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        _make_private(Path(database))
     engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -77,6 +79,18 @@ def _sealing(engine: AsyncEngine, ballot_key: str | None) -> AsyncEngine:
     if ballot_key:
         attach_key(engine.dialect, ballot_key)
     return engine
+
+
+def _make_private(path: Path) -> None:
+    """The database file exists and is readable by its owner only (0600), like the key files.
+
+    SQLite gives its write-ahead log, shared-memory and journal files the database file's
+    permissions, so they follow; any left from an older run are tightened here too."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for companion in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+        with contextlib.suppress(FileNotFoundError):
+            companion.chmod(0o600)
 
 
 class Database:

@@ -136,7 +136,7 @@ async def set_staff_role(request: Request, actor: Actor) -> Response:
         )
         result = pilot_store.role_snapshot(role)
         if created:
-            result["invitation_link"] = invite_link(request, role.staff)
+            result["invitation_link"] = invite_link(request, role)
         return ok(result, 201 if created else 200)
 
 

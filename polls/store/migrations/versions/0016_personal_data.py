@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016_personal_data"
-down_revision = "0013"
+down_revision = "0015_sessions"
 branch_labels = None
 depends_on = None
 
