@@ -42,15 +42,27 @@ PRESENT = "tallies:present"
 REBUILD_LOCK = "tallies:rebuilding"
 CHANGED = "tallies:changed"  # pub/sub channel; messages are poll ids
 
-# Publish a poll's step: KEYS exact, shown, pending, receipts. The published counters are a
-# copy of the exact ones taken at the step (one COPY, no counter read into the script); the
-# pending receipts move across in the order of their own text, never of their arrival.
+# Redis keeps a small set or hash in insertion order (a listpack, Redis 7.2+), so receipts never
+# go in in their order of arrival: pending ones wait in a sorted set whose scores are all 0 (kept
+# in the order of their text, which is random), and each step adds its receipts to the published
+# set in that order too. Pending holds fewer than k: a batch that completes a step goes straight
+# across, merged with what was pending.
+# publish_step: KEYS exact, shown, pending, receipts; ``arriving``: receipts sorted by text. The
+# published counters are a copy of the exact ones taken at the step (one COPY).
 _STEP = """
-local function publish_step(keys)
+local function publish_step(keys, arriving)
   if redis.call('COPY', keys[1], keys[2], 'REPLACE') == 0 then redis.call('DEL', keys[2]) end
-  local moved = redis.call('ZRANGE', keys[3], 0, -1)
-  for i = 1, #moved, 1000 do
-    redis.call('SADD', keys[4], unpack(moved, i, math.min(i + 999, #moved)))
+  local waited = redis.call('ZRANGE', keys[3], 0, -1)
+  local moved, i, j = {}, 1, 1
+  while i <= #waited or j <= #arriving do
+    if j > #arriving or (i <= #waited and waited[i] < arriving[j]) then
+      moved[#moved + 1] = waited[i]; i = i + 1
+    else
+      moved[#moved + 1] = arriving[j]; j = j + 1
+    end
+  end
+  for m = 1, #moved, 1000 do
+    redis.call('SADD', keys[4], unpack(moved, m, math.min(m + 999, #moved)))
   end
   redis.call('DEL', keys[3])
 end
@@ -58,31 +70,30 @@ end
 
 # Count a committed batch, only while the tallies are known complete (say so when they are
 # not), then publish a step when one is due (polls.domain.secrecy.steps_due) and tell every
-# instance on the channel ARGV[1] that the poll ARGV[2] changed. Pending receipts are a sorted
-# set whose scores are all 0, so Redis keeps them (and a dump shows them) in the order of the
-# receipts' text, which is random: a small plain set is kept in insertion order (Redis 7.2+).
+# instance on the channel ARGV[1] that the poll ARGV[2] changed; else its receipts wait.
 # KEYS: present, exact, shown, pending, receipts, final.
-# ARGV: channel, poll id, k, receipt count, receipts..., counter, n, counter, n...
+# ARGV: channel, poll id, k, receipt count, receipts (sorted)..., counter, n, counter, n...
 _APPLY = (
     _STEP
     + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local n = tonumber(ARGV[4])
-for i = 5, 4 + n, 500 do
-  local scored = {}
-  for j = i, math.min(i + 499, 4 + n) do
-    scored[#scored + 1] = 0
-    scored[#scored + 1] = ARGV[j]
-  end
-  redis.call('ZADD', KEYS[4], unpack(scored))
-end
 for i = 5 + n, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
 local exact = tonumber(redis.call('HGET', KEYS[2], 'ballots') or '0')
 local shown = tonumber(redis.call('HGET', KEYS[3], 'ballots') or '0')
 local behind = exact - shown
 if behind > 0 and (behind >= tonumber(ARGV[3]) or redis.call('EXISTS', KEYS[6]) == 1) then
-  publish_step({KEYS[2], KEYS[3], KEYS[4], KEYS[5]})
+  local arriving = {}
+  for i = 5, 4 + n do arriving[#arriving + 1] = ARGV[i] end
+  publish_step({KEYS[2], KEYS[3], KEYS[4], KEYS[5]}, arriving)
   redis.call('PUBLISH', ARGV[1], ARGV[2])
+elseif n > 0 then
+  local scored = {}
+  for i = 5, 4 + n do
+    scored[#scored + 1] = 0
+    scored[#scored + 1] = ARGV[i]
+  end
+  redis.call('ZADD', KEYS[4], unpack(scored))
 end
 return 1
 """
@@ -94,7 +105,7 @@ _FINISH = (
     _STEP
     + """
 redis.call('SET', KEYS[5], '1')
-publish_step({KEYS[1], KEYS[2], KEYS[3], KEYS[4]})
+publish_step({KEYS[1], KEYS[2], KEYS[3], KEYS[4]}, {})
 redis.call('PUBLISH', ARGV[1], ARGV[2])
 return 1
 """
@@ -151,6 +162,7 @@ class Tallies:
             trackers.append(vote.tracker)
         try:
             for poll_id, (poll, ballots, trackers) in by_poll.items():
+                trackers.sort()  # the script adds them to Redis in this order, never in arrival's
                 args: list[str | int] = [CHANGED, poll_id, poll.secrecy_k, len(trackers), *trackers]
                 for name, n in tally_of(poll, ballots).items():
                     args += [name, n]

@@ -148,3 +148,24 @@ async def test_a_redis_dump_keeps_waiting_receipts_in_the_order_of_their_text_no
     assert await tallies.waiting(98, arrived[0]) and not await tallies.waiting(98, "f" * 64)
     kept = [member for member, _ in (await redis.zscan(pending, 0, count=1000))[1]]
     assert kept == sorted(arrived)
+
+
+async def test_a_step_adds_its_receipts_in_the_order_of_their_text(redis: Redis) -> None:
+    """The published set is small (a listpack on Redis 7.2+, which keeps insertion order) until 128
+    receipts: a step's receipts, those that waited and the batch that completed it, go in sorted.
+    (Redis before 7.2 keeps small sets of text in a hash table, in its hash's order anyway.)"""
+    poll = PollDef(id=97, pilot_id=1, area_ids=frozenset(), questions=(), secrecy_k=5)
+    await redis.set(PRESENT, "1")
+    tallies = Tallies(redis, None)  # type: ignore[arg-type]
+    first = [secrets.token_hex(32) for _ in range(3)]
+    batch = [secrets.token_hex(32) for _ in range(4)]
+    for tracker in first:
+        assert await tallies.apply([_Vote(poll, tracker)])
+    assert await redis.scard(poll_keys(97)[3]) == 0
+    assert await tallies.apply([_Vote(poll, t) for t in batch])
+    assert await redis.exists(poll_keys(97)[2]) == 0  # nothing waits after a step
+    kept = (await redis.sscan(poll_keys(97)[3], 0, count=1000))[1]
+    assert sorted(kept) == sorted(first + batch)
+    if await redis.object("encoding", poll_keys(97)[3]) == "listpack":
+        assert kept == sorted(first + batch)
+    assert (await tallies.read_published(97))["ballots"] == 7
