@@ -31,6 +31,7 @@ class Vote:
     nullifier: str = ""  # set in the batch's transaction (a replacement card spends the first's)
     area_id: int | None = None
     tracker: str = ""
+    answer_by: float = 0.0  # event-loop time by which it is answered, committed or not
     done: asyncio.Future[Receipt] = field(init=False, repr=False)  # given by the writer that takes it
 
 

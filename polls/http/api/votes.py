@@ -73,7 +73,7 @@ NOT_SAVED = "Your vote could not be saved just now. It was not counted; try agai
 SERVER_ERROR = "Something went wrong on our side. Nothing was saved; please try again."
 
 
-# One encoder for every answer: json.dumps with options builds a new one each call.
+# One encoder for every refusal: json.dumps with options builds a new one each call.
 _ANSWER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
@@ -94,23 +94,23 @@ async def answer_vote(rt: Runtime, poll_id: int, scope: Scope, receive: Receive,
         card = await credential_for_code(rt, body.get("code"))
         receipt = await rt.booth.cast(poll_id, card, body.get("answers"))
         status = 201
-        answer: dict[str, object] = {
-            "poll_id": receipt.poll_id,
-            "tracker": receipt.tracker,
-            "trackers_url": f"/polls/{receipt.poll_id}/trackers",
-        }
+        # The receipt's JSON written out directly (an int and a hex digest: nothing to escape),
+        # as the encoder would write it; the encoder took a few microseconds of each vote.
+        encoded = (
+            f'{{"poll_id":{receipt.poll_id},"tracker":"{receipt.tracker}",'
+            f'"trackers_url":"/polls/{receipt.poll_id}/trackers"}}'
+        ).encode()
     except _ClientGone:
         return
     except PollsError as exc:
-        status, answer = exc.status, error_body(exc)
+        status, encoded = exc.status, _ANSWER.encode(error_body(exc)).encode()
     except _BACKING_SERVICE_DOWN as exc:
         log.error("vote refused, backing service unavailable: %s", type(exc).__name__)
-        status, answer = 503, error_body(ServiceUnavailable(NOT_SAVED))
+        status, encoded = 503, _ANSWER.encode(error_body(ServiceUnavailable(NOT_SAVED))).encode()
     except Exception:
         log.exception("unhandled error on a vote")
         status = 500
-        answer = {"code": ErrorCode.SERVER_ERROR, "message": SERVER_ERROR}
-    encoded = _ANSWER.encode(answer).encode()
+        encoded = _ANSWER.encode({"code": ErrorCode.SERVER_ERROR, "message": SERVER_ERROR}).encode()
     headers = [(b"content-length", str(len(encoded)).encode()), *API_RESPONSE_HEADERS]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": encoded})
