@@ -258,10 +258,17 @@ def _write_votes(
 
 
 def _drive(
-    env_file: Path, poll_id: int, warm_file: Path, round_files: list[Path], votes: int, concurrency: int
+    env_file: Path,
+    poll_id: int,
+    warm_file: Path,
+    round_files: list[Path],
+    votes: int,
+    concurrency: int,
+    redis_pid: int | None,
 ) -> tuple[int, list[dict[str, Any]]]:
     """Start the app and the bare endpoint, warm both, then each round at one and then the
-    other; the votes the warm-up had acknowledged, and each round's two loads."""
+    other; the votes the warm-up had acknowledged, and each round's two loads (with the CPU
+    time per vote of the app, its writer and redis-server)."""
     path = f"/api/polls/{poll_id}/votes"
     app_port, bare_port = _free_port(), _free_port()
     app = _start("app", app_port, env_file)
@@ -279,8 +286,13 @@ def _drive(
                     flush=True,
                 )
                 before = _cpu_seconds(app.pid), _cpu_seconds(bare.pid)
+                redis_before = _cpu_seconds(redis_pid) if redis_pid else None
                 app_load = _run_load(_load(app_port, round_file, concurrency, poll_id) | {"path": path})
                 app_load["cpu_us"] = _cpu_per_request(app.pid, before[0], app_load["acknowledged"])
+                if redis_pid:
+                    app_load["redis_cpu_us"] = _cpu_per_request(
+                        redis_pid, redis_before, app_load["acknowledged"]
+                    )[0]
                 bare_load = _run_load(_load(bare_port, round_file, concurrency, None) | {"path": path})
                 bare_load["cpu_us"] = _cpu_per_request(bare.pid, before[1], bare_load["acknowledged"])
                 measured.append({"app": app_load, "bare": bare_load})
@@ -323,7 +335,8 @@ def run(votes: int = 30_000, concurrency: int = 200, warmup: int = 2_000, rounds
                 }
             )
         )
-        warmed, measured = _drive(env_file, poll_id, warm_file, round_files, votes, concurrency)
+        redis_pid = redis.process.pid if redis.process else None
+        warmed, measured = _drive(env_file, poll_id, warm_file, round_files, votes, concurrency, redis_pid)
         checks = asyncio.run(_verify(database_url, redis.url, poll_id))
     finally:
         redis.stop()
@@ -349,6 +362,7 @@ def _round_figures(m: dict[str, Any]) -> dict[str, Any]:
         "step_p99_ms": m["app"]["step_p99_ms"],
         "cpu_us_per_vote": m["app"]["cpu_us"][0],
         "writer_cpu_us_per_vote": m["app"]["cpu_us"][1],
+        "redis_cpu_us_per_vote": m["app"].get("redis_cpu_us"),
         "bare_cpu_us_per_request": m["bare"]["cpu_us"][0],
     }
 
@@ -417,6 +431,7 @@ _COLUMNS = (
     ("step p99", "step_p99_ms"),
     ("app µs", "cpu_us_per_vote"),
     ("writer µs", "writer_cpu_us_per_vote"),
+    ("redis µs", "redis_cpu_us_per_vote"),
     ("bare µs", "bare_cpu_us_per_request"),
 )
 
@@ -431,7 +446,10 @@ def report(figures: dict[str, Any]) -> str:
         f"over {f['rounds']} rounds: {f['votes_per_second']} votes/s (median), p99 {f['p99_ms']} ms "
         f"(worst); bare {f['bare_per_second']}/s (median)"
     )
-    lines.append("µs: CPU time per vote in the app's process and its SQLite writer, per request in bare's")
+    lines.append(
+        "µs: CPU time per vote in the app's process, its SQLite writer and redis-server, "
+        "per request in bare's"
+    )
     lines.append(f"ratio to bare: {f['ratio']} (median of the rounds; lowest {f['ratio_lowest']})")
     lines.append(
         f"live tally, a vote's acknowledgement to a subscriber seeing it (its step of k included): "

@@ -8,10 +8,11 @@ database.
 Per poll Redis keeps the exact counters (``tally:N``: reconciliation and `polls tallies check`
 compare them with the database) and the *published* figures everything public reads
 (``tally:N:shown``, with the receipts in ``tally:N:receipts``). New receipts wait in
-``tally:N:pending``; once at least k ballots (the poll's ``secrecy_k``) are unpublished, the
-same script that counted them copies the exact counters to the published ones, moves the
-pending receipts across and tells every instance. Being one script, the step is decided once
-however many app instances count. A closed poll (``tally:N:final``) publishes at once.
+``tally:N:pending``, kept in the order of their text, not their arrival. Once at least k ballots
+(the poll's ``secrecy_k``) are unpublished, the same script that counted them copies the exact
+counters to the published ones, moves the pending receipts across and tells every instance.
+Being one script, the step is decided once however many app instances count. A closed poll
+(``tally:N:final``) publishes at once.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import secrets
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -42,23 +42,27 @@ PRESENT = "tallies:present"
 REBUILD_LOCK = "tallies:rebuilding"
 CHANGED = "tallies:changed"  # pub/sub channel; messages are poll ids
 
-# Publish a poll's step: KEYS exact, shown, pending, receipts. The pending receipts are shuffled
-# (seeded from ARGV[1]) on their way across, so even Redis's own order says nothing of arrival.
+# Redis keeps a small set or hash in insertion order (a listpack, Redis 7.2+), so receipts never
+# go in in their order of arrival: pending ones wait in a sorted set whose scores are all 0 (kept
+# in the order of their text, which is random), and each step adds its receipts to the published
+# set in that order too. Pending holds fewer than k: a batch that completes a step goes straight
+# across, merged with what was pending.
+# publish_step: KEYS exact, shown, pending, receipts; ``arriving``: receipts sorted by text. The
+# published counters are a copy of the exact ones taken at the step (one COPY).
 _STEP = """
-local function publish_step(keys, seed)
-  local exact = redis.call('HGETALL', keys[1])
-  redis.call('DEL', keys[2])
-  for i = 1, #exact, 1000 do
-    redis.call('HSET', keys[2], unpack(exact, i, math.min(i + 999, #exact)))
+local function publish_step(keys, arriving)
+  if redis.call('COPY', keys[1], keys[2], 'REPLACE') == 0 then redis.call('DEL', keys[2]) end
+  local waited = redis.call('ZRANGE', keys[3], 0, -1)
+  local moved, i, j = {}, 1, 1
+  while i <= #waited or j <= #arriving do
+    if j > #arriving or (i <= #waited and waited[i] < arriving[j]) then
+      moved[#moved + 1] = waited[i]; i = i + 1
+    else
+      moved[#moved + 1] = arriving[j]; j = j + 1
+    end
   end
-  local moved = redis.call('SMEMBERS', keys[3])
-  math.randomseed(seed)
-  for i = #moved, 2, -1 do
-    local j = math.random(i)
-    moved[i], moved[j] = moved[j], moved[i]
-  end
-  for i = 1, #moved, 1000 do
-    redis.call('SADD', keys[4], unpack(moved, i, math.min(i + 999, #moved)))
+  for m = 1, #moved, 1000 do
+    redis.call('SADD', keys[4], unpack(moved, m, math.min(m + 999, #moved)))
   end
   redis.call('DEL', keys[3])
 end
@@ -66,36 +70,42 @@ end
 
 # Count a committed batch, only while the tallies are known complete (say so when they are
 # not), then publish a step when one is due (polls.domain.secrecy.steps_due) and tell every
-# instance on the channel ARGV[1] that the poll ARGV[2] changed.
+# instance on the channel ARGV[1] that the poll ARGV[2] changed; else its receipts wait.
 # KEYS: present, exact, shown, pending, receipts, final.
-# ARGV: channel, poll id, k, seed, receipt count, receipts..., counter, n, counter, n...
+# ARGV: channel, poll id, k, receipt count, receipts (sorted)..., counter, n, counter, n...
 _APPLY = (
     _STEP
     + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local n = tonumber(ARGV[5])
-for i = 6, 5 + n, 1000 do
-  redis.call('SADD', KEYS[4], unpack(ARGV, i, math.min(i + 999, 5 + n)))
-end
-for i = 6 + n, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
+local n = tonumber(ARGV[4])
+for i = 5 + n, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
 local exact = tonumber(redis.call('HGET', KEYS[2], 'ballots') or '0')
 local shown = tonumber(redis.call('HGET', KEYS[3], 'ballots') or '0')
 local behind = exact - shown
 if behind > 0 and (behind >= tonumber(ARGV[3]) or redis.call('EXISTS', KEYS[6]) == 1) then
-  publish_step({KEYS[2], KEYS[3], KEYS[4], KEYS[5]}, tonumber(ARGV[4]))
+  local arriving = {}
+  for i = 5, 4 + n do arriving[#arriving + 1] = ARGV[i] end
+  publish_step({KEYS[2], KEYS[3], KEYS[4], KEYS[5]}, arriving)
   redis.call('PUBLISH', ARGV[1], ARGV[2])
+elseif n > 0 then
+  local scored = {}
+  for i = 5, 4 + n do
+    scored[#scored + 1] = 0
+    scored[#scored + 1] = ARGV[i]
+  end
+  redis.call('ZADD', KEYS[4], unpack(scored))
 end
 return 1
 """
 )
 
 # The poll closed: from now on publish everything at once, starting with what is pending.
-# KEYS: exact, shown, pending, receipts, final.  ARGV: channel, poll id, seed.
+# KEYS: exact, shown, pending, receipts, final.  ARGV: channel, poll id.
 _FINISH = (
     _STEP
     + """
 redis.call('SET', KEYS[5], '1')
-publish_step({KEYS[1], KEYS[2], KEYS[3], KEYS[4]}, tonumber(ARGV[3]))
+publish_step({KEYS[1], KEYS[2], KEYS[3], KEYS[4]}, {})
 redis.call('PUBLISH', ARGV[1], ARGV[2])
 return 1
 """
@@ -152,7 +162,8 @@ class Tallies:
             trackers.append(vote.tracker)
         try:
             for poll_id, (poll, ballots, trackers) in by_poll.items():
-                args: list[str | int] = [CHANGED, poll_id, poll.secrecy_k, _seed(), len(trackers), *trackers]
+                trackers.sort()  # the script adds them to Redis in this order, never in arrival's
+                args: list[str | int] = [CHANGED, poll_id, poll.secrecy_k, len(trackers), *trackers]
                 for name, n in tally_of(poll, ballots).items():
                     args += [name, n]
                 if not await self._apply(keys=[PRESENT, *poll_keys(poll_id)], args=args):
@@ -178,14 +189,14 @@ class Tallies:
 
     async def waiting(self, poll_id: int, tracker: str) -> bool:
         """Whether this receipt is counted and will be listed with the next step."""
-        return bool(await self.redis.sismember(poll_keys(poll_id)[2], tracker))
+        return await self.redis.zscore(poll_keys(poll_id)[2], tracker) is not None
 
     async def finish(self, poll_id: int) -> None:
         """The poll has closed: publish the remainder now, and any late count at once. Pages
         read a closed poll's exact counts anyway, so a Redis failure here only delays the
         websocket's last update (until the next rebuild)."""
         try:
-            await self._finish(keys=list(poll_keys(poll_id)), args=[CHANGED, poll_id, _seed()])
+            await self._finish(keys=list(poll_keys(poll_id)), args=[CHANGED, poll_id])
         except (RedisError, OSError) as exc:
             log.warning("poll %s closed; its live figures could not be published: %s", poll_id, exc)
 
@@ -230,7 +241,7 @@ class Tallies:
             if shown:
                 pipe.sadd(receipts_key, *(row[3] for row in shown))
             if held:
-                pipe.sadd(pending_key, *(row[3] for row in held))
+                pipe.zadd(pending_key, dict.fromkeys((row[3] for row in held), 0))
             if closed:
                 pipe.set(final_key, "1")
             await pipe.execute()
@@ -271,11 +282,6 @@ class Tallies:
             if live.get(name, 0) != expected.get(name, 0)
         }
         return TallyCheck(poll_id, expected.get("ballots", 0), differences)
-
-
-def _seed() -> int:
-    """For the shuffle of a step's receipts inside Redis (its Lua has no randomness of its own)."""
-    return secrets.randbelow(2**31)
 
 
 @dataclass(frozen=True)

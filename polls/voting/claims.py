@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from itertools import groupby
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -42,14 +43,19 @@ for i, key in ipairs(KEYS) do
 end
 return table.concat(fresh)
 """
-# SETTLE keeps the claims flagged "1" (spent codes) until their poll's instant, ARGV[i + 1], and
-# frees the rest.
+# SETTLE keeps the claims flagged "1" in ARGV[1] (spent codes) until their poll's instant and
+# frees the rest. The keys come in runs sharing an instant (one run a poll): ARGV[2], ARGV[3]
+# are the first run's length and instant, and so on.
 _SETTLE = """
-for i, key in ipairs(KEYS) do
-  if string.sub(ARGV[1], i, i) == '1' then
-    redis.call('EXPIREAT', key, ARGV[i + 1])
-  else
-    redis.call('DEL', key)
+local i = 0
+for r = 2, #ARGV, 2 do
+  for _ = 1, tonumber(ARGV[r]) do
+    i = i + 1
+    if string.sub(ARGV[1], i, i) == '1' then
+      redis.call('EXPIREAT', KEYS[i], ARGV[r + 1])
+    else
+      redis.call('DEL', KEYS[i])
+    end
   end
 end
 return 1
@@ -83,9 +89,16 @@ class Claims:
         if not claimed:
             return
         kept = {id(v) for v in spent}
+        claimed = sorted(claimed, key=_instant)  # each poll's keys together (usually one poll)
         flags = "".join("1" if id(v) in kept else "0" for v in claimed)
-        until = [v.spent_until for v in claimed]
+        runs: list[int] = []
+        for instant, run in groupby(claimed, key=_instant):
+            runs += [len(list(run)), instant]
         try:
-            await self._settle_script(keys=[v.fast_path_key for v in claimed], args=[flags, *until])
+            await self._settle_script(keys=[v.fast_path_key for v in claimed], args=[flags, *runs])
         except (RedisError, OSError) as exc:
             log.warning("could not settle fast-path claims: %s", exc)
+
+
+def _instant(vote: Vote) -> int:
+    return vote.spent_until

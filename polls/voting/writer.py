@@ -104,7 +104,8 @@ class BallotWriter:
     ``on_commit`` for whatever batches were answered meanwhile. ``on_commit`` (the live tallies)
     answers False when its counts must be rebuilt; the rebuild (``on_rebuild``) runs only while
     no batch is in flight, so it counts every committed ballot exactly once; when it answers
-    None (or fails), it is tried again at the next batch. Its failure never loses a vote.
+    None (or fails), it is tried again at the next batch. Its failure never loses a vote. A
+    fourth task answers any vote still waiting ``answer_within`` seconds after it came.
     """
 
     def __init__(
@@ -135,6 +136,7 @@ class BallotWriter:
         self.store: BallotStore | None = None  # chosen at start, once the ballot key is known
         self.claims = Claims(redis) if redis is not None else None
         self._tasks: list[asyncio.Task[None]] = []
+        self._unanswered: dict[int, Vote] = {}  # cast and not yet answered, by id
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
@@ -149,6 +151,7 @@ class BallotWriter:
             asyncio.create_task(self._take_and_start(), name="ballot-writer"),
             asyncio.create_task(self._answer(), name="ballot-answers"),
             asyncio.create_task(self._count(), name="ballot-counts"),
+            asyncio.create_task(self._answer_late_votes(), name="ballot-late-answers"),
         ]
 
     @property
@@ -175,13 +178,23 @@ class BallotWriter:
         assert self._loop is not None, "writer not started"
         vote.tracker = new_tracker(vote.poll.id, vote.answers)
         vote.done = self._loop.create_future()
-        # The writer answers every vote it takes; this timer answers one it somehow never reaches.
-        late = self._loop.call_later(self.answer_within, _answer_late, vote)
+        # The writer answers every vote it takes; _answer_late_votes answers one it somehow never
+        # reaches (one sweep a second: a timer a vote cost each vote over a microsecond).
+        vote.answer_by = self._loop.time() + self.answer_within
+        self._unanswered[id(vote)] = vote
         self.queue.put_nowait(vote)
         try:
             return await vote.done
         finally:
-            late.cancel()
+            del self._unanswered[id(vote)]
+
+    async def _answer_late_votes(self) -> None:
+        assert self._loop is not None, "writer not started"
+        while True:
+            await asyncio.sleep(min(1.0, self.answer_within / 4))
+            now = self._loop.time()
+            for vote in [v for v in self._unanswered.values() if v.answer_by <= now]:
+                _answer_late(vote)
 
     async def write_aside(self, write: Callable[[], Awaitable[list[Vote]]]) -> list[Vote]:
         """Commit ballots that come by another way (confirmed paper ballots), then count them

@@ -48,7 +48,7 @@ def _vote() -> Vote:
         unwrap="",
         answers={},
         channel="online",
-        fast_path_key="spent:1:x",
+        fast_path_key=b"spent:1:x",
         spent_until=0,
     )
 
