@@ -14,6 +14,16 @@ def add_parsers(commands: Any) -> None:
     votes.add_argument("--voters", type=_at_least_one, default=30_000)
     votes.add_argument("--concurrency", type=_at_least_one, default=200)
     votes.add_argument("--rounds", type=_at_least_one, default=3, help="app-then-bare rounds (default 3)")
+    votes.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="sqlite: the embedded set-up, one instance; postgresql: its own PostgreSQL cluster, "
+        "a redis-server and N `polls serve` instances",
+    )
+    votes.add_argument(
+        "--instances", type=_at_least_one, help="app instances on PostgreSQL (default 2; SQLite runs 1)"
+    )
     bench_commands.add_parser("count", help="counting methods against pref_voting and pabutools")
     bench_commands.add_parser("sortition", help="leximin panel lotteries: probabilities and times")
     jury = bench_commands.add_parser("jury", help="a moderator's event reaching 2,000 websocket clients")
@@ -43,6 +53,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         from polls.bench import votes
 
-        figures = votes.run(votes=args.voters, concurrency=args.concurrency, rounds=args.rounds)
+        if args.database == "sqlite" and args.instances not in (None, 1):
+            print(
+                "polls bench votes: the embedded SQLite set-up runs one instance; use --database postgresql"
+            )
+            return 2
+        figures = votes.run(
+            votes=args.voters,
+            concurrency=args.concurrency,
+            rounds=args.rounds,
+            database=args.database,
+            instances=args.instances,
+        )
         print(votes.report(figures))
     return 0
