@@ -1,4 +1,5 @@
-"""`polls bench ...`: the benchmarks (votes a second, counting, sortition, a jury room's fan-out)."""
+"""`polls bench ...`: the benchmarks (votes a second, closing a poll, counting, sortition, a jury
+room's fan-out)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ def add_parsers(commands: Any) -> None:
     votes.add_argument(
         "--instances", type=_at_least_one, help="app instances on PostgreSQL (default 2; SQLite runs 1)"
     )
+    close = bench_commands.add_parser("close", help="closing a poll of a million ballots: time and memory")
+    close.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    close.add_argument("--ballots", type=_at_least_one, default=1_000_000)
     bench_commands.add_parser("count", help="counting methods against pref_voting and pabutools")
     bench_commands.add_parser("sortition", help="leximin panel lotteries: probabilities and times")
     jury = bench_commands.add_parser("jury", help="a moderator's event reaching 2,000 websocket clients")
@@ -38,7 +42,11 @@ def _at_least_one(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.bench_command == "count":
+    if args.bench_command == "close":
+        from polls.bench import close
+
+        print(close.report(close.run(ballots=args.ballots, database=args.database)))
+    elif args.bench_command == "count":
         from polls.bench import count
 
         print(count.report(count.run()))
