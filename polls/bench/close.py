@@ -82,7 +82,8 @@ def answers(questions: list[dict[str, Any]], rng: random.Random) -> dict[str, An
         if cost <= left and rng.random() < 0.6:
             chosen.append(option)
             left -= cost
-    out[str(budget["id"])] = sorted(chosen)
+    if chosen:  # a resident who funds nothing leaves the question unanswered
+        out[str(budget["id"])] = sorted(chosen)
     if rng.random() < 0.02:
         out[str(comment["id"])] = " ".join(rng.choices(_WORDS, k=rng.randint(3, 40)))
     return out

@@ -27,6 +27,11 @@ def _pg_bin(name: str) -> str | None:
     return candidates[-1] if candidates else None
 
 
+def installed() -> bool:
+    """Whether the PostgreSQL server's binaries are here to start a cluster with."""
+    return _pg_bin("initdb") is not None and _pg_bin("pg_ctl") is not None
+
+
 class Postgres:
     """A throwaway PostgreSQL cluster on a free port. As root it runs as the postgres account,
     since PostgreSQL refuses to run as root. ``durable`` keeps fsync (and synchronous_commit,
