@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import JSON, Integer, String, Table, bindparam, insert, select, text
+from sqlalchemy import JSON, Integer, String, Table, any_, bindparam, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -166,7 +166,12 @@ async def _code_facts(session: AsyncSession, credentials: list[str]) -> dict[str
             VoterCode.voter_key,
         )
         .join(CodeBatch, CodeBatch.id == VoterCode.batch_id)
-        .where(VoterCode.short_digest.in_(wanted))
+        .where(
+            # PostgreSQL: one array parameter, one statement for any number of codes (see below)
+            VoterCode.short_digest == any_(bindparam("digests", wanted, type_=ARRAY(String)))
+            if _postgresql(session)
+            else VoterCode.short_digest.in_(wanted)
+        )
     )
     return {
         digest: CodeFacts(pilot_id, area_id, revoked, kind, poll_id, wrapped, voter_key)
