@@ -158,6 +158,14 @@ class ErrorCode(StrEnum):
     )
     COMMENT_NOT_FOUND = "comment_not_found", "the poll's results have no comment with that number"
     MALFORMED_BALLOT_FILE = "malformed_ballot_file", "a ballot file for a recount is malformed"
+    # Reading what residents wrote: themes, tags and suggested themes.
+    THEME_NOT_FOUND = "theme_not_found", "the pilot has no such theme"
+    THEME_NAME_TAKEN = "theme_name_taken", "the pilot already has a theme with this name"
+    THEME_IN_USE = "theme_in_use", "tags use this theme: the change waits for confirmation"
+    NO_RESPONSES = "no_responses", "the poll has no written responses to analyse"
+    SUGGESTION_NOT_FOUND = "suggestion_not_found", "the poll has no such suggested theme"
+    RESPONSE_WITHHELD = "response_withheld", "the response is withheld, so it takes no part in the analysis"
+    SUGGESTION_DECIDED = "suggestion_decided", "the suggested theme was already accepted or rejected"
     # Juries: selection, invitations, sessions and reports.
     JURY_NOT_FOUND = "jury_not_found", "there is no such jury"
     JURY_WRONG_STATUS = "jury_wrong_status", "the jury is not at the stage this needs"

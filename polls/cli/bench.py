@@ -1,5 +1,5 @@
 """`polls bench ...`: the benchmarks (votes a second, closing a poll, counting, sortition, a jury
-room's fan-out)."""
+room's fan-out, and suggested themes in written responses)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ def add_parsers(commands: Any) -> None:
     close.add_argument("--ballots", type=_at_least_one, default=1_000_000)
     bench_commands.add_parser("count", help="counting methods against pref_voting and pabutools")
     bench_commands.add_parser("sortition", help="leximin panel lotteries: probabilities and times")
+    analysis = bench_commands.add_parser("analysis", help="suggested themes for 10,000 written responses")
+    analysis.add_argument("--responses", type=_at_least_one, default=10_000)
     jury = bench_commands.add_parser("jury", help="a moderator's event reaching 2,000 websocket clients")
     jury.add_argument("--observers", type=int, default=2000)
     jury.add_argument("--rounds", type=int, default=30)
@@ -46,6 +48,10 @@ def run(args: argparse.Namespace) -> int:
         from polls.bench import close
 
         print(close.report(close.run(ballots=args.ballots, database=args.database)))
+    elif args.bench_command == "analysis":
+        from polls.bench import analysis
+
+        print(analysis.report(analysis.run(count=args.responses)))
     elif args.bench_command == "count":
         from polls.bench import count
 

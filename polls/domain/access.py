@@ -14,12 +14,13 @@ class Permission(StrEnum):
     MANAGE_PILOT = "manage_pilot"  # change the pilot, its areas, staff and polls
     VIEW_RESULTS = "view_results"  # results and exports, also before publication
     RUN_JURY = "run_jury"
+    ANALYSE_RESPONSES = "analyse_responses"  # read, tag and quote what residents wrote; edit themes
 
 
 _GRANTS: dict[Role, frozenset[Permission]] = {
     Role.COUNCIL_ADMIN: frozenset(Permission),
     Role.MODERATOR: frozenset({Permission.VIEW_PILOT, Permission.RUN_JURY}),
-    Role.ANALYST: frozenset({Permission.VIEW_PILOT, Permission.VIEW_RESULTS}),
+    Role.ANALYST: frozenset({Permission.VIEW_PILOT, Permission.VIEW_RESULTS, Permission.ANALYSE_RESPONSES}),
 }
 
 _DESCRIPTIONS = {
@@ -27,6 +28,7 @@ _DESCRIPTIONS = {
     Permission.MANAGE_PILOT: "change this pilot (council admins only)",
     Permission.VIEW_RESULTS: "see results before they are published",
     Permission.RUN_JURY: "run jury sessions",
+    Permission.ANALYSE_RESPONSES: "analyse what residents wrote",
 }
 
 

@@ -24,7 +24,7 @@ POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?( [0-9]([A-Z]{2})?)?$")
 class Role(StrEnum):
     COUNCIL_ADMIN = "council_admin"  # everything in the pilot
     MODERATOR = "moderator"  # runs juries
-    ANALYST = "analyst"  # read-only results and exports
+    ANALYST = "analyst"  # reads results and exports; analyses what residents wrote
 
 
 ROLE_LABELS = {

@@ -107,16 +107,22 @@ def _usual_methods(definition: PollDef) -> dict[int, str | None]:
     return {q.id: None for q in definition.questions} | {q.id: official.usual_method(q) for q in counted}
 
 
-def _comments(definition: PollDef, answers: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The comments to review, out of their ballots: grouped by question, shuffled within each."""
+def _comments(
+    definition: PollDef, rows: Sequence[tuple[dict[str, Any], int | None, str]]
+) -> tuple[list[dict[str, Any]], list[list[Any]]]:
+    """The comments to review, out of their ballots: grouped by question, shuffled within each;
+    and each one's [area id, channel] beside it, kept apart for the analysis's counts."""
     rng = random.SystemRandom()
     out: list[dict[str, Any]] = []
+    origins: list[list[Any]] = []
     for q in definition.questions:
         if q.kind is QuestionKind.COMMENT:
-            texts = [str(a[str(q.id)]) for a in answers if str(a.get(str(q.id), "")).strip()]
-            rng.shuffle(texts)
-            out += [comment_review.new_comment(q.id, text) for text in texts]
-    return out
+            key = str(q.id)
+            found = [(str(a[key]), area, ch) for a, area, ch in rows if str(a.get(key, "")).strip()]
+            rng.shuffle(found)
+            out += [comment_review.new_comment(q.id, text) for text, _, _ in found]
+            origins += [[area, channel] for _, area, channel in found]
+    return out, origins
 
 
 def _file(
@@ -167,7 +173,7 @@ async def count_official(
     rows = await _ballots(session, poll.id)
     answers = [a for a, _, _ in rows]
     methods = _usual_methods(definition)
-    comments = _comments(definition, answers)
+    comments, origins = _comments(definition, rows)
     with _counting(poll.id):
         text = _file(poll, definition, methods, answers, comments)
         counted = {q.id: _count_question(q, methods[q.id], answers) for q in definition.questions}
@@ -180,6 +186,7 @@ async def count_official(
         counted_at=now,
         published_at=None,
         comments=comments,
+        comment_origins=origins,
         questions=[
             QuestionResult(
                 question_id=q.id,

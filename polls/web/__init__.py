@@ -8,5 +8,5 @@ from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = _HERE / "templates"  # Jinja2 templates, grouped by who reads the page
-STATIC_DIR = _HERE / "static"  # served at /static/: app.css (built), app.js, jury.js
+STATIC_DIR = _HERE / "static"  # served at /static/: app.css (built), app.js, jury.js, analysis.js
 ASSETS_DIR = _HERE / "assets"  # served at /assets/: GOV.UK Frontend's fonts and images (built)

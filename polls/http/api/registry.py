@@ -12,7 +12,18 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from polls.errors import ErrorCode
-from polls.http.api import codes, juries, jury_reports, pilots, polls, results, session, translations, votes
+from polls.http.api import (
+    analysis,
+    codes,
+    juries,
+    jury_reports,
+    pilots,
+    polls,
+    results,
+    session,
+    translations,
+    votes,
+)
 from polls.http.api.kit import ApiRoute, Endpoint
 
 OPERATIONS: list[ApiRoute] = [
@@ -24,6 +35,7 @@ OPERATIONS: list[ApiRoute] = [
     *juries.OPERATIONS,
     *jury_reports.OPERATIONS,
     *results.OPERATIONS,
+    *analysis.OPERATIONS,
     *votes.OPERATIONS,
 ]
 

@@ -3,6 +3,7 @@
 from starlette.routing import BaseRoute
 
 from polls.http.council import (
+    analysis,
     codes,
     event_codes,
     paper,
@@ -10,8 +11,10 @@ from polls.http.council import (
     pilots,
     poll_translations,
     polls,
+    report,
     results_review,
     sign_in,
+    themes,
 )
 
 routes: list[BaseRoute] = [
@@ -24,4 +27,7 @@ routes: list[BaseRoute] = [
     *paper_held.routes,
     *poll_translations.routes,
     *results_review.routes,
+    *analysis.routes,
+    *themes.routes,
+    *report.routes,
 ]

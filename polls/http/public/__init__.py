@@ -1,8 +1,14 @@
-"""Pages anyone can see: the front page, a pilot's page, official results, live results and the
-health checks."""
+"""Pages anyone can see: the front page, a pilot's page, official results and the final report, live
+results and the health checks."""
 
 from starlette.routing import BaseRoute
 
-from polls.http.public import home, live, official_results, pilot
+from polls.http.public import home, live, official_results, pilot, report
 
-routes: list[BaseRoute] = [*home.routes, *pilot.routes, *official_results.routes, *live.routes]
+routes: list[BaseRoute] = [
+    *home.routes,
+    *pilot.routes,
+    *official_results.routes,
+    *report.routes,
+    *live.routes,
+]

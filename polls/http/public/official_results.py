@@ -128,7 +128,7 @@ def _public_follow_up(item: FollowUp) -> dict[str, Any]:
     return {k: v for k, v in snapshot.items() if k not in ("created_by", "created_at")}
 
 
-async def _visible(request: Request) -> tuple[Pilot, Poll, OfficialResult, list[FollowUp], bool]:
+async def visible_results(request: Request) -> tuple[Pilot, Poll, OfficialResult, list[FollowUp], bool]:
     """The poll and its official results, if this visitor may see them: everyone once published,
     staff with the results role from closing. Otherwise 404, as if there were none."""
     async with runtime(request).db() as db:
@@ -153,7 +153,7 @@ def _attachment(body: str, media: str, filename: str) -> Response:
 
 
 async def official_page(request: Request) -> Response:
-    pilot, poll, result, items, published = await _visible(request)
+    pilot, poll, result, items, published = await visible_results(request)
     return render(
         request,
         "results/official.html",
@@ -174,19 +174,19 @@ async def official_page(request: Request) -> Response:
 
 
 async def official_csv(request: Request) -> Response:
-    _, poll, result, _, _ = await _visible(request)
+    _, poll, result, _, _ = await visible_results(request)
     return _attachment(results_csv(question_views(poll, result)), "text/csv", f"poll-{poll.id}-results.csv")
 
 
 async def official_json(request: Request) -> Response:
-    pilot, poll, result, items, _ = await _visible(request)
+    pilot, poll, result, items, _ = await visible_results(request)
     response = JSONResponse(payload(pilot, poll, result, items))
     response.headers["Content-Disposition"] = f'attachment; filename="poll-{poll.id}-results.json"'
     return response
 
 
 async def budget_pabulib(request: Request) -> Response:
-    pilot, poll, result, _, _ = await _visible(request)
+    pilot, poll, result, _, _ = await visible_results(request)
     question_id = int(request.path_params["question_id"])
     question = poll_definition(poll).question(question_id)
     stored = next((q for q in result.questions if q.question_id == question_id), None)

@@ -1,6 +1,8 @@
 """The database schema, as SQLAlchemy 2 models (the schema itself is created only by migrations):
-core tables in core.py, the juries' in juries.py; every model is importable from here."""
+core tables in core.py, the juries' in juries.py, the analysis of written responses in
+analysis.py; every model is importable from here."""
 
+from polls.store.models.analysis import PollReport, QuotedResponse, ResponseTag, Theme, ThemeSuggestion
 from polls.store.models.core import (
     Area,
     AuditEntry,
@@ -57,12 +59,17 @@ __all__ = [
     "PaperBatch",
     "Pilot",
     "Poll",
+    "PollReport",
     "PoolMember",
     "Question",
     "QuestionResult",
+    "QuotedResponse",
+    "ResponseTag",
     "ServiceKey",
     "Staff",
     "StaffRole",
+    "Theme",
+    "ThemeSuggestion",
     "UTCDateTime",
     "VoterCode",
     "poll_areas",

@@ -319,6 +319,9 @@ class OfficialResult(Base):
     published_at: Mapped[datetime | None]
     # Free-text comments, shuffled, in review (polls.domain.comment_review); the file's last lines
     comments: Mapped[list[Any]] = mapped_column(default=list)
+    # Each comment's [area id, channel], in the comments' order, for the analysis's counts by
+    # area and channel (polls.domain.analysis); never shown beside a comment, never published.
+    comment_origins: Mapped[list[Any]] = mapped_column(default=list)
 
     questions: Mapped[list[QuestionResult]] = relationship(
         order_by="QuestionResult.position", cascade="all, delete-orphan"

@@ -13,7 +13,7 @@ OTHER_PILOT = 8
 GRANTED = {
     Role.COUNCIL_ADMIN: set(Permission),
     Role.MODERATOR: {Permission.VIEW_PILOT, Permission.RUN_JURY},
-    Role.ANALYST: {Permission.VIEW_PILOT, Permission.VIEW_RESULTS},
+    Role.ANALYST: {Permission.VIEW_PILOT, Permission.VIEW_RESULTS, Permission.ANALYSE_RESPONSES},
 }
 EVERY_PAIR = [(role, permission) for role in Role for permission in Permission]
 
