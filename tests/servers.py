@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import glob
 import os
-import pwd
-import shutil
 import socket
 import subprocess
 import sys
@@ -21,70 +18,13 @@ import httpx
 from starlette.types import ASGIApp
 
 from polls import serving
+from polls.bench.postgres import Postgres as Postgres
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _pg_bin(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return candidates[-1] if candidates else None
-
-
-class Postgres:
-    """A throwaway PostgreSQL cluster on a free port. As root it runs as the postgres account,
-    since PostgreSQL refuses to run as root."""
-
-    def __init__(self) -> None:
-        initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-        if not initdb or not pg_ctl:
-            raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-        self.initdb, self.pg_ctl = initdb, pg_ctl
-        self.port = free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix="polls-pg-"))
-        self.user: str | None = None
-        if os.geteuid() == 0:
-            self.user = "postgres"
-            uid = pwd.getpwnam("postgres").pw_uid
-            os.chown(self.dir, uid, -1)
-
-    def _run(self, *args: str) -> None:
-        cmd = list(args)
-        if self.user:
-            cmd = ["runuser", "-u", self.user, "--", *cmd]
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-    def start(self) -> None:
-        data = str(self.dir / "data")
-        self._run(
-            self.initdb,
-            "-D",
-            data,
-            "--auth=trust",
-            "--username=postgres",
-            "-E",
-            "UTF8",
-            "--no-sync",
-        )
-        options = (
-            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-        )
-        self._run(self.pg_ctl, "-D", data, "-o", options, "-l", str(self.dir / "log"), "-w", "start")
-
-    def stop(self) -> None:
-        try:
-            self._run(self.pg_ctl, "-D", str(self.dir / "data"), "-m", "immediate", "stop")
-        finally:
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-    def url(self, database: str) -> str:
-        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
 
 
 @contextlib.asynccontextmanager

@@ -30,7 +30,9 @@ from typing import Any
 
 import httpx
 
-from polls.bench.votes import _free_port, _start, _stop
+from polls.bench.postgres import free_port as _free_port
+from polls.bench.topology import start_bench_server as _start
+from polls.bench.topology import stop as _stop
 from polls.domain.access import Actor
 from polls.domain.jury_protocol import VERSION
 from polls.domain.pilots import Role

@@ -1,5 +1,5 @@
-"""`polls bench ...`: the benchmarks (votes a second, counting, sortition, a jury room's fan-out, and
-suggested themes in written responses)."""
+"""`polls bench ...`: the benchmarks (votes a second, closing a poll, counting, sortition, a jury
+room's fan-out, and suggested themes in written responses)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,19 @@ def add_parsers(commands: Any) -> None:
     votes.add_argument("--voters", type=_at_least_one, default=30_000)
     votes.add_argument("--concurrency", type=_at_least_one, default=200)
     votes.add_argument("--rounds", type=_at_least_one, default=3, help="app-then-bare rounds (default 3)")
+    votes.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="sqlite: the embedded set-up, one instance; postgresql: its own PostgreSQL cluster, "
+        "a redis-server and N `polls serve` instances",
+    )
+    votes.add_argument(
+        "--instances", type=_at_least_one, help="app instances on PostgreSQL (default 2; SQLite runs 1)"
+    )
+    close = bench_commands.add_parser("close", help="closing a poll of a million ballots: time and memory")
+    close.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    close.add_argument("--ballots", type=_at_least_one, default=1_000_000)
     bench_commands.add_parser("count", help="counting methods against pref_voting and pabutools")
     bench_commands.add_parser("sortition", help="leximin panel lotteries: probabilities and times")
     analysis = bench_commands.add_parser("analysis", help="suggested themes for 10,000 written responses")
@@ -34,7 +47,11 @@ def _at_least_one(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.bench_command == "analysis":
+    if args.bench_command == "close":
+        from polls.bench import close
+
+        print(close.report(close.run(ballots=args.ballots, database=args.database)))
+    elif args.bench_command == "analysis":
         from polls.bench import analysis
 
         print(analysis.report(analysis.run(count=args.responses)))
@@ -57,6 +74,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         from polls.bench import votes
 
-        figures = votes.run(votes=args.voters, concurrency=args.concurrency, rounds=args.rounds)
+        if args.database == "sqlite" and args.instances not in (None, 1):
+            print(
+                "polls bench votes: the embedded SQLite set-up runs one instance; use --database postgresql"
+            )
+            return 2
+        figures = votes.run(
+            votes=args.voters,
+            concurrency=args.concurrency,
+            rounds=args.rounds,
+            database=args.database,
+            instances=args.instances,
+        )
         print(votes.report(figures))
     return 0
