@@ -20,7 +20,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from polls.bench.votes import _free_port, _start, _stop
+from polls.bench.postgres import free_port
+from polls.bench.topology import start_bench_server, stop
 from polls.live.embedded import EmbeddedRedis
 from polls.store.db import open_engine, sessions_for
 from polls.store.migrate import upgrade
@@ -128,7 +129,7 @@ def run() -> dict[str, Any]:
         database_url = f"sqlite+aiosqlite:///{workdir / 'polls.sqlite3'}"
         upgrade(database_url)
         redis.start()
-        key, ballot_key, port = secrets.token_urlsafe(32), secrets.token_urlsafe(32), _free_port()
+        key, ballot_key, port = secrets.token_urlsafe(32), secrets.token_urlsafe(32), free_port()
         seeded = asyncio.run(_seed(database_url, workdir, key, ballot_key))
         env = {
             "DATABASE_URL": database_url,
@@ -140,11 +141,11 @@ def run() -> dict[str, Any]:
         }
         (workdir / "env.json").write_text(json.dumps(env))
         print("serving the demo pilot; Chromium on emulated Fast 3G ...", file=sys.stderr, flush=True)
-        app = _start("app", port, workdir / "env.json")
+        app = start_bench_server("app", port, workdir / "env.json")
         try:
             figures |= asyncio.run(_browse(env["BASE_URL"], seeded))
         finally:
-            _stop(app)
+            stop(app)
     finally:
         redis.stop()
         shutil.rmtree(workdir, ignore_errors=True)
