@@ -21,7 +21,7 @@ from starlette.types import Receive, Scope, Send
 
 from polls import scheduler
 from polls.errors import PollsError
-from polls.http import council, juries, public, residents
+from polls.http import council, juries, messages, public, residents
 from polls.http.api import registry, votes
 from polls.http.kit.auth import SessionMiddleware
 from polls.http.kit.errors import backend_down, http_error, polls_error, server_error
@@ -32,6 +32,9 @@ from polls.live.hub import TallyHub
 from polls.live.jury_rooms import JuryRooms
 from polls.live.tallies import Tallies, reconcile_forever
 from polls.live.throttle import Throttle
+from polls.messaging.dev_inbox import DevInbox
+from polls.messaging.senders import sender_for
+from polls.messaging.worker import MessageWorker
 from polls.redaction import redact_secrets
 from polls.runtime import Runtime
 from polls.settings import EMBEDDED, Settings
@@ -141,8 +144,31 @@ async def _open_runtime(stack: contextlib.AsyncExitStack, settings: Settings) ->
         hub=TallyHub(redis, tallies),
         booth=VotingBooth(db, tokens, writer),
         jury_rooms=JuryRooms(redis, db),
+        reset_throttle=Throttle(
+            redis, "reset", limit=settings.signin_attempts, window=settings.signin_window
+        ),
     )
+    await _open_messages(stack, runtime)
     return runtime, writer
+
+
+async def _open_messages(stack: contextlib.AsyncExitStack, runtime: Runtime) -> None:
+    """The sender MESSAGES names (starting the embedded SMTP server for `polls dev`)."""
+    settings = runtime.settings
+    if settings.messages == "dev":
+        runtime.dev_inbox = DevInbox()
+        await runtime.dev_inbox.start()
+        stack.push_async_callback(runtime.dev_inbox.stop)
+        log.info(
+            "embedded SMTP server at %s:%s; messages at /dev/messages", "127.0.0.1", runtime.dev_inbox.port
+        )
+    sender = sender_for(settings, runtime.dev_inbox)
+    if sender is None:
+        log.warning("MESSAGES is not set: emails and text messages are queued but not sent")
+        return
+    runtime.messages = MessageWorker(
+        runtime.db, sender, max_attempts=settings.message_attempts, interval=settings.messages_interval
+    )
 
 
 @contextlib.asynccontextmanager
@@ -169,6 +195,9 @@ async def _serve(app: Starlette, settings: Settings, run_scheduler: bool) -> Asy
             stack.push_async_callback(_cancel, task)
             reconciler = asyncio.create_task(reconcile_forever(runtime.tallies))
             stack.push_async_callback(_cancel, reconciler)
+            if runtime.messages is not None:
+                sending = asyncio.create_task(runtime.messages.run_forever())
+                stack.push_async_callback(_cancel, sending)
         yield
 
 
@@ -177,6 +206,7 @@ ROUTES: list[BaseRoute] = [
     *residents.routes,
     *council.routes,
     *juries.routes,
+    *messages.routes,
     *registry.routes,
     Mount("/static", StaticFiles(directory=str(STATIC_DIR), check_dir=False), name="static"),
     Mount("/assets", StaticFiles(directory=str(ASSETS_DIR), check_dir=False), name="assets"),
@@ -201,8 +231,10 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
         async with _serve(app, settings, run_scheduler):
             yield
 
+    # /dev/messages exists only where the embedded SMTP server does: never in `polls serve`.
+    routes = [*messages.dev_routes, *ROUTES] if settings.messages == "dev" else list(ROUTES)
     return PollsApp(
-        routes=list(ROUTES),
+        routes=routes,
         middleware=MIDDLEWARE,
         lifespan=lifespan,
         exception_handlers=dict(EXCEPTION_HANDLERS),

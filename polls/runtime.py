@@ -12,6 +12,8 @@ from polls.live.hub import TallyHub
 from polls.live.jury_rooms import JuryRooms
 from polls.live.tallies import Tallies
 from polls.live.throttle import Throttle
+from polls.messaging.dev_inbox import DevInbox
+from polls.messaging.worker import MessageWorker
 from polls.settings import Settings
 from polls.store.db import Database
 from polls.tokens import Tokens
@@ -26,10 +28,18 @@ class Runtime:
     redis: Redis
     tokens: Tokens
     signin_throttle: Throttle
+    reset_throttle: Throttle  # "forgot my password" requests, per email and per address
     tallies: Tallies
     hub: TallyHub
     booth: VotingBooth
     jury_rooms: JuryRooms
+    messages: MessageWorker | None = None  # None: MESSAGES names no sender, so messages wait
+    dev_inbox: DevInbox | None = None  # `polls dev` only: what /dev/messages shows
+
+    def messages_queued(self) -> None:
+        """Tell this instance's worker to look at the outbox now (others look within seconds)."""
+        if self.messages is not None:
+            self.messages.wake()
 
 
 def runtime(conn: HTTPConnection) -> Runtime:

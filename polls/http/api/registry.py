@@ -12,7 +12,18 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from polls.errors import ErrorCode
-from polls.http.api import codes, juries, jury_reports, pilots, polls, results, session, translations, votes
+from polls.http.api import (
+    codes,
+    juries,
+    jury_reports,
+    messages,
+    pilots,
+    polls,
+    results,
+    session,
+    translations,
+    votes,
+)
 from polls.http.api.kit import ApiRoute, Endpoint
 
 OPERATIONS: list[ApiRoute] = [
@@ -25,6 +36,7 @@ OPERATIONS: list[ApiRoute] = [
     *jury_reports.OPERATIONS,
     *results.OPERATIONS,
     *votes.OPERATIONS,
+    *messages.OPERATIONS,
 ]
 
 _ERROR = {

@@ -1,5 +1,6 @@
 """The database schema, as SQLAlchemy 2 models (the schema itself is created only by migrations):
-core tables in core.py, the juries' in juries.py; every model is importable from here."""
+core tables in core.py, the juries' in juries.py, the outbox in messages.py; every model is
+importable from here."""
 
 from polls.store.models.core import (
     Area,
@@ -35,6 +36,7 @@ from polls.store.models.juries import (
     JurySession,
     PoolMember,
 )
+from polls.store.models.messages import Message, ResultSubscription
 
 __all__ = [
     "Area",
@@ -51,6 +53,7 @@ __all__ = [
     "JuryResponse",
     "JurySecretTally",
     "JurySession",
+    "Message",
     "Nullifier",
     "OfficialResult",
     "Option",
@@ -60,6 +63,7 @@ __all__ = [
     "PoolMember",
     "Question",
     "QuestionResult",
+    "ResultSubscription",
     "ServiceKey",
     "Staff",
     "StaffRole",

@@ -1,0 +1,73 @@
+"""The outbox worker each instance runs: claim due messages, send them, record what happened.
+
+Claims are exclusive across instances (polls.store.messages.claim_due), so a message is sent
+once however many instances race; a failed send is tried again after a growing wait, and after
+``max_attempts`` the message is dead (officers see it and may send it again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from polls.messaging.senders import Sender, SendFailed
+from polls.store import messages as outbox
+from polls.store.db import Database
+
+log = logging.getLogger("polls.messages")
+
+BATCH = 50  # messages claimed at a time ...
+CONCURRENCY = 10  # ... and sent at once
+
+
+class MessageWorker:
+    def __init__(self, db: Database, sender: Sender, *, max_attempts: int, interval: float) -> None:
+        self.db = db
+        self.sender = sender
+        self.max_attempts = max_attempts
+        self.interval = interval
+        self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(CONCURRENCY)
+
+    def wake(self) -> None:
+        """Look at the outbox now (a message was just queued) instead of at the next interval."""
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """One pass: claim what is due and send it; returns how many messages were claimed."""
+        claimed = await outbox.claim_due(self.db, BATCH)
+        await asyncio.gather(*(self._send(message) for message in claimed))
+        return len(claimed)
+
+    async def _send(self, message: outbox.Claimed) -> None:
+        async with self._slots:
+            try:
+                provider_id = await self.sender.send(message)
+            except SendFailed as exc:
+                status = await outbox.record_failure(
+                    self.db, message, exc.reason, permanent=exc.permanent, max_attempts=self.max_attempts
+                )
+                log.warning(
+                    "message %s attempt %s failed (%s): %s", message.id, message.attempts, status, exc.reason
+                )
+                return
+            except Exception as exc:  # a sender's bug must not kill the worker, nor lose the message
+                log.exception("message %s: the sender failed", message.id)
+                await outbox.record_failure(
+                    self.db, message, type(exc).__name__, permanent=False, max_attempts=self.max_attempts
+                )
+                return
+            await outbox.record_sent(self.db, message.id, provider_id)
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                busy = await self.run_once() == BATCH
+            except Exception:  # keep the loop alive through a database blip; log it
+                log.exception("outbox pass failed")
+                busy = False
+            if not busy:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.interval)
