@@ -7,6 +7,7 @@ from polls.http.council import (
     event_codes,
     paper,
     paper_held,
+    password_reset,
     pilots,
     poll_translations,
     polls,
@@ -16,6 +17,7 @@ from polls.http.council import (
 
 routes: list[BaseRoute] = [
     *sign_in.routes,
+    *password_reset.routes,
     *pilots.routes,
     *polls.routes,
     *codes.routes,

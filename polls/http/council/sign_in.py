@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from polls.domain.messages import Channel, Purpose
 from polls.errors import ErrorCode, Forbidden, NotSignedIn, TooManyRequests, ValidationFailed
 from polls.http.kit.auth import check_csrf, current_actor, session_of
 from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import audit
-from polls.store.models import Staff
+from polls.store import messages as outbox
+from polls.store.db import Session
+from polls.store.models import Pilot, Staff
 from polls.store.staff import check_password, find_staff, hash_password, normalise_email
 from polls.tokens import STAFF_INVITE, TokenExpired, TokenInvalid, password_fingerprint
 
@@ -45,6 +50,23 @@ def invite_link(request: Request, staff: Staff) -> str:
     rt = runtime(request)
     token = rt.tokens.sign(STAFF_INVITE, {"s": staff.id, "f": password_fingerprint(staff.password_hash)})
     return f"{rt.settings.base_url}/staff/welcome?token={token}"
+
+
+async def email_invitation(request: Request, db: Session, staff: Staff, pilot: Pilot) -> str:
+    """Queue the invitation email in ``db``'s transaction (the one adding the staff member) and
+    return its link, which the officer is also shown."""
+    link = invite_link(request, staff)
+    await outbox.enqueue(
+        db,
+        channel=Channel.EMAIL,
+        recipient=staff.email,
+        template="staff_invite",
+        personalisation={"council": pilot.council, "name": staff.name, "link": link},
+        purpose=Purpose.STAFF_INVITE,
+        pilot_id=pilot.id,
+    )
+    runtime(request).messages_queued()
+    return link
 
 
 def _safe_next(raw: str | None) -> str:
@@ -105,6 +127,15 @@ async def welcome_page(request: Request) -> Response:
         raise Forbidden("This invitation link has expired. Ask your council admin for a new one.") from None
     except TokenInvalid:
         raise Forbidden("This invitation link is not valid. Check you copied all of it.") from None
+    return await choose_password(
+        request, data, "This invitation link has already been used. Sign in instead.", "council/welcome.html"
+    )
+
+
+async def choose_password(request: Request, data: dict[str, Any], used: str, template: str) -> Response:
+    """The password form of a signed link naming a staff member and their password's fingerprint:
+    the new password changes the fingerprint, which spends the link."""
+    rt = runtime(request)
     errors: dict[str, str] = {}
     if request.method == "POST":
         form = await request.form()
@@ -116,7 +147,7 @@ async def welcome_page(request: Request) -> Response:
             async with rt.db.begin() as db:
                 staff = await find_staff(db, int(data["s"]))
                 if staff is None or password_fingerprint(staff.password_hash) != data["f"]:
-                    raise Forbidden("This invitation link has already been used. Sign in instead.")
+                    raise Forbidden(used, code=ErrorCode.RESET_LINK_INVALID)
                 try:
                     staff.password_hash = hash_password(password)
                 except ValidationFailed as exc:
@@ -133,8 +164,8 @@ async def welcome_page(request: Request) -> Response:
                 return RedirectResponse("/council", status_code=303)
     return render(
         request,
-        "council/welcome.html",
-        {"token": token, "errors": errors},
+        template,
+        {"token": request.query_params.get("token", ""), "errors": errors},
         status_code=422 if errors else 200,
     )
 
