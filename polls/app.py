@@ -30,8 +30,10 @@ from polls.live.connect import connect
 from polls.live.embedded import EmbeddedRedis
 from polls.live.hub import TallyHub
 from polls.live.jury_rooms import JuryRooms
+from polls.live.subscriptions import PendingSubscriptions
 from polls.live.tallies import Tallies, reconcile_forever
 from polls.live.throttle import Throttle
+from polls.messaging import subscribers
 from polls.messaging.dev_inbox import DevInbox
 from polls.messaging.senders import sender_for
 from polls.messaging.worker import MessageWorker
@@ -144,9 +146,8 @@ async def _open_runtime(stack: contextlib.AsyncExitStack, settings: Settings) ->
         hub=TallyHub(redis, tallies),
         booth=VotingBooth(db, tokens, writer),
         jury_rooms=JuryRooms(redis, db),
-        reset_throttle=Throttle(
-            redis, "reset", limit=settings.signin_attempts, window=settings.signin_window
-        ),
+        subscriptions=PendingSubscriptions(redis),
+        link_throttle=Throttle(redis, "reset", limit=settings.signin_attempts, window=settings.signin_window),
     )
     await _open_messages(stack, runtime)
     return runtime, writer
@@ -167,7 +168,11 @@ async def _open_messages(stack: contextlib.AsyncExitStack, runtime: Runtime) -> 
         log.warning("MESSAGES is not set: emails and text messages are queued but not sent")
         return
     runtime.messages = MessageWorker(
-        runtime.db, sender, max_attempts=settings.message_attempts, interval=settings.messages_interval
+        runtime.db,
+        sender,
+        max_attempts=settings.message_attempts,
+        interval=settings.messages_interval,
+        base_url=settings.base_url,
     )
 
 
@@ -195,6 +200,10 @@ async def _serve(app: Starlette, settings: Settings, run_scheduler: bool) -> Asy
             stack.push_async_callback(_cancel, task)
             reconciler = asyncio.create_task(reconcile_forever(runtime.tallies))
             stack.push_async_callback(_cancel, reconciler)
+            telling = asyncio.create_task(
+                subscribers.run_forever(runtime.db, runtime.subscriptions, settings.scheduler_interval)
+            )
+            stack.push_async_callback(_cancel, telling)
             if runtime.messages is not None:
                 sending = asyncio.create_task(runtime.messages.run_forever())
                 stack.push_async_callback(_cancel, sending)

@@ -10,6 +10,7 @@ from starlette.requests import HTTPConnection
 
 from polls.live.hub import TallyHub
 from polls.live.jury_rooms import JuryRooms
+from polls.live.subscriptions import PendingSubscriptions
 from polls.live.tallies import Tallies
 from polls.live.throttle import Throttle
 from polls.messaging.dev_inbox import DevInbox
@@ -28,11 +29,12 @@ class Runtime:
     redis: Redis
     tokens: Tokens
     signin_throttle: Throttle
-    reset_throttle: Throttle  # "forgot my password" requests, per email and per address
+    link_throttle: Throttle  # links asked for by email: password resets, room links
     tallies: Tallies
     hub: TallyHub
     booth: VotingBooth
     jury_rooms: JuryRooms
+    subscriptions: PendingSubscriptions  # residents' results subscriptions waiting for their batch
     messages: MessageWorker | None = None  # None: MESSAGES names no sender, so messages wait
     dev_inbox: DevInbox | None = None  # `polls dev` only: what /dev/messages shows
 

@@ -56,7 +56,13 @@ class Purpose(StrEnum):
     JUROR_INVITE = "juror_invite"
     SESSION_REMINDER = "session_reminder"
     ROOM_LINK = "room_link"
+    RESULTS_SUBSCRIBED = "results_subscribed"
     RESULTS_PUBLISHED = "results_published"
+
+
+# Messages to residents: officers see their status, never their content or whole address, and
+# once sent the address is struck from the row.
+RESIDENTS = (Purpose.RESULTS_SUBSCRIBED, Purpose.RESULTS_PUBLISHED)
 
 
 @dataclass(frozen=True)
@@ -178,23 +184,43 @@ TEMPLATES: dict[str, Template] = {
             },
         ),
         Template(
+            "results_subscribed",
+            ("council", "poll", "unsubscribe"),
+            {
+                "en": Wording(
+                    "We will tell you when the results of ((poll)) are published",
+                    "You asked us to tell you when the results of ((poll)) are published. We will "
+                    "write to you once, then delete your address.\n\nChanged your mind? Stop it "
+                    "here: ((unsubscribe))" + _SIGN_OFF_EN,
+                    "((council)): we will tell you when the results of ((poll)) are out. "
+                    "Stop: ((unsubscribe))",
+                ),
+                "cy": Wording(
+                    "Byddwn yn dweud wrthych pan fydd canlyniadau ((poll)) wedi'u cyhoeddi",
+                    "Gofynnoch i ni ddweud wrthych pan fydd canlyniadau ((poll)) wedi'u cyhoeddi. "
+                    "Byddwn yn ysgrifennu atoch unwaith, ac yna'n dileu eich cyfeiriad.\n\n"
+                    "Wedi newid eich meddwl? Stopiwch hyn yma: ((unsubscribe))" + _SIGN_OFF_CY,
+                    "((council)): byddwn yn dweud wrthych pan fydd canlyniadau ((poll)) allan. "
+                    "Stopio: ((unsubscribe))",
+                ),
+            },
+        ),
+        Template(
             "results_published",
-            ("council", "poll", "link", "unsubscribe"),
+            ("council", "poll", "link"),
             {
                 "en": Wording(
                     "The results of ((poll)) are published",
                     "You asked us to tell you when the results of ((poll)) were published. They are "
                     "here, with what ((council)) will do about them:\n\n((link))\n\nWe have now "
-                    "deleted your address. (Changed your mind before this arrived? ((unsubscribe)))"
-                    + _SIGN_OFF_EN,
+                    "deleted your address." + _SIGN_OFF_EN,
                     "((council)): the results of ((poll)) are published: ((link))",
                 ),
                 "cy": Wording(
                     "Mae canlyniadau ((poll)) wedi'u cyhoeddi",
                     "Gofynnoch i ni ddweud wrthych pan fyddai canlyniadau ((poll)) yn cael eu "
                     "cyhoeddi. Dyma nhw, gyda'r hyn y bydd ((council)) yn ei wneud amdanyn nhw:\n\n"
-                    "((link))\n\nRydym bellach wedi dileu eich cyfeiriad. (Wedi newid eich meddwl? "
-                    "((unsubscribe)))" + _SIGN_OFF_CY,
+                    "((link))\n\nRydym bellach wedi dileu eich cyfeiriad." + _SIGN_OFF_CY,
                     "((council)): mae canlyniadau ((poll)) wedi'u cyhoeddi: ((link))",
                 ),
             },

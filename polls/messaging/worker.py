@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 
 from polls.messaging.senders import Sender, SendFailed
@@ -22,8 +23,11 @@ CONCURRENCY = 10  # ... and sent at once
 
 
 class MessageWorker:
-    def __init__(self, db: Database, sender: Sender, *, max_attempts: int, interval: float) -> None:
+    def __init__(
+        self, db: Database, sender: Sender, *, max_attempts: int, interval: float, base_url: str = ""
+    ) -> None:
         self.db = db
+        self.base_url = base_url
         self.sender = sender
         self.max_attempts = max_attempts
         self.interval = interval
@@ -43,7 +47,7 @@ class MessageWorker:
     async def _send(self, message: outbox.Claimed) -> None:
         async with self._slots:
             try:
-                provider_id = await self.sender.send(message)
+                provider_id = await self.sender.send(self._with_links(message))
             except SendFailed as exc:
                 status = await outbox.record_failure(
                     self.db, message, exc.reason, permanent=exc.permanent, max_attempts=self.max_attempts
@@ -58,7 +62,16 @@ class MessageWorker:
                     self.db, message, type(exc).__name__, permanent=False, max_attempts=self.max_attempts
                 )
                 return
-            await outbox.record_sent(self.db, message.id, provider_id)
+            await outbox.record_sent(self.db, message, provider_id)
+
+    def _with_links(self, message: outbox.Claimed) -> outbox.Claimed:
+        """Links into the service are stored as paths (the store does not know the address it is
+        served at) and completed here."""
+        fields = {
+            k: self.base_url + v if isinstance(v, str) and v.startswith("/") else v
+            for k, v in message.personalisation.items()
+        }
+        return dataclasses.replace(message, personalisation=fields)
 
     async def run_forever(self) -> None:
         while True:

@@ -17,7 +17,9 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from polls.domain.contacts import masked
 from polls.domain.messages import (
+    RESIDENTS,
     RETRYABLE,
     Channel,
     Status,
@@ -43,6 +45,7 @@ class Claimed:
     language: str
     personalisation: Mapping[str, Any]
     attempts: int
+    purpose: str
 
 
 async def enqueue(
@@ -120,6 +123,7 @@ async def claim_due(db: Database, limit: int = 20, now: datetime | None = None) 
                     Message.language,
                     Message.personalisation,
                     Message.attempts,
+                    Message.purpose,
                 )
             )
             row = won.one_or_none()
@@ -128,18 +132,21 @@ async def claim_due(db: Database, limit: int = 20, now: datetime | None = None) 
     return claimed
 
 
-async def record_sent(db: Database, message_id: int, provider_id: str | None) -> None:
+async def record_sent(db: Database, message: Claimed, provider_id: str | None) -> None:
+    values: dict[str, Any] = {
+        "status": Status.SENT.value,
+        "provider_id": provider_id,
+        "sent_at": utcnow(),
+        "claimed_until": None,
+        "last_error": None,
+    }
+    if message.purpose in RESIDENTS:  # sent: keep no more of a resident than officers may see
+        values.update(recipient=masked(message.recipient), personalisation={})
     async with db.begin() as session:
         await session.execute(
             update(Message)
-            .where(Message.id == message_id, Message.status == Status.SENDING.value)
-            .values(
-                status=Status.SENT.value,
-                provider_id=provider_id,
-                sent_at=utcnow(),
-                claimed_until=None,
-                last_error=None,
-            )
+            .where(Message.id == message.id, Message.status == Status.SENDING.value)
+            .values(**values)
         )
 
 

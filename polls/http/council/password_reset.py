@@ -37,7 +37,7 @@ async def forgot_password_page(request: Request) -> Response:
         )
     rt = runtime(request)
     keys = (f"email:{email.lower()}", f"ip:{client_address(request)}")
-    wait = await rt.reset_throttle.retry_after(*keys)
+    wait = await rt.link_throttle.retry_after(*keys)
     if wait:
         minutes = max(1, round(wait / 60))
         errors = {"email": f"Too many requests. Try again in {minutes} minute{'s' if minutes > 1 else ''}."}
@@ -48,7 +48,7 @@ async def forgot_password_page(request: Request) -> Response:
             status_code=429,
             headers={"Retry-After": str(wait)},
         )
-    await rt.reset_throttle.hit(*keys)  # every request counts, known address or not
+    await rt.link_throttle.hit(*keys)  # every request counts, known address or not
     async with rt.db.begin() as db:
         staff = await find_by_email(db, email)
         if staff is not None and staff.active:

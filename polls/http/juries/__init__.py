@@ -2,7 +2,15 @@
 
 from starlette.routing import BaseRoute
 
-from polls.http.juries import final_report, public, room_pages, room_socket, selection, session_report
+from polls.http.juries import (
+    final_report,
+    juror_messages,
+    public,
+    room_pages,
+    room_socket,
+    selection,
+    session_report,
+)
 
 routes: list[BaseRoute] = [
     *selection.routes,
@@ -11,4 +19,5 @@ routes: list[BaseRoute] = [
     *room_socket.routes,
     *session_report.routes,
     *final_report.routes,
+    *juror_messages.routes,
 ]

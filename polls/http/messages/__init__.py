@@ -2,7 +2,7 @@
 
 from starlette.routing import BaseRoute
 
-from polls.http.messages import dev_inbox
+from polls.http.messages import dev_inbox, officer
 
-routes: list[BaseRoute] = []
+routes: list[BaseRoute] = [*officer.routes]
 dev_routes = [*dev_inbox.routes]  # only in `polls dev` (polls.app)
