@@ -153,6 +153,8 @@ async def send_room_link_again(
     if juror is None:
         return
     jury = await session.get_one(Jury, jury_id)
-    await _room_link_message(
-        session, jury, juror, contact, "room_link", {}, link=room_link(tokens, base_url, juror)
-    )
+    # Written to the address we hold (the same one, perhaps spelt differently).
+    held = juror.email if contact.channel == EMAIL else juror.phone
+    where = Contact(contact.channel, held or contact.address)
+    link = room_link(tokens, base_url, juror)
+    await _room_link_message(session, jury, juror, where, "room_link", {}, link=link)
