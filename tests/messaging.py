@@ -14,6 +14,9 @@ async def send_queued(settings: Settings, mail_server: MailServer) -> int:
     engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
     try:
         sender = SmtpSender(mail_server.url, "polls@council.example")
-        return await MessageWorker(sessions_for(engine), sender, max_attempts=3, interval=0.1).run_once()
+        worker = MessageWorker(
+            sessions_for(engine), sender, max_attempts=3, interval=0.1, base_url=settings.base_url
+        )
+        return await worker.run_once()
     finally:
         await engine.dispose()

@@ -39,7 +39,7 @@ class _Handler:
         assert isinstance(parsed, EmailMessage)
         part = parsed.get_body(preferencelist=("plain",))
         body = part.get_content() if part is not None else ""
-        self.inbox.add("email", ", ".join(envelope.rcpt_tos), str(parsed["Subject"] or ""), body)
+        self.inbox.add("email", ", ".join(envelope.rcpt_tos), str(parsed["Subject"] or "").strip(), body)
         return "250 Message accepted for delivery"
 
 

@@ -203,9 +203,14 @@ async def get_message(session: AsyncSession, message_id: int, *, lock: bool = Fa
     return message
 
 
-async def messages_of(session: AsyncSession, **where: int) -> list[Message]:
-    """The messages of a jury (jury_id=...) or a poll (poll_id=...), newest first."""
-    query = select(Message).filter_by(**where).order_by(Message.id.desc())
+async def messages_of(
+    session: AsyncSession, *, statuses: tuple[Status, ...] = (), limit: int = 500, **where: int
+) -> list[Message]:
+    """The messages of a jury (jury_id=...) or a poll (poll_id=...), newest first; only those
+    in ``statuses`` if given."""
+    query = select(Message).filter_by(**where).order_by(Message.id.desc()).limit(limit)
+    if statuses:
+        query = query.where(Message.status.in_([s.value for s in statuses]))
     return list((await session.execute(query)).scalars().all())
 
 

@@ -12,6 +12,7 @@ from starlette.routing import Route
 from polls.domain.access import Actor, Permission
 from polls.domain.counting.rules import RANKING_RULES, STV_TRANSFERS
 from polls.domain.counting.shares_variants import COMPLETIONS, UTILITIES
+from polls.domain.messages import RETRYABLE
 from polls.domain.polls import (
     ACTION_LABELS,
     ASSURANCE_LABELS,
@@ -36,8 +37,10 @@ from polls.http.kit.render import render
 from polls.http.kit.timezones import parse_local_datetime
 from polls.runtime import runtime
 from polls.store import lifecycle as poll_lifecycle
+from polls.store import messages as outbox
 from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store
+from polls.store import subscriptions
 from polls.store.models import Pilot, Poll, Question
 
 # Polls
@@ -124,6 +127,12 @@ async def _poll_form(request: Request, actor: Actor, poll: Poll | None, pilot: P
 async def poll_page(request: Request, actor: Actor, poll: Poll, pilot: Pilot) -> Response:
     async with runtime(request).db() as db:
         areas = await pilot_store.list_areas(db, pilot.id)
+        messages = {
+            "subscribers": await subscriptions.subscriber_count(db, poll.id),
+            "counts": await outbox.status_counts(db, poll_id=poll.id),
+            # Residents' messages can be many: the list shows those needing attention.
+            "messages": await outbox.messages_of(db, poll_id=poll.id, statuses=RETRYABLE, limit=200),
+        }
     turnout = None
     status = PollStatus(poll.status)
     if status not in (PollStatus.DRAFT, PollStatus.SCHEDULED):
@@ -157,6 +166,7 @@ async def poll_page(request: Request, actor: Actor, poll: Poll, pilot: Pilot) ->
             "can_manage": actor.can(Permission.MANAGE_PILOT, pilot.id),
             "kinds": list(QuestionKind),
             "language_names": LANGUAGE_NAMES,
+            **messages,
         },
     )
 
