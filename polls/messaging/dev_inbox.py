@@ -5,6 +5,7 @@ rendered beside them. Kept in memory: it lasts as long as the app."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 from collections import deque
@@ -54,6 +55,8 @@ class DevInbox:
         self._controller = Controller(_Handler(self), hostname=self.host, port=self.port)
 
     async def start(self) -> None:
+        # aiosmtpd logs each SMTP command at DEBUG, recipients' addresses included: not in ours.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         await asyncio.to_thread(self._controller.start)
 
     async def stop(self) -> None:
