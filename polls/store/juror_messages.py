@@ -19,6 +19,9 @@ from polls.store.jurors import ANSWERING, invitation_link, room_link
 from polls.store.models import Juror, Jury, Message, Pilot, utcnow
 from polls.tokens import Tokens
 
+# Links are stored as paths: the worker completes them with BASE_URL when it sends.
+LINK_PATHS = ""
+
 
 def _contact_line(pilot: Pilot) -> str:
     return f"{pilot.contact_email} or {pilot.contact_phone}" if pilot.contact_phone else pilot.contact_email
@@ -41,7 +44,6 @@ async def send_invitation(
     contact: Contact,
     *,
     tokens: Tokens,
-    base_url: str,
     language: str = "en",
 ) -> Message:
     """Keep where to write to an invited juror and queue their invitation there."""
@@ -65,7 +67,7 @@ async def send_invitation(
         personalisation={
             "council": pilot.council,
             "jury": jury.title,
-            "link": invitation_link(tokens, base_url, juror),
+            "link": invitation_link(tokens, LINK_PATHS, juror),
             "contact": _contact_line(pilot),
         },
         purpose=Purpose.JUROR_INVITE,
@@ -109,7 +111,7 @@ async def _room_link_message(
 
 
 async def send_reminders(
-    session: AsyncSession, actor: Actor, session_id: int, *, tokens: Tokens, base_url: str
+    session: AsyncSession, actor: Actor, session_id: int, *, tokens: Tokens
 ) -> tuple[int, int]:
     """Remind every juror we can write to of a session, with their own room link: the jury's id
     and how many were reminded."""
@@ -120,7 +122,7 @@ async def send_reminders(
         where = _where(juror)
         if where is None or juror.room_nonce is None:
             continue
-        link = room_link(tokens, base_url, juror)
+        link = room_link(tokens, LINK_PATHS, juror)
         await _room_link_message(
             session, jury, juror, where, "session_reminder", {"session": jury_session.title}, link=link
         )
@@ -137,7 +139,7 @@ async def send_reminders(
 
 
 async def send_room_link_again(
-    session: AsyncSession, jury_id: int, contact: Contact, *, tokens: Tokens, base_url: str
+    session: AsyncSession, jury_id: int, contact: Contact, *, tokens: Tokens
 ) -> None:
     """Queue the room link of the accepted juror of this jury with this email or phone, if there
     is one; the caller answers the same either way."""
@@ -156,5 +158,5 @@ async def send_room_link_again(
     # Written to the address we hold (the same one, perhaps spelt differently).
     held = juror.email if contact.channel == EMAIL else juror.phone
     where = Contact(contact.channel, held or contact.address)
-    link = room_link(tokens, base_url, juror)
+    link = room_link(tokens, LINK_PATHS, juror)
     await _room_link_message(session, jury, juror, where, "room_link", {}, link=link)

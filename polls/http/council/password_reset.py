@@ -62,7 +62,7 @@ async def forgot_password_page(request: Request) -> Response:
                 template="password_reset",
                 personalisation={
                     "council": rt.settings.council_name,
-                    "link": f"{rt.settings.base_url}/staff/reset?token={token}",
+                    "link": f"/staff/reset?token={token}",  # completed with BASE_URL when sent
                 },
                 purpose=Purpose.PASSWORD_RESET,
             )

@@ -46,27 +46,28 @@ async def attempt_sign_in(request: Request, email: str, password: str) -> Staff:
     return staff
 
 
-def invite_link(request: Request, staff: Staff) -> str:
-    rt = runtime(request)
-    token = rt.tokens.sign(STAFF_INVITE, {"s": staff.id, "f": password_fingerprint(staff.password_hash)})
-    return f"{rt.settings.base_url}/staff/welcome?token={token}"
+def invite_path(request: Request, staff: Staff) -> str:
+    token = runtime(request).tokens.sign(
+        STAFF_INVITE, {"s": staff.id, "f": password_fingerprint(staff.password_hash)}
+    )
+    return f"/staff/welcome?token={token}"
 
 
 async def email_invitation(request: Request, db: Session, staff: Staff, pilot: Pilot) -> str:
     """Queue the invitation email in ``db``'s transaction (the one adding the staff member) and
     return its link, which the officer is also shown."""
-    link = invite_link(request, staff)
+    path = invite_path(request, staff)  # the worker completes it with BASE_URL when sending
     await outbox.enqueue(
         db,
         channel=Channel.EMAIL,
         recipient=staff.email,
         template="staff_invite",
-        personalisation={"council": pilot.council, "name": staff.name, "link": link},
+        personalisation={"council": pilot.council, "name": staff.name, "link": path},
         purpose=Purpose.STAFF_INVITE,
         pilot_id=pilot.id,
     )
     runtime(request).messages_queued()
-    return link
+    return runtime(request).settings.base_url + path
 
 
 def _safe_next(raw: str | None) -> str:

@@ -37,7 +37,6 @@ async def send_invitation(request: Request, actor: Actor) -> Response:
                 juror_id,
                 contact,
                 tokens=rt.tokens,
-                base_url=rt.settings.base_url,
                 language=language,
             )
     except ValidationFailed as exc:
@@ -53,7 +52,7 @@ async def send_reminders(request: Request, actor: Actor) -> Response:
     rt = runtime(request)
     async with rt.db.begin() as db:
         jury_id, sent = await juror_messages.send_reminders(
-            db, actor, path_int(request, "session_id"), tokens=rt.tokens, base_url=rt.settings.base_url
+            db, actor, path_int(request, "session_id"), tokens=rt.tokens
         )
     rt.messages_queued()
     return see_other(f"/council/juries/{jury_id}/sessions?reminded={sent}")
@@ -92,9 +91,7 @@ async def room_link_again(request: Request) -> Response:
         )
     await rt.link_throttle.hit(*keys)
     async with rt.db.begin() as db:
-        await juror_messages.send_room_link_again(
-            db, jury_id, contact, tokens=rt.tokens, base_url=rt.settings.base_url
-        )
+        await juror_messages.send_room_link_again(db, jury_id, contact, tokens=rt.tokens)
     rt.messages_queued()
     return render(request, "juries/room_link_sent.html", {**context, "contact": contact.address})
 
