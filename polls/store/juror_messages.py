@@ -160,3 +160,15 @@ async def send_room_link_again(
     where = Contact(contact.channel, held or contact.address)
     link = room_link(tokens, LINK_PATHS, juror)
     await _room_link_message(session, jury, juror, where, "room_link", {}, link=link)
+
+
+async def send_room_link_on_accept(session: AsyncSession, juror: Juror, *, tokens: Tokens) -> bool:
+    """A juror who accepts an invitation we sent them gets their room link there too, in the
+    accepting transaction (the page shows it once); False when we have nowhere to write."""
+    where = _where(juror)
+    if where is None:
+        return False
+    jury = await session.get_one(Jury, juror.jury_id)
+    link = room_link(tokens, LINK_PATHS, juror)
+    await _room_link_message(session, jury, juror, where, "room_link", {}, link=link)
+    return True
