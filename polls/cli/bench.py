@@ -1,4 +1,5 @@
-"""`polls bench ...`: the benchmarks (votes a second, counting, sortition, a jury room's fan-out)."""
+"""`polls bench ...`: the benchmarks (votes a second, counting, sortition, a jury room's fan-out,
+messages to residents)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ def add_parsers(commands: Any) -> None:
     jury = bench_commands.add_parser("jury", help="a moderator's event reaching 2,000 websocket clients")
     jury.add_argument("--observers", type=int, default=2000)
     jury.add_argument("--rounds", type=int, default=30)
+    messages = bench_commands.add_parser("messages", help="results messages to many residents over SMTP")
+    messages.add_argument("--subscribers", type=_at_least_one, default=50_000)
 
 
 def _at_least_one(text: str) -> int:
@@ -36,6 +39,10 @@ def run(args: argparse.Namespace) -> int:
         from polls.bench import jury
 
         print(jury.report(jury.run(observers=args.observers, rounds=args.rounds)))
+    elif args.bench_command == "messages":
+        from polls.bench import messages
+
+        print(messages.report(messages.run(subscribers=args.subscribers)))
     elif args.bench_command == "sortition":
         from polls.bench import sortition
 

@@ -20,6 +20,7 @@ from polls.settings import Settings
 from polls.store.messages import Claimed
 
 SMTP_TIMEOUT = 30
+KEEP_OPEN = 20  # idle connections kept to the mail server (as many as a worker sends at once)
 
 
 class SendFailed(Exception):
@@ -63,6 +64,24 @@ class SmtpSender:
         self.username = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
         self.mail_from = mail_from
+        self._idle: list[aiosmtplib.SMTP] = []  # connections kept open between messages
+
+    async def _connection(self) -> aiosmtplib.SMTP:
+        """An idle connection kept from an earlier message, or a new one (logged in)."""
+        while self._idle:
+            client = self._idle.pop()
+            if client.is_connected:
+                return client
+        client = aiosmtplib.SMTP(
+            hostname=self.hostname,
+            port=self.port,
+            username=self.username,
+            password=self.password,
+            use_tls=self.use_tls,
+            timeout=SMTP_TIMEOUT,
+        )
+        await client.connect()
+        return client
 
     async def send(self, message: Claimed) -> str | None:
         if message.channel != Channel.EMAIL:
@@ -71,15 +90,15 @@ class SmtpSender:
             )
         email = email_of(message, self.mail_from)
         try:
-            await aiosmtplib.send(
-                email,
-                hostname=self.hostname,
-                port=self.port,
-                username=self.username,
-                password=self.password,
-                use_tls=self.use_tls,
-                timeout=SMTP_TIMEOUT,
-            )
+            client = await self._connection()
+            try:
+                await client.send_message(email)
+            except aiosmtplib.SMTPServerDisconnected:  # an idle connection the server closed
+                client = await self._connection()
+                await client.send_message(email)
+            except BaseException:
+                client.close()  # after a refusal, start the next message on a fresh connection
+                raise
         except aiosmtplib.SMTPRecipientsRefused as exc:
             raise SendFailed(f"the mail server refused the address ({_codes(exc)})", permanent=True) from None
         except aiosmtplib.SMTPResponseException as exc:
@@ -88,6 +107,10 @@ class SmtpSender:
             ) from None
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise SendFailed(f"cannot reach the mail server: {type(exc).__name__}") from None
+        if len(self._idle) < KEEP_OPEN:
+            self._idle.append(client)
+        else:
+            client.close()
         return str(email["Message-ID"])
 
 

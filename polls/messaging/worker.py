@@ -18,8 +18,8 @@ from polls.store.db import Database
 
 log = logging.getLogger("polls.messages")
 
-BATCH = 50  # messages claimed at a time ...
-CONCURRENCY = 10  # ... and sent at once
+BATCH = 100  # messages claimed at a time ...
+CONCURRENCY = 20  # ... and sent at once
 
 
 class MessageWorker:
@@ -41,28 +41,21 @@ class MessageWorker:
     async def run_once(self) -> int:
         """One pass: claim what is due and send it; returns how many messages were claimed."""
         claimed = await outbox.claim_due(self.db, BATCH)
-        await asyncio.gather(*(self._send(message) for message in claimed))
+        outcomes = await asyncio.gather(*(self._send(message) for message in claimed))
+        await outbox.record_outcomes(self.db, outcomes, self.max_attempts)
         return len(claimed)
 
-    async def _send(self, message: outbox.Claimed) -> None:
+    async def _send(self, message: outbox.Claimed) -> outbox.Outcome:
         async with self._slots:
             try:
                 provider_id = await self.sender.send(self._with_links(message))
             except SendFailed as exc:
-                status = await outbox.record_failure(
-                    self.db, message, exc.reason, permanent=exc.permanent, max_attempts=self.max_attempts
-                )
-                log.warning(
-                    "message %s attempt %s failed (%s): %s", message.id, message.attempts, status, exc.reason
-                )
-                return
+                log.warning("message %s attempt %s failed: %s", message.id, message.attempts, exc.reason)
+                return outbox.Outcome(message, error=exc.reason, permanent=exc.permanent)
             except Exception as exc:  # a sender's bug must not kill the worker, nor lose the message
                 log.exception("message %s: the sender failed", message.id)
-                await outbox.record_failure(
-                    self.db, message, type(exc).__name__, permanent=False, max_attempts=self.max_attempts
-                )
-                return
-            await outbox.record_sent(self.db, message, provider_id)
+                return outbox.Outcome(message, error=type(exc).__name__)
+            return outbox.Outcome(message, provider_id=provider_id)
 
     def _with_links(self, message: outbox.Claimed) -> outbox.Claimed:
         """Links into the service are stored as paths (the store does not know the address it is

@@ -9,7 +9,7 @@ A claim is a lease: a row still ``sending`` after it (its instance died mid-send
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -61,6 +61,7 @@ async def enqueue(
     jury_id: int | None = None,
     juror_id: int | None = None,
     poll_id: int | None = None,
+    flush: bool = True,
 ) -> Message:
     """Add a message to the outbox in ``session``'s transaction: it is sent only if that commits.
     A missing personalisation field is refused here, never discovered at sending."""
@@ -82,7 +83,8 @@ async def enqueue(
         poll_id=poll_id,
     )
     session.add(message)
-    await session.flush()
+    if flush:  # gives the message its id; a caller queueing many at once may leave it to the commit
+        await session.flush()
     return message
 
 
@@ -132,7 +134,30 @@ async def claim_due(db: Database, limit: int = 20, now: datetime | None = None) 
     return claimed
 
 
-async def record_sent(db: Database, message: Claimed, provider_id: str | None) -> None:
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one attempt: the provider's id, or the error and whether it is final."""
+
+    message: Claimed
+    provider_id: str | None = None
+    error: str | None = None
+    permanent: bool = False
+
+
+async def record_outcomes(db: Database, outcomes: Sequence[Outcome], max_attempts: int) -> None:
+    """Record a batch of attempts in one transaction (one write instead of one per message)."""
+    if not outcomes:
+        return
+    async with db.begin() as session:
+        for outcome in outcomes:
+            if outcome.error is None:
+                await _mark_sent(session, outcome.message, outcome.provider_id)
+            else:
+                status = after_failure(outcome.message.attempts, max_attempts, outcome.permanent)
+                await _mark_failed(session, outcome.message, outcome.error, status)
+
+
+async def _mark_sent(session: AsyncSession, message: Claimed, provider_id: str | None) -> None:
     values: dict[str, Any] = {
         "status": Status.SENT.value,
         "provider_id": provider_id,
@@ -142,31 +167,25 @@ async def record_sent(db: Database, message: Claimed, provider_id: str | None) -
     }
     if message.purpose in RESIDENTS:  # sent: keep no more of a resident than officers may see
         values.update(recipient=masked(message.recipient), personalisation={})
-    async with db.begin() as session:
-        await session.execute(
-            update(Message)
-            .where(Message.id == message.id, Message.status == Status.SENDING.value)
-            .values(**values)
-        )
+    await session.execute(
+        update(Message)
+        .where(Message.id == message.id, Message.status == Status.SENDING.value)
+        .values(**values)
+    )
 
 
-async def record_failure(
-    db: Database, message: Claimed, error: str, *, permanent: bool, max_attempts: int
-) -> Status:
+async def _mark_failed(session: AsyncSession, message: Claimed, error: str, status: Status) -> None:
     """After a failed attempt: try again later with a longer wait, or give up (dead)."""
-    status = after_failure(message.attempts, max_attempts, permanent)
-    async with db.begin() as session:
-        await session.execute(
-            update(Message)
-            .where(Message.id == message.id, Message.status == Status.SENDING.value)
-            .values(
-                status=status.value,
-                next_attempt_at=utcnow() + retry_delay(message.attempts),
-                claimed_until=None,
-                last_error=error[:300],
-            )
+    await session.execute(
+        update(Message)
+        .where(Message.id == message.id, Message.status == Status.SENDING.value)
+        .values(
+            status=status.value,
+            next_attempt_at=utcnow() + retry_delay(message.attempts),
+            claimed_until=None,
+            last_error=error[:300],
         )
-    return status
+    )
 
 
 async def record_delivery(session: AsyncSession, provider_id: str, status: Status, error: str | None) -> bool:

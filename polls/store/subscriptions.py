@@ -85,6 +85,7 @@ async def write_batch(session: AsyncSession, poll_id: int, batch: Sequence[Subsc
             purpose=Purpose.RESULTS_SUBSCRIBED,
             pilot_id=poll.pilot_id,
             poll_id=poll_id,
+            flush=False,
         )
 
 
@@ -103,6 +104,7 @@ async def _results_message(session: AsyncSession, poll: Poll, council: str, one:
         purpose=Purpose.RESULTS_PUBLISHED,
         pilot_id=poll.pilot_id,
         poll_id=poll.id,
+        flush=False,
     )
 
 
