@@ -58,6 +58,7 @@ async def send_invitation(
     else:
         juror.phone = contact.address
     pilot = await session.get_one(Pilot, jury.pilot_id)
+    language = language if language in pilot.languages else "en"  # only a language the pilot offers
     message = await outbox.enqueue(
         session,
         channel=contact.channel,
