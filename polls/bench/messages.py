@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import tempfile
 import threading
 import time
@@ -70,6 +71,7 @@ async def _run(workdir: Path, subscribers: int) -> dict[str, Any]:
     await asyncio.to_thread(upgrade, url)
     engines = [open_engine(url) for _ in range(2)]
     handler = _Counting()
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # a line per SMTP command otherwise
     port = _free_port()
     server = Controller(handler, hostname="127.0.0.1", port=port)
     server.start()
