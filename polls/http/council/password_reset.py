@@ -77,7 +77,9 @@ async def reset_password_page(request: Request) -> Response:
         data = rt.tokens.read(PASSWORD_RESET, request.query_params.get("token", ""))
     except TokenInvalid:  # expired ones too: the same page either way
         raise Forbidden(used, code=ErrorCode.RESET_LINK_INVALID) from None
-    return await choose_password(request, data, used, "council/reset_password.html")
+    return await choose_password(
+        request, data, used, "council/reset_password.html", code=ErrorCode.RESET_LINK_INVALID
+    )
 
 
 routes = [

@@ -133,7 +133,9 @@ async def welcome_page(request: Request) -> Response:
     )
 
 
-async def choose_password(request: Request, data: dict[str, Any], used: str, template: str) -> Response:
+async def choose_password(
+    request: Request, data: dict[str, Any], used: str, template: str, code: ErrorCode = ErrorCode.FORBIDDEN
+) -> Response:
     """The password form of a signed link naming a staff member and their password's fingerprint:
     the new password changes the fingerprint, which spends the link."""
     rt = runtime(request)
@@ -148,7 +150,7 @@ async def choose_password(request: Request, data: dict[str, Any], used: str, tem
             async with rt.db.begin() as db:
                 staff = await find_staff(db, int(data["s"]))
                 if staff is None or password_fingerprint(staff.password_hash) != data["f"]:
-                    raise Forbidden(used, code=ErrorCode.RESET_LINK_INVALID)
+                    raise Forbidden(used, code=code)
                 try:
                     staff.password_hash = hash_password(password)
                 except ValidationFailed as exc:
