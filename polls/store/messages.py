@@ -99,7 +99,6 @@ def _due(now: datetime) -> Any:
 async def claim_due(db: Database, limit: int = 20, now: datetime | None = None) -> list[Claimed]:
     """Claim up to ``limit`` due messages for this worker; no other worker can claim them now."""
     now = now or utcnow()
-    claimed: list[Claimed] = []
     async with db.begin() as session:
         candidates = (
             select(Message.id)
@@ -108,29 +107,30 @@ async def claim_due(db: Database, limit: int = 20, now: datetime | None = None) 
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        for message_id in (await session.execute(candidates)).scalars().all():
-            won = await session.execute(
-                update(Message)
-                .where(Message.id == message_id, _due(now))
-                .values(
-                    status=Status.SENDING.value,
-                    claimed_until=now + LEASE,
-                    attempts=Message.attempts + 1,
-                    updated_at=now,
-                )
-                .returning(
-                    Message.channel,
-                    Message.recipient,
-                    Message.template,
-                    Message.language,
-                    Message.personalisation,
-                    Message.attempts,
-                    Message.purpose,
-                )
+        ids = list((await session.execute(candidates)).scalars().all())
+        if not ids:
+            return []
+        won = await session.execute(
+            update(Message)
+            .where(Message.id.in_(ids), _due(now))
+            .values(
+                status=Status.SENDING.value,
+                claimed_until=now + LEASE,
+                attempts=Message.attempts + 1,
+                updated_at=now,
             )
-            row = won.one_or_none()
-            if row is not None:
-                claimed.append(Claimed(message_id, *row))
+            .returning(
+                Message.id,
+                Message.channel,
+                Message.recipient,
+                Message.template,
+                Message.language,
+                Message.personalisation,
+                Message.attempts,
+                Message.purpose,
+            )
+        )
+        claimed = [Claimed(*row) for row in won.all()]
     return claimed
 
 
