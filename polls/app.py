@@ -21,7 +21,7 @@ from starlette.types import Receive, Scope, Send
 
 from polls import metrics, scheduler
 from polls.errors import PollsError
-from polls.http import council, juries, public, residents
+from polls.http import council, juries, messages, public, residents
 from polls.http.api import registry, votes
 from polls.http.kit.auth import SessionMiddleware
 from polls.http.kit.errors import backend_down, http_error, polls_error, server_error
@@ -32,8 +32,13 @@ from polls.live.connect import connect
 from polls.live.embedded import EmbeddedRedis
 from polls.live.hub import TallyHub
 from polls.live.jury_rooms import JuryRooms
+from polls.live.subscriptions import PendingSubscriptions
 from polls.live.tallies import Tallies, reconcile_forever
-from polls.live.throttle import SignInThrottle
+from polls.live.throttle import LinkThrottle, SignInThrottle
+from polls.messaging import subscribers
+from polls.messaging.dev_inbox import DevInbox
+from polls.messaging.senders import sender_for
+from polls.messaging.worker import MessageWorker
 from polls.redaction import redact_secrets
 from polls.runtime import Runtime
 from polls.settings import EMBEDDED, Settings
@@ -145,8 +150,36 @@ async def _open_runtime(stack: contextlib.AsyncExitStack, settings: Settings) ->
         hub=TallyHub(redis, tallies),
         booth=VotingBooth(db, tokens, writer),
         jury_rooms=JuryRooms(redis, db),
+        subscriptions=PendingSubscriptions(redis),
+        link_throttle=LinkThrottle(
+            redis, "links", limit=settings.signin_attempts, window=settings.signin_window
+        ),
     )
+    await _open_messages(stack, runtime)
     return runtime, writer
+
+
+async def _open_messages(stack: contextlib.AsyncExitStack, runtime: Runtime) -> None:
+    """The sender MESSAGES names (starting the embedded SMTP server for `polls dev`)."""
+    settings = runtime.settings
+    if settings.messages == "dev":
+        runtime.dev_inbox = DevInbox()
+        await runtime.dev_inbox.start()
+        stack.push_async_callback(runtime.dev_inbox.stop)
+        log.info(
+            "embedded SMTP server at %s:%s; messages at /dev/messages", "127.0.0.1", runtime.dev_inbox.port
+        )
+    sender = sender_for(settings, runtime.dev_inbox)
+    if sender is None:
+        log.warning("MESSAGES is not set: emails and text messages are queued but not sent")
+        return
+    runtime.messages = MessageWorker(
+        runtime.db,
+        sender,
+        max_attempts=settings.message_attempts,
+        interval=settings.messages_interval,
+        base_url=settings.base_url,
+    )
 
 
 @contextlib.asynccontextmanager
@@ -176,6 +209,13 @@ async def _serve(app: Starlette, settings: Settings, run_scheduler: bool) -> Asy
             stack.push_async_callback(_cancel, reconciler)
             retention = asyncio.create_task(scheduler.erase_personal_data_forever(runtime.db))
             stack.push_async_callback(_cancel, retention)
+            telling = asyncio.create_task(
+                subscribers.run_forever(runtime.db, runtime.subscriptions, settings.scheduler_interval)
+            )
+            stack.push_async_callback(_cancel, telling)
+            if runtime.messages is not None:
+                sending = asyncio.create_task(runtime.messages.run_forever())
+                stack.push_async_callback(_cancel, sending)
         yield
 
 
@@ -184,6 +224,7 @@ ROUTES: list[BaseRoute] = [
     *residents.routes,
     *council.routes,
     *juries.routes,
+    *messages.routes,
     *registry.routes,
     # Stylesheet and scripts go compressed (the CSS from 82 KB to about 10 KB): `polls dev` has
     # no proxy to do it. Pages are not compressed: a page that reflects what was typed next to a
@@ -210,9 +251,11 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Starlette:
         async with _serve(app, settings, run_scheduler):
             yield
 
+    # /dev/messages exists only where the embedded SMTP server does: never in `polls serve`.
+    routes = [*messages.dev_routes, *ROUTES] if settings.messages == "dev" else list(ROUTES)
     sockets = OpenSockets()
     app = PollsApp(
-        routes=list(ROUTES),
+        routes=routes,
         middleware=[
             Middleware(Observe),
             Middleware(TrackSockets, sockets=sockets),

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 EMBEDDED = "embedded"
@@ -39,6 +40,16 @@ class Settings:
     metrics_open: bool = False
     metrics_token: str = field(default="", repr=False)
     log_format: str = "json"  # "json" (one object a line) or "text" (`polls dev`)
+    # Where messages go (docs/messages.md): "" keeps them queued, unsent; "dev" the embedded SMTP
+    # server of `polls dev`; "smtp://user:pass@host:port" a mail server; "notify" GOV.UK Notify.
+    messages: str = field(default="", repr=False)
+    mail_from: str = "polls@localhost"
+    notify_api_key: str = field(default="", repr=False)
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    notify_callback_token: str = field(default="", repr=False)  # Notify sends it as a bearer token
+    notify_templates: tuple[tuple[str, str], ...] = ()  # ("juror_invite", id), ("juror_invite.cy", id)
+    message_attempts: int = 6  # then the message is dead
+    messages_interval: float = 2.0  # seconds between the worker's looks at the outbox
 
 
 def _split_keys(raw: str) -> tuple[str, ...]:
@@ -105,6 +116,7 @@ def from_environment(env: Mapping[str, str] | None = None, *, production: bool =
         metrics_open=not production,
         metrics_token=_metrics_token(env.get("METRICS_TOKEN", "")),
         log_format="json" if production else "text",
+        **_message_settings(env, production),
     )
 
 
@@ -112,6 +124,44 @@ def _metrics_token(token: str) -> str:
     if token and len(token) < 24:
         raise SettingsError("METRICS_TOKEN: use at least 24 random characters")
     return token
+
+
+def _message_settings(env: Mapping[str, str], production: bool) -> dict[str, Any]:
+    return {
+        "messages": _messages(env, production),
+        "mail_from": env.get("MAIL_FROM", "polls@localhost"),
+        "notify_api_key": env.get("NOTIFY_API_KEY", ""),
+        "notify_base_url": env.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk"),
+        "notify_callback_token": env.get("NOTIFY_CALLBACK_TOKEN", ""),
+        "notify_templates": _notify_templates(env.get("NOTIFY_TEMPLATES", "")),
+        "message_attempts": int(env.get("MESSAGE_ATTEMPTS", "6")),
+    }
+
+
+def _messages(env: Mapping[str, str], production: bool) -> str:
+    messages = env.get("MESSAGES", "" if production else "dev").strip()
+    if messages == "dev" and production:
+        raise SettingsError("MESSAGES=dev is for `polls dev`: use smtp://... or notify")
+    if messages == "notify" and not env.get("NOTIFY_API_KEY"):
+        raise SettingsError("MESSAGES=notify needs NOTIFY_API_KEY (a key from your Notify service)")
+    if messages.startswith(("smtp://", "smtps://")):
+        if not urlsplit(messages).hostname:
+            raise SettingsError("MESSAGES: name the mail server, e.g. smtp://user:password@mail.example:587")
+    elif messages not in ("", "dev", "notify"):
+        raise SettingsError("MESSAGES must be smtp://user:password@host:port, smtps://..., notify or dev")
+    return messages
+
+
+def _notify_templates(raw: str) -> tuple[tuple[str, str], ...]:
+    """NOTIFY_TEMPLATES: name=template-id pairs separated by commas (juror_invite.cy=... for Welsh)."""
+    pairs = []
+    for item in raw.split(","):
+        if item.strip():
+            name, sep, template_id = item.partition("=")
+            if not sep or not template_id.strip():
+                raise SettingsError(f"NOTIFY_TEMPLATES: {item.strip()!r} is not name=template-id")
+            pairs.append((name.strip(), template_id.strip()))
+    return tuple(pairs)
 
 
 def normalise_database_url(url: str) -> str:

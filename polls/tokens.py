@@ -31,6 +31,9 @@ STAFF_SESSION = TokenKind("ss_", "polls.staff-session.v1", 12 * 3600)
 # that other people's wrong guesses put on the account (polls.live.throttle).
 STAFF_DEVICE = TokenKind("sd_", "polls.staff-device.v1", 180 * 24 * 3600)
 STAFF_INVITE = TokenKind("si_", "polls.staff-invite.v1", 7 * 24 * 3600)
+# "Forgot my password": payload {"s": staff id, "f": password fingerprint}, so setting a new
+# password spends it (single use); short-lived, since it arrives by email.
+PASSWORD_RESET = TokenKind("pr_", "polls.password-reset.v1", 3600)
 # The voting link on a poll card; its payload is the card's short code (the server needs the code
 # to unwrap the card's voter secret). Links printed before migration 0010 carry the reference.
 VOTER_CODE = TokenKind("vc_", "polls.voter-code.v1", 400 * 24 * 3600)

@@ -1,5 +1,5 @@
 """`polls bench ...`: the benchmarks (votes a second, closing a poll, counting, sortition, a jury
-room's fan-out, and suggested themes in written responses)."""
+room's fan-out, suggested themes in written responses, pages on a slow phone, messages to residents)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,8 @@ def add_parsers(commands: Any) -> None:
     bench_commands.add_parser(
         "pages", help="resident pages on emulated Fast 3G: bytes transferred and first paint (Chromium)"
     )
+    messages = bench_commands.add_parser("messages", help="results messages to many residents over SMTP")
+    messages.add_argument("--subscribers", type=_at_least_one, default=50_000)
 
 
 def _at_least_one(text: str) -> int:
@@ -67,6 +69,10 @@ def run(args: argparse.Namespace) -> int:
         from polls.bench import pages
 
         print(pages.report(pages.run()))
+    elif args.bench_command == "messages":
+        from polls.bench import messages
+
+        print(messages.report(messages.run(subscribers=args.subscribers)))
     elif args.bench_command == "sortition":
         from polls.bench import sortition
 

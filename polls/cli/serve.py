@@ -81,6 +81,7 @@ def _welcome(settings: Settings, base: str, info: DemoInfo, jurors: list[tuple[s
         f"  Vote in the demo poll as a resident: type a code at {base}/vote or open its link\n"
         f"{votes}\n"
         f"  Live results: {base}/polls/{info.poll_id}/results\n"
+        f"  Emails and text messages the service sends arrive at {base}/dev/messages\n"
         f"  Replacing a lost card needs the returning officer's private key: DEMO ONLY, it is in\n"
         f"    {info.officer_key_file} (a real council keeps it offline)\n\n"
         f"  Citizens' jury session, ready to run (open them side by side):\n"

@@ -82,3 +82,39 @@ class SignInThrottle:
     async def succeeded(self, account: str, address: str) -> None:
         """Only failures count: an office signing many officers in from one address is fine."""
         await self._succeeded(keys=self._keys(account, address), client=self.redis)
+
+
+# Count the request against every key at once, unless one is at its limit already (then nothing
+# is counted): a burst gets no more than the limit, however many arrive together.
+# KEYS: the counters. ARGV: limit, window (s). Returns 0, else the seconds to wait.
+_TAKE = """
+for _, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') >= tonumber(ARGV[1]) then
+    return math.max(redis.call('TTL', key), 1)
+  end
+end
+for _, key in ipairs(KEYS) do
+  if redis.call('INCR', key) == 1 then redis.call('EXPIRE', key, tonumber(ARGV[2])) end
+end
+return 0
+"""
+
+
+class LinkThrottle:
+    """At most ``limit`` requests per key within ``window`` seconds (a fixed window shared by
+    the instances): for links sent by email or text message, so nobody can flood an inbox or
+    use the service to send messages to strangers."""
+
+    def __init__(self, redis: Redis, name: str, *, limit: int, window: int) -> None:
+        self.redis = redis
+        self.name = name
+        self.limit = limit
+        self.window = window
+        self._take = redis.register_script(_TAKE)
+
+    async def take(self, *keys: str) -> int:
+        """0 when the request may go ahead (it is counted against every key), else the
+        seconds to wait."""
+        names = [f"throttle:{self.name}:{key}" for key in keys]
+        wait = await self._take(keys=names, args=[self.limit, self.window], client=self.redis)
+        return int(wait)

@@ -22,6 +22,7 @@ from polls.store.sealing import attach_key
 from polls.store.sqlite_settings import configure_sqlite
 
 Sessions = async_sessionmaker[AsyncSession]
+Session = AsyncSession  # named here so endpoints can hand their transaction to a helper
 
 # Named here so that code outside store/ can catch database failures without importing SQLAlchemy.
 DatabaseError = SQLAlchemyError

@@ -12,6 +12,7 @@ from polls.redaction import redact, redact_secrets
 from polls.tokens import (
     JUROR_INVITE,
     JUROR_ROOM,
+    PASSWORD_RESET,
     STAFF_DEVICE,
     STAFF_INVITE,
     STAFF_SESSION,
@@ -53,7 +54,9 @@ def test_a_websocket_line_from_an_ipv6_client_hides_the_address_and_the_room_tok
 
 
 @given(
-    st.sampled_from([STAFF_SESSION, STAFF_DEVICE, STAFF_INVITE, VOTER_CODE, JUROR_INVITE, JUROR_ROOM]),
+    st.sampled_from(
+        [STAFF_SESSION, STAFF_DEVICE, STAFF_INVITE, PASSWORD_RESET, VOTER_CODE, JUROR_INVITE, JUROR_ROOM]
+    ),
     st.integers(),
 )
 def test_no_signed_token_of_any_kind_survives_anywhere_in_a_message(kind: object, payload: int) -> None:

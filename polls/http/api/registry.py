@@ -17,6 +17,7 @@ from polls.http.api import (
     codes,
     juries,
     jury_reports,
+    messages,
     pilots,
     polls,
     results,
@@ -37,6 +38,7 @@ OPERATIONS: list[ApiRoute] = [
     *results.OPERATIONS,
     *analysis.OPERATIONS,
     *votes.OPERATIONS,
+    *messages.OPERATIONS,
 ]
 
 _ERROR = {

@@ -8,6 +8,7 @@ from polls.http.council import (
     event_codes,
     paper,
     paper_held,
+    password_reset,
     pilots,
     poll_translations,
     polls,
@@ -20,6 +21,7 @@ from polls.http.council import (
 
 routes: list[BaseRoute] = [
     *sign_in.routes,
+    *password_reset.routes,
     *pilots.routes,
     *polls.routes,
     *preview.routes,

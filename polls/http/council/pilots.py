@@ -15,7 +15,7 @@ from polls.domain.pilots import ROLE_LABELS, AreaSpec, PilotSpec, StaffRoleSpec,
 from polls.domain.polls import STATUS_LABELS
 from polls.domain.validation import parse
 from polls.errors import PollsError, ValidationFailed
-from polls.http.council.sign_in import invite_link
+from polls.http.council.sign_in import email_invitation
 from polls.http.kit.forms import errors_by_field, form_dict, path_int, read_form, see_other
 from polls.http.kit.guards import page, pilot_staff
 from polls.http.kit.render import render
@@ -262,7 +262,7 @@ async def staff_page(request: Request, actor: Actor, pilot: Pilot) -> Response:
                 if created:
                     invitation = {
                         "email": role.staff.email,
-                        "link": invite_link(request, role),
+                        "link": await email_invitation(request, db, role, pilot),
                     }
             values = {}
             status = 201 if created else 200

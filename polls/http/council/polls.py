@@ -13,6 +13,7 @@ from starlette.routing import Route
 from polls.domain.access import Actor, Permission
 from polls.domain.counting.rules import RANKING_RULES, STV_TRANSFERS
 from polls.domain.counting.shares_variants import COMPLETIONS, UTILITIES
+from polls.domain.messages import RETRYABLE
 from polls.domain.polls import (
     ACTION_LABELS,
     ASSURANCE_LABELS,
@@ -37,8 +38,9 @@ from polls.http.kit.guards import page, pilot_staff, poll_staff
 from polls.http.kit.render import render
 from polls.http.kit.timezones import parse_local_datetime
 from polls.runtime import runtime
-from polls.store import audit
+from polls.store import audit, subscriptions
 from polls.store import lifecycle as poll_lifecycle
+from polls.store import messages as outbox
 from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store
 from polls.store.models import Pilot, Poll, Question
@@ -150,6 +152,12 @@ async def poll_page(request: Request, actor: Actor, poll: Poll, pilot: Pilot) ->
     async with runtime(request).db() as db:
         areas = await pilot_store.list_areas(db, pilot.id)
         moved = (await audit.poll_moves(db, pilot.id)).get(poll.id, {})
+        messages = {
+            "subscribers": await subscriptions.subscriber_count(db, poll.id),
+            "counts": await outbox.status_counts(db, poll_id=poll.id),
+            # Residents' messages can be many: the list shows those needing attention.
+            "messages": await outbox.messages_of(db, poll_id=poll.id, statuses=RETRYABLE, limit=200),
+        }
     turnout = None
     status = PollStatus(poll.status)
     if status not in (PollStatus.DRAFT, PollStatus.SCHEDULED):
@@ -185,6 +193,7 @@ async def poll_page(request: Request, actor: Actor, poll: Poll, pilot: Pilot) ->
             "can_manage": actor.can(Permission.MANAGE_PILOT, pilot.id),
             "kinds": list(QuestionKind),
             "language_names": LANGUAGE_NAMES,
+            **messages,
         },
     )
 

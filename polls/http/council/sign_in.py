@@ -10,12 +10,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from polls.domain.messages import Channel, Purpose
 from polls.errors import ErrorCode, Forbidden, NotSignedIn, TooManyRequests, ValidationFailed
 from polls.http.kit.auth import DEVICE_COOKIE, check_csrf, current_actor, session_of, sign_out
 from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import audit, sign_ins
-from polls.store.models import Staff, StaffRole
+from polls.store import messages as outbox
+from polls.store.db import Session
+from polls.store.models import Pilot, Staff, StaffRole
 from polls.store.staff import check_password, hash_password, invited_account, normalise_email
 from polls.tokens import STAFF_DEVICE, STAFF_INVITE, TokenExpired, TokenInvalid, password_fingerprint
 
@@ -74,15 +77,32 @@ def _device_of(request: Request) -> str | None:
         return None
 
 
-def invite_link(request: Request, role: StaffRole) -> str:
+def invite_path(request: Request, role: StaffRole) -> str:
     """The link that lets someone new to a pilot in. For a pending role (an account that
     already existed) it looks the same but can never set a password: its owner signs in
     and accepts instead."""
-    rt = runtime(request)
     staff = role.staff
     fingerprint = password_fingerprint(secrets.token_hex(16) if role.pending else staff.password_hash)
-    token = rt.tokens.sign(STAFF_INVITE, {"s": staff.id, "f": fingerprint})
-    return f"{rt.settings.base_url}/staff/welcome?token={token}"
+    token = runtime(request).tokens.sign(STAFF_INVITE, {"s": staff.id, "f": fingerprint})
+    return f"/staff/welcome?token={token}"
+
+
+async def email_invitation(request: Request, db: Session, role: StaffRole, pilot: Pilot) -> str:
+    """Queue the invitation email in ``db``'s transaction (the one adding the staff member) and
+    return its link, which the officer is also shown."""
+    staff = role.staff
+    path = invite_path(request, role)  # the worker completes it with BASE_URL when sending
+    await outbox.enqueue(
+        db,
+        channel=Channel.EMAIL,
+        recipient=staff.email,
+        template="staff_invite",
+        personalisation={"council": pilot.council, "name": staff.name, "link": path},
+        purpose=Purpose.STAFF_INVITE,
+        pilot_id=pilot.id,
+    )
+    runtime(request).messages_queued()
+    return runtime(request).settings.base_url + path
 
 
 def _safe_next(raw: str | None) -> str:
@@ -139,11 +159,11 @@ _USED_LINK = (
 )
 
 
-async def _check_unused(request: Request, data: dict[str, Any]) -> None:
-    """Refuses an invitation that can no longer set the password (before showing the form)."""
+async def _check_unused(request: Request, data: dict[str, Any], used: str, code: ErrorCode) -> None:
+    """Refuses a link that can no longer set the password (before showing the form)."""
     async with runtime(request).db() as db:
         if await invited_account(db, int(data["s"]), str(data["f"])) is None:
-            raise Forbidden(_USED_LINK)
+            raise Forbidden(used, code=code)
 
 
 async def welcome_page(request: Request) -> Response:
@@ -156,7 +176,16 @@ async def welcome_page(request: Request) -> Response:
         raise Forbidden("This invitation link has expired. Ask your council admin for a new one.") from None
     except TokenInvalid:
         raise Forbidden("This invitation link is not valid. Check you copied all of it.") from None
-    await _check_unused(request, data)
+    return await choose_password(request, data, _USED_LINK, "council/welcome.html")
+
+
+async def choose_password(
+    request: Request, data: dict[str, Any], used: str, template: str, code: ErrorCode = ErrorCode.FORBIDDEN
+) -> Response:
+    """The password form of a signed link naming a staff member and their password's fingerprint:
+    the new password changes the fingerprint, which spends the link."""
+    rt = runtime(request)
+    await _check_unused(request, data, used, code)
     errors: dict[str, str] = {}
     if request.method == "POST":
         form = await request.form()
@@ -168,7 +197,7 @@ async def welcome_page(request: Request) -> Response:
             async with rt.db.begin() as db:
                 staff = await invited_account(db, int(data["s"]), str(data["f"]))
                 if staff is None:
-                    raise Forbidden(_USED_LINK)
+                    raise Forbidden(used, code=code)
                 try:
                     staff.password_hash = hash_password(password)
                 except ValidationFailed as exc:
@@ -188,8 +217,8 @@ async def welcome_page(request: Request) -> Response:
                 return RedirectResponse("/council", status_code=303)
     return render(
         request,
-        "council/welcome.html",
-        {"token": token, "errors": errors},
+        template,
+        {"token": request.query_params.get("token", ""), "errors": errors},
         status_code=422 if errors else 200,
     )
 

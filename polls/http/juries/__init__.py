@@ -4,6 +4,7 @@ from starlette.routing import BaseRoute
 
 from polls.http.juries import (
     final_report,
+    juror_messages,
     public,
     room_pages,
     room_socket,
@@ -20,4 +21,5 @@ routes: list[BaseRoute] = [
     *screen.routes,
     *session_report.routes,
     *final_report.routes,
+    *juror_messages.routes,
 ]

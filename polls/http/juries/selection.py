@@ -43,6 +43,7 @@ from polls.runtime import runtime
 from polls.store import juries as jury_store
 from polls.store import jurors as juror_store
 from polls.store import lotteries as lottery_store
+from polls.store import messages as outbox
 from polls.store.db import Database
 from polls.store.jurors import InvitationRow
 from polls.store.models import Jury, Pilot
@@ -176,7 +177,7 @@ async def jury_page(request: Request, actor: Actor, jury: Jury, pilot: Pilot) ->
     return await _render_jury(request, actor, jury, pilot)
 
 
-async def _show_again(request: Request, actor: Actor, **shown: Any) -> Response:
+async def show_again(request: Request, actor: Actor, **shown: Any) -> Response:
     """The jury page after a refused change, as the jury stands now."""
     jury, pilot = await staff_jury(request, actor, Permission.VIEW_PILOT)
     return await _render_jury(request, actor, jury, pilot, **shown)
@@ -196,6 +197,7 @@ async def _render_jury(
     async with runtime(request).db() as db:
         members = await jury_store.pool_members(db, jury.id)
         jurors = await juror_store.list_jurors(db, jury.id)
+        messages = await outbox.messages_of(db, jury_id=jury.id)
     quotas = jury_store.quotas_of(jury)
     features = [m.features for m in members]
     drawn = set((jury.draw or {}).get("panel", []))
@@ -225,6 +227,8 @@ async def _render_jury(
             "solve": solve,
             "facts": jury.lottery_facts or {},
             "jurors": jurors,
+            "messages": messages,
+            "languages": pilot.languages,
             "needs_link": [
                 j for j in jurors if j.status == JurorStatus.INVITED and j.link_exported_at is None
             ],
@@ -291,7 +295,7 @@ async def upload_pool(request: Request, actor: Actor, jury: Jury, pilot: Pilot) 
         async with runtime(request).db.begin() as db:
             await jury_store.replace_pool(db, actor, jury_id, pool)
     except ValidationFailed as exc:
-        return await _show_again(
+        return await show_again(
             request,
             actor,
             errors={exc.errors[0].field: exc.message},
@@ -301,7 +305,7 @@ async def upload_pool(request: Request, actor: Actor, jury: Jury, pilot: Pilot) 
     except PollsError as exc:
         if exc.code not in ("jury_wrong_status", "lottery_computing"):
             raise
-        return await _show_again(request, actor, errors={"people": exc.message}, status=exc.status)
+        return await show_again(request, actor, errors={"people": exc.message}, status=exc.status)
     return see_other(f"/council/juries/{jury_id}")
 
 
@@ -351,7 +355,7 @@ async def publish(request: Request, actor: Actor) -> Response:
         errors: dict[str, str] = {}
         for e in exc.errors:
             errors.setdefault(_publish_field(e.field), e.message)
-        return await _show_again(request, actor, errors=errors, values=values)
+        return await show_again(request, actor, errors=errors, values=values)
     return see_other(f"/council/juries/{jury_id}")
 
 
@@ -368,7 +372,7 @@ async def draw(request: Request, actor: Actor) -> Response:
         async with runtime(request).db.begin() as db:
             await jury_store.draw_jury(db, actor, jury_id, spec)
     except ValidationFailed as exc:
-        return await _show_again(request, actor, errors=errors_by_field(exc.errors), values=values)
+        return await show_again(request, actor, errors=errors_by_field(exc.errors), values=values)
     return see_other(f"/council/juries/{jury_id}")
 
 

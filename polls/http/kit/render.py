@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from polls.domain.contacts import masked
 from polls.http.kit.auth import session_of
 from polls.http.kit.timezones import to_local
 from polls.runtime import runtime
@@ -44,6 +45,7 @@ def _datetime_local(context: Any, value: datetime | str | None) -> str:
 TEMPLATES.env.filters["when"] = _when
 TEMPLATES.env.globals["_"] = lambda text: text  # resident pages put a translator in its place
 TEMPLATES.env.filters["datetime_local"] = _datetime_local
+TEMPLATES.env.filters["masked"] = masked  # residents' addresses, as officers see them
 
 
 def render(

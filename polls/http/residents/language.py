@@ -50,6 +50,30 @@ WELSH = {
     "There is a problem": "Mae problem",
     "Live": "Byw",
     "Language": "Iaith",
+    "Tell me when the results are published": "Dywedwch wrthyf pan fydd y canlyniadau wedi'u cyhoeddi",
+    "Email address or mobile number": "Cyfeiriad e-bost neu rif ffôn symudol",
+    "We write to you once when the results are published, then delete your address. It is kept apart "
+    "from your vote.": (
+        "Rydym yn ysgrifennu atoch unwaith pan fydd y canlyniadau wedi'u cyhoeddi, ac yna'n dileu eich "
+        "cyfeiriad. Caiff ei gadw ar wahân i'ch pleidlais."
+    ),
+    "We will tell you when the results are published": (
+        "Byddwn yn dweud wrthych pan fydd y canlyniadau wedi'u cyhoeddi"
+    ),
+    "We will write to": "Byddwn yn ysgrifennu at",
+    " once, then delete the address.": " unwaith, ac yna'n dileu'r cyfeiriad.",
+    "Our confirmation, with a link to stop this, may take a while: we add addresses in groups, so that "
+    "nobody can tell from our records when you voted.": (
+        "Gall ein cadarnhad, gyda dolen i atal hyn, gymryd amser: rydym yn ychwanegu cyfeiriadau mewn "
+        "grwpiau, fel na all neb ddweud o'n cofnodion pryd y gwnaethoch bleidleisio."
+    ),
+    "We are sending you a confirmation with a link to stop this.": (
+        "Rydym yn anfon cadarnhad atoch gyda dolen i atal hyn."
+    ),
+    "Stop messages about this poll": "Atal negeseuon am yr arolwg hwn",
+    "Stop messages and delete my address": "Atal negeseuon a dileu fy nghyfeiriad",
+    "You will not hear from us about this poll": "Ni fyddwch yn clywed gennym am yr arolwg hwn",
+    "We have deleted your address.": "Rydym wedi dileu eich cyfeiriad.",
     "You can leave out any question. You will see your answers before you send them.": (
         "Gallwch adael unrhyw gwestiwn allan. Byddwch yn gweld eich atebion cyn eu hanfon."
     ),

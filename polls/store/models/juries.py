@@ -106,6 +106,10 @@ class Juror(Base):
     responded_at: Mapped[datetime | None]
     room_nonce: Mapped[str | None] = mapped_column(String(32))  # JUROR_ROOM links carry it
     display_name: Mapped[str | None] = mapped_column(String(40))  # chosen when accepting
+    # Where the council wrote to them (an officer enters it to send the invitation): invitations,
+    # session reminders and "send me my room link again" go there. Either may be None.
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
 
     pool_member: Mapped[PoolMember] = relationship(lazy="joined", innerjoin=True)
 
