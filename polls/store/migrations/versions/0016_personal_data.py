@@ -1,7 +1,7 @@
 """personal data in jury pools: a retention period per pilot, and when a pool's was erased
 
 Revision ID: 0016_personal_data
-Revises: 0013
+Revises: 0015_sessions
 """
 
 from __future__ import annotations

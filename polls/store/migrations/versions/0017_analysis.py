@@ -2,7 +2,7 @@
 comment's area and channel, and the final report's summary
 
 Revision ID: 0017_analysis
-Revises: 0013
+Revises: 0016_personal_data
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """the outbox of messages, residents' results subscriptions, and jurors' email and phone
 
-Revision ID: 0014_messages
-Revises: 0013
+Revision ID: 0018_messages
+Revises: 0017_analysis
 """
 
 from __future__ import annotations
