@@ -64,27 +64,11 @@ def from_environment(env: Mapping[str, str] | None = None, *, production: bool =
     """
     env = os.environ if env is None else env
     data_dir = Path(env.get("POLLS_DATA_DIR", "var"))
-    missing = []
     database_url = env.get("DATABASE_URL", "")
     redis_url = env.get("REDIS_URL", "")
     keys = _split_keys(env.get("SECRET_KEYS", ""))
     if production:
-        if not database_url:
-            missing.append("DATABASE_URL (e.g. postgresql+asyncpg://polls:pw@db/polls)")
-        if not redis_url:
-            missing.append("REDIS_URL (e.g. redis://redis:6379/0)")
-        if not keys:
-            missing.append("SECRET_KEYS (comma-separated; the last one signs)")
-        if not env.get("BALLOT_KEY"):
-            missing.append(
-                "BALLOT_KEY (32+ random characters, never changed, not stored with database backups)"
-            )
-        if not env.get("BASE_URL"):
-            missing.append("BASE_URL (the public address, e.g. https://polls.example.org)")
-        if missing:
-            raise SettingsError("missing required settings: " + "; ".join(missing))
-        if redis_url == EMBEDDED:
-            raise SettingsError("REDIS_URL=embedded is for `polls dev`: instances must share one Redis")
+        _require_production(env, database_url, redis_url, keys)
     else:
         database_url = database_url or f"sqlite+aiosqlite:///{data_dir / 'polls.sqlite3'}"
         redis_url = redis_url or EMBEDDED
@@ -118,6 +102,27 @@ def from_environment(env: Mapping[str, str] | None = None, *, production: bool =
         log_format="json" if production else "text",
         **_message_settings(env, production),
     )
+
+
+def _require_production(
+    env: Mapping[str, str], database_url: str, redis_url: str, keys: tuple[str, ...]
+) -> None:
+    """`polls serve` gets every secret and service address, and a Redis the instances share."""
+    missing = []
+    if not database_url:
+        missing.append("DATABASE_URL (e.g. postgresql+asyncpg://polls:pw@db/polls)")
+    if not redis_url:
+        missing.append("REDIS_URL (e.g. redis://redis:6379/0)")
+    if not keys:
+        missing.append("SECRET_KEYS (comma-separated; the last one signs)")
+    if not env.get("BALLOT_KEY"):
+        missing.append("BALLOT_KEY (32+ random characters, never changed, not stored with database backups)")
+    if not env.get("BASE_URL"):
+        missing.append("BASE_URL (the public address, e.g. https://polls.example.org)")
+    if missing:
+        raise SettingsError("missing required settings: " + "; ".join(missing))
+    if redis_url == EMBEDDED:
+        raise SettingsError("REDIS_URL=embedded is for `polls dev`: instances must share one Redis")
 
 
 def _metrics_token(token: str) -> str:

@@ -59,10 +59,7 @@ async def test_a_reset_link_sets_a_new_password_once(
         link, data={"csrf_token": csrf_from(form.text), "password": new, "confirm": new}
     )
     assert changed.status_code == 303
-    form = await client.get(link)  # a fresh form: signing in gave the session a new CSRF token
-    again = await client.post(
-        link, data={"csrf_token": csrf_from(form.text), "password": new, "confirm": new}
-    )
+    again = await client.get(link)  # a spent link does not even show the form
     assert again.status_code == 403
     assert "already been used" in again.text
     refused = await client.post("/api/session", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
