@@ -141,7 +141,10 @@ class BallotWriter:
         # else goes through SQLAlchemy's async engine.
         path = sqlite_file(self.db.engine.url)
         self.store = SqliteBallots(path, self.key) if path else SqlAlchemyBallots(self.db, self.key)
-        self._tasks = [
+        if self.claims is not None:  # alive before the first claim names this instance
+            await self.claims.beat()
+            self._tasks.append(asyncio.create_task(self.claims.beat_forever(), name="claims-heartbeat"))
+        self._tasks += [
             asyncio.create_task(self._take_and_start(), name="ballot-writer"),
             asyncio.create_task(self._answer(), name="ballot-answers"),
             asyncio.create_task(self._count(), name="ballot-counts"),
@@ -161,6 +164,8 @@ class BallotWriter:
                 await task
         if self.store is not None:
             await self.store.close()
+        if self.claims is not None:
+            await self.claims.retire()
 
     async def cast(self, vote: Vote) -> Receipt:
         assert self._loop is not None, "writer not started"
