@@ -12,68 +12,53 @@ compare them with the database) and the *published* figures everything public re
 same script that counted them copies the exact counters to the published ones, moves the
 pending receipts across and tells every instance. Being one script, the step is decided once
 however many app instances count. A closed poll (``tally:N:final``) publishes at once.
+
+While the marker is missing (Redis restarted, or a rebuild is under way), increments go to a side
+list that the rebuild merges (polls.live.rebuild), so none is lost and none counted twice.
+Reconciliation compares each poll's turnout, counted by the database, with the live counters.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import secrets
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from polls.domain.ballots import Answers, PollDef, tally_of
-from polls.domain.polls import PollStatus
-from polls.domain.secrecy import results_final, split_for_rebuild, steps_due
+from polls.live.rebuild import CHUNK, LOCK, PRESENT, SIDE, STEP, Rebuild
 from polls.store.ballots import load_poll, poll_definition
 from polls.store.db import Database
 from polls.store.models import Ballot
 
 log = logging.getLogger("polls.tallies")
 
-PRESENT = "tallies:present"
-REBUILD_LOCK = "tallies:rebuilding"
 CHANGED = "tallies:changed"  # pub/sub channel; messages are poll ids
 
-# Publish a poll's step: KEYS exact, shown, pending, receipts. The pending receipts are shuffled
-# (seeded from ARGV[1]) on their way across, so even Redis's own order says nothing of arrival.
-_STEP = """
-local function publish_step(keys, seed)
-  local exact = redis.call('HGETALL', keys[1])
-  redis.call('DEL', keys[2])
-  for i = 1, #exact, 1000 do
-    redis.call('HSET', keys[2], unpack(exact, i, math.min(i + 999, #exact)))
-  end
-  local moved = redis.call('SMEMBERS', keys[3])
-  math.randomseed(seed)
-  for i = #moved, 2, -1 do
-    local j = math.random(i)
-    moved[i], moved[j] = moved[j], moved[i]
-  end
-  for i = 1, #moved, 1000 do
-    redis.call('SADD', keys[4], unpack(moved, i, math.min(i + 999, #moved)))
-  end
-  redis.call('DEL', keys[3])
-end
-"""
-
-# Count a committed batch, only while the tallies are known complete (say so when they are
-# not), then publish a step when one is due (polls.domain.secrecy.steps_due) and tell every
-# instance on the channel ARGV[1] that the poll ARGV[2] changed.
-# KEYS: present, exact, shown, pending, receipts, final.
+# Count a committed batch while the tallies are known complete; when they are not, put it on the
+# side list for the rebuild to merge, and say so. Then publish a step when one is due
+# (polls.domain.secrecy.steps_due) and tell every instance on the channel ARGV[1] that the
+# poll ARGV[2] changed.
+# KEYS: present, exact, shown, pending, receipts, final, side.
 # ARGV: channel, poll id, k, seed, receipt count, receipts..., counter, n, counter, n...
 _APPLY = (
-    _STEP
+    STEP
     + """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local n = tonumber(ARGV[5])
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  local receipts, counts = {}, {}
+  for i = 6, 5 + n do receipts[#receipts + 1] = ARGV[i] end
+  for i = 6 + n, #ARGV do counts[#counts + 1] = ARGV[i] end
+  redis.call('RPUSH', KEYS[7], cjson.encode({p = ARGV[2], k = ARGV[3], t = receipts, c = counts}))
+  return 0
+end
 for i = 6, 5 + n, 1000 do
   redis.call('SADD', KEYS[4], unpack(ARGV, i, math.min(i + 999, 5 + n)))
 end
@@ -92,7 +77,7 @@ return 1
 # The poll closed: from now on publish everything at once, starting with what is pending.
 # KEYS: exact, shown, pending, receipts, final.  ARGV: channel, poll id, seed.
 _FINISH = (
-    _STEP
+    STEP
     + """
 redis.call('SET', KEYS[5], '1')
 publish_step({KEYS[1], KEYS[2], KEYS[3], KEYS[4]}, tonumber(ARGV[3]))
@@ -136,31 +121,24 @@ class Tallies:
         self.db = db
         self._apply = redis.register_script(_APPLY)
         self._finish = redis.register_script(_FINISH)
-        self.stale = False  # counts lost or half-updated: added to no more until rebuilt
 
     async def apply(self, votes: Iterable[CommittedVote]) -> bool:
-        """Add committed votes to the live counts (the ballot writer calls this after each commit,
-        in commit order). False when they were not added because the counts must be rebuilt
-        first (Redis lost them, or an earlier update failed half-way): the writer rebuilds once
-        none of its batches is in flight, so the rebuild counts these votes exactly once."""
-        if self.stale:
-            return False
+        """Add committed votes to the live counts (the ballot writer calls this after each commit).
+        False when the counts are not known complete (Redis lost them, or a rebuild is under way):
+        the votes wait on the side list, and the caller asks for a rebuild, which merges them."""
         by_poll: dict[int, tuple[PollDef, list[tuple[Answers, int | None, str]], list[str]]] = {}
         for vote in votes:
             _, ballots, trackers = by_poll.setdefault(vote.poll.id, (vote.poll, [], []))
             ballots.append((vote.answers, vote.area_id, vote.channel))
             trackers.append(vote.tracker)
-        try:
-            for poll_id, (poll, ballots, trackers) in by_poll.items():
-                args: list[str | int] = [CHANGED, poll_id, poll.secrecy_k, _seed(), len(trackers), *trackers]
-                for name, n in tally_of(poll, ballots).items():
-                    args += [name, n]
-                if not await self._apply(keys=[PRESENT, *poll_keys(poll_id)], args=args):
-                    self.stale = True
-        except Exception:
-            self.stale = True  # some increments may be missing
-            raise
-        return not self.stale
+        complete = True
+        for poll_id, (poll, ballots, trackers) in by_poll.items():
+            args: list[str | int] = [CHANGED, poll_id, poll.secrecy_k, _seed(), len(trackers), *trackers]
+            for name, n in tally_of(poll, ballots).items():
+                args += [name, n]
+            if not await self._apply(keys=[PRESENT, *poll_keys(poll_id), SIDE], args=args):
+                complete = False
+        return complete
 
     async def read(self, poll_id: int) -> dict[str, int]:
         """The exact counts: for checks against the database, and for closed polls."""
@@ -190,76 +168,55 @@ class Tallies:
             log.warning("poll %s closed; its live figures could not be published: %s", poll_id, exc)
 
     async def from_database(self, poll_id: int) -> tuple[PollDef, Counter[str]]:
-        poll, _, rows = await self._stored(poll_id)
-        return poll, tally_of(poll, [row[:3] for row in rows])
-
-    async def _stored(self, poll_id: int) -> tuple[PollDef, bool, list[Row]]:
-        """The poll, whether it has closed, and its stored ballots."""
+        """Every counter, from the stored ballots read a chunk at a time (for checks)."""
+        counts: Counter[str] = Counter()
         async with self.db() as session:
-            poll = await load_poll(session, poll_id)
-            query = select(Ballot.answers, Ballot.area_id, Ballot.channel, Ballot.tracker)
-            rows = (await session.execute(query.where(Ballot.poll_id == poll_id))).all()
-        return (
-            poll_definition(poll),
-            results_final(PollStatus(poll.status)),
-            [(a, area, ch, t) for a, area, ch, t in rows],
-        )
+            poll = poll_definition(await load_poll(session, poll_id))
+            query = select(Ballot.answers, Ballot.area_id, Ballot.channel).where(Ballot.poll_id == poll_id)
+            result = await session.stream(query.execution_options(yield_per=CHUNK))
+            async for chunk in result.partitions():
+                counts.update(tally_of(poll, [(a, area, ch) for a, area, ch in chunk]))
+                await asyncio.sleep(0)
+        return poll, counts
 
-    async def rebuild(self, poll_id: int) -> Counter[str]:
-        """Recount the poll from the database. The receipts already published stay published
-        (their figures are recounted); when none survive (Redis lost them), a random choice of
-        the remainder after whole steps is held back, so the rebuild shows no step below k."""
-        poll, closed, rows = await self._stored(poll_id)
-        exact_key, shown_key, pending_key, receipts_key, final_key = poll_keys(poll_id)
-        listed = set(await self.redis.smembers(receipts_key))
-        if listed and listed <= {row[3] for row in rows}:
-            shown = [row for row in rows if row[3] in listed]
-            held = [row for row in rows if row[3] not in listed]
-            if steps_due(len(rows), len(shown), poll.secrecy_k, final=closed):
-                shown, held = rows, []
-        else:
-            shown, held = split_for_rebuild(rows, poll.secrecy_k, random.SystemRandom(), final=closed)
-        counts = tally_of(poll, [row[:3] for row in rows])
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(exact_key, shown_key, pending_key, receipts_key, final_key)
-            if counts:
-                pipe.hset(exact_key, mapping=dict[Any, Any](counts))
-            published = tally_of(poll, [row[:3] for row in shown])
-            if published:
-                pipe.hset(shown_key, mapping=dict[Any, Any](published))
-            if shown:
-                pipe.sadd(receipts_key, *(row[3] for row in shown))
-            if held:
-                pipe.sadd(pending_key, *(row[3] for row in held))
-            if closed:
-                pipe.set(final_key, "1")
-            await pipe.execute()
-        await self.redis.publish(CHANGED, poll_id)
+    async def turnout(self, poll_id: int) -> Counter[str]:
+        """The ballots, per area and per channel, counted by the database: what reconciliation
+        compares (a batch's counters are added in one script, so these agreeing means the rest do)."""
+        query = (
+            select(Ballot.area_id, Ballot.channel, func.count())
+            .where(Ballot.poll_id == poll_id)
+            .group_by(Ballot.area_id, Ballot.channel)
+        )
+        counts: Counter[str] = Counter()
+        async with self.db() as session:
+            for area_id, channel, n in await session.execute(query):
+                counts["ballots"] += n
+                counts[f"area:{area_id if area_id is not None else 'none'}"] += n
+                counts[f"channel:{channel}"] += n
         return counts
 
-    async def rebuild_all(self) -> list[int] | None:
-        """Rebuild every poll that has ballots, once across instances, then mark tallies present.
-        None when another instance is already rebuilding."""
-        if not await self.redis.set(REBUILD_LOCK, "1", nx=True, ex=300):
+    async def rebuild(self, poll_id: int) -> int | None:
+        """Recount one poll from the database: its ballots, or None while another rebuild runs."""
+        done = await self.rebuild_all([poll_id])
+        return None if done is None else done[poll_id]
+
+    async def rebuild_all(self, poll_ids: list[int] | None = None) -> dict[int, int] | None:
+        """Rebuild these polls (every poll with ballots by default) once across instances, then
+        mark the tallies present: the ballots counted per poll, or None when another instance is
+        already rebuilding (its rebuild merges this instance's waiting increments too)."""
+        rebuild = await Rebuild.take(self.redis, self.db, CHANGED)
+        if rebuild is None:
             return None
-        try:
-            async with self.db() as session:
-                poll_ids = list((await session.execute(select(Ballot.poll_id).distinct())).scalars())
-            for poll_id in poll_ids:
-                await self.rebuild(poll_id)
-            await self.redis.set(PRESENT, "1")
-            self.stale = False
-            log.info("rebuilt live tallies for %d poll(s) from the database", len(poll_ids))
-            return poll_ids
-        finally:
-            await self.redis.delete(REBUILD_LOCK)
+        counted = await rebuild.run(poll_ids)
+        log.info("rebuilt live tallies for %d poll(s) from the database", len(counted))
+        return counted
 
     async def ensure_present(self) -> bool:
-        """At start-up: rebuild if Redis lost the tallies. True if a rebuild ran."""
-        if await self.redis.exists(PRESENT):
+        """Rebuild if Redis lost the tallies (at start-up, and before each reconciliation).
+        True if a rebuild ran."""
+        if await self.redis.exists(PRESENT) or await self.redis.exists(LOCK):
             return False
-        await self.rebuild_all()
-        return True
+        return await self.rebuild_all() is not None
 
     async def check(self, poll_id: int) -> TallyCheck:
         _, expected = await self.from_database(poll_id)
@@ -293,25 +250,38 @@ RECONCILE_LOCK = "tallies:reconciling"
 
 
 async def reconcile_forever(tallies: Tallies, interval: float = 60.0) -> None:
-    """Every ``interval`` seconds one instance compares each poll's live tally with the database;
-    a difference seen twice running (not just votes in flight) is repaired by a rebuild."""
+    """Every ``interval`` seconds one instance compares each poll's turnout, counted by the
+    database, with its live counters; a difference seen twice running (not just votes in
+    flight) is repaired by a rebuild. Nothing is loaded into Python but counts."""
     suspect: dict[int, dict[str, tuple[int, int]]] = {}
     while True:
         await asyncio.sleep(interval)
         try:
             if not await tallies.redis.set(RECONCILE_LOCK, "1", nx=True, ex=max(1, int(interval))):
                 continue
+            await tallies.ensure_present()
             async with tallies.db() as session:
                 poll_ids = list((await session.execute(select(Ballot.poll_id).distinct())).scalars())
             for poll_id in poll_ids:
-                check = await tallies.check(poll_id)
-                if check.agrees:
-                    suspect.pop(poll_id, None)
-                elif suspect.get(poll_id) == check.differences:
-                    log.warning("poll %s: live tally differed from the database twice; rebuilding", poll_id)
-                    await tallies.rebuild(poll_id)
-                    suspect.pop(poll_id, None)
-                else:
-                    suspect[poll_id] = check.differences
+                await _reconcile(tallies, poll_id, suspect)
         except Exception:  # a Redis or database blip: try again next time
             log.exception("tally reconciliation pass failed")
+
+
+async def _reconcile(tallies: Tallies, poll_id: int, suspect: dict[int, dict[str, tuple[int, int]]]) -> None:
+    stored = await tallies.turnout(poll_id)
+    live = await tallies.read(poll_id)
+    names = set(stored) | {n for n in live if n == "ballots" or n.startswith(("area:", "channel:"))}
+    differences = {
+        name: (live.get(name, 0), stored.get(name, 0))
+        for name in sorted(names)
+        if live.get(name, 0) != stored.get(name, 0)
+    }
+    if not differences:
+        suspect.pop(poll_id, None)
+    elif suspect.get(poll_id) == differences:
+        log.warning("poll %s: live tally differed from the database twice; rebuilding", poll_id)
+        await tallies.rebuild(poll_id)
+        suspect.pop(poll_id, None)
+    else:
+        suspect[poll_id] = differences

@@ -1,0 +1,267 @@
+"""Rebuilding the live tallies from the database: one instance at a time, fenced, in chunks, and
+with no increment lost or counted twice while it runs.
+
+1. The rebuilder takes ``tallies:rebuilding`` with a fresh generation number (its fencing token)
+   and deletes the marker that says the tallies are complete. From then on every instance's
+   increments go to a side list instead (polls.live.tallies: the same script, so no increment
+   falls between the two).
+2. It reads each poll's ballots from the database in one consistent read, a chunk at a time
+   (the event loop serves requests between chunks), into keys of its own generation.
+3. One script, refused unless the lock still holds its token, moves those keys over the live
+   ones, then adds the side list's increments, each batch at most once: a batch whose receipt
+   the rebuild already holds was in its read, any other was committed after it. Steps are then
+   published by the same k rule as always, the marker is set, and the lock released.
+
+A rebuilder that dies, stalls past its lock or is overtaken writes nothing live: everything it
+wrote carries its own generation and expires. Increments never wait for a rebuild; the public
+figures merely hold still until it is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy import select
+
+from polls.domain.ballots import Answers, PollDef, tally_of
+from polls.domain.polls import PollStatus
+from polls.domain.secrecy import HoldBack, results_final, steps_due
+from polls.store.ballots import load_poll, poll_definition
+from polls.store.db import Database
+from polls.store.models import Ballot
+
+log = logging.getLogger("polls.tallies")
+
+PRESENT = "tallies:present"
+LOCK = "tallies:rebuilding"
+GENERATION = "tallies:generation"
+SIDE = "tallies:side"  # increments counted while the tallies were not known complete
+LOCK_TTL = 30  # seconds; renewed after every chunk, so only a dead or stalled rebuilder loses it
+SCRATCH_TTL = 600  # a dead rebuilder's keys go away by themselves
+CHUNK = 2000  # ballots read and counted per turn of the event loop
+PARTS = ("", ":shown", ":pending", ":receipts")  # exact, published, pending and published receipts
+
+# Publish a poll's step: KEYS exact, shown, pending, receipts. The pending receipts are shuffled
+# (seeded from the given seed) on their way across, so even Redis's own order says nothing of arrival.
+STEP = """
+local function publish_step(keys, seed)
+  local exact = redis.call('HGETALL', keys[1])
+  redis.call('DEL', keys[2])
+  for i = 1, #exact, 1000 do
+    redis.call('HSET', keys[2], unpack(exact, i, math.min(i + 999, #exact)))
+  end
+  local moved = redis.call('SMEMBERS', keys[3])
+  math.randomseed(seed)
+  for i = #moved, 2, -1 do
+    local j = math.random(i)
+    moved[i], moved[j] = moved[j], moved[i]
+  end
+  for i = 1, #moved, 1000 do
+    redis.call('SADD', keys[4], unpack(moved, i, math.min(i + 999, #moved)))
+  end
+  redis.call('DEL', keys[3])
+end
+"""
+
+# KEYS: lock, present.  ARGV: token.
+_BEGIN = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[2])
+return 1
+"""
+# KEYS: lock.  ARGV: token, seconds.
+_RENEW = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+"""
+# KEYS: lock, present, side.  ARGV: token, channel, seed, then per rebuilt poll: id, closed ("1").
+_COMMIT = (
+    STEP
+    + """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local parts = {'', ':shown', ':pending', ':receipts'}
+local rebuilt, changed = {}, {}
+for i = 4, #ARGV, 2 do
+  local base = 'tally:' .. ARGV[i]
+  for _, part in ipairs(parts) do
+    local scratch = base .. ':rebuild:' .. ARGV[1] .. part
+    if redis.call('EXISTS', scratch) == 1 then
+      redis.call('RENAME', scratch, base .. part)
+      redis.call('PERSIST', base .. part)
+    else
+      redis.call('DEL', base .. part)
+    end
+  end
+  if ARGV[i + 1] == '1' then redis.call('SET', base .. ':final', '1') end
+  rebuilt[ARGV[i]] = true
+  changed[ARGV[i]] = '0'
+end
+for _, raw in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
+  local e = cjson.decode(raw)
+  local base = 'tally:' .. e.p
+  local counted = rebuilt[e.p] and (redis.call('SISMEMBER', base .. ':receipts', e.t[1]) == 1
+    or redis.call('SISMEMBER', base .. ':pending', e.t[1]) == 1)
+  if not counted then
+    for i = 1, #e.t, 1000 do
+      redis.call('SADD', base .. ':pending', unpack(e.t, i, math.min(i + 999, #e.t)))
+    end
+    for i = 1, #e.c, 2 do redis.call('HINCRBY', base, e.c[i], e.c[i + 1]) end
+    changed[e.p] = e.k
+  end
+end
+for p, k in pairs(changed) do
+  local base = 'tally:' .. p
+  local behind = tonumber(redis.call('HGET', base, 'ballots') or '0')
+    - tonumber(redis.call('HGET', base .. ':shown', 'ballots') or '0')
+  if behind > 0 and k ~= '0' and (behind >= tonumber(k) or redis.call('EXISTS', base .. ':final') == 1) then
+    publish_step({base, base .. ':shown', base .. ':pending', base .. ':receipts'}, tonumber(ARGV[3]))
+  end
+  redis.call('PUBLISH', ARGV[2], p)
+end
+redis.call('DEL', KEYS[3])
+redis.call('SET', KEYS[2], '1')
+redis.call('DEL', KEYS[1])
+return 1
+"""
+)
+
+
+class Overtaken(Exception):
+    """The lock expired or passed to another rebuilder: this one must write nothing more."""
+
+
+Row = tuple[Answers, int | None, str]  # answers, area id, channel
+
+
+@dataclass
+class _Poll:
+    """One poll's recount, built up a chunk at a time."""
+
+    poll: PollDef
+    closed: bool
+    counts: Counter[str] = field(default_factory=Counter)
+    listed: Counter[str] = field(default_factory=Counter)  # of the ballots whose receipt is published
+    listed_seen: int = 0
+
+
+class Rebuild:
+    """One rebuild of the live tallies, holding the lock under its own generation."""
+
+    def __init__(self, redis: Redis, db: Database, channel: str, token: str) -> None:
+        self.redis = redis
+        self.db = db
+        self.channel = channel
+        self.token = token
+        self._begin = redis.register_script(_BEGIN)
+        self._renew = redis.register_script(_RENEW)
+        self._release = redis.register_script(_RELEASE)
+        self._commit = redis.register_script(_COMMIT)
+
+    @classmethod
+    async def take(cls, redis: Redis, db: Database, channel: str) -> Rebuild | None:
+        """The lock under a new generation, or None while another instance holds it."""
+        token = str(await redis.incr(GENERATION))
+        if not await redis.set(LOCK, token, nx=True, ex=LOCK_TTL):
+            return None
+        return cls(redis, db, channel, token)
+
+    async def run(self, poll_ids: list[int] | None) -> dict[int, int]:
+        """Rebuild these polls (every poll with ballots when None): ballots counted per poll."""
+        try:
+            await self._fenced(self._begin, [LOCK, PRESENT], [self.token])
+            if poll_ids is None:
+                async with self.db() as session:
+                    poll_ids = list((await session.execute(select(Ballot.poll_id).distinct())).scalars())
+            rebuilt = [await self._recount(poll_id) for poll_id in poll_ids]
+            args: list[str | int] = [self.token, self.channel, secrets.randbelow(2**31)]
+            for poll_id, one in zip(poll_ids, rebuilt, strict=True):
+                args += [poll_id, "1" if one.closed else "0"]
+            await self._fenced(self._commit, [LOCK, PRESENT, SIDE], args)
+            return {p: one.counts.get("ballots", 0) for p, one in zip(poll_ids, rebuilt, strict=True)}
+        finally:
+            await self._release(keys=[LOCK], args=[self.token])
+
+    async def _fenced(self, script: Any, keys: list[str], args: list[Any]) -> None:
+        if not await script(keys=keys, args=args):
+            raise Overtaken(f"tally rebuild {self.token} lost its lock")
+
+    def _scratch(self, poll_id: int, part: str) -> str:
+        return f"tally:{poll_id}:rebuild:{self.token}{part}"
+
+    async def _recount(self, poll_id: int) -> _Poll:
+        """Count the poll's stored ballots a chunk at a time into this generation's own keys."""
+        receipts = f"tally:{poll_id}:receipts"
+        listed = await self.redis.scard(receipts)  # published receipts that survived, if any
+        every = self._scratch(poll_id, ":every")
+        async with self.db() as session:
+            stored = await load_poll(session, poll_id)
+            one = _Poll(poll_definition(stored), results_final(PollStatus(stored.status)))
+            held = HoldBack[tuple[Row, str]](one.poll.secrecy_k, random.SystemRandom())
+            query = select(Ballot.answers, Ballot.area_id, Ballot.channel, Ballot.tracker).where(
+                Ballot.poll_id == poll_id
+            )
+            result = await session.stream(query.execution_options(yield_per=CHUNK))
+            async for chunk in result.partitions():
+                rows = [((a, area, ch), t) for a, area, ch, t in chunk]
+                one.counts.update(tally_of(one.poll, [row for row, _ in rows]))
+                for row in rows:
+                    held.offer(row)
+                trackers = [t for _, t in rows]
+                if listed:
+                    flags = await self.redis.smismember(receipts, trackers)
+                    shown = [row for (row, _), flag in zip(rows, flags, strict=True) if flag]
+                    one.listed.update(tally_of(one.poll, shown))
+                    one.listed_seen += len(shown)
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    pipe.sadd(every, *trackers)
+                    pipe.expire(every, SCRATCH_TTL)
+                    await pipe.execute()
+                await self._fenced(self._renew, [LOCK], [self.token, LOCK_TTL])
+        await self._store(poll_id, one, held, listed)
+        return one
+
+    async def _store(self, poll_id: int, one: _Poll, held: HoldBack[tuple[Row, str]], listed: int) -> None:
+        """Split the receipts into published and pending, and write the counters, by the k rule:
+        the receipts already published stay published (their ballots recounted); when none
+        survive (Redis lost them), a random remainder after whole steps is held back."""
+        every, receipts = self._scratch(poll_id, ":every"), f"tally:{poll_id}:receipts"
+        exact, shown, pending, published = (self._scratch(poll_id, part) for part in PARTS)
+        total = one.counts.get("ballots", 0)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            if (
+                listed
+                and one.listed_seen == listed
+                and not steps_due(total, listed, one.poll.secrecy_k, final=one.closed)
+            ):
+                figures = one.listed
+                pipe.sdiffstore(pending, [every, receipts])
+                pipe.sinterstore(published, [every, receipts])
+            else:
+                kept = [] if listed and one.listed_seen == listed else held.held(final=one.closed)
+                figures = one.counts - tally_of(one.poll, [row for row, _ in kept])
+                if kept:
+                    pipe.srem(every, *(t for _, t in kept))
+                    pipe.sadd(pending, *(t for _, t in kept))
+                if total > len(kept):
+                    pipe.rename(every, published)
+            if one.counts:
+                pipe.hset(exact, mapping=dict[Any, Any](one.counts))
+            if figures:
+                pipe.hset(shown, mapping=dict[Any, Any](figures))
+            pipe.delete(every)
+            for key in (exact, shown, pending, published):
+                pipe.expire(key, SCRATCH_TTL)
+            await pipe.execute()
+        await asyncio.sleep(0)
