@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -169,6 +170,11 @@ async def _serve(app: Starlette, settings: Settings, run_scheduler: bool) -> Asy
             stack.push_async_callback(_cancel, task)
             reconciler = asyncio.create_task(reconcile_forever(runtime.tallies))
             stack.push_async_callback(_cancel, reconciler)
+        # What start-up built (modules, templates, routes) lives as long as the app: kept out of
+        # the garbage collector's full passes, each of which would stall the event loop for
+        # as long as it takes to walk every object.
+        gc.freeze()
+        stack.callback(gc.unfreeze)
         yield
 
 

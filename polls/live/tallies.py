@@ -30,13 +30,14 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from polls.domain.ballots import Answers, PollDef, tally_of
-from polls.live.rebuild import CHUNK, LOCK, PRESENT, SIDE, STEP, Rebuild
+from polls.domain.ballots import Answers, PollDef, tally_of, tally_of_groups
+from polls.live.rebuild import LOCK, PRESENT, SIDE, STEP, Rebuild
 from polls.store.ballots import load_poll, poll_definition
 from polls.store.db import Database
 from polls.store.models import Ballot
+from polls.store.tally_counts import counted, turnout
 
 log = logging.getLogger("polls.tallies")
 
@@ -112,7 +113,7 @@ def poll_keys(poll_id: int) -> tuple[str, str, str, str, str]:
     return base, f"{base}:shown", f"{base}:pending", f"{base}:receipts", f"{base}:final"
 
 
-Row = tuple[Answers, int | None, str, str]  # answers, area id, channel, tracker
+_NO_QUESTIONS = PollDef(id=0, pilot_id=0, area_ids=frozenset(), questions=())  # turnout only
 
 
 class Tallies:
@@ -168,32 +169,16 @@ class Tallies:
             log.warning("poll %s closed; its live figures could not be published: %s", poll_id, exc)
 
     async def from_database(self, poll_id: int) -> tuple[PollDef, Counter[str]]:
-        """Every counter, from the stored ballots read a chunk at a time (for checks)."""
-        counts: Counter[str] = Counter()
+        """Every counter, counted by the database (for checks)."""
         async with self.db() as session:
             poll = poll_definition(await load_poll(session, poll_id))
-            query = select(Ballot.answers, Ballot.area_id, Ballot.channel).where(Ballot.poll_id == poll_id)
-            result = await session.stream(query.execution_options(yield_per=CHUNK))
-            async for chunk in result.partitions():
-                counts.update(tally_of(poll, [(a, area, ch) for a, area, ch in chunk]))
-                await asyncio.sleep(0)
-        return poll, counts
+            return poll, await counted(session, poll)
 
     async def turnout(self, poll_id: int) -> Counter[str]:
         """The ballots, per area and per channel, counted by the database: what reconciliation
         compares (a batch's counters are added in one script, so these agreeing means the rest do)."""
-        query = (
-            select(Ballot.area_id, Ballot.channel, func.count())
-            .where(Ballot.poll_id == poll_id)
-            .group_by(Ballot.area_id, Ballot.channel)
-        )
-        counts: Counter[str] = Counter()
         async with self.db() as session:
-            for area_id, channel, n in await session.execute(query):
-                counts["ballots"] += n
-                counts[f"area:{area_id if area_id is not None else 'none'}"] += n
-                counts[f"channel:{channel}"] += n
-        return counts
+            return tally_of_groups(_NO_QUESTIONS, await turnout(session, poll_id), {})
 
     async def rebuild(self, poll_id: int) -> int | None:
         """Recount one poll from the database: its ballots, or None while another rebuild runs."""
