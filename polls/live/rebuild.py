@@ -231,7 +231,7 @@ class Rebuild:
             of_held = select(Ballot.answers, Ballot.area_id, Ballot.channel).where(
                 Ballot.poll_id == poll_id, Ballot.tracker.in_(held)
             )
-            held_rows = list((await session.execute(of_held)).tuples()) if held else []
+            held_rows = [(a, area, ch) for a, area, ch in await session.execute(of_held)] if held else []
         figures = one.counts - tally_of(poll, held_rows)
         exact, shown, pending, published = (self._scratch(poll_id, part) for part in PARTS)
         async with self.redis.pipeline(transaction=False) as pipe:

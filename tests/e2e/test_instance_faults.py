@@ -6,25 +6,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import signal
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import httpx
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from polls.domain.ballots import check_ballot
+from polls.live.embedded import EmbeddedRedis
+from polls.live.tallies import PRESENT, Tallies
 from polls.settings import Settings
-from polls.store.db import open_engine, sqlite_file
+from polls.store.ballots import load_poll, poll_definition
+from polls.store.codes import IssuedCode
+from polls.store.db import open_engine, sessions_for, sqlite_file
 from polls.store.models import Ballot, Nullifier
 from tests.conftest import count
 from tests.factories import SECRET
-from tests.servers import AppProcess
-from tests.voting_setup import Setup, token
+from tests.servers import AppProcess, free_port
+from tests.voting_setup import Setup, issue, token
 
 
 def _env(settings: Settings, redis_url: str) -> dict[str, str]:
@@ -122,3 +128,121 @@ async def test_votes_in_flight_on_a_killed_instance_can_be_cast_again_at_the_oth
     assert recovered_in < 8, recovered_in
     assert await count(db, Ballot) == len(cards)  # every acknowledged vote stored exactly once
     assert await count(db, Nullifier) == len(cards)
+
+
+async def store_ballots(db: AsyncSession, voting: Setup, n: int) -> None:
+    """n ballots straight into the database, as if residents had voted for weeks."""
+    poll = poll_definition(await load_poll(db, voting.poll["id"]))
+    answers = check_ballot(poll, voting.full_ballot())
+    for start in range(0, n, 5000):
+        rows = [
+            {
+                "poll_id": poll.id,
+                "tracker": secrets.token_hex(16),
+                "area_id": voting.areas[1]["id"],
+                "channel": "online",
+                "answers": answers,
+            }
+            for _ in range(min(5000, n - start))
+        ]
+        await db.execute(insert(Ballot), rows)
+    await db.commit()
+
+
+class Voters:
+    """Residents voting at every instance without pause, each code once; and a liveness probe's
+    answers, timed, to see an instance that stalls."""
+
+    def __init__(
+        self, servers: list[AppProcess], poll_id: int, cards: list[IssuedCode], ballot: object
+    ) -> None:
+        self.servers, self.poll_id, self.ballot = servers, poll_id, ballot
+        self.cards = iter(cards)
+        self.statuses: list[int] = []
+        self.slowest_alive = 0.0
+        self.running = True
+
+    async def vote(self, http: httpx.AsyncClient) -> None:
+        for card in self.cards:
+            if not self.running:
+                return
+            try:
+                response = await http.post(
+                    f"/api/polls/{self.poll_id}/votes", json={"code": token(card), "answers": self.ballot}
+                )
+                self.statuses.append(response.status_code)
+            except httpx.HTTPError:
+                self.statuses.append(0)
+            await asyncio.sleep(0.02)
+
+    async def check_alive(self, http: httpx.AsyncClient) -> None:
+        while self.running:
+            started = time.monotonic()
+            with contextlib.suppress(httpx.HTTPError):
+                await http.get("/livez")  # the process alone: no database, no Redis
+            self.slowest_alive = max(self.slowest_alive, time.monotonic() - started)
+            await asyncio.sleep(0.05)
+
+    async def run(self, during: Callable[[], Awaitable[None]]) -> None:
+        async with contextlib.AsyncExitStack() as stack:
+            clients = [
+                await stack.enter_async_context(httpx.AsyncClient(base_url=s.base_url, timeout=30))
+                for s in self.servers
+            ]
+            tasks = [asyncio.create_task(self.vote(c)) for c in clients for _ in range(3)]
+            tasks += [asyncio.create_task(self.check_alive(c)) for c in clients]
+            try:
+                await during()
+            finally:
+                self.running = False
+                await asyncio.gather(*tasks)
+
+
+@pytest.mark.e2e
+async def test_after_redis_restarts_under_voting_one_rebuild_leaves_tallies_equal_to_the_database(
+    voting: Setup, settings: Settings, db: AsyncSession, tmp_path: Path
+) -> None:
+    stored_before = 40_000
+    await store_ballots(db, voting, stored_before)
+    cards = await issue(settings, voting.pilot["id"], voting.areas[0]["id"], 1500)
+    own_redis = EmbeddedRedis(tmp_path / "redis", port=free_port(), persistent=False)
+    own_redis.start()
+    servers = [AppProcess(_env(settings, own_redis.url)) for _ in range(2)]
+    voters = Voters(servers, voting.poll["id"], cards, voting.full_ballot())
+
+    async def restart_redis() -> None:
+        await asyncio.sleep(2)
+        await asyncio.to_thread(own_redis.stop)  # everything in it is lost: tallies, claims
+        await asyncio.to_thread(own_redis.start)
+        await asyncio.sleep(8)
+
+    started: list[AppProcess] = []
+    try:
+        for server in servers:
+            server.start()
+            started.append(server)
+        await voters.run(restart_redis)
+        redis = Redis.from_url(own_redis.url, decode_responses=True)
+        engine = open_engine(settings.database_url, ballot_key=settings.ballot_key)
+        try:
+            tallies = Tallies(redis, sessions_for(engine))
+            check = await tallies.check(voting.poll["id"])
+            for _ in range(100):  # the rebuild finishes
+                if check.agrees and await redis.exists(PRESENT):
+                    break
+                await asyncio.sleep(0.1)
+                check = await tallies.check(voting.poll["id"])
+        finally:
+            await redis.aclose()
+            await engine.dispose()
+    finally:
+        for server in started:
+            server.stop()
+        own_redis.stop()
+    acknowledged = voters.statuses.count(201)
+    assert acknowledged > 100 and set(voters.statuses) <= {201, 503}, voters.statuses
+    assert check.agrees, check.differences  # no increment lost or counted twice
+    stored = await count(db, Ballot) - stored_before
+    assert acknowledged <= stored == await count(db, Nullifier)  # each vote stored once
+    assert check.ballots == stored_before + stored
+    assert voters.slowest_alive < 1.0, f"an instance stalled {voters.slowest_alive:.2f} s"
