@@ -238,8 +238,9 @@ class Rebuild:
             if held:
                 pipe.srem(every, *held)
                 pipe.sadd(pending, *held)
-            if one.counts:
+            if one.counts.get("ballots", 0) > len(held):  # else the set went with its last member
                 pipe.rename(every, published)
+            if one.counts:
                 pipe.hset(exact, mapping=dict[Any, Any](one.counts))
             if figures:
                 pipe.hset(shown, mapping=dict[Any, Any](figures))
