@@ -37,7 +37,8 @@ from polls.live.rebuild import LOCK, PRESENT, SIDE, STEP, Rebuild
 from polls.store.ballots import load_poll, poll_definition
 from polls.store.db import Database
 from polls.store.models import Ballot
-from polls.store.tally_counts import counted, turnout
+from polls.store.tally_counts import counted
+from polls.store.tally_counts import turnout as stored_turnout
 
 log = logging.getLogger("polls.tallies")
 
@@ -178,7 +179,7 @@ class Tallies:
         """The ballots, per area and per channel, counted by the database: what reconciliation
         compares (a batch's counters are added in one script, so these agreeing means the rest do)."""
         async with self.db() as session:
-            return tally_of_groups(_NO_QUESTIONS, await turnout(session, poll_id), {})
+            return tally_of_groups(_NO_QUESTIONS, await stored_turnout(session, poll_id), {})
 
     async def rebuild(self, poll_id: int) -> int | None:
         """Recount one poll from the database: its ballots, or None while another rebuild runs."""
