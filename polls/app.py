@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -216,6 +217,11 @@ async def _serve(app: Starlette, settings: Settings, run_scheduler: bool) -> Asy
             if runtime.messages is not None:
                 sending = asyncio.create_task(runtime.messages.run_forever())
                 stack.push_async_callback(_cancel, sending)
+        # What start-up built (modules, templates, routes) lives as long as the app: kept out of
+        # the garbage collector's full passes, each of which would stall the event loop for
+        # as long as it takes to walk every object.
+        gc.freeze()
+        stack.callback(gc.unfreeze)
         yield
 
 

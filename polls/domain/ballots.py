@@ -337,6 +337,29 @@ def tally_of(poll: PollDef, ballots: Iterable[tuple[Answers, int | None, str]]) 
     return counts
 
 
+def tally_of_groups(
+    poll: PollDef,
+    places: Iterable[tuple[int | None, str, int]],
+    answered: Mapping[str, Iterable[tuple[Any, int]]],
+) -> Counter[str]:
+    """The counters tally_of gives, from ballots the database has already grouped: how many
+    per (area id, channel), and per question key how many gave each answer (its JSON value)."""
+    counts: Counter[str] = Counter()
+    for area_id, channel, n in places:
+        counts["ballots"] += n
+        counts[f"area:{area_id if area_id is not None else 'none'}"] += n
+        counts[f"channel:{channel}"] += n
+    for key, groups in answered.items():
+        names = poll.tally_names(key)
+        if names is None:
+            continue
+        grouped: Counter[Any] = Counter()
+        for answer, n in groups:
+            grouped[_counted_part(names.kind, answer)] += n
+        _add_answers(counts, names, grouped)
+    return counts
+
+
 def _counted_part(kind: QuestionKind, answer: Any) -> Any:
     """The part of an answer the live counts use, hashable: a comment's text is not counted, and
     a ranking counts only its first preference (the count itself is official)."""
