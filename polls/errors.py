@@ -168,6 +168,7 @@ class ErrorCode(StrEnum):
     SUGGESTION_DECIDED = "suggestion_decided", "the suggested theme was already accepted or rejected"
     # Juries: selection, invitations, sessions and reports.
     JURY_NOT_FOUND = "jury_not_found", "there is no such jury"
+    PERSON_NOT_FOUND = "person_not_found", "nobody in the jury's recruitment pool has that id"
     JURY_WRONG_STATUS = "jury_wrong_status", "the jury is not at the stage this needs"
     JURY_NOT_DRAWN = "jury_not_drawn", "the panel has not been drawn yet"
     JURY_POOL_MISSING = "jury_pool_missing", "the people and categories files are not uploaded yet"
@@ -210,6 +211,16 @@ class ErrorCode(StrEnum):
         "recommendation_not_voted",
         "the jury has not finished voting on this recommendation",
     )
+    # Messages: email, text messages and letters.
+    EMAIL_INVALID = "email_invalid", "this is not an email address"
+    PHONE_INVALID = "phone_invalid", "this is not a UK or international phone number"
+    CONTACT_INVALID = "contact_invalid", "this is neither an email address nor a phone number"
+    MESSAGE_FIELD_MISSING = "message_field_missing", "a message template needs a field that was not given"
+    MESSAGE_NOT_FOUND = "message_not_found", "there is no such message"
+    MESSAGE_NOT_RETRYABLE = "message_not_retryable", "only failed, bounced or dead messages can be sent again"
+    CALLBACK_NOT_AUTHORISED = "callback_not_authorised", "a delivery callback without the configured token"
+    JUROR_NOT_INVITED = "juror_not_invited", "only a juror with an open invitation can be sent it"
+    RESET_LINK_INVALID = "reset_link_invalid", "this password reset link is not valid, expired or used"
     # A lifecycle step a poll in this status cannot take: cannot_{action}_{status} (see domain/polls.py).
     CANNOT_SCHEDULE_SCHEDULED = "cannot_schedule_scheduled", "a scheduled poll cannot be scheduled"
     CANNOT_SCHEDULE_OPEN = "cannot_schedule_open", "an open poll cannot be scheduled"

@@ -2,7 +2,8 @@
 
 Each instance wakes every few seconds and looks for due polls. The poll row is locked and its
 status re-checked inside the transition, so when two instances race, one moves the poll and
-the other finds nothing left to do.
+the other finds nothing left to do. Hourly it also erases jury pools' personal data once due
+(polls.store.personal_data), locking each jury the same way.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from datetime import datetime
 
 from polls.domain.polls import Action
 from polls.errors import Conflict, NotFound
+from polls.metrics import SCHEDULER_MOVES
 from polls.store import lifecycle as poll_lifecycle
+from polls.store import personal_data
 from polls.store.db import Database
 from polls.store.models import utcnow
 
@@ -35,6 +38,7 @@ async def run_due(
             async with db.begin() as session:
                 await poll_lifecycle.transition(session, None, poll_id, action, now)
             done.append((poll_id, action.value))
+            SCHEDULER_MOVES.labels(action.value).inc()
             if action is Action.CLOSE and on_closed is not None:
                 await on_closed(poll_id)
             log.info("poll %s: %s (scheduled)", poll_id, action.value)
@@ -51,4 +55,16 @@ async def run_forever(
             await run_due(db, on_closed=on_closed)
         except Exception:  # keep the loop alive through a database blip; log it
             log.exception("scheduler pass failed")
+        await asyncio.sleep(interval)
+
+
+async def erase_personal_data_forever(db: Database, interval: float = 3600.0) -> None:
+    """`polls retention run`, hourly: jury pools' personal data erased once due."""
+    while True:
+        try:
+            async with db.begin() as session:
+                for erased in await personal_data.erase_due(session):
+                    log.info("jury %s: personal data of %d people erased", erased.jury_id, erased.people)
+        except Exception:
+            log.exception("retention pass failed")
         await asyncio.sleep(interval)

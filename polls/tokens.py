@@ -7,7 +7,12 @@ SECRET_KEYS: the newest signs, every listed key verifies.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
+import hmac
+import json
+import time
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +27,13 @@ class TokenKind:
 
 
 STAFF_SESSION = TokenKind("ss_", "polls.staff-session.v1", 12 * 3600)
+# A browser someone has signed in from: payload {"a": account digest}. Its holder skips the back-off
+# that other people's wrong guesses put on the account (polls.live.throttle).
+STAFF_DEVICE = TokenKind("sd_", "polls.staff-device.v1", 180 * 24 * 3600)
 STAFF_INVITE = TokenKind("si_", "polls.staff-invite.v1", 7 * 24 * 3600)
+# "Forgot my password": payload {"s": staff id, "f": password fingerprint}, so setting a new
+# password spends it (single use); short-lived, since it arrives by email.
+PASSWORD_RESET = TokenKind("pr_", "polls.password-reset.v1", 3600)
 # The voting link on a poll card; its payload is the card's short code (the server needs the code
 # to unwrap the card's voter secret). Links printed before migration 0010 carry the reference.
 VOTER_CODE = TokenKind("vc_", "polls.voter-code.v1", 400 * 24 * 3600)
@@ -52,6 +63,50 @@ class _Serializer(URLSafeTimedSerializer):
             signer = cache[salt] = super().make_signer(salt)
         return signer
 
+    def quick_loads(self, token: str, max_age: int) -> Any:
+        """The usual token read without itsdangerous's layers (under half the CPU, on the vote
+        path): its payload when it is in date and signed under this salt by one of our keys, else
+        None, and ``loads`` decides and says why. It accepts nothing ``loads`` would refuse: the
+        same derived keys and HMAC-SHA1, compared in constant time, the same age limits."""
+        signer = self.make_signer(self.salt)
+        if signer.digest_method is not Signer.default_digest_method:
+            return None
+        keys: list[bytes] | None = self.__dict__.get("_derived")
+        if keys is None:  # newest first, as itsdangerous tries them
+            keys = self.__dict__["_derived"] = [signer.derive_key(k) for k in reversed(signer.secret_keys)]
+        try:
+            signed, _, signature = token.rpartition(".")
+            compressed = signed.startswith(".")  # itsdangerous zips a payload when that is shorter
+            payload, _, stamp = signed[compressed:].partition(".")
+            if not payload or not stamp or "." in stamp:
+                return None
+            value, given = signed.encode(), signature.encode()
+            for key in keys:  # OpenSSL's one-shot HMAC (itsdangerous's falls back to pure Python)
+                if hmac.compare_digest(given, _unpadded_b64encode(hmac.digest(key, value, "sha1"))):
+                    break
+            else:
+                return None
+            age = int(time.time()) - int.from_bytes(_unpadded_b64(stamp), "big")
+            if not 0 <= age <= max_age:
+                return None
+            data = _unpadded_b64(payload)
+            return json.loads(zlib.decompress(data) if compressed else data)
+        except (ValueError, binascii.Error, zlib.error):
+            return None
+
+
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+
+
+def _unpadded_b64encode(data: bytes) -> bytes:
+    return binascii.b2a_base64(data, newline=False).translate(_TO_URLSAFE).rstrip(b"=")
+
+
+def _unpadded_b64(text: str) -> bytes:
+    """As itsdangerous decodes (base64.urlsafe_b64decode, padded), without its call layers."""
+    return binascii.a2b_base64(text.encode().translate(_FROM_URLSAFE) + b"=" * (-len(text) % 4))
+
 
 class Tokens:
     def __init__(self, secret_keys: tuple[str, ...]) -> None:
@@ -74,8 +129,13 @@ class Tokens:
     def read(self, kind: TokenKind, token: str) -> Any:
         if not self.owns(kind, token):
             raise TokenInvalid("not a token of this kind")
+        serializer = self._serializer(kind)
+        body = token[len(kind.prefix) :]
+        payload = serializer.quick_loads(body, kind.max_age)
+        if payload is not None:
+            return payload
         try:
-            return self._serializer(kind).loads(token[len(kind.prefix) :], max_age=kind.max_age)
+            return serializer.loads(body, max_age=kind.max_age)
         except SignatureExpired as exc:
             raise TokenExpired("the link has expired") from exc
         except BadSignature as exc:

@@ -27,6 +27,7 @@ from polls.store.db import open_engine, sessions_for
 from polls.store.migrate import upgrade
 from polls.store.staff import create_staff
 from tests.factories import BALLOT_KEY, SECRET
+from tests.mail import MailServer
 from tests.servers import Postgres, free_port, in_this_process
 from tests.voting_setup import voting  # noqa: F401 (a fixture shared by the voting tests)
 
@@ -116,6 +117,15 @@ async def database_url(
     conn = await asyncpg.connect(host="127.0.0.1", port=server.port, user="postgres", database="postgres")
     await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     await conn.close()
+
+
+@pytest.fixture
+def mail_server() -> Iterator[MailServer]:
+    """A real SMTP server (aiosmtpd) on a free port, keeping what it receives."""
+    server = MailServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

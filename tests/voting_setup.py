@@ -108,6 +108,9 @@ async def vote(http: httpx.AsyncClient, poll_id: int, code: str, answers: Any) -
     return await http.post(f"/api/polls/{poll_id}/votes", json={"code": code, "answers": answers})
 
 
+# A receipt as shown and listed (polls.domain.trackers): five groups of four characters.
+TRACKER = r"[0-9A-HJKMNP-TV-Z]{4}(?:-[0-9A-HJKMNP-TV-Z]{4}){4}"
+
 STEP = 10  # the default secrecy_k: live figures move once this many ballots are in
 
 

@@ -30,7 +30,9 @@ from typing import Any
 
 import httpx
 
-from polls.bench.votes import _free_port, _start, _stop
+from polls.bench.postgres import free_port as _free_port
+from polls.bench.topology import start_bench_server as _start
+from polls.bench.topology import stop as _stop
 from polls.domain.access import Actor
 from polls.domain.jury_protocol import VERSION
 from polls.domain.pilots import Role
@@ -47,8 +49,8 @@ EMAIL = "moderator@bench.example"
 JURORS = 24
 
 
-async def _seed(database_url: str, key: str, password: str) -> tuple[int, list[str]]:
-    engine = open_engine(database_url)
+async def _seed(database_url: str, key: str, password: str, ballot_key: str) -> tuple[int, list[str]]:
+    engine = open_engine(database_url, ballot_key=ballot_key)  # pool members' features are sealed under it
     try:
         async with sessions_for(engine).begin() as s:
             pilot = Pilot(
@@ -155,13 +157,14 @@ def run(observers: int = 2000, rounds: int = 30) -> dict[str, Any]:
         upgrade(database_url)
         redis.start()
         key, password = secrets.token_urlsafe(32), secrets.token_urlsafe(16)
-        session_id, tokens = asyncio.run(_seed(database_url, key, password))
+        ballot_key = secrets.token_urlsafe(32)
+        session_id, tokens = asyncio.run(_seed(database_url, key, password, ballot_key))
         env_file = workdir / "env.json"
         env = {
             "DATABASE_URL": database_url,
             "REDIS_URL": redis.url,
             "SECRET_KEYS": key,
-            "BALLOT_KEY": secrets.token_urlsafe(32),
+            "BALLOT_KEY": ballot_key,
             "POLLS_DATA_DIR": str(workdir),
         }
         env_file.write_text(json.dumps(env))

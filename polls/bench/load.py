@@ -64,12 +64,17 @@ async def _voter(host: str, port: int, path: str, bodies: list[bytes], result: L
         writer.close()
 
 
-async def run_load(host: str, port: int, path: str, bodies: list[bytes], concurrency: int) -> LoadResult:
-    """Spread the bodies over ``concurrency`` connections and send them as fast as answers come."""
+async def run_load(
+    host: str, ports: list[int], path: str, bodies: list[bytes], concurrency: int
+) -> LoadResult:
+    """Spread the bodies over ``concurrency`` connections, the connections over the servers'
+    ports, and send them as fast as answers come."""
     result = LoadResult()
     shares = [bodies[i::concurrency] for i in range(concurrency)]
     started = time.perf_counter()
-    await asyncio.gather(*(_voter(host, port, path, share, result) for share in shares if share))
+    await asyncio.gather(
+        *(_voter(host, ports[i % len(ports)], path, share, result) for i, share in enumerate(shares) if share)
+    )
     result.seconds = time.perf_counter() - started
     return result
 
@@ -135,9 +140,8 @@ async def _main(config: dict[str, Any], bodies: list[bytes]) -> dict[str, Any]:
     if config.get("watch_poll"):
         watcher = asyncio.create_task(watch_counts(config["ws_url"], int(config["watch_poll"]), stop))
         await asyncio.sleep(0.3)  # connected before the first vote
-    result = await run_load(
-        config["host"], int(config["port"]), config["path"], bodies, int(config["concurrency"])
-    )
+    ports = [int(p) for p in config["ports"]]
+    result = await run_load(config["host"], ports, config["path"], bodies, int(config["concurrency"]))
     seen: list[tuple[float, int]] = []
     if watcher is not None:
         await asyncio.sleep(1.0)  # let the last updates arrive

@@ -7,12 +7,25 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from polls.cli import audit, bench, codes, count, db, jury, officer_key, serve, staff, tallies
+from polls.cli import (
+    audit,
+    backup,
+    bench,
+    codes,
+    count,
+    db,
+    jury,
+    officer_key,
+    retention,
+    serve,
+    staff,
+    tallies,
+)
 from polls.settings import SettingsError
 
 # In the order `polls --help` lists them. Each module adds its commands with add_parsers and
 # runs them with run(args), which every one of its parsers names as its default `run`.
-GROUPS = (serve, db, staff, audit, codes, officer_key, tallies, bench, count, jury)
+GROUPS = (serve, db, backup, staff, audit, codes, officer_key, tallies, bench, count, jury, retention)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

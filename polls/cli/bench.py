@@ -1,5 +1,5 @@
-"""`polls bench ...`: the benchmarks (votes a second, counting, sortition, a jury room's fan-out, and
-suggested themes in written responses)."""
+"""`polls bench ...`: the benchmarks (votes a second, closing a poll, counting, sortition, a jury
+room's fan-out, suggested themes in written responses, pages on a slow phone, messages to residents)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,19 @@ def add_parsers(commands: Any) -> None:
     votes.add_argument("--voters", type=_at_least_one, default=30_000)
     votes.add_argument("--concurrency", type=_at_least_one, default=200)
     votes.add_argument("--rounds", type=_at_least_one, default=3, help="app-then-bare rounds (default 3)")
+    votes.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="sqlite: the embedded set-up, one instance; postgresql: its own PostgreSQL cluster, "
+        "a redis-server and N `polls serve` instances",
+    )
+    votes.add_argument(
+        "--instances", type=_at_least_one, help="app instances on PostgreSQL (default 2; SQLite runs 1)"
+    )
+    close = bench_commands.add_parser("close", help="closing a poll of a million ballots: time and memory")
+    close.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    close.add_argument("--ballots", type=_at_least_one, default=1_000_000)
     bench_commands.add_parser("count", help="counting methods against pref_voting and pabutools")
     bench_commands.add_parser("sortition", help="leximin panel lotteries: probabilities and times")
     analysis = bench_commands.add_parser("analysis", help="suggested themes for 10,000 written responses")
@@ -22,6 +35,11 @@ def add_parsers(commands: Any) -> None:
     jury = bench_commands.add_parser("jury", help="a moderator's event reaching 2,000 websocket clients")
     jury.add_argument("--observers", type=int, default=2000)
     jury.add_argument("--rounds", type=int, default=30)
+    bench_commands.add_parser(
+        "pages", help="resident pages on emulated Fast 3G: bytes transferred and first paint (Chromium)"
+    )
+    messages = bench_commands.add_parser("messages", help="results messages to many residents over SMTP")
+    messages.add_argument("--subscribers", type=_at_least_one, default=50_000)
 
 
 def _at_least_one(text: str) -> int:
@@ -31,7 +49,11 @@ def _at_least_one(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.bench_command == "analysis":
+    if args.bench_command == "close":
+        from polls.bench import close
+
+        print(close.report(close.run(ballots=args.ballots, database=args.database)))
+    elif args.bench_command == "analysis":
         from polls.bench import analysis
 
         print(analysis.report(analysis.run(count=args.responses)))
@@ -43,6 +65,14 @@ def run(args: argparse.Namespace) -> int:
         from polls.bench import jury
 
         print(jury.report(jury.run(observers=args.observers, rounds=args.rounds)))
+    elif args.bench_command == "pages":
+        from polls.bench import pages
+
+        print(pages.report(pages.run()))
+    elif args.bench_command == "messages":
+        from polls.bench import messages
+
+        print(messages.report(messages.run(subscribers=args.subscribers)))
     elif args.bench_command == "sortition":
         from polls.bench import sortition
 
@@ -50,6 +80,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         from polls.bench import votes
 
-        figures = votes.run(votes=args.voters, concurrency=args.concurrency, rounds=args.rounds)
+        if args.database == "sqlite" and args.instances not in (None, 1):
+            print(
+                "polls bench votes: the embedded SQLite set-up runs one instance; use --database postgresql"
+            )
+            return 2
+        figures = votes.run(
+            votes=args.voters,
+            concurrency=args.concurrency,
+            rounds=args.rounds,
+            database=args.database,
+            instances=args.instances,
+        )
         print(votes.report(figures))
     return 0

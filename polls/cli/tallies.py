@@ -41,7 +41,7 @@ async def _tallies(settings: Settings, redis_url: str, command: str, poll_id: in
     from sqlalchemy import select
 
     from polls.live.connect import connect
-    from polls.live.tallies import PRESENT, Tallies
+    from polls.live.tallies import Tallies
     from polls.store.db import open_engine, sessions_for
     from polls.store.models import Ballot
 
@@ -56,10 +56,12 @@ async def _tallies(settings: Settings, redis_url: str, command: str, poll_id: in
         else:
             poll_ids = [poll_id]
         if command == "rebuild":
-            for one in poll_ids:
-                counts = await tallies.rebuild(one)
-                print(f"poll {one}: rebuilt from {counts.get('ballots', 0)} ballots")
-            await redis.set(PRESENT, "1")
+            rebuilt = await tallies.rebuild_all(poll_ids)
+            if rebuilt is None:
+                print("another instance is rebuilding the live tallies now; try again in a minute")
+                return 1
+            for one, ballots in rebuilt.items():
+                print(f"poll {one}: rebuilt from {ballots} ballots")
             return 0
         disagree = 0
         for one in poll_ids:

@@ -43,9 +43,23 @@ def _codes(action: str, target: str, after: dict[str, Any]) -> str | None:
     return None
 
 
+def _messages(action: str, target: str, after: dict[str, Any]) -> str | None:
+    if action == "juror.invitation.send":
+        by = "email" if after.get("by") == "email" else "text message"
+        return f"sent juror {after.get('juror')}'s invitation by {by}"
+    if action == "jury_session.reminders":
+        session = target.replace("jury_session:", "jury session ")
+        return f"sent {after.get('sent')} jurors a reminder of {session}"
+    if action == "message.retry":
+        return f"sent {target.replace(':', ' ')} ({str(after.get('purpose', '')).replace('_', ' ')}) again"
+    return None
+
+
 def describe(action: str, target: str, after: Any) -> str:
     """One line saying what happened; entries of other kinds read as their action and target."""
     details = after if isinstance(after, dict) else {}
     poll = target.replace("poll:", "poll ")
-    text = _paper(action, poll, details) or _codes(action, target, details)
+    text = (
+        _paper(action, poll, details) or _codes(action, target, details) or _messages(action, target, details)
+    )
     return text or f"{action} {target}"

@@ -22,6 +22,7 @@ from functools import cached_property
 from typing import Any
 
 from polls.domain.questions import QuestionKind
+from polls.domain.trackers import tracker_from_digest
 from polls.errors import ErrorCode, FieldError, ValidationFailed
 from polls.i18n import _
 
@@ -294,8 +295,9 @@ def canonical(poll_id: int, answers: Answers) -> bytes:
 
 def new_tracker(poll_id: int, answers: Answers) -> str:
     """A hash of the ballot and a random salt: the voter can find it in the public list, and
-    nobody can work back from it to the answers (the salt is thrown away)."""
-    return hashlib.sha256(secrets.token_bytes(16) + canonical(poll_id, answers)).hexdigest()
+    nobody can work back from it to the answers (the salt is thrown away). Short enough to read
+    out (polls.domain.trackers)."""
+    return tracker_from_digest(hashlib.sha256(secrets.token_bytes(16) + canonical(poll_id, answers)).digest())
 
 
 class _TallyNames:
@@ -340,6 +342,29 @@ def tally_of(poll: PollDef, ballots: Iterable[tuple[Answers, int | None, str]]) 
         counts[f"channel:{channel}"] += n
     for names, answered in questions.values():
         _add_answers(counts, names, answered)
+    return counts
+
+
+def tally_of_groups(
+    poll: PollDef,
+    places: Iterable[tuple[int | None, str, int]],
+    answered: Mapping[str, Iterable[tuple[Any, int]]],
+) -> Counter[str]:
+    """The counters tally_of gives, from ballots the database has already grouped: how many
+    per (area id, channel), and per question key how many gave each answer (its JSON value)."""
+    counts: Counter[str] = Counter()
+    for area_id, channel, n in places:
+        counts["ballots"] += n
+        counts[f"area:{area_id if area_id is not None else 'none'}"] += n
+        counts[f"channel:{channel}"] += n
+    for key, groups in answered.items():
+        names = poll.tally_names(key)
+        if names is None:
+            continue
+        grouped: Counter[Any] = Counter()
+        for answer, n in groups:
+            grouped[_counted_part(names.kind, answer)] += n
+        _add_answers(counts, names, grouped)
     return counts
 
 

@@ -90,7 +90,14 @@ class JurySpec(StrictSpec):
     title: str = Field(min_length=3, max_length=200)
     remit: str = Field(min_length=10, max_length=2000)
     kind: JuryKind = JuryKind.JURY
-    size: int
+    # Published in the API's schema; the exact range depends on the kind (SIZES), checked below.
+    size: int = Field(
+        json_schema_extra={
+            "minimum": min(low for low, _ in SIZES.values()),
+            "maximum": max(high for _, high in SIZES.values()),
+            "description": "members: 12 to 24 for a jury, 12 to 150 for an assembly",
+        }
+    )
     threshold: int = Field(default=75, ge=51, le=100)
     households_apart: bool = False
 
@@ -256,8 +263,11 @@ def read_pool_files(
     """
     try:
         quotas = read_categories(categories, file="categories file")
-    except PoolFileError as exc:
-        raise ValidationFailed([_line_error("categories", exc)], exc.message, code=exc.code) from None
+    except PoolFileError as first:
+        problems = _every_bad_category(categories, first)
+        message = f"The categories file has {len(problems)} line{'s' if len(problems) != 1 else ''} to fix"
+        errors = [_line_error("categories", p) for p in problems[:MAX_REPORTED]]
+        raise ValidationFailed(errors, message, code=first.code) from None
     try:
         pool = read_people(
             people, quotas, file="people file", id_column=id_column, household_columns=household_columns
@@ -273,6 +283,38 @@ def read_pool_files(
             errors.append(FieldError("people", f"and {more} more lines with problems"))
         message = f"The people file has {len(problems)} line{'s' if len(problems) != 1 else ''} to fix"
         raise ValidationFailed(errors, message, code=first.code) from None
+
+
+def _every_bad_category(text: str, first: PoolFileError) -> list[PoolFileError]:
+    """Each bad line of the categories file, read one at a time under the header (a whole-file
+    problem, such as a missing column, stays the one problem)."""
+    if first.line is None or first.line == 1:
+        return [first]
+    try:
+        rows = list(read_rows(text, "categories file"))
+    except PoolFileError:  # a row the csv module gave up on: nothing after it can be read
+        return [first]
+    header = rows[0][1]
+    problems: list[PoolFileError] = []
+    for line, row in rows[1:]:
+        one = io.StringIO()
+        csv.writer(one).writerows([header, row])
+        try:
+            read_categories(one.getvalue(), file="categories file")
+        except PoolFileError as exc:
+            problems.append(PoolFileError("categories file", line, exc.problem))
+    bad = {p.line for p in problems}
+    rest = io.StringIO()
+    csv.writer(rest).writerows([header] + [row for line, row in rows[1:] if line not in bad])
+    try:  # what only shows across lines: a feature listed twice
+        read_categories(rest.getvalue(), file="categories file")
+    except PoolFileError as exc:
+        if exc.line is not None and exc.line > 1:
+            kept = [line for line, _ in rows[1:] if line not in bad]
+            # Line numbers back as in the officer's file (the read above skipped the bad ones).
+            problem = re.sub(r"line (\d+)", lambda m: f"line {kept[int(m.group(1)) - 2]}", exc.problem)
+            problems.append(PoolFileError("categories file", kept[exc.line - 2], problem))
+    return sorted(problems, key=lambda p: p.line or 0) or [first]
 
 
 def _line_error(field: str, exc: PoolFileError) -> FieldError:

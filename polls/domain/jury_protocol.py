@@ -36,7 +36,8 @@ echoed back>, ...fields}``, one of polls.domain.jury_commands.COMMANDS, for exam
 ``{"v":2,"type":"raise_hand"}``, ``{"v":2,"type":"vote","recommendation":12,"choice":"yes"}``
 or ``{"v":2,"type":"ping"}`` (answered with ``pong``).
 
-Error codes: ``malformed`` (not JSON, not an object, a binary frame, bad fields),
+Error codes: ``malformed`` (not JSON, not an object, a binary frame, bad fields, text that is
+not valid Unicode or has a NUL),
 ``unsupported_version``, ``unknown_type``, ``too_large`` (over 16 KB), ``too_many`` (over the
 connection's rate), ``unauthorised`` (the role may not send it), ``not_allowed`` (not now,
 e.g. a closed poll), ``not_found`` (no such item, poll, recommendation or juror),
@@ -47,6 +48,7 @@ saved, try again).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from polls.domain.jury_room import CommandRefused
@@ -80,6 +82,10 @@ def parse(raw: str | bytes | None) -> tuple[dict[str, Any], Ref]:
         raise CommandRefused("malformed", "The message is not valid JSON") from None
     if not isinstance(message, dict):
         raise CommandRefused("malformed", "Send a JSON object")
+    if not _text_is_valid(message):
+        # JSON escapes can spell a lone UTF-16 surrogate, which no reply or broadcast could
+        # encode, and a NUL, which PostgreSQL will not store: refuse before anything echoes it.
+        raise CommandRefused("malformed", "The message has text that is not valid Unicode (or a NUL)")
     ref = message.pop("ref", None)
     if not (ref is None or (isinstance(ref, str) and len(ref) <= 64) or type(ref) is int):
         raise CommandRefused("malformed", "ref must be a string of up to 64 characters or a number")
@@ -88,6 +94,26 @@ def parse(raw: str | bytes | None) -> tuple[dict[str, Any], Ref]:
     if not isinstance(message.get("type"), str):
         raise CommandRefused("malformed", "Say the message's type")
     return message, ref
+
+
+_INVALID_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def _text_is_valid(message: dict[str, Any]) -> bool:
+    """Every string in the message, keys included, is UTF-8 encodable and has no NUL. (A loop,
+    not recursion: JSON nested as deep as json.loads allows must not exhaust the stack here.)"""
+    pending: list[Any] = [message]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if _INVALID_TEXT.search(value):
+                return False
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return True
 
 
 def dumps(message: dict[str, Any]) -> str:

@@ -98,7 +98,12 @@ class PilotSpec(StrictSpec):
 
 class AreaSpec(StrictSpec):
     name: str = Field(min_length=2, max_length=120)
-    code: Annotated[str, AfterValidator(_area_code)]
+    # The pattern is published in the API's schema; the validator gives the plain-language message.
+    code: Annotated[
+        str,
+        AfterValidator(_area_code),
+        Field(json_schema_extra={"pattern": AREA_CODE.pattern, "maxLength": 20}),
+    ]
     postcodes: Annotated[list[str], AfterValidator(_postcodes)] = []
 
 

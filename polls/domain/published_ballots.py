@@ -158,17 +158,42 @@ def counted_lines(
     """The counted answers' lines, shuffled: whole ballots, or each question's on its own."""
     rng = shuffle or random.SystemRandom()
     counted = [str(q.id) for q in poll.questions if q.kind is not QuestionKind.COMMENT]
-    ballots = list(ballots)
     if layout is BallotFileLayout.WHOLE_BALLOT:
         lines = [_compact({k: v for k, v in sorted(a.items()) if k in counted}) for a in ballots]
-        rng.shuffle(lines)
+        _shuffle(lines, rng)
         return lines
+    ballots = ballots if isinstance(ballots, Sequence) else list(ballots)
     out: list[str] = []
     for key in counted:
-        group = [_compact({key: a[key]}) for a in ballots if key in a]
-        rng.shuffle(group)
+        group = _answer_lines(key, ballots)
+        _shuffle(group, rng)
         out += group
     return out
+
+
+def _answer_lines(key: str, ballots: Iterable[Answers]) -> list[str]:
+    """One question's line for each ballot that answered it. Each distinct answer's line is
+    written once and shared: a million ballots hold a few thousand distinct answers."""
+    written: dict[tuple[type, Any], str] = {}
+    lines = []
+    for ballot in ballots:
+        if key in ballot:
+            answer = ballot[key]
+            seen = (type(answer), _hashable(answer))
+            line = written.get(seen)
+            if line is None:
+                line = written[seen] = _compact({key: answer})
+            lines.append(line)
+    return lines
+
+
+def _shuffle(lines: list[str], rng: random.Random) -> None:
+    """Put the lines in a uniformly random order: sorted by 64 random bits each, drawn from
+    ``rng`` at once (the system's CSPRNG unless a test seeds one). As unpredictable as
+    ``rng.shuffle`` and many times quicker on millions of lines, which it draws for one by one."""
+    keys = memoryview(rng.randbytes(8 * len(lines))).cast("Q").tolist()
+    order = sorted(range(len(lines)), key=keys.__getitem__)
+    lines[:] = [lines[i] for i in order]
 
 
 def assemble(header: str, counted: Sequence[str], comments: Sequence[PublishedComment]) -> str:

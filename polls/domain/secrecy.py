@@ -9,8 +9,7 @@ between two steps can do no better than chance among the k or more ballots of th
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from polls.domain.poll_states import PollStatus
 from polls.i18n import _
@@ -40,15 +39,29 @@ def held_back(ballots: int, k: int, *, final: bool = False) -> int:
     return 0 if final else ballots % k
 
 
-def split_for_rebuild(
-    items: Sequence[Item], k: int, rng: random.Random, *, final: bool = False
-) -> tuple[list[Item], list[Item]]:
-    """(published, held back): the held back are a random choice, not the latest, since
-    nothing stored says which ballots came last."""
-    shuffled = list(items)
-    rng.shuffle(shuffled)
-    cut = len(shuffled) - held_back(len(shuffled), k, final=final)
-    return shuffled[:cut], shuffled[cut:]
+class HoldBack(Generic[Item]):
+    """Chooses the ballots a rebuild holds back while they stream past, keeping at most k of
+    them: a uniform random sample of k (reservoir sampling), of which the held back are a random
+    remainder. Random, not the latest, since nothing stored says which ballots came last."""
+
+    def __init__(self, k: int, rng: random.Random) -> None:
+        self.k = k
+        self.rng = rng
+        self.seen = 0
+        self._sample: list[Item] = []
+
+    def offer(self, item: Item) -> None:
+        self.seen += 1
+        if len(self._sample) < self.k:
+            self._sample.append(item)
+        else:
+            slot = self.rng.randrange(self.seen)
+            if slot < self.k:
+                self._sample[slot] = item
+
+    def held(self, *, final: bool = False) -> list[Item]:
+        """The remainder after whole steps of everything offered (none once the poll closed)."""
+        return self.rng.sample(self._sample, held_back(self.seen, self.k, final=final))
 
 
 def live_note(k: int) -> str:

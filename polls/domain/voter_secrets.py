@@ -74,6 +74,8 @@ def card_nullifier(secret: bytes, poll_id: int) -> str:
     return hmac.digest(secret, f"poll:{poll_id}".encode(), "sha256").hex()
 
 
-def claim_key(claim: bytes, poll_id: int) -> str:
-    """The card's Redis fast-path key in one poll: not computable from storage and keys alone."""
-    return f"spent:{poll_id}:" + hmac.digest(claim, str(poll_id).encode(), "sha256").hex()
+def claim_key(claim: bytes, poll_id: int) -> bytes:
+    """The card's Redis fast-path key in one poll: not computable from storage and keys alone.
+    Bytes, as redis-py sends them (a str is encoded on each of the two calls that use it)."""
+    poll = str(poll_id).encode()
+    return b"spent:" + poll + b":" + hmac.digest(claim, poll, "sha256").hex().encode()

@@ -8,94 +8,87 @@ database.
 Per poll Redis keeps the exact counters (``tally:N``: reconciliation and `polls tallies check`
 compare them with the database) and the *published* figures everything public reads
 (``tally:N:shown``, with the receipts in ``tally:N:receipts``). New receipts wait in
-``tally:N:pending``; once at least k ballots (the poll's ``secrecy_k``) are unpublished, the
-same script that counted them copies the exact counters to the published ones, moves the
-pending receipts across and tells every instance. Being one script, the step is decided once
-however many app instances count. A closed poll (``tally:N:final``) publishes at once.
+``tally:N:pending``, kept in the order of their text, not their arrival. Once at least k ballots
+(the poll's ``secrecy_k``) are unpublished, the same script that counted them copies the exact
+counters to the published ones, moves the pending receipts across and tells every instance.
+Being one script, the step is decided once however many app instances count. A closed poll
+(``tally:N:final``) publishes at once.
+
+While the marker is missing (Redis restarted, or a rebuild is under way), increments go to a side
+list that the rebuild merges (polls.live.rebuild), so none is lost and none counted twice.
+Reconciliation compares each poll's turnout, counted by the database, with the live counters.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
-import secrets
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from polls.domain.ballots import Answers, PollDef, tally_of
-from polls.domain.polls import PollStatus
-from polls.domain.secrecy import results_final, split_for_rebuild, steps_due
+from polls.domain.ballots import Answers, PollDef, tally_of, tally_of_groups
+from polls.live.rebuild import LOCK, PRESENT, SIDE, STEP, Rebuild
 from polls.store.ballots import load_poll, poll_definition
 from polls.store.db import Database
 from polls.store.models import Ballot
+from polls.store.tally_counts import counted
+from polls.store.tally_counts import turnout as stored_turnout
 
 log = logging.getLogger("polls.tallies")
 
-PRESENT = "tallies:present"
-REBUILD_LOCK = "tallies:rebuilding"
 CHANGED = "tallies:changed"  # pub/sub channel; messages are poll ids
 
-# Publish a poll's step: KEYS exact, shown, pending, receipts. The pending receipts are shuffled
-# (seeded from ARGV[1]) on their way across, so even Redis's own order says nothing of arrival.
-_STEP = """
-local function publish_step(keys, seed)
-  local exact = redis.call('HGETALL', keys[1])
-  redis.call('DEL', keys[2])
-  for i = 1, #exact, 1000 do
-    redis.call('HSET', keys[2], unpack(exact, i, math.min(i + 999, #exact)))
-  end
-  local moved = redis.call('SMEMBERS', keys[3])
-  math.randomseed(seed)
-  for i = #moved, 2, -1 do
-    local j = math.random(i)
-    moved[i], moved[j] = moved[j], moved[i]
-  end
-  for i = 1, #moved, 1000 do
-    redis.call('SADD', keys[4], unpack(moved, i, math.min(i + 999, #moved)))
-  end
-  redis.call('DEL', keys[3])
-end
-"""
-
-# Count a committed batch, only while the tallies are known complete (say so when they are
-# not), then publish a step when one is due (polls.domain.secrecy.steps_due) and tell every
-# instance on the channel ARGV[1] that the poll ARGV[2] changed.
-# KEYS: present, exact, shown, pending, receipts, final.
-# ARGV: channel, poll id, k, seed, receipt count, receipts..., counter, n, counter, n...
+# Count a committed batch while the tallies are known complete; when they are not, put it on the
+# side list for the rebuild to merge, and say so. Then publish a step when one is due
+# (polls.domain.secrecy.steps_due) and tell every instance on the channel ARGV[1] that the poll
+# ARGV[2] changed; else its receipts wait (polls.live.rebuild.STEP says in what order).
+# KEYS: present, exact, shown, pending, receipts, final, side.
+# ARGV: channel, poll id, k, receipt count, receipts (sorted)..., counter, n, counter, n...
 _APPLY = (
-    _STEP
+    STEP
     + """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local n = tonumber(ARGV[5])
-for i = 6, 5 + n, 1000 do
-  redis.call('SADD', KEYS[4], unpack(ARGV, i, math.min(i + 999, 5 + n)))
+local n = tonumber(ARGV[4])
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  local receipts, counts = {}, {}
+  for i = 5, 4 + n do receipts[#receipts + 1] = ARGV[i] end
+  for i = 5 + n, #ARGV do counts[#counts + 1] = ARGV[i] end
+  redis.call('RPUSH', KEYS[7], cjson.encode({p = ARGV[2], k = ARGV[3], t = receipts, c = counts}))
+  return 0
 end
-for i = 6 + n, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
+for i = 5 + n, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
 local exact = tonumber(redis.call('HGET', KEYS[2], 'ballots') or '0')
 local shown = tonumber(redis.call('HGET', KEYS[3], 'ballots') or '0')
 local behind = exact - shown
 if behind > 0 and (behind >= tonumber(ARGV[3]) or redis.call('EXISTS', KEYS[6]) == 1) then
-  publish_step({KEYS[2], KEYS[3], KEYS[4], KEYS[5]}, tonumber(ARGV[4]))
+  local arriving = {}
+  for i = 5, 4 + n do arriving[#arriving + 1] = ARGV[i] end
+  publish_step({KEYS[2], KEYS[3], KEYS[4], KEYS[5]}, arriving)
   redis.call('PUBLISH', ARGV[1], ARGV[2])
+elseif n > 0 then
+  local scored = {}
+  for i = 5, 4 + n do
+    scored[#scored + 1] = 0
+    scored[#scored + 1] = ARGV[i]
+  end
+  redis.call('ZADD', KEYS[4], unpack(scored))
 end
 return 1
 """
 )
 
 # The poll closed: from now on publish everything at once, starting with what is pending.
-# KEYS: exact, shown, pending, receipts, final.  ARGV: channel, poll id, seed.
+# KEYS: exact, shown, pending, receipts, final.  ARGV: channel, poll id.
 _FINISH = (
-    _STEP
+    STEP
     + """
 redis.call('SET', KEYS[5], '1')
-publish_step({KEYS[1], KEYS[2], KEYS[3], KEYS[4]}, tonumber(ARGV[3]))
+publish_step({KEYS[1], KEYS[2], KEYS[3], KEYS[4]}, {})
 redis.call('PUBLISH', ARGV[1], ARGV[2])
 return 1
 """
@@ -127,7 +120,7 @@ def poll_keys(poll_id: int) -> tuple[str, str, str, str, str]:
     return base, f"{base}:shown", f"{base}:pending", f"{base}:receipts", f"{base}:final"
 
 
-Row = tuple[Answers, int | None, str, str]  # answers, area id, channel, tracker
+_NO_QUESTIONS = PollDef(id=0, pilot_id=0, area_ids=frozenset(), questions=())  # turnout only
 
 
 class Tallies:
@@ -136,31 +129,25 @@ class Tallies:
         self.db = db
         self._apply = redis.register_script(_APPLY)
         self._finish = redis.register_script(_FINISH)
-        self.stale = False  # counts lost or half-updated: added to no more until rebuilt
 
     async def apply(self, votes: Iterable[CommittedVote]) -> bool:
-        """Add committed votes to the live counts (the ballot writer calls this after each commit,
-        in commit order). False when they were not added because the counts must be rebuilt
-        first (Redis lost them, or an earlier update failed half-way): the writer rebuilds once
-        none of its batches is in flight, so the rebuild counts these votes exactly once."""
-        if self.stale:
-            return False
+        """Add committed votes to the live counts (the ballot writer calls this after each commit).
+        False when the counts are not known complete (Redis lost them, or a rebuild is under way):
+        the votes wait on the side list, and the caller asks for a rebuild, which merges them."""
         by_poll: dict[int, tuple[PollDef, list[tuple[Answers, int | None, str]], list[str]]] = {}
         for vote in votes:
             _, ballots, trackers = by_poll.setdefault(vote.poll.id, (vote.poll, [], []))
             ballots.append((vote.answers, vote.area_id, vote.channel))
             trackers.append(vote.tracker)
-        try:
-            for poll_id, (poll, ballots, trackers) in by_poll.items():
-                args: list[str | int] = [CHANGED, poll_id, poll.secrecy_k, _seed(), len(trackers), *trackers]
-                for name, n in tally_of(poll, ballots).items():
-                    args += [name, n]
-                if not await self._apply(keys=[PRESENT, *poll_keys(poll_id)], args=args):
-                    self.stale = True
-        except Exception:
-            self.stale = True  # some increments may be missing
-            raise
-        return not self.stale
+        complete = True
+        for poll_id, (poll, ballots, trackers) in by_poll.items():
+            trackers.sort()  # the script adds them to Redis in this order, never in arrival's
+            args: list[str | int] = [CHANGED, poll_id, poll.secrecy_k, len(trackers), *trackers]
+            for name, n in tally_of(poll, ballots).items():
+                args += [name, n]
+            if not await self._apply(keys=[PRESENT, *poll_keys(poll_id), SIDE], args=args):
+                complete = False
+        return complete
 
     async def read(self, poll_id: int) -> dict[str, int]:
         """The exact counts: for checks against the database, and for closed polls."""
@@ -178,88 +165,51 @@ class Tallies:
 
     async def waiting(self, poll_id: int, tracker: str) -> bool:
         """Whether this receipt is counted and will be listed with the next step."""
-        return bool(await self.redis.sismember(poll_keys(poll_id)[2], tracker))
+        return await self.redis.zscore(poll_keys(poll_id)[2], tracker) is not None
 
     async def finish(self, poll_id: int) -> None:
         """The poll has closed: publish the remainder now, and any late count at once. Pages
         read a closed poll's exact counts anyway, so a Redis failure here only delays the
         websocket's last update (until the next rebuild)."""
         try:
-            await self._finish(keys=list(poll_keys(poll_id)), args=[CHANGED, poll_id, _seed()])
+            await self._finish(keys=list(poll_keys(poll_id)), args=[CHANGED, poll_id])
         except (RedisError, OSError) as exc:
             log.warning("poll %s closed; its live figures could not be published: %s", poll_id, exc)
 
     async def from_database(self, poll_id: int) -> tuple[PollDef, Counter[str]]:
-        poll, _, rows = await self._stored(poll_id)
-        return poll, tally_of(poll, [row[:3] for row in rows])
-
-    async def _stored(self, poll_id: int) -> tuple[PollDef, bool, list[Row]]:
-        """The poll, whether it has closed, and its stored ballots."""
+        """Every counter, counted by the database (for checks)."""
         async with self.db() as session:
-            poll = await load_poll(session, poll_id)
-            query = select(Ballot.answers, Ballot.area_id, Ballot.channel, Ballot.tracker)
-            rows = (await session.execute(query.where(Ballot.poll_id == poll_id))).all()
-        return (
-            poll_definition(poll),
-            results_final(PollStatus(poll.status)),
-            [(a, area, ch, t) for a, area, ch, t in rows],
-        )
+            poll = poll_definition(await load_poll(session, poll_id))
+            return poll, await counted(session, poll)
 
-    async def rebuild(self, poll_id: int) -> Counter[str]:
-        """Recount the poll from the database. The receipts already published stay published
-        (their figures are recounted); when none survive (Redis lost them), a random choice of
-        the remainder after whole steps is held back, so the rebuild shows no step below k."""
-        poll, closed, rows = await self._stored(poll_id)
-        exact_key, shown_key, pending_key, receipts_key, final_key = poll_keys(poll_id)
-        listed = set(await self.redis.smembers(receipts_key))
-        if listed and listed <= {row[3] for row in rows}:
-            shown = [row for row in rows if row[3] in listed]
-            held = [row for row in rows if row[3] not in listed]
-            if steps_due(len(rows), len(shown), poll.secrecy_k, final=closed):
-                shown, held = rows, []
-        else:
-            shown, held = split_for_rebuild(rows, poll.secrecy_k, random.SystemRandom(), final=closed)
-        counts = tally_of(poll, [row[:3] for row in rows])
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(exact_key, shown_key, pending_key, receipts_key, final_key)
-            if counts:
-                pipe.hset(exact_key, mapping=dict[Any, Any](counts))
-            published = tally_of(poll, [row[:3] for row in shown])
-            if published:
-                pipe.hset(shown_key, mapping=dict[Any, Any](published))
-            if shown:
-                pipe.sadd(receipts_key, *(row[3] for row in shown))
-            if held:
-                pipe.sadd(pending_key, *(row[3] for row in held))
-            if closed:
-                pipe.set(final_key, "1")
-            await pipe.execute()
-        await self.redis.publish(CHANGED, poll_id)
-        return counts
+    async def turnout(self, poll_id: int) -> Counter[str]:
+        """The ballots, per area and per channel, counted by the database: what reconciliation
+        compares (a batch's counters are added in one script, so these agreeing means the rest do)."""
+        async with self.db() as session:
+            return tally_of_groups(_NO_QUESTIONS, await stored_turnout(session, poll_id), {})
 
-    async def rebuild_all(self) -> list[int] | None:
-        """Rebuild every poll that has ballots, once across instances, then mark tallies present.
-        None when another instance is already rebuilding."""
-        if not await self.redis.set(REBUILD_LOCK, "1", nx=True, ex=300):
+    async def rebuild(self, poll_id: int) -> int | None:
+        """Recount one poll from the database: its ballots, or None while another rebuild runs."""
+        done = await self.rebuild_all([poll_id])
+        return None if done is None else done[poll_id]
+
+    async def rebuild_all(self, poll_ids: list[int] | None = None) -> dict[int, int] | None:
+        """Rebuild these polls (every poll with ballots by default) once across instances, then
+        mark the tallies present: the ballots counted per poll, or None when another instance is
+        already rebuilding (its rebuild merges this instance's waiting increments too)."""
+        rebuild = await Rebuild.take(self.redis, self.db, CHANGED)
+        if rebuild is None:
             return None
-        try:
-            async with self.db() as session:
-                poll_ids = list((await session.execute(select(Ballot.poll_id).distinct())).scalars())
-            for poll_id in poll_ids:
-                await self.rebuild(poll_id)
-            await self.redis.set(PRESENT, "1")
-            self.stale = False
-            log.info("rebuilt live tallies for %d poll(s) from the database", len(poll_ids))
-            return poll_ids
-        finally:
-            await self.redis.delete(REBUILD_LOCK)
+        counted = await rebuild.run(poll_ids)
+        log.info("rebuilt live tallies for %d poll(s) from the database", len(counted))
+        return counted
 
     async def ensure_present(self) -> bool:
-        """At start-up: rebuild if Redis lost the tallies. True if a rebuild ran."""
-        if await self.redis.exists(PRESENT):
+        """Rebuild if Redis lost the tallies (at start-up, and before each reconciliation).
+        True if a rebuild ran."""
+        if await self.redis.exists(PRESENT) or await self.redis.exists(LOCK):
             return False
-        await self.rebuild_all()
-        return True
+        return await self.rebuild_all() is not None
 
     async def check(self, poll_id: int) -> TallyCheck:
         _, expected = await self.from_database(poll_id)
@@ -271,11 +221,6 @@ class Tallies:
             if live.get(name, 0) != expected.get(name, 0)
         }
         return TallyCheck(poll_id, expected.get("ballots", 0), differences)
-
-
-def _seed() -> int:
-    """For the shuffle of a step's receipts inside Redis (its Lua has no randomness of its own)."""
-    return secrets.randbelow(2**31)
 
 
 @dataclass(frozen=True)
@@ -293,25 +238,38 @@ RECONCILE_LOCK = "tallies:reconciling"
 
 
 async def reconcile_forever(tallies: Tallies, interval: float = 60.0) -> None:
-    """Every ``interval`` seconds one instance compares each poll's live tally with the database;
-    a difference seen twice running (not just votes in flight) is repaired by a rebuild."""
+    """Every ``interval`` seconds one instance compares each poll's turnout, counted by the
+    database, with its live counters; a difference seen twice running (not just votes in
+    flight) is repaired by a rebuild. Nothing is loaded into Python but counts."""
     suspect: dict[int, dict[str, tuple[int, int]]] = {}
     while True:
         await asyncio.sleep(interval)
         try:
             if not await tallies.redis.set(RECONCILE_LOCK, "1", nx=True, ex=max(1, int(interval))):
                 continue
+            await tallies.ensure_present()
             async with tallies.db() as session:
                 poll_ids = list((await session.execute(select(Ballot.poll_id).distinct())).scalars())
             for poll_id in poll_ids:
-                check = await tallies.check(poll_id)
-                if check.agrees:
-                    suspect.pop(poll_id, None)
-                elif suspect.get(poll_id) == check.differences:
-                    log.warning("poll %s: live tally differed from the database twice; rebuilding", poll_id)
-                    await tallies.rebuild(poll_id)
-                    suspect.pop(poll_id, None)
-                else:
-                    suspect[poll_id] = check.differences
+                await _reconcile(tallies, poll_id, suspect)
         except Exception:  # a Redis or database blip: try again next time
             log.exception("tally reconciliation pass failed")
+
+
+async def _reconcile(tallies: Tallies, poll_id: int, suspect: dict[int, dict[str, tuple[int, int]]]) -> None:
+    stored = await tallies.turnout(poll_id)
+    live = await tallies.read(poll_id)
+    names = set(stored) | {n for n in live if n == "ballots" or n.startswith(("area:", "channel:"))}
+    differences = {
+        name: (live.get(name, 0), stored.get(name, 0))
+        for name in sorted(names)
+        if live.get(name, 0) != stored.get(name, 0)
+    }
+    if not differences:
+        suspect.pop(poll_id, None)
+    elif suspect.get(poll_id) == differences:
+        log.warning("poll %s: live tally differed from the database twice; rebuilding", poll_id)
+        await tallies.rebuild(poll_id)
+        suspect.pop(poll_id, None)
+    else:
+        suspect[poll_id] = differences

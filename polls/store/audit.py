@@ -111,3 +111,20 @@ async def recent(session: AsyncSession, *, pilot_id: int | None, limit: int = 10
     if pilot_id is not None:
         query = query.where(AuditEntry.pilot_id == pilot_id)
     return list((await session.scalars(query)).all())
+
+
+async def poll_moves(session: AsyncSession, pilot_id: int) -> dict[int, dict[str, datetime]]:
+    """When each of a pilot's polls actually opened and closed (by hand or on schedule), from
+    the audit log: {poll id: {"opened": at, "closed": at}}; the latest of each wins."""
+    names = {"poll.open": "opened", "poll.close": "closed"}
+    query = (
+        select(AuditEntry.target, AuditEntry.action, AuditEntry.at)
+        .where(AuditEntry.pilot_id == pilot_id, AuditEntry.action.in_(names))
+        .order_by(AuditEntry.seq)
+    )
+    moves: dict[int, dict[str, datetime]] = {}
+    for target, action, at in (await session.execute(query)).all():
+        kind, _, number = target.partition(":")
+        if kind == "poll" and number.isdigit():
+            moves.setdefault(int(number), {})[names[action]] = at
+    return moves

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import Table, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import JSON, Integer, String, Table, any_, bindparam, insert, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -139,7 +139,13 @@ async def store_ballots(session: AsyncSession, ballots: Sequence[BallotToWrite])
         for v in ballots
     ]
     random.shuffle(rows)  # insertion order must not mirror the nullifiers' order
-    if rows:
+    if not rows:
+        return
+    if _postgresql(session):
+        await session.execute(
+            _PG_BALLOTS, _columns(rows, ("poll_id", "area_id", "channel", "tracker", "answers"))
+        )
+    else:
         await session.execute(insert(BALLOTS), rows)
 
 
@@ -160,7 +166,12 @@ async def _code_facts(session: AsyncSession, credentials: list[str]) -> dict[str
             VoterCode.voter_key,
         )
         .join(CodeBatch, CodeBatch.id == VoterCode.batch_id)
-        .where(VoterCode.short_digest.in_(wanted))
+        .where(
+            # PostgreSQL: one array parameter, one statement for any number of codes (see below)
+            VoterCode.short_digest == any_(bindparam("digests", wanted, type_=ARRAY(String)))
+            if _postgresql(session)
+            else VoterCode.short_digest.in_(wanted)
+        )
     )
     return {
         digest: CodeFacts(pilot_id, area_id, revoked, kind, poll_id, wrapped, voter_key)
@@ -208,12 +219,40 @@ def _nullifier_order(row: dict[str, Any]) -> tuple[int, str]:
 async def _insert_nullifiers(session: AsyncSession, votes: Sequence[PendingVote]) -> set[tuple[int, str]]:
     """Insert the batch's nullifiers, skipping ones already present; return those inserted."""
     rows = sorted(({"poll_id": v.poll.id, "value": v.nullifier} for v in votes), key=_nullifier_order)
-    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    if _postgresql(session):
+        result = await session.execute(_PG_NULLIFIERS, _columns(rows, ("poll_id", "value")))
+        return {(poll_id, value) for poll_id, value in result}
     # executemany with RETURNING: one cached statement, sent as multi-row batches by SQLAlchemy.
     statement = (
-        dialect_insert(NULLIFIERS)
-        .on_conflict_do_nothing()
-        .returning(NULLIFIERS.c.poll_id, NULLIFIERS.c.value)
+        sqlite_insert(NULLIFIERS).on_conflict_do_nothing().returning(NULLIFIERS.c.poll_id, NULLIFIERS.c.value)
     )
     result = await session.execute(statement, rows)
     return {(poll_id, value) for poll_id, value in result}
+
+
+# PostgreSQL: a batch's rows go in as one array per column, unnested by the server: one
+# statement whatever the batch's size, so each connection prepares it once, and one round trip
+# (a multi-row VALUES has a text, and a prepared statement, for every batch size).
+_PG_NULLIFIERS = text(
+    "INSERT INTO nullifiers (poll_id, value) SELECT * FROM unnest(:poll_id, :value) "
+    "ON CONFLICT DO NOTHING RETURNING poll_id, value"
+).bindparams(bindparam("poll_id", type_=ARRAY(Integer)), bindparam("value", type_=ARRAY(String)))
+_PG_BALLOTS = text(
+    "INSERT INTO ballots (poll_id, area_id, channel, tracker, answers) "
+    "SELECT * FROM unnest(:poll_id, :area_id, :channel, :tracker, :answers)"
+).bindparams(
+    bindparam("poll_id", type_=ARRAY(Integer)),
+    bindparam("area_id", type_=ARRAY(Integer)),
+    bindparam("channel", type_=ARRAY(String)),
+    bindparam("tracker", type_=ARRAY(String)),
+    bindparam("answers", type_=ARRAY(JSON)),
+)
+
+
+def _postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _columns(rows: list[dict[str, Any]], names: tuple[str, ...]) -> dict[str, list[Any]]:
+    """The rows as one list per column."""
+    return {name: [row[name] for row in rows] for name in names}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
@@ -16,9 +18,11 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from polls.store.sealing import attach_key
 from polls.store.sqlite_settings import configure_sqlite
 
 Sessions = async_sessionmaker[AsyncSession]
+Session = AsyncSession  # named here so endpoints can hand their transaction to a helper
 
 # Named here so that code outside store/ can catch database failures without importing SQLAlchemy.
 DatabaseError = SQLAlchemyError
@@ -48,10 +52,10 @@ def open_engine(url: str, *, ballot_key: str | None = None, **kwargs: Any) -> As
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
         kwargs.setdefault("pool_pre_ping", True)
-        return create_async_engine(url, **kwargs)
+        return _sealing(create_async_engine(url, **kwargs), ballot_key)
     database = make_url(url).database
     if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        _make_private(Path(database))
     engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -68,7 +72,26 @@ def open_engine(url: str, *, ballot_key: str | None = None, **kwargs: Any) -> As
         mode = "IMMEDIATE" if conn.get_execution_options().get("polls_writer") else "DEFERRED"
         conn.exec_driver_sql(f"BEGIN {mode}")
 
+    return _sealing(engine, ballot_key)
+
+
+def _sealing(engine: AsyncEngine, ballot_key: str | None) -> AsyncEngine:
+    """Pool members' personal data is sealed under the ballot key (polls.store.sealing)."""
+    if ballot_key:
+        attach_key(engine.dialect, ballot_key)
     return engine
+
+
+def _make_private(path: Path) -> None:
+    """The database file exists and is readable by its owner only (0600), like the key files.
+
+    SQLite gives its write-ahead log, shared-memory and journal files the database file's
+    permissions, so they follow; any left from an older run are tightened here too."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for companion in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+        with contextlib.suppress(FileNotFoundError):
+            companion.chmod(0o600)
 
 
 class Database:

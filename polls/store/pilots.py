@@ -18,7 +18,7 @@ from polls.domain.pilots import (
     StaffRoleSpec,
     row_errors_as_field_errors,
 )
-from polls.errors import Conflict, ErrorCode, NotFound, ValidationFailed
+from polls.errors import Conflict, ErrorCode, Forbidden, NotFound, ValidationFailed
 from polls.store import audit
 from polls.store.models import Area, Pilot, Staff, StaffRole, poll_areas
 from polls.store.staff import find_by_email, hash_password
@@ -49,7 +49,7 @@ def role_snapshot(role: StaffRole) -> dict[str, Any]:
     return {
         "staff_id": role.staff_id,
         "email": role.staff.email,
-        "name": role.staff.name,
+        "name": role.shown_name,
         "role": role.role,
     }
 
@@ -264,41 +264,31 @@ async def list_roles(session: AsyncSession, pilot_id: int) -> list[StaffRole]:
 async def set_role(
     session: AsyncSession, actor: Actor, pilot_id: int, spec: StaffRoleSpec, *, name: str = ""
 ) -> tuple[StaffRole, bool]:
-    """Give a staff member a role in the pilot, creating their account if needed.
+    """Give someone a role in the pilot, creating their account if needed.
 
-    Returns the role and whether a new account was created (it then needs an invitation link
-    to set its password).
+    Returns the role and whether the person was invited (new to the pilot: they get an
+    invitation link). A council admin adding an account that already exists gets the same
+    answer as for a new one, and the role waits for its owner to accept (``pending``): adding
+    people must not tell who has an account, or whose it is.
     """
     await get_pilot(session, actor, pilot_id, Permission.MANAGE_PILOT)
+    display = name.strip() or str(spec.email).split("@")[0]
     staff = await find_by_email(session, str(spec.email))
-    created = staff is None
+    role = None if staff is None else await _role_of(session, pilot_id, staff.id)
+    invited = role is None
+    existed = staff is not None
     if staff is None:
-        display = name.strip() or str(spec.email).split("@")[0]
-        # Nobody knows this password; the invitation link lets them choose their own.
-        staff = Staff(
-            email=str(spec.email).lower(),
-            name=display,
-            password_hash=hash_password(secrets.token_urlsafe(32)),
-        )
-        session.add(staff)
-        await session.flush()
-        await audit.record(
-            session,
-            actor=actor.email,
-            action="staff.create",
-            target=f"staff:{staff.id}",
-            pilot_id=pilot_id,
-            after={"email": staff.email, "name": staff.name},
-        )
-    query = select(StaffRole).where(StaffRole.pilot_id == pilot_id, StaffRole.staff_id == staff.id)
-    role = (await session.execute(query)).scalar_one_or_none()
+        staff = await _new_account(session, actor, pilot_id, str(spec.email), display)
+    elif role is None:
+        hash_password(secrets.token_urlsafe(32))  # take as long as creating an account does
     before = role_snapshot(role) if role else None
     if role is None:
         role = StaffRole(pilot_id=pilot_id, staff_id=staff.id, role=spec.role.value)
+        if existed and not actor.is_site_admin:
+            role.pending, role.invited_name = True, display
         session.add(role)
     else:
-        if role.staff_id == actor.staff_id and spec.role != Role.COUNCIL_ADMIN and not actor.is_site_admin:
-            raise Conflict("You cannot remove your own admin role", code=ErrorCode.OWN_ADMIN_ROLE)
+        _check_may_change(actor, role, spec.role)
         role.role = spec.role.value
     await session.flush()
     await session.refresh(role, ["staff"])
@@ -311,17 +301,81 @@ async def set_role(
         before=before,
         after=role_snapshot(role),
     )
-    return role, created
+    return role, invited
+
+
+async def _role_of(session: AsyncSession, pilot_id: int, staff_id: int) -> StaffRole | None:
+    query = select(StaffRole).where(StaffRole.pilot_id == pilot_id, StaffRole.staff_id == staff_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def _new_account(session: AsyncSession, actor: Actor, pilot_id: int, email: str, name: str) -> Staff:
+    # Nobody knows this password; the invitation link lets them choose their own.
+    staff = Staff(email=email.lower(), name=name, password_hash=hash_password(secrets.token_urlsafe(32)))
+    session.add(staff)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor.email,
+        action="staff.create",
+        target=f"staff:{staff.id}",
+        pilot_id=pilot_id,
+        after={"email": staff.email, "name": staff.name},
+    )
+    return staff
+
+
+def _check_may_change(actor: Actor, role: StaffRole, new_role: Role | None) -> None:
+    """A site admin's role is for site admins to change; nobody demotes or removes themselves."""
+    if actor.is_site_admin:
+        return
+    if role.staff.is_site_admin and not role.pending:
+        raise Forbidden("Only a site admin can change a site admin's role")
+    if role.staff_id == actor.staff_id and new_role != Role.COUNCIL_ADMIN:
+        message = (
+            "You cannot remove yourself from a pilot"
+            if new_role is None
+            else "You cannot remove your own admin role"
+        )
+        raise Conflict(message, code=ErrorCode.OWN_ADMIN_ROLE)
+
+
+async def accept_role(session: AsyncSession, staff_id: int, pilot_id: int, *, accept: bool) -> None:
+    """The invited person says yes (the role starts) or no (it is deleted)."""
+    role = await _role_of(session, pilot_id, staff_id)
+    if role is None or not role.pending:
+        raise NotFound("There is no invitation to that pilot", code=ErrorCode.ROLE_NOT_FOUND)
+    before = role_snapshot(role)
+    if accept:
+        role.pending, role.invited_name = False, None
+    else:
+        await session.delete(role)
+    await audit.record(
+        session,
+        actor=role.staff.email,
+        action="role.accept" if accept else "role.decline",
+        target=f"staff:{staff_id}",
+        pilot_id=pilot_id,
+        before=before,
+    )
+
+
+async def pending_invitations(session: AsyncSession, staff_id: int) -> list[tuple[Pilot, StaffRole]]:
+    query = (
+        select(Pilot, StaffRole)
+        .join(StaffRole, StaffRole.pilot_id == Pilot.id)
+        .where(StaffRole.staff_id == staff_id, StaffRole.pending.is_(True))
+        .order_by(Pilot.name)
+    )
+    return [(pilot, role) for pilot, role in (await session.execute(query)).all()]
 
 
 async def remove_role(session: AsyncSession, actor: Actor, pilot_id: int, staff_id: int) -> None:
     await get_pilot(session, actor, pilot_id, Permission.MANAGE_PILOT)
-    query = select(StaffRole).where(StaffRole.pilot_id == pilot_id, StaffRole.staff_id == staff_id)
-    role = (await session.execute(query)).scalar_one_or_none()
+    role = await _role_of(session, pilot_id, staff_id)
     if role is None:
         raise NotFound("That person has no role in this pilot", code=ErrorCode.ROLE_NOT_FOUND)
-    if staff_id == actor.staff_id and not actor.is_site_admin:
-        raise Conflict("You cannot remove yourself from a pilot", code=ErrorCode.OWN_ADMIN_ROLE)
+    _check_may_change(actor, role, None)
     before = role_snapshot(role)
     await session.delete(role)
     await audit.record(

@@ -72,8 +72,15 @@ def _count_question(
 
 
 async def _ballots(session: AsyncSession, poll_id: int) -> list[tuple[dict[str, Any], int | None, str]]:
+    """The poll's ballots, read in parts (a server-side cursor on PostgreSQL) through Core rather
+    than the ORM: a million of them take a fraction of the time and memory."""
     query = select(Ballot.answers, Ballot.area_id, Ballot.channel).where(Ballot.poll_id == poll_id)
-    return [(a, area, channel) for a, area, channel in (await session.execute(query)).all()]
+    connection = await session.connection()
+    rows: list[tuple[dict[str, Any], int | None, str]] = []
+    result = await connection.stream(query.execution_options(yield_per=10_000))
+    async for part in result.partitions():
+        rows += [(a, area, channel) for a, area, channel in part]
+    return rows
 
 
 async def _turnout(

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from polls.domain.access import Actor
 from polls.domain.pilots import Role
 from polls.errors import Conflict, ErrorCode, ValidationFailed
-from polls.store import audit
+from polls.store import audit, sign_ins
 from polls.store.models import Staff, StaffRole
 from polls.tokens import password_fingerprint
 
@@ -84,15 +84,23 @@ async def check_password(session: AsyncSession, email: str, password: str) -> St
     return staff
 
 
-async def find_staff(session: AsyncSession, staff_id: int) -> Staff | None:
-    return await session.get(Staff, staff_id)
-
-
-async def signed_in_actor(session: AsyncSession, staff_id: int, fingerprint: str) -> Actor | None:
-    """The actor a staff session names, while its password is the one signed in with (a changed
-    password signs every session out) and the account is active; else None."""
+async def invited_account(session: AsyncSession, staff_id: int, fingerprint: str) -> Staff | None:
+    """The account an invitation names, while the invitation can still set its password (its
+    fingerprint is of the password the account has now); else None."""
     staff = await session.get(Staff, staff_id)
     if staff is None or password_fingerprint(staff.password_hash) != fingerprint:
+        return None
+    return staff
+
+
+async def signed_in_actor(session: AsyncSession, staff_id: int, fingerprint: str, key: str) -> Actor | None:
+    """The actor a staff session names, while the session has not been ended, its password is
+    the one signed in with (a changed password signs every session out) and the account is
+    active; else None."""
+    staff = await session.get(Staff, staff_id)
+    if staff is None or password_fingerprint(staff.password_hash) != fingerprint:
+        return None
+    if not key or not await sign_ins.is_live(session, staff_id, key):
         return None
     return await load_actor(session, staff.id)
 
@@ -102,7 +110,9 @@ async def load_actor(session: AsyncSession, staff_id: int) -> Actor | None:
     if staff is None or not staff.active:
         return None
     rows = await session.execute(
-        select(StaffRole.pilot_id, StaffRole.role).where(StaffRole.staff_id == staff_id)
+        select(StaffRole.pilot_id, StaffRole.role).where(
+            StaffRole.staff_id == staff_id, StaffRole.pending.is_(False)
+        )
     )
     return Actor(
         staff_id=staff.id,

@@ -21,7 +21,7 @@ def _counted(votes: list[PaperVote]) -> list[Vote]:
             assurance=Assurance(v.assurance),
             credential="",  # the live counts need the answers, area and channel only
             unwrap="",
-            fast_path_key="",
+            fast_path_key=b"",
             spent_until=0,
             answers=v.answers,
             channel=v.channel,

@@ -26,11 +26,12 @@ class Vote:
     unwrap: str  # the pad from the card's code that unwraps its voter secret ("" for browsers)
     answers: Answers
     channel: str
-    fast_path_key: str  # the Redis claim: only the code (or browser id) gives it
+    fast_path_key: bytes  # the Redis claim: only the code (or browser id) gives it
     spent_until: int  # when the poll's spent markers expire in Redis (one instant per poll)
     nullifier: str = ""  # set in the batch's transaction (a replacement card spends the first's)
     area_id: int | None = None
     tracker: str = ""
+    answer_by: float = 0.0  # event-loop time by which it is answered, committed or not
     done: asyncio.Future[Receipt] = field(init=False, repr=False)  # given by the writer that takes it
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -21,6 +22,7 @@ from redis.asyncio import Redis
 from polls.domain.ballots import new_tracker
 from polls.domain.eligibility import ALREADY_USED
 from polls.errors import AlreadyVoted, ServiceUnavailable
+from polls.metrics import BATCH_COMMIT_SECONDS, BATCH_SIZE, TALLY_LAG_SECONDS
 from polls.store.ballots import write_batch
 from polls.store.codes import ballot_key
 from polls.store.db import Database, sqlite_file
@@ -81,12 +83,14 @@ class _Batch:
     votes: list[Vote]  # as taken from the queue
     claimed: list[Vote] = field(default_factory=list)  # holding a fast-path claim
     writing: Awaitable[BatchOutcome] | None = None  # its transaction, once started
+    started: float = 0.0  # when its transaction started (time.perf_counter)
 
 
 @dataclass
 class _Answered:
     batch: _Batch
     accepted: list[Vote] = field(default_factory=list)  # committed: to count
+    at: float = 0.0  # when its votes were answered (time.perf_counter)
     spent: list[Vote] = field(default_factory=list)  # codes now used: keep their claims
 
 
@@ -98,9 +102,12 @@ class BallotWriter:
     them one after another in its own process, merging what waits); one answers each batch's votes,
     in order, as soon as it committed; one, in the same order, settles the claims and calls
     ``on_commit`` for whatever batches were answered meanwhile. ``on_commit`` (the live tallies)
-    answers False when its counts must be rebuilt; the rebuild (``on_rebuild``) runs only while
-    no batch is in flight, so it counts every committed ballot exactly once; when it answers
-    None (or fails), it is tried again at the next batch. Its failure never loses a vote.
+    answers False when its counts must be rebuilt; the rebuild (``on_rebuild``) then runs in the
+    background while voting goes on (polls.live.rebuild says why it counts every committed ballot
+    exactly once). When it answers None another instance is rebuilding, which covers this one's
+    increments too, unless an update failed here: then it is tried again after the next batch,
+    as after a failure. Its failure never loses a vote. A fourth task answers any vote still
+    waiting ``answer_within`` seconds after it came.
     """
 
     def __init__(
@@ -123,14 +130,14 @@ class BallotWriter:
         # Each counts as unfinished (join) until its claims are settled and its votes counted.
         self._in_flight: asyncio.Queue[_Batch] = asyncio.Queue(maxsize=4)
         self._answered: asyncio.Queue[_Answered] = asyncio.Queue()
-        self._unfinished = 0
-        self._quiet = asyncio.Lock()  # held to start a batch, or to rebuild with none in flight
-        self._taking_idle = False
-        self._rebuild_due = False
+        self._rebuild_due = False  # the live counts must be rebuilt
+        self._rebuild_here = False  # ... by this instance: an update of its own may be missing
+        self._rebuilding: asyncio.Task[None] | None = None
         self.key: bytes | None = None
         self.store: BallotStore | None = None  # chosen at start, once the ballot key is known
         self.claims = Claims(redis) if redis is not None else None
         self._tasks: list[asyncio.Task[None]] = []
+        self._unanswered: dict[int, Vote] = {}  # cast and not yet answered, by id
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
@@ -141,11 +148,20 @@ class BallotWriter:
         # else goes through SQLAlchemy's async engine.
         path = sqlite_file(self.db.engine.url)
         self.store = SqliteBallots(path, self.key) if path else SqlAlchemyBallots(self.db, self.key)
-        self._tasks = [
+        if self.claims is not None:  # alive before the first claim names this instance
+            await self.claims.beat()
+            self._tasks.append(asyncio.create_task(self.claims.beat_forever(), name="claims-heartbeat"))
+        self._tasks += [
             asyncio.create_task(self._take_and_start(), name="ballot-writer"),
             asyncio.create_task(self._answer(), name="ballot-answers"),
             asyncio.create_task(self._count(), name="ballot-counts"),
+            asyncio.create_task(self._answer_late_votes(), name="ballot-late-answers"),
         ]
+
+    @property
+    def alive(self) -> bool:
+        """Started and none of its tasks has ended: a dead writer would leave every vote waiting."""
+        return bool(self._tasks) and not any(task.done() for task in self._tasks)
 
     async def stop(self) -> None:
         if not self._tasks:
@@ -154,55 +170,58 @@ class BallotWriter:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.queue.join(), timeout=10)
             await asyncio.wait_for(self._in_flight.join(), timeout=5)
-        for task in self._tasks:
+        tasks = [*self._tasks, *([self._rebuilding] if self._rebuilding else [])]
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self.store is not None:
             await self.store.close()
+        if self.claims is not None:
+            await self.claims.retire()
 
     async def cast(self, vote: Vote) -> Receipt:
         assert self._loop is not None, "writer not started"
         vote.tracker = new_tracker(vote.poll.id, vote.answers)
         vote.done = self._loop.create_future()
-        # The writer answers every vote it takes; this timer answers one it somehow never reaches.
-        late = self._loop.call_later(self.answer_within, _answer_late, vote)
+        # The writer answers every vote it takes; _answer_late_votes answers one it somehow never
+        # reaches (one sweep a second: a timer a vote cost each vote over a microsecond).
+        vote.answer_by = self._loop.time() + self.answer_within
+        self._unanswered[id(vote)] = vote
         self.queue.put_nowait(vote)
         try:
             return await vote.done
         finally:
-            late.cancel()
+            del self._unanswered[id(vote)]
+
+    async def _answer_late_votes(self) -> None:
+        assert self._loop is not None, "writer not started"
+        while True:
+            await asyncio.sleep(min(1.0, self.answer_within / 4))
+            now = self._loop.time()
+            for vote in [v for v in self._unanswered.values() if v.answer_by <= now]:
+                _answer_late(vote)
 
     async def write_aside(self, write: Callable[[], Awaitable[list[Vote]]]) -> list[Vote]:
-        """Commit ballots that come by another way (confirmed paper ballots), then count them
-        live: with no batch starting meanwhile, so no rebuild of the counts can see them twice."""
-        async with self._quiet:
-            await self._in_flight.join()
-            written = await write()
-            await self._add_to_tallies(written)
+        """Commit ballots that come by another way (confirmed paper ballots), then count them live."""
+        written = await write()
+        await self._add_to_tallies(written)
         return written
 
     async def _take_and_start(self) -> None:
         while True:
-            self._taking_idle = True
             batch = _Batch([await self.queue.get()])
-            self._taking_idle = False
             # No event-loop turn to wait for more: on a busy loop a turn costs every vote in the
             # batch milliseconds. Votes arriving meanwhile go in the next batch, which the SQLite
             # writer merges into its next transaction with whatever else waits.
             while len(batch.votes) < self.max_batch and not self.queue.empty():
                 batch.votes.append(self.queue.get_nowait())
             try:
-                async with self._quiet:
-                    if self._rebuild_due:
-                        await self._in_flight.join()  # every batch started is answered and counted
-                        await self._rebuild()
-                    await self._start(batch)
+                await self._start(batch)
             except Exception:  # never let one batch stop the writer: every later vote would hang
                 log.exception("ballot batch of %d could not be started", len(batch.votes))
                 batch.writing = None
-            self._unfinished += 1
             await self._in_flight.put(batch)
 
     async def _start(self, batch: _Batch) -> None:
@@ -211,7 +230,9 @@ class BallotWriter:
         waiting = [v for v in batch.votes if not v.done.done()]
         waiting = await self._claim(waiting, batch.claimed)
         if waiting:
+            batch.started = time.perf_counter()
             batch.writing = self.store.submit(waiting)
+            BATCH_SIZE.observe(len(waiting))
 
     async def _answer(self) -> None:
         while True:
@@ -236,17 +257,18 @@ class BallotWriter:
         except WriterGone:  # it may have committed just before it ended
             for vote in batch.votes:
                 _settle(vote, ServiceUnavailable(UNCONFIRMED))
-            self._rebuild_due = self.on_rebuild is not None  # count whatever it did commit
+            self._rebuild_soon(here=True)  # count whatever it did commit
             return
         except Exception as exc:
             # The error's name only: a database's message can quote the values (nullifiers).
             log.error("ballot batch of %d could not be committed: %s", len(batch.votes), type(exc).__name__)
             return
+        BATCH_COMMIT_SECONDS.observe(time.perf_counter() - batch.started)
         for vote, problem in refused:
             _settle(vote, problem)
         for vote in accepted:
             _settle(vote, Receipt(vote.poll.id, vote.tracker))
-        answered.accepted = accepted
+        answered.accepted, answered.at = accepted, time.perf_counter()
         answered.spent = accepted + [v for v, problem in refused if isinstance(problem, AlreadyVoted)]
 
     async def _count(self) -> None:
@@ -258,15 +280,15 @@ class BallotWriter:
                 await self._release(
                     [v for d in done for v in d.batch.claimed], spent=[v for d in done for v in d.spent]
                 )
-                await self._add_to_tallies([v for d in done for v in d.accepted])
+                accepted = [v for d in done for v in d.accepted]
+                await self._add_to_tallies(accepted)
+                if accepted:
+                    TALLY_LAG_SECONDS.observe(time.perf_counter() - min(d.at for d in done if d.accepted))
             finally:
                 for _ in done:
-                    self._unfinished -= 1
                     self._in_flight.task_done()
-            if self._rebuild_due and self._taking_idle and not self._unfinished:
-                async with self._quiet:  # nobody is voting: rebuild now rather than at the next vote
-                    if self._rebuild_due and not self._unfinished:
-                        await self._rebuild()
+            if self._rebuild_due:  # one that could not run (or must run again) earlier
+                self._rebuild_soon()
 
     async def _add_to_tallies(self, accepted: list[Vote]) -> None:
         if not accepted or self.on_commit is None:
@@ -275,21 +297,34 @@ class BallotWriter:
             counted = await self.on_commit(accepted)
         except Exception:  # tallies can be rebuilt from the database; the votes are safe
             log.exception("after-commit hook failed")
-            counted = False
-        if not counted:
-            self._rebuild_due = self.on_rebuild is not None
+            self._rebuild_soon(here=True)
+            return
+        if not counted:  # waiting on the side list for a rebuild (anyone's) to merge them
+            self._rebuild_soon()
 
-    async def _rebuild(self) -> None:
-        self._rebuild_due = False
+    def _rebuild_soon(self, *, here: bool = False) -> None:
+        """Start a rebuild in the background unless one is running; ``here``: an update of this
+        instance's may be missing, so a rebuild already under way elsewhere may not cover it."""
         if self.on_rebuild is None:
             return
+        self._rebuild_due = True
+        self._rebuild_here |= here
+        if self._rebuilding is None or self._rebuilding.done():
+            self._rebuilding = asyncio.create_task(self._rebuild(), name="tally-rebuild")
+
+    async def _rebuild(self) -> None:
+        assert self.on_rebuild is not None
+        if not self._rebuild_due:
+            return
+        here, self._rebuild_due, self._rebuild_here = self._rebuild_here, False, False
         try:
             done = await self.on_rebuild()
         except Exception:
             log.exception("live tallies could not be rebuilt")
             done = None
-        if done is None:  # failed, or another instance was rebuilding: try again at the next batch
-            self._rebuild_due = True
+            here = True
+        if done is None and here:  # tried again once the next batch is counted
+            self._rebuild_due = self._rebuild_here = True
 
     async def _claim(self, votes: list[Vote], claimed: list[Vote]) -> list[Vote]:
         """Fast path: refuse the votes whose card Redis has already claimed; returns the votes

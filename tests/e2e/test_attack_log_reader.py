@@ -3,7 +3,8 @@ support contractor) finds no code, short code, voting link, staff token or invit
 at any level, and no client address to set against the live feed.
 
 The attack: run the staff and voting journeys against the app under uvicorn with every logger at
-DEBUG and uvicorn's access log on, keep every line, and look in them for each secret issued."""
+DEBUG and the access log on, keep every line (plain, and as `polls serve` writes it: JSON with the
+request id and every extra field), and look in them for each secret issued."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import pytest
 import websockets
 from redis.asyncio import Redis
 
-from polls import demo
+from polls import demo, logs
 from polls.app import create_app
 from polls.demo.jury import demo_room_links
 from polls.settings import Settings
@@ -40,8 +41,11 @@ class Everything(logging.Handler):
         self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         self.lines: list[str] = []
 
+        self.as_served = logs.formatter("json")
+
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(self.format(record))
+        self.lines.append(self.as_served.format(record))
 
 
 @pytest.fixture
@@ -163,6 +167,7 @@ async def test_no_secret_and_no_client_address_reaches_any_log_line_at_debug(
 
     # The logs were captured, access lines included: the test could have found something.
     assert "GET /c/[hidden]" in text and "/v/vc_[hidden]" in text and "token=[hidden]" in text
+    assert '"logger": "polls.access"' in text and '"request_id": ' in text
     assert any(line.startswith("DEBUG ") for line in captured.lines)
     for secret in secrets:
         for piece in _pieces(secret):

@@ -237,6 +237,7 @@ def test_dev_serves_the_demo_and_leaves_no_redis_behind(tmp_path: Path, stop_sig
             assert invited.status_code == 201, invited.text
             # Links handed out reach the port it listens on, not a default.
             assert invited.json()["invitation_link"].startswith(f"http://127.0.0.1:{port}/staff/welcome?")
+            assert "polls_request_duration_seconds_bucket" in http.get("/metrics").text  # open in dev
         process.send_signal(stop_signal)
         process.wait(timeout=20)
         deadline = time.monotonic() + 10
@@ -246,6 +247,7 @@ def test_dev_serves_the_demo_and_leaves_no_redis_behind(tmp_path: Path, stop_sig
         output = process.stdout.read() if process.stdout else ""
         assert "officer@demo-borough.example / demo-borough-officer" in output
         assert f"http://127.0.0.1:{port}/v/vc_" in output
+        assert "GET /api/pilots 200 [polls.access] request_id=" in output  # plain text in dev
     finally:
         if process.poll() is None:
             process.kill()

@@ -453,6 +453,13 @@ async def test_moderator_runs_the_room_from_the_console_without_javascript(
         assert refused.status_code == 422 and "There is no straw poll 99" in refused.text
         no_csrf = await http.post(f"/council/jury-sessions/{jury.session_id}", data={"type": "end_session"})
         assert no_csrf.status_code == 403
+        unconfirmed = await http.post(
+            f"/council/jury-sessions/{jury.session_id}", data={"csrf_token": csrf, "type": "end_session"}
+        )  # ending cannot be undone: the confirmation page first, and the session goes on
+        assert unconfirmed.headers["location"] == f"/council/jury-sessions/{jury.session_id}/end"
+        confirm_page = await http.get(unconfirmed.headers["location"])
+        assert "End the session?" in confirm_page.text and "This cannot be undone" in confirm_page.text
+        assert 'name="confirm" value="yes"' in confirm_page.text
         juror_page = await http.get(f"/juries/{jury.jury_id}/room/{jury.tokens[jury.jurors[1]]}")
         assert "Bo" in juror_page.text and "Cut route 7?" in juror_page.text
         voted = await http.post(
@@ -654,8 +661,9 @@ async def test_every_part_of_the_room_renders_for_every_audience(live_server: st
             assert "Speaking now: <strong>Ann</strong>" in page.text and "Passed" in page.text
         assert "Time spoken" in console.text and "Time spoken" not in public.text
         assert (
-            "Your vote: " not in mine.text and "Raise my hand" in mine.text
-        )  # the vote closed; her hand came down when called
+            "Your vote: " not in mine.text and "Raise my hand" not in mine.text
+        )  # the vote closed; her hand came down when called, and she has the floor
+        assert "You are speaking now" in mine.text
         created = await http.post(
             f"/council/juries/{jury.jury_id}/sessions",
             data={"csrf_token": csrf_from(sessions.text), "title": "Day 2"},

@@ -16,7 +16,7 @@ import httpx
 
 from polls.settings import Settings
 from tests.factories import make_pilot, make_poll
-from tests.voting_setup import issue, settled_tallies, token, vote
+from tests.voting_setup import TRACKER, issue, settled_tallies, token, vote
 
 K = 10  # the default: the poll below does not set it
 VOTERS = 2 * K + 3
@@ -56,7 +56,7 @@ async def _look(public: httpx.AsyncClient, officer: httpx.AsyncClient, poll_id: 
         counts=_flatten(results),
         trackers=frozenset(trackers),
         page_numbers=tuple(re.findall(r'data-count="[^"]+">(\d+)<', page)),
-        tracker_page=frozenset(re.findall(r"<code>([0-9a-f]{64})</code>", listed)),
+        tracker_page=frozenset(re.findall(r"<code>(" + TRACKER + r")</code>", listed)),
         staff_ballots=found.group(1) if found else "",
     )
 

@@ -47,7 +47,7 @@ async def test_votes_handed_over_while_the_writer_process_waits_share_one_transa
             unwrap=card.unwrap,
             answers=answers,
             channel="online",
-            fast_path_key="",
+            fast_path_key=b"",
             spent_until=0,
         )
         made.tracker = new_tracker(poll.definition.id, answers)

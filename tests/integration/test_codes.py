@@ -411,8 +411,14 @@ async def test_page_reissues_a_lost_card_and_shows_the_new_code_once(
     assert f"It replaces {lost['reference']}" in done.text
     assert short.group(1) not in (await browser.get(url)).text  # shown once only
 
-    cancelled = await browser.post(
+    asked = await browser.post(
         change, data={"csrf_token": csrf, "reference": kept["reference"], "action": "revoke"}
+    )  # cancelling cannot be undone: asked first, nothing changed yet
+    assert f"Cancel the code of card {kept['reference']}?" in asked.text and "cannot be undone" in asked.text
+    assert 'name="confirm" value="yes"' in asked.text
+    cancelled = await browser.post(
+        change,
+        data={"csrf_token": csrf, "reference": kept["reference"], "action": "revoke", "confirm": "yes"},
     )
     assert cancelled.status_code == 200 and f"Code {kept['reference']} is cancelled" in cancelled.text
     before = await snapshot(db)
@@ -422,7 +428,7 @@ async def test_page_reissues_a_lost_card_and_shows_the_new_code_once(
         ("", 422, "Enter the reference"),
     ]:
         response = await browser.post(
-            change, data={"csrf_token": csrf, "reference": reference, "action": "revoke"}
+            change, data={"csrf_token": csrf, "reference": reference, "action": "revoke", "confirm": "yes"}
         )
         assert response.status_code == status
         error = re.search(r'id="reference-error"[^>]*>(.*?)</p>', response.text, re.S)

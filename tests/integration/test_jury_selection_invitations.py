@@ -312,6 +312,26 @@ async def test_withdrawing_a_juror_ends_their_room_link_and_calls_a_reserve(
     assert (again.status_code, again.json()["code"]) == (409, "juror_not_accepted")
 
 
+async def test_withdrawing_a_juror_on_the_jury_page_asks_first(
+    officer: httpx.AsyncClient, person: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    jury, sent = await inviting_jury(officer)
+    await answer(person, sent[5]["link"], choice="accept", display_name="Kim")
+    juror = await juror_of(db, sent[5]["id"])
+    await db.rollback()
+    withdraw = f"/council/juries/{jury['id']}/jurors/{juror.id}/withdraw"
+    assert f'href="{withdraw}"' in (await officer.get(f"/council/juries/{jury['id']}")).text
+    asked = await officer.get(withdraw)
+    assert "Withdraw this juror?" in asked.text and "This cannot be undone" in asked.text
+    skipped = await officer.post(withdraw, data={"csrf_token": csrf_from(asked.text)})
+    assert skipped.status_code == 303 and skipped.headers["location"] == withdraw
+    assert (await juror_of(db, sent[5]["id"])).status == "accepted"
+    await db.rollback()
+    done = await officer.post(withdraw, data={"csrf_token": csrf_from(asked.text), "confirm": "yes"})
+    assert done.status_code == 303 and done.headers["location"] == f"/council/juries/{jury['id']}"
+    assert (await juror_of(db, sent[5]["id"])).status == "withdrawn"
+
+
 # Replacement keeps the quotas
 
 

@@ -11,7 +11,7 @@ from polls.domain.codes import format_short_code
 from polls.store.models import Ballot
 from tests.conftest import count
 from tests.factories import csrf_from
-from tests.voting_setup import Setup, officer_closes, settled_tallies, token, vote
+from tests.voting_setup import TRACKER, Setup, officer_closes, settled_tallies, token, vote
 
 
 async def test_resident_types_code_answers_reviews_and_gets_a_receipt(
@@ -49,7 +49,7 @@ async def test_resident_types_code_answers_reviews_and_gets_a_receipt(
         data={"csrf_token": csrf_from(review.text), "ballot": ballot_field.group(1).replace("&#34;", '"')},
     )
     assert receipt.status_code == 200, receipt.text
-    tracker = re.search(r'id="tracker">([0-9a-f]{64})<', receipt.text)
+    tracker = re.search(r'id="tracker">(' + TRACKER + r")<", receipt.text)
     assert tracker
     assert await count(db, Ballot) == 1
     await settled_tallies(client._transport.app.state.runtime, voting.poll["id"])  # type: ignore[attr-defined]

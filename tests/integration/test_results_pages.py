@@ -274,6 +274,6 @@ async def test_starting_the_review_leads_the_officer_to_the_results_to_review(
     assert started.status_code == 303
     assert started.headers["location"] == f"/council/polls/{poll_id}/results"
     closed_again = await officer.post(
-        f"/council/polls/{poll_id}/actions/close", data={"csrf_token": csrf_from(page.text)}
+        f"/council/polls/{poll_id}/actions/close", data={"csrf_token": csrf_from(page.text), "confirm": "yes"}
     )
     assert closed_again.status_code == 409  # other moves still answer on the poll page's terms

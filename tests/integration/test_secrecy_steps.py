@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,7 +78,7 @@ async def test_after_redis_loses_everything_the_rebuild_shows_no_step_below_k(
     await tallies.rebuild_all()
     after = await tallies.published_receipts(poll["id"])
     assert len(after) == 10 and (await tallies.read_published(poll["id"]))["ballots"] == 10
-    assert await redis.scard(poll_keys(poll["id"])[2]) == 3  # a random three wait for the next step
+    assert await redis.zcard(poll_keys(poll["id"])[2]) == 3  # a random three wait for the next step
     assert (await tallies.check(poll["id"])).agrees  # the exact counters are whole
     await officer_closes(officer, poll["id"])
     assert (await tallies.read_published(poll["id"]))["ballots"] == 13
@@ -125,6 +126,46 @@ async def test_two_instances_counting_at_once_publish_only_whole_steps(
         await client.aclose()
     exact = int(await redis.hget(poll_keys(99)[0], "ballots") or 0)
     shown = int(await redis.hget(poll_keys(99)[1], "ballots") or 0)
-    assert exact == 103 and shown == 100 and await redis.scard(poll_keys(99)[2]) == 3
+    assert exact == 103 and shown == 100 and await redis.zcard(poll_keys(99)[2]) == 3
     assert await redis.scard(poll_keys(99)[3]) == 100
     assert len(published) == 103 // k  # one announcement per step, whichever instance counted it
+
+
+async def test_a_redis_dump_keeps_waiting_receipts_in_the_order_of_their_text_not_their_arrival(
+    redis: Redis,
+) -> None:
+    """A storage reader dumping Redis between steps reads its structures in Redis's own order (as
+    SCAN walks them): a small plain set (listpack, Redis 7.2+) keeps insertion order, so the
+    pending receipts are a sorted set kept in the order of their own text."""
+    poll = PollDef(id=98, pilot_id=1, area_ids=frozenset(), questions=(), secrecy_k=50)
+    await redis.set(PRESENT, "1")
+    tallies = Tallies(redis, None)  # type: ignore[arg-type]
+    arrived = sorted(secrets.token_hex(32) for _ in range(9))  # as receipts are: 64 random hex
+    arrived = arrived[5:] + arrived[:5][::-1]  # they come in an order other than their text's
+    for tracker in arrived:
+        assert await tallies.apply([_Vote(poll, tracker)])
+    pending = poll_keys(98)[2]
+    assert await tallies.waiting(98, arrived[0]) and not await tallies.waiting(98, "f" * 64)
+    kept = [member for member, _ in (await redis.zscan(pending, 0, count=1000))[1]]
+    assert kept == sorted(arrived)
+
+
+async def test_a_step_adds_its_receipts_in_the_order_of_their_text(redis: Redis) -> None:
+    """The published set is small (a listpack on Redis 7.2+, which keeps insertion order) until 128
+    receipts: a step's receipts, those that waited and the batch that completed it, go in sorted.
+    (Redis before 7.2 keeps small sets of text in a hash table, in its hash's order anyway.)"""
+    poll = PollDef(id=97, pilot_id=1, area_ids=frozenset(), questions=(), secrecy_k=5)
+    await redis.set(PRESENT, "1")
+    tallies = Tallies(redis, None)  # type: ignore[arg-type]
+    first = [secrets.token_hex(32) for _ in range(3)]
+    batch = [secrets.token_hex(32) for _ in range(4)]
+    for tracker in first:
+        assert await tallies.apply([_Vote(poll, tracker)])
+    assert await redis.scard(poll_keys(97)[3]) == 0
+    assert await tallies.apply([_Vote(poll, t) for t in batch])
+    assert await redis.exists(poll_keys(97)[2]) == 0  # nothing waits after a step
+    kept = (await redis.sscan(poll_keys(97)[3], 0, count=1000))[1]
+    assert sorted(kept) == sorted(first + batch)
+    if await redis.object("encoding", poll_keys(97)[3]) == "listpack":
+        assert kept == sorted(first + batch)
+    assert (await tallies.read_published(97))["ballots"] == 7

@@ -48,7 +48,7 @@ def _vote() -> Vote:
         unwrap="",
         answers={},
         channel="online",
-        fast_path_key="spent:1:x",
+        fast_path_key=b"spent:1:x",
         spent_until=0,
     )
 
@@ -104,17 +104,21 @@ async def test_a_process_that_cannot_start_fails_its_batches_and_leaves_nothing_
         await store.close()
 
 
-async def test_a_rebuild_that_did_not_happen_is_asked_for_again() -> None:
-    answers: list[list[int] | None] = [None, [1]]
+async def test_a_rebuild_that_did_not_happen_is_asked_for_again_when_an_update_of_its_own_failed() -> None:
+    answers: list[dict[int, int] | None] = [None, {1: 1}, None]
     calls = 0
 
-    async def rebuild() -> list[int] | None:
+    async def rebuild() -> dict[int, int] | None:
         nonlocal calls
         calls += 1
         return answers.pop(0)
 
     writer = BallotWriter(db=None, on_rebuild=rebuild)  # type: ignore[arg-type]
+    writer._rebuild_due = writer._rebuild_here = True  # this instance's increments may be missing
     await writer._rebuild()  # another instance held the rebuild lock
     assert writer._rebuild_due
     await writer._rebuild()
     assert not writer._rebuild_due and calls == 2
+    writer._rebuild_due = True  # its increments wait on the side list, which any rebuild merges
+    await writer._rebuild()  # another instance's rebuild
+    assert not writer._rebuild_due and calls == 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import httpx
@@ -20,7 +21,7 @@ from polls.store.models import Ballot, Nullifier
 from polls.tokens import VOTER_CODE, Tokens
 from tests.conftest import count
 from tests.factories import OFFICER_PRIVATE_KEY, make_poll
-from tests.voting_setup import Setup, officer_closes, settled_tallies, token, vote
+from tests.voting_setup import TRACKER, Setup, officer_closes, settled_tallies, token, vote
 
 
 async def test_a_resident_votes_once_and_gets_a_tracker_they_can_find(
@@ -31,7 +32,7 @@ async def test_a_resident_votes_once_and_gets_a_tracker_they_can_find(
     response = await vote(client, poll_id, link_token, voting.full_ballot())
     assert response.status_code == 201, response.text
     tracker = response.json()["tracker"]
-    assert len(tracker) == 64
+    assert re.fullmatch(TRACKER, tracker)  # five groups of four: 100 bits a person can read out
     await settled_tallies(client._transport.app.state.runtime, poll_id)  # type: ignore[attr-defined]
     # While the poll is open receipts are listed in steps of k: this one waits for the next.
     listed = (await client.get(f"/api/polls/{poll_id}/trackers", params={"tracker": tracker})).json()

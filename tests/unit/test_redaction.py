@@ -9,7 +9,16 @@ from hypothesis import strategies as st
 
 from polls.domain.codes import format_short_code, new_short_code
 from polls.redaction import redact, redact_secrets
-from polls.tokens import JUROR_INVITE, JUROR_ROOM, STAFF_INVITE, STAFF_SESSION, VOTER_CODE, Tokens
+from polls.tokens import (
+    JUROR_INVITE,
+    JUROR_ROOM,
+    PASSWORD_RESET,
+    STAFF_DEVICE,
+    STAFF_INVITE,
+    STAFF_SESSION,
+    VOTER_CODE,
+    Tokens,
+)
 
 TOKENS = Tokens(("a test secret key that is long enough",))
 
@@ -44,7 +53,12 @@ def test_a_websocket_line_from_an_ipv6_client_hides_the_address_and_the_room_tok
     assert line.getMessage() == '- - "WebSocket /live/x?token=[hidden]&after=4" [accepted]'
 
 
-@given(st.sampled_from([STAFF_SESSION, STAFF_INVITE, VOTER_CODE, JUROR_INVITE, JUROR_ROOM]), st.integers())
+@given(
+    st.sampled_from(
+        [STAFF_SESSION, STAFF_DEVICE, STAFF_INVITE, PASSWORD_RESET, VOTER_CODE, JUROR_INVITE, JUROR_ROOM]
+    ),
+    st.integers(),
+)
 def test_no_signed_token_of_any_kind_survives_anywhere_in_a_message(kind: object, payload: int) -> None:
     token = TOKENS.sign(kind, payload)  # type: ignore[arg-type]
     for text in (f"welcome {token}", f"/staff/welcome?token={token}", f"/juries/3/invitation/{token}."):

@@ -33,6 +33,7 @@ class ApiRoute:
     body: type[BaseModel] | None = None
     body_media: str = "application/json"
     public: bool = False
+    throttled: bool = False  # may answer 429 with Retry-After
     name: str = ""  # the operationId, when there is no endpoint to take it from
 
     @property

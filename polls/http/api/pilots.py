@@ -13,7 +13,7 @@ from polls.domain.pilots import AreaSpec, PilotSpec, StaffRoleSpec, parse_area_c
 from polls.domain.validation import parse
 from polls.errors import BodyTooLarge, ErrorCode, PollsError, ValidationFailed
 from polls.http.api.kit import ApiRoute, ok, read_json
-from polls.http.council.sign_in import invite_link
+from polls.http.council.sign_in import email_invitation
 from polls.http.kit.forms import path_int
 from polls.http.kit.guards import pilot_staff, staff_only
 from polls.runtime import runtime
@@ -136,7 +136,8 @@ async def set_staff_role(request: Request, actor: Actor) -> Response:
         )
         result = pilot_store.role_snapshot(role)
         if created:
-            result["invitation_link"] = invite_link(request, role.staff)
+            pilot = await pilot_store.get_pilot(db, actor, role.pilot_id, Permission.VIEW_PILOT)
+            result["invitation_link"] = await email_invitation(request, db, role, pilot)
         return ok(result, 201 if created else 200)
 
 
@@ -203,7 +204,7 @@ OPERATIONS: list[ApiRoute] = [
         "PUT",
         "/api/pilots/{pilot_id:id}/staff",
         set_staff_role,
-        "Give someone a role (creates their account and an invitation link if new)",
+        "Give someone a role (creates their account and emails them an invitation link if new)",
         StaffRoleBody,
     ),
     ApiRoute(

@@ -17,6 +17,7 @@ from polls.http.api import (
     codes,
     juries,
     jury_reports,
+    messages,
     pilots,
     polls,
     results,
@@ -37,6 +38,7 @@ OPERATIONS: list[ApiRoute] = [
     *results.OPERATIONS,
     *analysis.OPERATIONS,
     *votes.OPERATIONS,
+    *messages.OPERATIONS,
 ]
 
 _ERROR = {
@@ -63,11 +65,21 @@ _ERROR_CODE = {
 }
 
 _RESPONSES = {
+    "400": "The body is not valid JSON (`invalid_json`), or the request is malformed",
     "401": "Not signed in",
     "403": "Your role does not allow this, or the CSRF token is missing",
     "404": "No such pilot, area, poll or question",
     "409": "Not allowed in the current state (for example editing an open poll)",
+    "413": "The body is too large",
+    "415": "The body is not of the media type the operation takes",
     "422": "The body broke a rule; `errors` lists each field",
+    "503": "The database or Redis did not answer; nothing was saved, try again",
+}
+
+_TOO_MANY = {
+    "description": "Too many attempts: wait the Retry-After seconds",
+    "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}, "required": True}},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
 }
 
 
@@ -77,13 +89,17 @@ def _operation(route: ApiRoute, schemas: dict[str, Any]) -> dict[str, Any]:
         "summary": route.summary,
         "operationId": route.operation_id,
         "responses": {
-            "200": {"description": "Done"},
+            "2XX": {"description": "Done"},
             **{
                 code: {"description": text, "content": _json_ref("Error")}
                 for code, text in _RESPONSES.items()
             },
         },
     }
+    if route.throttled:
+        op["responses"]["429"] = _TOO_MANY
+    if route.public:
+        op["security"] = []  # answers without a session too
     params = re.findall(r"\{(\w+)(?::(\w+))?\}", route.path)
     if params:
         op["parameters"] = [

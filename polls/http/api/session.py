@@ -6,10 +6,15 @@ from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 
+from polls.domain.access import Actor
 from polls.domain.validation import StrictSpec, parse
 from polls.http.api.kit import ApiRoute, ok, read_json
 from polls.http.council.sign_in import attempt_sign_in
-from polls.http.kit.auth import check_csrf, current_actor, session_of
+from polls.http.kit.auth import check_csrf, current_actor, session_of, sign_out
+from polls.http.kit.forms import path_int
+from polls.http.kit.guards import staff_only
+from polls.runtime import runtime
+from polls.store import sign_ins
 
 
 class SignInSpec(StrictSpec):
@@ -44,14 +49,35 @@ async def whoami(request: Request) -> Response:
     return ok({"staff": me, "csrf_token": session_of(request).csrf})
 
 
-async def sign_out(request: Request) -> Response:
+async def sign_out_here(request: Request) -> Response:
     check_csrf(request)
-    session_of(request).sign_out()
+    await sign_out(request)
+    return Response(status_code=204)
+
+
+@staff_only
+async def sign_out_everywhere(request: Request, actor: Actor) -> Response:
+    async with runtime(request).db.begin() as db:
+        await sign_ins.sign_out_everywhere(db, actor, path_int(request, "staff_id"))
     return Response(status_code=204)
 
 
 OPERATIONS: list[ApiRoute] = [
     ApiRoute("GET", "/api/session", whoami, "Who is signed in, and the CSRF token to send", public=True),
-    ApiRoute("POST", "/api/session", sign_in, "Sign in with email and password", SignInSpec, public=True),
-    ApiRoute("DELETE", "/api/session", sign_out, "Sign out", public=True),
+    ApiRoute(
+        "POST",
+        "/api/session",
+        sign_in,
+        "Sign in with email and password",
+        SignInSpec,
+        public=True,
+        throttled=True,
+    ),
+    ApiRoute("DELETE", "/api/session", sign_out_here, "Sign out", public=True),
+    ApiRoute(
+        "DELETE",
+        "/api/staff/{staff_id:id}/sessions",
+        sign_out_everywhere,
+        "Sign someone out everywhere (themselves, or staff of a pilot you administer)",
+    ),
 ]

@@ -8,9 +8,11 @@ from polls.http.council import (
     event_codes,
     paper,
     paper_held,
+    password_reset,
     pilots,
     poll_translations,
     polls,
+    preview,
     report,
     results_review,
     sign_in,
@@ -19,8 +21,10 @@ from polls.http.council import (
 
 routes: list[BaseRoute] = [
     *sign_in.routes,
+    *password_reset.routes,
     *pilots.routes,
     *polls.routes,
+    *preview.routes,
     *codes.routes,
     *event_codes.routes,
     *paper.routes,

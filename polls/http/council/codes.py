@@ -21,6 +21,7 @@ from polls import cards
 from polls.domain.access import Actor, Permission
 from polls.domain.validation import StrictSpec
 from polls.errors import FieldError, PollsError, ValidationFailed
+from polls.http.council import confirm
 from polls.http.kit.forms import errors_by_field, read_form, whole_number
 from polls.http.kit.guards import page, pilot_staff
 from polls.http.kit.render import render
@@ -166,6 +167,8 @@ async def change_code(request: Request, actor: Actor, pilot: Pilot) -> Response:
             raise ValidationFailed.one("reference", "Enter the reference of the lost card")
         if action not in ("revoke", "reissue"):
             raise ValidationFailed.one("reference", "Choose to cancel the code or to issue a new one")
+        if action == "revoke" and not confirm.confirmed(form):
+            return confirm.revoke_code_page(request, pilot, reference)
         async with runtime(request).db.begin() as db:
             if action == "revoke":
                 code = await code_store.revoke_code(db, actor, pilot_id, reference)

@@ -15,12 +15,12 @@ from polls.domain.pilots import ROLE_LABELS, AreaSpec, PilotSpec, StaffRoleSpec,
 from polls.domain.polls import STATUS_LABELS
 from polls.domain.validation import parse
 from polls.errors import PollsError, ValidationFailed
-from polls.http.council.sign_in import invite_link
+from polls.http.council.sign_in import email_invitation
 from polls.http.kit.forms import errors_by_field, form_dict, path_int, read_form, see_other
 from polls.http.kit.guards import page, pilot_staff
 from polls.http.kit.render import render
 from polls.runtime import runtime
-from polls.store import audit
+from polls.store import audit, sign_ins
 from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store
 from polls.store.models import Pilot
@@ -31,7 +31,22 @@ from polls.store.models import Pilot
 async def home(request: Request, actor: Actor) -> Response:
     async with runtime(request).db() as db:
         pilots = await pilot_store.list_pilots(db, actor)
-    return render(request, "council/home.html", {"pilots": pilots, "role_labels": ROLE_LABELS})
+        invitations = await pilot_store.pending_invitations(db, actor.staff_id)
+    return render(
+        request,
+        "council/home.html",
+        {"pilots": pilots, "invitations": invitations, "role_labels": ROLE_LABELS},
+    )
+
+
+async def answer_invitation(request: Request, actor: Actor) -> Response:
+    """Someone who already had an account, added to a pilot by its admin, says yes or no."""
+    await read_form(request)
+    async with runtime(request).db.begin() as db:
+        await pilot_store.accept_role(
+            db, actor.staff_id, path_int(request, "pilot_id"), accept=request.url.path.endswith("/accept")
+        )
+    return see_other("/council")
 
 
 def _pilot_form_values(pilot: Any) -> dict[str, Any]:
@@ -102,6 +117,7 @@ async def pilot_overview(request: Request, actor: Actor, pilot: Pilot) -> Respon
         areas = await pilot_store.list_areas(db, pilot.id)
         roles = await pilot_store.list_roles(db, pilot.id)
         polls = await poll_store.list_polls(db, pilot.id)
+        moves = await audit.poll_moves(db, pilot.id)
     return render(
         request,
         "council/pilot.html",
@@ -110,6 +126,7 @@ async def pilot_overview(request: Request, actor: Actor, pilot: Pilot) -> Respon
             "areas": areas,
             "roles": roles,
             "polls": polls,
+            "moves": moves,
             "role_labels": ROLE_LABELS,
             "status_labels": STATUS_LABELS,
             "can_manage": actor.can(Permission.MANAGE_PILOT, pilot.id),
@@ -245,7 +262,7 @@ async def staff_page(request: Request, actor: Actor, pilot: Pilot) -> Response:
                 if created:
                     invitation = {
                         "email": role.staff.email,
-                        "link": invite_link(request, role.staff),
+                        "link": await email_invitation(request, db, role, pilot),
                     }
             values = {}
             status = 201 if created else 200
@@ -281,6 +298,15 @@ async def remove_staff(request: Request, actor: Actor) -> Response:
     return see_other(f"/council/pilots/{pilot_id}/staff")
 
 
+async def sign_out_staff(request: Request, actor: Actor) -> Response:
+    """Ends every session of a person (a lost laptop, someone leaving): they must sign in again."""
+    await read_form(request)
+    pilot_id = path_int(request, "pilot_id")
+    async with runtime(request).db.begin() as db:
+        await sign_ins.sign_out_everywhere(db, actor, path_int(request, "staff_id"))
+    return see_other(f"/council/pilots/{pilot_id}/staff")
+
+
 @pilot_staff(Permission.MANAGE_PILOT)
 async def audit_page(request: Request, actor: Actor, pilot: Pilot) -> Response:
     async with runtime(request).db() as db:
@@ -294,6 +320,8 @@ GET, BOTH, POST = ["GET"], ["GET", "POST"], ["POST"]
 routes = [
     Route("/council", page(home), methods=GET),
     Route("/council/pilots/new", page(new_pilot), methods=BOTH),
+    Route("/council/invitations/{pilot_id:id}/accept", page(answer_invitation), methods=POST),
+    Route("/council/invitations/{pilot_id:id}/decline", page(answer_invitation), methods=POST),
     Route("/council/pilots/{pilot_id:id}", page(pilot_overview), methods=GET),
     Route("/council/pilots/{pilot_id:id}/edit", page(edit_pilot), methods=BOTH),
     Route("/council/pilots/{pilot_id:id}/areas", page(areas_page), methods=BOTH),
@@ -303,6 +331,11 @@ routes = [
     Route(
         "/council/pilots/{pilot_id:id}/staff/{staff_id:id}/remove",
         page(remove_staff),
+        methods=POST,
+    ),
+    Route(
+        "/council/pilots/{pilot_id:id}/staff/{staff_id:id}/sign-out",
+        page(sign_out_staff),
         methods=POST,
     ),
     Route("/council/pilots/{pilot_id:id}/audit", page(audit_page), methods=GET),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -12,6 +13,7 @@ from starlette.routing import Route
 from polls.domain.access import Actor, Permission
 from polls.domain.counting.rules import RANKING_RULES, STV_TRANSFERS
 from polls.domain.counting.shares_variants import COMPLETIONS, UTILITIES
+from polls.domain.messages import RETRYABLE
 from polls.domain.polls import (
     ACTION_LABELS,
     ASSURANCE_LABELS,
@@ -30,12 +32,15 @@ from polls.domain.secrecy import DEFAULT_SECRECY_K, results_final
 from polls.domain.translations import LANGUAGE_NAMES
 from polls.domain.validation import parse
 from polls.errors import Conflict, ErrorCode, ValidationFailed
+from polls.http.council import confirm
 from polls.http.kit.forms import errors_by_field, form_dict, path_int, read_form, see_other
 from polls.http.kit.guards import page, pilot_staff, poll_staff
 from polls.http.kit.render import render
 from polls.http.kit.timezones import parse_local_datetime
 from polls.runtime import runtime
+from polls.store import audit, subscriptions
 from polls.store import lifecycle as poll_lifecycle
+from polls.store import messages as outbox
 from polls.store import pilots as pilot_store
 from polls.store import polls as poll_store
 from polls.store.models import Pilot, Poll, Question
@@ -74,6 +79,25 @@ def _poll_values(poll: Any) -> dict[str, Any]:
     }
 
 
+TIME_PROBLEMS = (ErrorCode.POLL_TIMES_MISSING, ErrorCode.CLOSING_TIME_PASSED)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite's are naive UTC
+
+
+def _time_errors(poll: Poll, move: str) -> dict[str, str]:
+    """Why the poll could not be scheduled or opened, next to the times to change."""
+    errors = {}
+    if move == "schedule" and poll.opens_at is None:
+        errors["opens_at"] = "Enter an opening time to schedule the poll"
+    if move == "schedule" and poll.closes_at is None:
+        errors["closes_at"] = "Enter a closing time to schedule the poll"
+    elif poll.closes_at is not None and _utc(poll.closes_at) <= datetime.now(UTC):
+        errors["closes_at"] = "The closing time has already passed; enter a later one"
+    return errors
+
+
 @pilot_staff(Permission.MANAGE_PILOT)
 async def new_poll(request: Request, actor: Actor, pilot: Pilot) -> Response:
     return await _poll_form(request, actor, None, pilot)
@@ -91,6 +115,9 @@ async def _poll_form(request: Request, actor: Actor, poll: Poll | None, pilot: P
         areas = await pilot_store.list_areas(db, pilot_id)
     values: dict[str, Any] = _poll_values(poll)
     errors: dict[str, str] = {}
+    move = request.query_params.get("to")
+    if poll is not None and request.method == "GET" and move in ("schedule", "open"):
+        errors = _time_errors(poll, move)
     if request.method == "POST":
         form = await read_form(request)
         values = {**dict(form), "area_ids": form.getlist("area_ids")}
@@ -124,6 +151,13 @@ async def _poll_form(request: Request, actor: Actor, poll: Poll | None, pilot: P
 async def poll_page(request: Request, actor: Actor, poll: Poll, pilot: Pilot) -> Response:
     async with runtime(request).db() as db:
         areas = await pilot_store.list_areas(db, pilot.id)
+        moved = (await audit.poll_moves(db, pilot.id)).get(poll.id, {})
+        messages = {
+            "subscribers": await subscriptions.subscriber_count(db, poll.id),
+            "counts": await outbox.status_counts(db, poll_id=poll.id),
+            # Residents' messages can be many: the list shows those needing attention.
+            "messages": await outbox.messages_of(db, poll_id=poll.id, statuses=RETRYABLE, limit=200),
+        }
     turnout = None
     status = PollStatus(poll.status)
     if status not in (PollStatus.DRAFT, PollStatus.SCHEDULED):
@@ -145,6 +179,7 @@ async def poll_page(request: Request, actor: Actor, poll: Poll, pilot: Pilot) ->
         {
             "pilot": pilot,
             "poll": poll,
+            "moved": moved,
             "turnout": turnout,
             "status_labels": STATUS_LABELS,
             "kind_labels": KIND_LABELS,
@@ -153,23 +188,36 @@ async def poll_page(request: Request, actor: Actor, poll: Poll, pilot: Pilot) ->
             "layout_labels": LAYOUT_LABELS,
             "actions": allowed_actions(poll_store.facts(poll)),
             "action_labels": ACTION_LABELS,
+            "confirm_first": confirm.POLL_ACTIONS,
             "editable": is_editable(PollStatus(poll.status)),
             "can_manage": actor.can(Permission.MANAGE_PILOT, pilot.id),
             "kinds": list(QuestionKind),
             "language_names": LANGUAGE_NAMES,
+            **messages,
         },
     )
 
 
 async def poll_action(request: Request, actor: Actor) -> Response:
-    await read_form(request)
+    """GET: the confirmation page of an action that cannot be undone; POST: carry it out (one
+    that cannot be undone only with ``confirm=yes``, as that page posts it)."""
     poll_id = path_int(request, "poll_id")
     try:
         action = Action(request.path_params["action"])
     except ValueError:
         raise ValidationFailed.one("action", "Unknown action") from None
-    async with runtime(request).db.begin() as db:
-        await poll_lifecycle.transition(db, actor, poll_id, action)
+    if request.method == "GET":
+        return await confirm.poll_action_page(request, actor)
+    form = await read_form(request)
+    if action in confirm.POLL_ACTIONS and not confirm.confirmed(form):
+        return see_other(f"/council/polls/{poll_id}/actions/{action.value}")
+    try:
+        async with runtime(request).db.begin() as db:
+            await poll_lifecycle.transition(db, actor, poll_id, action)
+    except Conflict as exc:
+        if exc.code in TIME_PROBLEMS:  # answered next to the time fields, on the poll's form
+            return see_other(f"/council/polls/{poll_id}/edit?to={action.value}")
+        raise
     if action is Action.CLOSE:  # committed: the live figures may now show every ballot
         await runtime(request).tallies.finish(poll_id)
     if action is Action.REVIEW:  # the review happens on the official results page
@@ -302,7 +350,7 @@ routes = [
     Route("/council/pilots/{pilot_id:id}/polls/new", page(new_poll), methods=BOTH),
     Route("/council/polls/{poll_id:id}", page(poll_page), methods=GET),
     Route("/council/polls/{poll_id:id}/edit", page(edit_poll), methods=BOTH),
-    Route("/council/polls/{poll_id:id}/actions/{action}", page(poll_action), methods=POST),
+    Route("/council/polls/{poll_id:id}/actions/{action}", page(poll_action), methods=BOTH),
     Route("/council/polls/{poll_id:id}/questions/new", page(question_form), methods=BOTH),
     Route(
         "/council/polls/{poll_id:id}/questions/{question_id:id}/edit",

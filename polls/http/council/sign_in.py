@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from polls.domain.messages import Channel, Purpose
 from polls.errors import ErrorCode, Forbidden, NotSignedIn, TooManyRequests, ValidationFailed
-from polls.http.kit.auth import check_csrf, current_actor, session_of
+from polls.http.kit.auth import DEVICE_COOKIE, check_csrf, current_actor, session_of, sign_out
 from polls.http.kit.render import render
 from polls.runtime import runtime
-from polls.store import audit
-from polls.store.models import Staff
-from polls.store.staff import check_password, find_staff, hash_password, normalise_email
-from polls.tokens import STAFF_INVITE, TokenExpired, TokenInvalid, password_fingerprint
+from polls.store import audit, sign_ins
+from polls.store import messages as outbox
+from polls.store.db import Session
+from polls.store.models import Pilot, Staff, StaffRole
+from polls.store.staff import check_password, hash_password, invited_account, normalise_email
+from polls.tokens import STAFF_DEVICE, STAFF_INVITE, TokenExpired, TokenInvalid, password_fingerprint
 
 
 def client_address(request: Request) -> str:
@@ -21,30 +28,81 @@ def client_address(request: Request) -> str:
 
 
 async def attempt_sign_in(request: Request, email: str, password: str) -> Staff:
-    """Check the password, throttled per email and per address; on success rotate the session."""
+    """Check the password, throttled per account and per address; on success rotate the session.
+
+    The attempt is counted before the password is checked, so a burst of guesses sent at once
+    gets no more checks than the same guesses sent one by one. A browser that signed in to
+    this account before has a back-off of its own, so strangers' guesses cannot keep its
+    officer out."""
     rt = runtime(request)
-    keys = (f"email:{normalise_email(email)}", f"ip:{client_address(request)}")
-    wait = await rt.signin_throttle.retry_after(*keys)
+    account = normalise_email(email)
+    known = _device_digest(account) == _device_of(request)
+    throttled = f"{account}:known-device" if known else account
+    address = client_address(request)
+    wait = await rt.signin_throttle.admit(throttled, address)
     if wait:
-        minutes = max(1, round(wait / 60))
-        raise TooManyRequests(
-            f"Too many failed sign-in attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
-            retry_after=wait,
-        )
+        raise TooManyRequests(_wait_message(wait), retry_after=wait)
     async with rt.db.begin() as db:
         staff = await check_password(db, email, password)
+        key = await sign_ins.start(db, staff.id) if staff is not None else ""
     if staff is None:
-        await rt.signin_throttle.hit(*keys)
         raise NotSignedIn("The email address or password is not right", code=ErrorCode.BAD_CREDENTIALS)
-    await rt.signin_throttle.clear(keys[0])
-    session_of(request).sign_in(staff)
+    await rt.signin_throttle.succeeded(throttled, address)
+    session = session_of(request)
+    await sign_out(request)  # the session this browser had before, if any
+    session.sign_in(staff, key)
+    session.device = rt.tokens.sign(STAFF_DEVICE, {"a": _device_digest(account)})
     return staff
 
 
-def invite_link(request: Request, staff: Staff) -> str:
-    rt = runtime(request)
-    token = rt.tokens.sign(STAFF_INVITE, {"s": staff.id, "f": password_fingerprint(staff.password_hash)})
-    return f"{rt.settings.base_url}/staff/welcome?token={token}"
+def _wait_message(seconds: int) -> str:
+    if seconds < 90:
+        return f"Too many failed sign-in attempts. Try again in {seconds} second{'s' if seconds > 1 else ''}."
+    minutes = round(seconds / 60)
+    return f"Too many failed sign-in attempts from here. Try again in {minutes} minutes."
+
+
+def _device_digest(account: str) -> str:
+    return hashlib.sha256(f"polls.staff-device:{account}".encode()).hexdigest()[:32]
+
+
+def _device_of(request: Request) -> str | None:
+    """The account digest in this browser's signed-in-before cookie, if it has a valid one."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return None
+    try:
+        return str(runtime(request).tokens.read(STAFF_DEVICE, raw)["a"])
+    except (TokenInvalid, KeyError, TypeError):
+        return None
+
+
+def invite_path(request: Request, role: StaffRole) -> str:
+    """The link that lets someone new to a pilot in. For a pending role (an account that
+    already existed) it looks the same but can never set a password: its owner signs in
+    and accepts instead."""
+    staff = role.staff
+    fingerprint = password_fingerprint(secrets.token_hex(16) if role.pending else staff.password_hash)
+    token = runtime(request).tokens.sign(STAFF_INVITE, {"s": staff.id, "f": fingerprint})
+    return f"/staff/welcome?token={token}"
+
+
+async def email_invitation(request: Request, db: Session, role: StaffRole, pilot: Pilot) -> str:
+    """Queue the invitation email in ``db``'s transaction (the one adding the staff member) and
+    return its link, which the officer is also shown."""
+    staff = role.staff
+    path = invite_path(request, role)  # the worker completes it with BASE_URL when sending
+    await outbox.enqueue(
+        db,
+        channel=Channel.EMAIL,
+        recipient=staff.email,
+        template="staff_invite",
+        personalisation={"council": pilot.council, "name": staff.name, "link": path},
+        purpose=Purpose.STAFF_INVITE,
+        pilot_id=pilot.id,
+    )
+    runtime(request).messages_queued()
+    return runtime(request).settings.base_url + path
 
 
 def _safe_next(raw: str | None) -> str:
@@ -91,8 +149,21 @@ async def sign_in_page(request: Request) -> Response:
 async def sign_out_page(request: Request) -> Response:
     form = await request.form()
     check_csrf(request, form)
-    session_of(request).sign_out()
+    await sign_out(request)
     return RedirectResponse("/sign-in", status_code=303)
+
+
+_USED_LINK = (
+    "This invitation link has already been used, or you already have an account: "
+    "sign in, and accept any invitation waiting for you there."
+)
+
+
+async def _check_unused(request: Request, data: dict[str, Any], used: str, code: ErrorCode) -> None:
+    """Refuses a link that can no longer set the password (before showing the form)."""
+    async with runtime(request).db() as db:
+        if await invited_account(db, int(data["s"]), str(data["f"])) is None:
+            raise Forbidden(used, code=code)
 
 
 async def welcome_page(request: Request) -> Response:
@@ -105,6 +176,16 @@ async def welcome_page(request: Request) -> Response:
         raise Forbidden("This invitation link has expired. Ask your council admin for a new one.") from None
     except TokenInvalid:
         raise Forbidden("This invitation link is not valid. Check you copied all of it.") from None
+    return await choose_password(request, data, _USED_LINK, "council/welcome.html")
+
+
+async def choose_password(
+    request: Request, data: dict[str, Any], used: str, template: str, code: ErrorCode = ErrorCode.FORBIDDEN
+) -> Response:
+    """The password form of a signed link naming a staff member and their password's fingerprint:
+    the new password changes the fingerprint, which spends the link."""
+    rt = runtime(request)
+    await _check_unused(request, data, used, code)
     errors: dict[str, str] = {}
     if request.method == "POST":
         form = await request.form()
@@ -114,9 +195,9 @@ async def welcome_page(request: Request) -> Response:
             errors["confirm"] = "The two passwords are different"
         else:
             async with rt.db.begin() as db:
-                staff = await find_staff(db, int(data["s"]))
-                if staff is None or password_fingerprint(staff.password_hash) != data["f"]:
-                    raise Forbidden("This invitation link has already been used. Sign in instead.")
+                staff = await invited_account(db, int(data["s"]), str(data["f"]))
+                if staff is None:
+                    raise Forbidden(used, code=code)
                 try:
                     staff.password_hash = hash_password(password)
                 except ValidationFailed as exc:
@@ -128,13 +209,16 @@ async def welcome_page(request: Request) -> Response:
                         action="staff.set_password",
                         target=f"staff:{staff.id}",
                     )
+                    # A new password ends every session signed in with an old one.
+                    await sign_ins.end_all(db, staff.id)
+                    key = await sign_ins.start(db, staff.id)
             if not errors:
-                session_of(request).sign_in(staff)
+                session_of(request).sign_in(staff, key)
                 return RedirectResponse("/council", status_code=303)
     return render(
         request,
-        "council/welcome.html",
-        {"token": token, "errors": errors},
+        template,
+        {"token": request.query_params.get("token", ""), "errors": errors},
         status_code=422 if errors else 200,
     )
 

@@ -22,6 +22,7 @@ from polls.http.kit.forms import errors_by_field, path_int
 from polls.http.kit.render import render
 from polls.runtime import runtime
 from polls.store import juries as jury_store
+from polls.store import juror_messages
 from polls.store import jurors as juror_store
 from polls.store.jury_sessions import sessions_of
 from polls.store.models import Jury
@@ -127,11 +128,18 @@ async def invitation(request: Request) -> Response:
                         db, rt.tokens, jury_id, token, spec.display_name
                     )
                     jury = await jury_store.find_jury(db, jury_id)
+                    sent = await juror_messages.send_room_link_on_accept(db, juror, tokens=rt.tokens)
+                rt.messages_queued()
                 link = juror_store.room_link(rt.tokens, rt.settings.base_url, juror)
                 return render(
                     request,
                     "juries/accepted.html",
-                    {"jury": jury, "juror": juror, "room_link": link},
+                    {
+                        "jury": jury,
+                        "juror": juror,
+                        "room_link": link,
+                        "sent_to": juror.email or juror.phone if sent else None,
+                    },
                     headers=NO_STORE,
                 )
             if choice == "decline":

@@ -48,11 +48,11 @@ async def staff_from_cookie(rt: Runtime, raw: str | None) -> Actor | None:
         return None
     try:
         data = rt.tokens.read(STAFF_SESSION, raw)
-        staff_id, fingerprint = int(data["s"]), str(data.get("f", ""))
+        staff_id, fingerprint, key = int(data["s"]), str(data.get("f", "")), str(data.get("k", ""))
     except (TokenInvalid, KeyError, TypeError, ValueError):
         return None
     async with rt.db() as db:
-        return await signed_in_actor(db, staff_id, fingerprint)
+        return await signed_in_actor(db, staff_id, fingerprint, key)
 
 
 def same_origin(websocket: WebSocket) -> bool:

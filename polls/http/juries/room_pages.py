@@ -25,6 +25,7 @@ from polls.domain.jury_allowed import allowed
 from polls.domain.jury_room import MODERATOR, OBSERVER, CommandRefused, Role, RoomActor, RoomState
 from polls.domain.jury_views import view
 from polls.errors import Forbidden
+from polls.http.council.confirm import confirmed, end_session_page
 from polls.http.juries.room_access import (
     Participant,
     juror_from_token,
@@ -169,9 +170,18 @@ async def _render_fragment(
     return body
 
 
-async def _run_form_command(request: Request, rt: Runtime, session: JurySession, who: Participant) -> None:
+async def _run_form_command(
+    request: Request, rt: Runtime, session: JurySession, who: Participant
+) -> Response | None:
+    """Carry out a command posted by a room page's form; ending the session needs its
+    confirmation page's ``confirm=yes`` first (the response sending the moderator there)."""
     form = await read_form(request) if who.role is Role.MODERATOR else await request.form()
-    await rt.jury_rooms.command(session.id, who.actor, command_from_form(form), audit_actor=who.audit_actor)
+    command = command_from_form(form)
+    if who.role is Role.MODERATOR and command.get("type") == "end_session" and not confirmed(form):
+        return see_other(f"/council/jury-sessions/{session.id}/end")
+    command.pop("confirm", None)
+    await rt.jury_rooms.command(session.id, who.actor, command, audit_actor=who.audit_actor)
+    return None
 
 
 @jury_session_staff(Permission.RUN_JURY)
@@ -180,10 +190,10 @@ async def console(request: Request, actor: Actor, session: JurySession, jury: Ju
     who = Participant(MODERATOR, actor.email)
     if request.method == "POST":
         try:
-            await _run_form_command(request, rt, session, who)
+            to_confirm = await _run_form_command(request, rt, session, who)
         except CommandRefused as exc:
             return await _room_page(request, rt, session, jury, who, error=exc)
-        return see_other(f"/council/jury-sessions/{session.id}")
+        return to_confirm or see_other(f"/council/jury-sessions/{session.id}")
     return await _room_page(request, rt, session, jury, who)
 
 
@@ -246,6 +256,7 @@ async def observer_page(request: Request) -> Response:
 routes: list[BaseRoute] = [
     Route("/council/juries/{jury_id:id}/sessions", page(sessions_page), methods=["GET", "POST"]),
     Route("/council/jury-sessions/{session_id:id}", page(console), methods=["GET", "POST"]),
+    Route("/council/jury-sessions/{session_id:id}/end", page(end_session_page), methods=["GET"]),
     Route("/juries/{jury_id:id}/room/{token}", juror_page, methods=["GET", "POST"]),
     Route("/jury-sessions/{session_id:id}", observer_page, methods=["GET"]),
     Route("/jury-sessions/{session_id:id}/fragment", room_fragment, methods=["GET"]),

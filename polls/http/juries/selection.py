@@ -35,6 +35,7 @@ from polls.domain.sortition.randomness import PublishSpec, describe
 from polls.domain.spreadsheets import spreadsheet_safe
 from polls.domain.validation import parse
 from polls.errors import FieldError, PollsError, ValidationFailed
+from polls.http.council import confirm
 from polls.http.kit.forms import errors_by_field, path_int, read_form, see_other
 from polls.http.kit.guards import jury_staff, page, pilot_staff, staff_jury
 from polls.http.kit.render import render
@@ -42,6 +43,7 @@ from polls.runtime import runtime
 from polls.store import juries as jury_store
 from polls.store import jurors as juror_store
 from polls.store import lotteries as lottery_store
+from polls.store import messages as outbox
 from polls.store.db import Database
 from polls.store.jurors import InvitationRow
 from polls.store.models import Jury, Pilot
@@ -175,7 +177,7 @@ async def jury_page(request: Request, actor: Actor, jury: Jury, pilot: Pilot) ->
     return await _render_jury(request, actor, jury, pilot)
 
 
-async def _show_again(request: Request, actor: Actor, **shown: Any) -> Response:
+async def show_again(request: Request, actor: Actor, **shown: Any) -> Response:
     """The jury page after a refused change, as the jury stands now."""
     jury, pilot = await staff_jury(request, actor, Permission.VIEW_PILOT)
     return await _render_jury(request, actor, jury, pilot, **shown)
@@ -195,6 +197,7 @@ async def _render_jury(
     async with runtime(request).db() as db:
         members = await jury_store.pool_members(db, jury.id)
         jurors = await juror_store.list_jurors(db, jury.id)
+        messages = await outbox.messages_of(db, jury_id=jury.id)
     quotas = jury_store.quotas_of(jury)
     features = [m.features for m in members]
     drawn = set((jury.draw or {}).get("panel", []))
@@ -224,6 +227,8 @@ async def _render_jury(
             "solve": solve,
             "facts": jury.lottery_facts or {},
             "jurors": jurors,
+            "messages": messages,
+            "languages": pilot.languages,
             "needs_link": [
                 j for j in jurors if j.status == JurorStatus.INVITED and j.link_exported_at is None
             ],
@@ -290,7 +295,7 @@ async def upload_pool(request: Request, actor: Actor, jury: Jury, pilot: Pilot) 
         async with runtime(request).db.begin() as db:
             await jury_store.replace_pool(db, actor, jury_id, pool)
     except ValidationFailed as exc:
-        return await _show_again(
+        return await show_again(
             request,
             actor,
             errors={exc.errors[0].field: exc.message},
@@ -300,7 +305,7 @@ async def upload_pool(request: Request, actor: Actor, jury: Jury, pilot: Pilot) 
     except PollsError as exc:
         if exc.code not in ("jury_wrong_status", "lottery_computing"):
             raise
-        return await _show_again(request, actor, errors={"people": exc.message}, status=exc.status)
+        return await show_again(request, actor, errors={"people": exc.message}, status=exc.status)
     return see_other(f"/council/juries/{jury_id}")
 
 
@@ -350,7 +355,7 @@ async def publish(request: Request, actor: Actor) -> Response:
         errors: dict[str, str] = {}
         for e in exc.errors:
             errors.setdefault(_publish_field(e.field), e.message)
-        return await _show_again(request, actor, errors=errors, values=values)
+        return await show_again(request, actor, errors=errors, values=values)
     return see_other(f"/council/juries/{jury_id}")
 
 
@@ -367,7 +372,7 @@ async def draw(request: Request, actor: Actor) -> Response:
         async with runtime(request).db.begin() as db:
             await jury_store.draw_jury(db, actor, jury_id, spec)
     except ValidationFailed as exc:
-        return await _show_again(request, actor, errors=errors_by_field(exc.errors), values=values)
+        return await show_again(request, actor, errors=errors_by_field(exc.errors), values=values)
     return see_other(f"/council/juries/{jury_id}")
 
 
@@ -398,7 +403,12 @@ async def expire(request: Request, actor: Actor) -> Response:
 
 
 async def withdraw(request: Request, actor: Actor) -> Response:
+    """GET: the confirmation page; POST: withdraw (only with ``confirm=yes``, as it posts)."""
     jury_id = path_int(request, "jury_id")
+    if request.method == "GET":
+        return await confirm.withdraw_juror_page(request, actor)
+    if not confirm.confirmed(await read_form(request)):
+        return see_other(str(request.url.path))
     async with runtime(request).db.begin() as db:
         await juror_store.withdraw_juror(db, actor, jury_id, path_int(request, "juror_id"))
     return see_other(f"/council/juries/{jury_id}")
@@ -417,5 +427,5 @@ routes: list[BaseRoute] = [
     Route("/council/juries/{jury_id:id}/invitations", page(invite), methods=POST),
     Route("/council/juries/{jury_id:id}/invitations.csv", page(download_invitations), methods=POST),
     Route("/council/juries/{jury_id:id}/expire", page(expire), methods=POST),
-    Route("/council/juries/{jury_id:id}/jurors/{juror_id:id}/withdraw", page(withdraw), methods=POST),
+    Route("/council/juries/{jury_id:id}/jurors/{juror_id:id}/withdraw", page(withdraw), methods=BOTH),
 ]

@@ -57,9 +57,11 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = _HTTP_CODES.get(exc.status_code, ErrorCode.HTTP_ERROR)
     message = {404: N_("There is no page at this address")}.get(exc.status_code, str(exc.detail))
+    # A 405 says which methods would do (Allow), as HTTP asks.
+    headers = dict(exc.headers or {})
     if wants_json(request):
-        return JSONResponse({"code": code, "message": message}, status_code=exc.status_code)
-    return _page(request, exc.status_code, message, {})
+        return JSONResponse({"code": code, "message": message}, status_code=exc.status_code, headers=headers)
+    return _page(request, exc.status_code, message, headers)
 
 
 async def backend_down(request: Request, exc: Exception) -> Response:

@@ -31,12 +31,25 @@ API_RESPONSE_HEADERS = [
 ]
 
 
+# Pages show voting links, codes, QR codes, receipts and invitation links: no browser history or
+# proxy may keep them. Only the static assets (and files that say otherwise) may be cached.
+NO_STORE = (b"cache-control", b"no-store")
+CACHEABLE_PATHS = ("/static/", "/assets/")
+
+
+def _with_cache_rule(path: str, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    if path.startswith(CACHEABLE_PATHS) or any(k.lower() == b"cache-control" for k, _ in headers):
+        return headers
+    return [*headers, NO_STORE]
+
+
 class _BodyOverLimit(Exception):
     """Raised inside the app's receive: answered here, not by the app's error handlers."""
 
 
 class Protections:
-    """Refuses bodies over MAX_BODY with 413 and adds security headers to every response."""
+    """Refuses bodies over MAX_BODY with 413 and adds security headers to every response, with
+    `Cache-Control: no-store` on all but static assets."""
 
     def __init__(self, app: ASGIApp, max_body: int = MAX_BODY) -> None:
         self.app = app
@@ -66,7 +79,8 @@ class Protections:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+                headers = _with_cache_rule(scope["path"], list(message.get("headers", [])))
+                message["headers"] = headers + SECURITY_HEADERS
             await send(message)
 
         try:

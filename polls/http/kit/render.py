@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from polls.domain.contacts import masked
 from polls.http.kit.auth import session_of
 from polls.http.kit.language import keep_choice, language_links, page_language
 from polls.http.kit.timezones import to_local
@@ -51,6 +52,7 @@ TEMPLATES.env.filters["when"] = _when
 # _() it is neither trusted as markup nor %-formatted, so it may carry what people typed.
 TEMPLATES.env.filters["translated"] = lambda value: _(value) if isinstance(value, str) and value else value
 TEMPLATES.env.filters["datetime_local"] = _datetime_local
+TEMPLATES.env.filters["masked"] = masked  # residents' addresses, as officers see them
 
 
 def render(

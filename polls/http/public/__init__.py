@@ -1,9 +1,9 @@
 """Pages anyone can see: the front page, a pilot's page, official results and the final report, live
-results and the health checks."""
+results, the health checks and the metrics."""
 
 from starlette.routing import BaseRoute
 
-from polls.http.public import home, live, official_results, pilot, report
+from polls.http.public import home, live, metrics, official_results, pilot, report
 
 routes: list[BaseRoute] = [
     *home.routes,
@@ -11,4 +11,5 @@ routes: list[BaseRoute] = [
     *official_results.routes,
     *report.routes,
     *live.routes,
+    *metrics.routes,
 ]

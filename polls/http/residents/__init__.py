@@ -2,6 +2,6 @@
 
 from starlette.routing import BaseRoute
 
-from polls.http.residents import ballot, results
+from polls.http.residents import ballot, results, subscriptions
 
-routes: list[BaseRoute] = [*ballot.routes, *results.routes]
+routes: list[BaseRoute] = [*ballot.routes, *results.routes, *subscriptions.routes]

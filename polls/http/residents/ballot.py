@@ -134,9 +134,11 @@ async def _ballot_context(request: Request, poll_id: int) -> dict[str, Any]:
 async def ballot(request: Request) -> Response:
     """GET shows the questions; POST checks the answers and shows them back for review."""
     context = await _ballot_context(request, int(request.path_params["poll_id"]))
-    await _refuse_ineligible_early(request, context["poll"], context["definition"])
+    used = await _refuse_ineligible_early(request, context["poll"], context["definition"])
     definition: PollDef = context["definition"]
     offered = context["pilot"].languages
+    if used:  # said now, not after they have answered every question again
+        return render_resident(request, "residents/already_voted.html", context, offered, status_code=409)
     context.update({"action": request.url.path, "values": {}, "errors": {}, "kinds": QuestionKind})
     if request.method == "GET":
         return render_resident(request, "residents/ballot.html", context, offered)
@@ -166,18 +168,21 @@ async def ballot(request: Request) -> Response:
     return render_resident(request, "residents/review.html", context, offered)
 
 
-async def _refuse_ineligible_early(request: Request, poll: Poll, definition: PollDef) -> None:
+async def _refuse_ineligible_early(request: Request, poll: Poll, definition: PollDef) -> bool:
     """Before a resident fills in a ballot: a link that is forged, expired, cancelled or for
-    another area is refused now, not after they have answered every question."""
+    another area is refused now, not after they have answered every question. True when the
+    card has already voted in this poll (which only its own code can tell)."""
     token = request.path_params.get("token")
     if not token:
-        return
+        return False
     rt = runtime(request)
     card = await credential_from_token(rt, token)
     async with rt.db() as session:
         problems = await eligibility(session, definition, Assurance(poll.assurance), [card])
-    if card.digest in problems:
-        raise problems[card.digest]
+        if card.digest in problems:
+            raise problems[card.digest]
+        found = await open_polls_for_card(session, card)
+    return found is not None and any(voted for p, voted in found.polls if p.id == poll.id)
 
 
 def _shown_answers(poll: PollDef, answers: dict[str, Any]) -> list[tuple[QuestionDef, str]]:

@@ -8,6 +8,7 @@ from starlette.routing import BaseRoute, Route
 
 from polls.domain.polls import PollStatus, ResultsVisibility, results_public
 from polls.domain.secrecy import live_note, receipt_pending_note, results_final
+from polls.domain.trackers import normalise_tracker
 from polls.http.public.live import listed_receipts, may_see_results, receipt_status, results_payload
 from polls.http.residents.language import poll_text, render_resident, resident_language
 from polls.runtime import runtime
@@ -44,7 +45,7 @@ async def results_page(request: Request) -> Response:
 async def trackers_page(request: Request) -> Response:
     rt = runtime(request)
     poll_id = int(request.path_params["poll_id"])
-    wanted = request.query_params.get("tracker", "").strip().lower()
+    wanted = normalise_tracker(request.query_params.get("tracker", ""))
     async with rt.db() as session:
         poll = await load_poll(session, poll_id)
         pilot = await pilot_store.find_pilot(session, poll.pilot_id)

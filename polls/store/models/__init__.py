@@ -1,6 +1,6 @@
 """The database schema, as SQLAlchemy 2 models (the schema itself is created only by migrations):
 core tables in core.py, the juries' in juries.py, the analysis of written responses in
-analysis.py; every model is importable from here."""
+analysis.py, the outbox in messages.py; every model is importable from here."""
 
 from polls.store.models.analysis import PollReport, QuotedResponse, ResponseTag, Theme, ThemeSuggestion
 from polls.store.models.core import (
@@ -20,6 +20,7 @@ from polls.store.models.core import (
     Question,
     QuestionResult,
     ServiceKey,
+    SignIn,
     Staff,
     StaffRole,
     UTCDateTime,
@@ -37,6 +38,7 @@ from polls.store.models.juries import (
     JurySession,
     PoolMember,
 )
+from polls.store.models.messages import Message, ResultSubscription
 
 __all__ = [
     "Area",
@@ -53,6 +55,7 @@ __all__ = [
     "JuryResponse",
     "JurySecretTally",
     "JurySession",
+    "Message",
     "Nullifier",
     "OfficialResult",
     "Option",
@@ -65,7 +68,9 @@ __all__ = [
     "QuestionResult",
     "QuotedResponse",
     "ResponseTag",
+    "ResultSubscription",
     "ServiceKey",
+    "SignIn",
     "Staff",
     "StaffRole",
     "Theme",

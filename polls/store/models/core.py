@@ -64,6 +64,18 @@ class Staff(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SignIn(Base):
+    """A staff session, so it can be ended before its cookie expires (sign-out, a password
+    change, an admin's "sign out everywhere"). Keyed by a digest of the cookie's secret: a
+    reader of the database cannot sign in with what is stored."""
+
+    __tablename__ = "staff_sign_ins"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime]
+
+
 class Pilot(Base):
     __tablename__ = "pilots"
 
@@ -81,6 +93,8 @@ class Pilot(Base):
     # The returning officer's public key (ropk_...): poll cards' voter secrets are sealed to it.
     officer_public_key: Mapped[str | None] = mapped_column(String(80))
     paper_second_officer: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Days after a jury of this pilot reports before its pool's personal data is erased.
+    personal_data_days: Mapped[int] = mapped_column(Integer, default=90, server_default="90")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     areas: Mapped[list[Area]] = relationship(
@@ -111,8 +125,16 @@ class StaffRole(Base):
     pilot_id: Mapped[int] = mapped_column(ForeignKey("pilots.id", ondelete="CASCADE"), index=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(20))
+    # Added by a council admin to an account that already existed: no role until its owner
+    # accepts, and shown by the name the admin typed, so adding someone reveals nothing.
+    pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    invited_name: Mapped[str | None] = mapped_column(String(120))
 
     staff: Mapped[Staff] = relationship(lazy="joined")
+
+    @property
+    def shown_name(self) -> str:
+        return (self.invited_name or "") if self.pending else self.staff.name
 
 
 poll_areas = Table(

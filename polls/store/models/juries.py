@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from polls.store.models.core import Base, utcnow
+from polls.store.sealing import SealedJSON
 
 # Juries ---------------------------------------------------------------------------------------
 # Selection by lot (polls.store.juries): the jury, its recruitment pool (ids and features only;
@@ -57,13 +58,16 @@ class Jury(Base):
     randomness_source: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # named at publication
     draw: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the draw record (polls-sortition-draw/1)
     drawn_at: Mapped[datetime | None]
+    personal_data_erased_at: Mapped[datetime | None]  # its pool's personal data, after the retention period
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class PoolMember(Base):
-    """One person in a jury's recruitment pool: the council's id for them, their features and a
-    keyed hash of their household; never a name, an address or a contact detail."""
+    """One person in a jury's recruitment pool: the council's id for them, their features (sealed:
+    polls.store.sealing) and a keyed hash of their household; never a name, an address or a
+    contact detail. Erased (polls.store.personal_data) once the jury has reported and the pilot's
+    retention period has passed."""
 
     __tablename__ = "jury_pool_members"
     __table_args__ = (UniqueConstraint("jury_id", "person_id"),)
@@ -72,7 +76,7 @@ class PoolMember(Base):
     jury_id: Mapped[int] = mapped_column(ForeignKey("juries.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[str] = mapped_column(String(64))  # the id column of the council's CSV
     position: Mapped[int] = mapped_column(Integer)  # order in the uploaded file
-    features: Mapped[dict[str, Any]]  # category -> feature
+    features: Mapped[dict[str, Any]] = mapped_column(SealedJSON)  # category -> feature, sealed at rest
     household: Mapped[str | None] = mapped_column(String(64))  # keyed hash; None: nobody else
 
 
@@ -102,6 +106,10 @@ class Juror(Base):
     responded_at: Mapped[datetime | None]
     room_nonce: Mapped[str | None] = mapped_column(String(32))  # JUROR_ROOM links carry it
     display_name: Mapped[str | None] = mapped_column(String(40))  # chosen when accepting
+    # Where the council wrote to them (an officer enters it to send the invitation): invitations,
+    # session reminders and "send me my room link again" go there. Either may be None.
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
 
     pool_member: Mapped[PoolMember] = relationship(lazy="joined", innerjoin=True)
 

@@ -77,12 +77,39 @@
           cell.textContent = value === undefined ? "0" : String(value);
         });
       };
-      socket.onclose = function () { setTimeout(function () { connect(Math.min(delay * 2, 30000)); }, delay); };
+      socket.onopen = function () { delay = 1000; };
+      socket.onclose = function (closed) {
+        // 1012: that server is restarting; come back soon, spread out, through the load balancer.
+        var wait = closed.code === 1012 ? 500 + Math.random() * 1500 : delay;
+        setTimeout(function () { connect(Math.min(delay * 2, 30000)); }, wait);
+      };
     }
     connect(1000);
   }
 
+  function receiptButtons() {
+    // Copy the receipt to the clipboard, or print the page: buttons that only work with JavaScript.
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      var source = document.getElementById(button.getAttribute("data-copy"));
+      if (!source || !navigator.clipboard) return;
+      var label = button.textContent;
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+          button.textContent = button.getAttribute("data-copied") || "Copied";  // in the page's language
+          setTimeout(function () { button.textContent = label; }, 2000);
+        });
+      });
+    });
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      if (!window.print) return;
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    receiptButtons();
     focusErrorSummary();
     budgetTotals();
     tapToRank();

@@ -99,6 +99,11 @@
           : room.getAttribute("data-unavailable") || "This session is not available.");
         return;
       }
+      if (closed.code === 1012) {
+        // That server is restarting: come back soon, spread out, through the load balancer.
+        setTimeout(connect, 250 + Math.random() * 1500);
+        return;
+      }
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 10000);
     };

@@ -113,3 +113,18 @@ def test_pool_files_are_read_whatever_their_line_endings(ending: str) -> None:
     with pytest.raises(ValidationFailed) as refused:
         read_pool_files(ending.join([*people, "d,x,old"]), ending.join(categories))
     assert refused.value.errors[0].message.startswith("line 5: gender is 'x'")
+
+
+def test_every_bad_line_of_the_categories_file_is_listed_at_once() -> None:
+    people = "id,gender,age\n1,female,young\n2,male,old\n"
+    categories = (
+        "category,feature,min,max\ngender,female,a,1\ngender,male,0,b\nage,young,0,1\nage,young,0,1\n"
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        read_pool_files(people, categories)
+    assert refused.value.message == "The categories file has 3 lines to fix"
+    assert [(e.field, e.message) for e in refused.value.errors] == [
+        ("categories", "line 2: min is 'a', not a whole number"),
+        ("categories", "line 3: max is 'b', not a whole number"),
+        ("categories", "line 5: age 'young' is listed twice (also on line 4)"),
+    ]

@@ -514,3 +514,14 @@ def test_report_shows_public_facts_only_and_its_csv_is_spreadsheet_safe() -> Non
     assert "recommendation,2,Second,,,,not voted on" in lines
     assert any(line.startswith("profile,age: 16-29,") and line.endswith("outside quota") for line in lines)
     assert "minority_report,1,We differ,,,," in lines
+
+
+def test_deeply_nested_json_is_refused_as_malformed_not_a_crash() -> None:
+    from polls.domain import jury_protocol
+
+    for depth in (900, 5000):
+        raw = '{"v":2,"type":"ping","x":' + "[" * depth + "]" * depth + "}"
+        try:
+            jury_protocol.parse(raw)
+        except CommandRefused as exc:
+            assert exc.code in {"malformed", "too_large"}

@@ -2,7 +2,7 @@
 comment's area and channel, and the final report's summary
 
 Revision ID: 0017_analysis
-Revises: 0013
+Revises: 0016_personal_data
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017_analysis"
-down_revision = "0013"
+down_revision = "0016_personal_data"
 branch_labels = None
 depends_on = None
 

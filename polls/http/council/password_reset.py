@@ -1,0 +1,87 @@
+"""'Forgot my password': a single-use link by email, valid for an hour, throttled per address
+and per email, and the same answer whether or not there is an account for the address given."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from polls.domain.contacts import check_email
+from polls.domain.messages import Channel, Purpose
+from polls.errors import ErrorCode, Forbidden, ValidationFailed
+from polls.http.council.sign_in import choose_password, client_address
+from polls.http.kit.auth import check_csrf
+from polls.http.kit.render import render
+from polls.runtime import runtime
+from polls.store import messages as outbox
+from polls.store.staff import find_by_email
+from polls.tokens import PASSWORD_RESET, TokenInvalid, password_fingerprint
+
+
+async def forgot_password_page(request: Request) -> Response:
+    if request.method == "GET":
+        return render(request, "council/forgot_password.html", {"values": {}})
+    form = await request.form()
+    check_csrf(request, form)
+    typed = str(form.get("email", ""))
+    try:
+        email = check_email(typed)
+    except ValidationFailed as exc:
+        errors = {"email": exc.errors[0].message}
+        return render(
+            request,
+            "council/forgot_password.html",
+            {"values": {"email": typed}, "errors": errors},
+            status_code=422,
+        )
+    rt = runtime(request)
+    keys = (f"email:{email.lower()}", f"ip:{client_address(request)}")
+    wait = await rt.link_throttle.take(*keys)  # every request counts, known address or not
+    if wait:
+        minutes = max(1, round(wait / 60))
+        errors = {"email": f"Too many requests. Try again in {minutes} minute{'s' if minutes > 1 else ''}."}
+        return render(
+            request,
+            "council/forgot_password.html",
+            {"values": {"email": typed}, "errors": errors},
+            status_code=429,
+            headers={"Retry-After": str(wait)},
+        )
+    async with rt.db.begin() as db:
+        staff = await find_by_email(db, email)
+        if staff is not None and staff.active:
+            token = rt.tokens.sign(
+                PASSWORD_RESET, {"s": staff.id, "f": password_fingerprint(staff.password_hash)}
+            )
+            await outbox.enqueue(
+                db,
+                channel=Channel.EMAIL,
+                recipient=staff.email,
+                template="password_reset",
+                personalisation={
+                    "council": rt.settings.council_name,
+                    "link": f"/staff/reset?token={token}",  # completed with BASE_URL when sent
+                },
+                purpose=Purpose.PASSWORD_RESET,
+            )
+    rt.messages_queued()
+    return render(request, "council/forgot_password_sent.html", {"email": email})
+
+
+async def reset_password_page(request: Request) -> Response:
+    rt = runtime(request)
+    used = "This link has expired or has already been used. Ask for a new one from the sign-in page."
+    try:
+        data = rt.tokens.read(PASSWORD_RESET, request.query_params.get("token", ""))
+    except TokenInvalid:  # expired ones too: the same page either way
+        raise Forbidden(used, code=ErrorCode.RESET_LINK_INVALID) from None
+    return await choose_password(
+        request, data, used, "council/reset_password.html", code=ErrorCode.RESET_LINK_INVALID
+    )
+
+
+routes = [
+    Route("/sign-in/forgot", forgot_password_page, methods=["GET", "POST"]),
+    Route("/staff/reset", reset_password_page, methods=["GET", "POST"]),
+]

@@ -1,0 +1,8 @@
+"""Messages: officers' delivery views, and /dev/messages (Notify's callbacks are in the API)."""
+
+from starlette.routing import BaseRoute
+
+from polls.http.messages import dev_inbox, officer
+
+routes: list[BaseRoute] = [*officer.routes]
+dev_routes = [*dev_inbox.routes]  # only in `polls dev` (polls.app)

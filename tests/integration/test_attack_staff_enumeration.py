@@ -1,0 +1,29 @@
+"""Adversary: someone outside the council who wants to know which email addresses have staff
+accounts (to phish them, or to guess their passwords). They ask "forgot my password" for
+addresses and compare the answers. The answer must be the same for a staff member's address and
+for anyone else's: same status, same page (but for the address echoed back), same headers."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import ADMIN_EMAIL
+from tests.factories import csrf_from
+
+STRANGER = "nobody@council.example"
+
+
+async def answer(client: httpx.AsyncClient, email: str) -> tuple[int, str, list[str]]:
+    form = await client.get("/sign-in/forgot")
+    response = await client.post("/sign-in/forgot", data={"csrf_token": csrf_from(form.text), "email": email})
+    page = response.text.replace(email, "EMAIL")
+    return response.status_code, page, sorted(k for k in response.headers if k != "content-length")
+
+
+async def test_forgot_my_password_answers_alike_whether_or_not_the_account_exists(
+    client: httpx.AsyncClient, admin: int
+) -> None:
+    staff = await answer(client, ADMIN_EMAIL)
+    stranger = await answer(client, STRANGER)
+    assert staff == stranger
+    assert staff[0] == 200
