@@ -97,6 +97,8 @@ class PageCheck:
             path = url[len(self.base) :] if url.startswith(self.base) else None
             if path is None or NOT_PAGES.search(urlsplit(path).path) or pattern(path) in self.seen:
                 continue
+            if "lang=" in urlsplit(path).query:  # the language switch: it would change every later page
+                continue
             self.seen.add(pattern(path))
             try:
                 response = await page.goto(url)

@@ -176,6 +176,8 @@ async def moderator_runs(page: Any, juror: Any, checks: PageCheck, d: Demo) -> N
     await page.get_by_label("Straw poll question").fill("Should the borough aim for 2030?")
     await page.get_by_role("button", name="Open the straw poll").click()
     await juror.get_by_role("button", name="Agree", exact=True).click()
+    # The console redraws the room when the vote arrives: measure it once it has, not mid-swap.
+    await expect(page.locator(".app-poll").first).to_contain_text("1 voted")
     await checks.check(page, "console, running")
     await page.set_viewport_size({"width": 360, "height": 640})
     for what in ("#room-current", "#room-queue"):  # the first screen of a phone
@@ -225,6 +227,10 @@ async def test_every_page_fits_a_phone_and_passes_axe(running_demo: Demo, tmp_pa
                 f"/juries/{d.info.jury_id}",
             ],
         )
+        for path in ("/", "/vote"):  # Welsh words run longer: the pages still fit a phone
+            await page.goto(f"{d.base}{path}?lang=cy")
+            await checks.check(page, f"{path} in Welsh")
+        await page.goto(f"{d.base}/?lang=en")  # the switch is kept in a cookie: back to English
         officer = await browser.new_context()  # type: ignore[attr-defined]
         officer.set_default_timeout(10_000)
         page = await officer.new_page()

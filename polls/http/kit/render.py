@@ -73,7 +73,7 @@ def render(
         "errors": {},
         "council_name": runtime(request).settings.council_name,
         "lang": language,
-        "languages": language_links(offered),
+        "language_switch": language_links(offered),  # not "languages": pages use that name
     }
     ctx.update(context or {})
     with use_language(language):
