@@ -8,6 +8,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from polls.errors import ErrorCode, ValidationFailed
+from polls.i18n import N_
 
 EMAIL = "email"
 SMS = "sms"
@@ -23,12 +24,12 @@ def check_email(raw: str, field: str = "email") -> str:
     """The address, normalised (domain lower-cased); a ValidationFailed naming ``field`` if it is not one."""
     text = raw.strip()
     if not text:
-        raise ValidationFailed.one(field, "Enter an email address", code=ErrorCode.EMAIL_INVALID)
+        raise ValidationFailed.one(field, N_("Enter an email address"), code=ErrorCode.EMAIL_INVALID)
     try:
         checked = validate_email(text, check_deliverability=False)
     except EmailNotValidError:
         raise ValidationFailed.one(
-            field, "Enter an email address like name@example.com", code=ErrorCode.EMAIL_INVALID
+            field, N_("Enter an email address like name@example.com"), code=ErrorCode.EMAIL_INVALID
         ) from None
     return str(checked.normalized)
 
@@ -36,9 +37,9 @@ def check_email(raw: str, field: str = "email") -> str:
 def check_phone(raw: str, field: str = "phone") -> str:
     """A mobile or landline number, UK (07700 900123) or international (+33 6 12 34 56 78), in E.164."""
     text = raw.strip()
-    message = "Enter a phone number like 07700 900123, or with its country code like +33 6 12 34 56 78"
+    message = N_("Enter a phone number like 07700 900123, or with its country code like +33 6 12 34 56 78")
     if not text:
-        raise ValidationFailed.one(field, "Enter a phone number", code=ErrorCode.PHONE_INVALID)
+        raise ValidationFailed.one(field, N_("Enter a phone number"), code=ErrorCode.PHONE_INVALID)
     try:
         number = phonenumbers.parse(text, "GB")
     except phonenumbers.NumberParseException:
@@ -53,13 +54,13 @@ def check_contact(raw: str, field: str = "contact") -> Contact:
     text = raw.strip()
     if not text:
         raise ValidationFailed.one(
-            field, "Enter an email address or a phone number", code=ErrorCode.CONTACT_INVALID
+            field, N_("Enter an email address or a phone number"), code=ErrorCode.CONTACT_INVALID
         )
     if "@" in text:
         return Contact(EMAIL, check_email(text, field))
     if not any(c.isdigit() for c in text):
         raise ValidationFailed.one(
-            field, "Enter an email address or a phone number", code=ErrorCode.CONTACT_INVALID
+            field, N_("Enter an email address or a phone number"), code=ErrorCode.CONTACT_INVALID
         )
     return Contact(SMS, check_phone(text, field))
 

@@ -130,3 +130,21 @@ async def test_a_language_not_offered_falls_back_to_the_pilots_first_language(
         assert "Gwirio eich atebion" in page.text and "polls_lang" not in page.headers.get("set-cookie", "")
         empty = await resident.post(page.url.path, data={"csrf_token": csrf_from(page.text)})
         assert empty.status_code == 422 and "Atebwch o leiaf un cwestiwn" in empty.text
+
+
+async def test_the_results_subscription_form_and_its_problems_are_in_welsh(
+    officer: httpx.AsyncClient, client: httpx.AsyncClient
+) -> None:
+    pilot = await make_pilot(officer, languages=["en", "cy"])
+    poll = await make_poll(officer, pilot["id"])
+    assert (await officer.post(f"/api/polls/{poll['id']}/actions/open")).status_code == 200
+    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as resident:
+        url = f"/polls/{poll['id']}/results-subscription"
+        page = await resident.get(url + "?lang=cy")
+        assert "Dywedwch wrthyf pan fydd y canlyniadau wedi’u cyhoeddi" in page.text
+        refused = await resident.post(
+            url, data={"csrf_token": csrf_from(page.text), "contact": "not an address"}
+        )
+        assert refused.status_code == 422
+        assert "Rhowch gyfeiriad e-bost neu rif ffôn" in refused.text
+        assert "Enter an email address" not in refused.text

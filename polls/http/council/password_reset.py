@@ -13,10 +13,20 @@ from polls.errors import ErrorCode, Forbidden, ValidationFailed
 from polls.http.council.sign_in import choose_password, client_address
 from polls.http.kit.auth import check_csrf
 from polls.http.kit.render import render
+from polls.i18n import N_, ngettext
 from polls.runtime import runtime
 from polls.store import messages as outbox
 from polls.store.staff import find_by_email
 from polls.tokens import PASSWORD_RESET, TokenInvalid, password_fingerprint
+
+
+def too_many_requests(minutes: int) -> str:
+    """The link throttle's answer, in the page's language."""
+    return ngettext(
+        "Too many requests. Try again in %(num)d minute.",
+        "Too many requests. Try again in %(num)d minutes.",
+        minutes,
+    ) % {"num": minutes}
 
 
 async def forgot_password_page(request: Request) -> Response:
@@ -40,7 +50,7 @@ async def forgot_password_page(request: Request) -> Response:
     wait = await rt.link_throttle.take(*keys)  # every request counts, known address or not
     if wait:
         minutes = max(1, round(wait / 60))
-        errors = {"email": f"Too many requests. Try again in {minutes} minute{'s' if minutes > 1 else ''}."}
+        errors = {"email": too_many_requests(minutes)}
         return render(
             request,
             "council/forgot_password.html",
@@ -71,7 +81,7 @@ async def forgot_password_page(request: Request) -> Response:
 
 async def reset_password_page(request: Request) -> Response:
     rt = runtime(request)
-    used = "This link has expired or has already been used. Ask for a new one from the sign-in page."
+    used = N_("This link has expired or has already been used. Ask for a new one from the sign-in page.")
     try:
         data = rt.tokens.read(PASSWORD_RESET, request.query_params.get("token", ""))
     except TokenInvalid:  # expired ones too: the same page either way

@@ -10,6 +10,7 @@ from starlette.routing import Route
 from polls.domain.access import Actor
 from polls.domain.contacts import check_contact
 from polls.errors import ValidationFailed
+from polls.http.council.password_reset import too_many_requests
 from polls.http.council.sign_in import client_address
 from polls.http.juries import selection
 from polls.http.kit.forms import path_int, read_form, see_other
@@ -82,7 +83,7 @@ async def room_link_again(request: Request) -> Response:
     keys = (f"room:{jury_id}:{contact.address.lower()}", f"ip:{client_address(request)}")
     wait = await rt.link_throttle.take(*keys)
     if wait:
-        errors = {"contact": f"Too many requests. Try again in {max(1, round(wait / 60))} minutes."}
+        errors = {"contact": too_many_requests(max(1, round(wait / 60)))}
         return render(
             request,
             "juries/room_link.html",

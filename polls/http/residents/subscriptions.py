@@ -14,6 +14,7 @@ from polls.domain.polls import PollStatus
 from polls.errors import NotFound, ValidationFailed
 from polls.http.kit.forms import read_form
 from polls.http.residents.language import render_resident, resident_language
+from polls.i18n import N_
 from polls.live.subscriptions import Pending
 from polls.messaging.subscribers import write
 from polls.runtime import runtime
@@ -28,7 +29,7 @@ async def _poll(request: Request) -> tuple[Poll, list[str]]:
         poll = await load_poll(session, int(request.path_params["poll_id"]))
         pilot = await pilot_store.find_pilot(session, poll.pilot_id)
     if poll.status not in (PollStatus.OPEN, PollStatus.CLOSED, PollStatus.UNDER_REVIEW, PollStatus.PUBLISHED):
-        raise NotFound("There is no such poll")
+        raise NotFound(N_("There is no such poll"))
     return poll, pilot.languages if pilot else ["en"]
 
 
