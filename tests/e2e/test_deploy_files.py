@@ -84,6 +84,9 @@ def manifests(directory: Path) -> list[tuple[str, int, dict[str, Any]]]:
     kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
     assert kustomization["apiVersion"] == "kustomize.config.k8s.io/v1beta1"
     assert kustomization["kind"] == "Kustomization"
+    # Only `resources` is rendered here: images, patches or labels would change the objects.
+    unrendered = set(kustomization) - {"apiVersion", "kind", "resources"}
+    assert not unrendered, f"teach manifests() to render {sorted(unrendered)}"
     listed = list(kustomization["resources"])
     on_disk = {p.name for p in directory.glob("*.yaml")} - {"kustomization.yaml"}
     unaccounted = on_disk - set(listed) - APPLIED_BY_HAND
