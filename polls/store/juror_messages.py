@@ -23,7 +23,7 @@ from polls.tokens import Tokens
 LINK_PATHS = ""
 
 
-def _contact_line(pilot: Pilot) -> str:
+def contact_line(pilot: Pilot) -> str:
     return f"{pilot.contact_email} or {pilot.contact_phone}" if pilot.contact_phone else pilot.contact_email
 
 
@@ -69,7 +69,7 @@ async def send_invitation(
             "council": pilot.council,
             "jury": jury.title,
             "link": invitation_link(tokens, LINK_PATHS, juror),
-            "contact": _contact_line(pilot),
+            "contact": contact_line(pilot),
         },
         purpose=Purpose.JUROR_INVITE,
         pilot_id=pilot.id,
