@@ -85,4 +85,7 @@ def redact_secrets() -> None:
         return _redacted(make(*args, **kwargs))
 
     logging.setLogRecordFactory(factory)
+    # aiosqlite logs each call with its SQL and parameters at DEBUG (answers, code digests,
+    # residents' addresses): never, whatever level the rest of the service logs at.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     _installed = True
