@@ -19,7 +19,7 @@ from typing import Any, Protocol, TypeVar, cast
 from sqlalchemy import JSON, Integer, String, Table, any_, bindparam, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from polls.domain.ballots import Answers, OptionDef, PollDef, QuestionDef
@@ -31,9 +31,6 @@ from polls.domain.voter_secrets import CardCredential
 from polls.errors import ErrorCode, NotFound, PollsError
 from polls.store.db import Database
 from polls.store.models import Ballot, CodeBatch, Nullifier, Poll, Question, VoterCode
-
-# A batch's statements run in a session, or on the ballot writer's own connection (PostgreSQL).
-Executor = AsyncSession | AsyncConnection
 
 # Core tables for the hot path: plain executemany, no ORM bookkeeping per row.
 BALLOTS = cast(Table, Ballot.__table__)
@@ -104,22 +101,11 @@ async def write_batch(db: Database, votes: list[B], key: bytes) -> tuple[list[B]
     return accepted, refused
 
 
-async def write_batch_on(
-    conn: AsyncConnection, votes: list[B], key: bytes
-) -> tuple[list[B], list[tuple[B, PollsError]]]:
-    """A batch's transaction on a connection the caller keeps (polls.voting.pg_ballots): Core
-    statements only, no session and no checkout."""
-    async with conn.begin():
-        accepted, refused = await spend_codes(conn, votes, key)
-        await store_ballots(conn, accepted)
-    return accepted, refused
-
-
 P = TypeVar("P", bound=PendingVote)
 
 
 async def spend_codes(
-    session: Executor, votes: list[P], key: bytes
+    session: AsyncSession, votes: list[P], key: bytes
 ) -> tuple[list[P], list[tuple[P, PollsError]]]:
     """Inside the caller's transaction: spend the codes that may vote (their nullifiers go in);
     answer those spent now, and those refused (and why). Paper ballots spend theirs here too."""
@@ -140,8 +126,21 @@ async def spend_codes(
     return accepted, refused + already
 
 
-async def store_ballots(session: Executor, ballots: Sequence[BallotToWrite]) -> None:
+async def store_ballots(session: AsyncSession, ballots: Sequence[BallotToWrite]) -> None:
     """Insert ballots whose codes are spent, in random order, with nothing that names a card."""
+    rows = ballot_rows(ballots)
+    if not rows:
+        return
+    if _postgresql(session):
+        await session.execute(
+            _PG_BALLOTS, _columns(rows, ("poll_id", "area_id", "channel", "tracker", "answers"))
+        )
+    else:
+        await session.execute(insert(BALLOTS), rows)
+
+
+def ballot_rows(ballots: Sequence[BallotToWrite]) -> list[dict[str, Any]]:
+    """The rows of ballots whose codes are spent, shuffled: nothing in them names a card."""
     rows = [
         {
             "poll_id": v.poll.id,
@@ -153,19 +152,12 @@ async def store_ballots(session: Executor, ballots: Sequence[BallotToWrite]) -> 
         for v in ballots
     ]
     random.shuffle(rows)  # insertion order must not mirror the nullifiers' order
-    if not rows:
-        return
-    if _postgresql(session):
-        await session.execute(
-            _PG_BALLOTS, _columns(rows, ("poll_id", "area_id", "channel", "tracker", "answers"))
-        )
-    else:
-        await session.execute(insert(BALLOTS), rows)
+    return rows
 
 
-async def _code_facts(session: Executor, credentials: list[str]) -> dict[str, CodeFacts]:
+async def _code_facts(session: AsyncSession, credentials: list[str]) -> dict[str, CodeFacts]:
     """What the cards with these short digests say, by digest (browsers have no card)."""
-    wanted = [c for c in credentials if not c.startswith(BROWSER)]
+    wanted = cards_of(credentials)
     if not wanted:
         return {}
     query = (
@@ -193,6 +185,11 @@ async def _code_facts(session: Executor, credentials: list[str]) -> dict[str, Co
             await session.execute(query)
         ).all()
     }
+
+
+def cards_of(credentials: list[str]) -> list[str]:
+    """The short digests among a batch's credentials (a browser's credential names no card)."""
+    return [c for c in credentials if not c.startswith(BROWSER)]
 
 
 @dataclass
@@ -230,9 +227,14 @@ def _nullifier_order(row: dict[str, Any]) -> tuple[int, str]:
     return row["poll_id"], row["value"]
 
 
-async def _insert_nullifiers(session: Executor, votes: Sequence[PendingVote]) -> set[tuple[int, str]]:
+def nullifier_rows(votes: Sequence[PendingVote]) -> list[dict[str, Any]]:
+    """The votes' nullifiers, sorted: concurrent transactions take the key's locks in one order."""
+    return sorted(({"poll_id": v.poll.id, "value": v.nullifier} for v in votes), key=_nullifier_order)
+
+
+async def _insert_nullifiers(session: AsyncSession, votes: Sequence[PendingVote]) -> set[tuple[int, str]]:
     """Insert the batch's nullifiers, skipping ones already present; return those inserted."""
-    rows = sorted(({"poll_id": v.poll.id, "value": v.nullifier} for v in votes), key=_nullifier_order)
+    rows = nullifier_rows(votes)
     if _postgresql(session):
         result = await session.execute(_PG_NULLIFIERS, _columns(rows, ("poll_id", "value")))
         return {(poll_id, value) for poll_id, value in result}
@@ -263,9 +265,8 @@ _PG_BALLOTS = text(
 )
 
 
-def _postgresql(session: Executor) -> bool:
-    dialect = session.dialect if isinstance(session, AsyncConnection) else session.get_bind().dialect
-    return dialect.name == "postgresql"
+def _postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _columns(rows: list[dict[str, Any]], names: tuple[str, ...]) -> dict[str, list[Any]]:

@@ -1,11 +1,12 @@
 """Ballots on PostgreSQL: one connection of the writer's own, one transaction for whatever waits.
 
-Through the pool, each batch paid for a checkout (its pre-ping a round trip of its own) and an
-ORM session, and batches ran side by side in small transactions. Here one connection stays
-checked out: batches handed over while a transaction runs wait, then go in the next one together
-(as the SQLite writer process merges them), so the cost of a durable commit and of each
-statement is shared by more votes. A connection that fails is dropped; the next batch opens a
-new one (checked on checkout).
+Through the pool, each batch paid for a checkout (its pre-ping a round trip of its own), an ORM
+session and SQLAlchemy's statement handling, and batches ran side by side in small
+transactions. Here one connection stays checked out and its asyncpg connection runs the batch's
+statements (polls.store.ballots_postgresql). Batches handed over while a transaction runs
+wait, then go in the next one together (as the SQLite writer process merges them), so the cost
+of a durable commit and of each statement is shared by more votes. A connection that fails is
+dropped; the next batch opens a new one (checked on checkout).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from polls.store.ballots import write_batch_on
+from polls.store import ballots_postgresql
 from polls.store.db import Database
 from polls.voting.votes import BatchOutcome, Vote
 
@@ -29,7 +31,8 @@ class PostgresBallots:
     def __init__(self, db: Database, key: bytes) -> None:
         self.db = db
         self.key = key
-        self._conn: AsyncConnection | None = None
+        self._conn: AsyncConnection | None = None  # checked out of the pool for good
+        self._driver: Any = None  # its asyncpg connection, used directly
         self._waiting: _Waiting = []
         self._writing: asyncio.Task[None] | None = None
         self.transactions = 0
@@ -71,8 +74,9 @@ class PostgresBallots:
     async def _transaction(self, votes: list[Vote]) -> BatchOutcome:
         if self._conn is None:
             self._conn = await self.db.engine.connect()
+            self._driver = (await self._conn.get_raw_connection()).driver_connection
         try:
-            outcome = await write_batch_on(self._conn, votes, self.key)
+            outcome = await ballots_postgresql.write_batch(self._driver, votes, self.key)
         except BaseException:
             conn, self._conn = self._conn, None  # may be broken: a new one for the next batch
             with contextlib.suppress(Exception):
