@@ -92,9 +92,10 @@ B = TypeVar("B", bound=BallotToWrite)
 
 
 async def write_batch(db: Database, votes: list[B], key: bytes) -> tuple[list[B], list[tuple[B, PollsError]]]:
-    """A batch's transaction: the votes accepted (committed), and those refused (and why). Two
-    may run at once on PostgreSQL: the nullifiers' key decides between them, and they take its
-    locks in the same (sorted) order."""
+    """A batch's transaction in a session of its own (in-memory SQLite; PostgreSQL's ballot writer
+    runs polls.store.ballots_postgresql on a connection of its own): the votes accepted
+    (committed), and those refused (and why). Transactions may run at once: the nullifiers' key
+    decides between them, and they take its locks in the same (sorted) order."""
     async with db.begin() as session:
         accepted, refused = await spend_codes(session, votes, key)
         await store_ballots(session, accepted)
