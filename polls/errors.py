@@ -221,6 +221,7 @@ class ErrorCode(StrEnum):
     CALLBACK_NOT_AUTHORISED = "callback_not_authorised", "a delivery callback without the configured token"
     JUROR_NOT_INVITED = "juror_not_invited", "only a juror with an open invitation can be sent it"
     RESET_LINK_INVALID = "reset_link_invalid", "this password reset link is not valid, expired or used"
+    SIGN_IN_LINK_INVALID = "sign_in_link_invalid", "this sign-in link is not valid, expired or used"
     # A lifecycle step a poll in this status cannot take: cannot_{action}_{status} (see domain/polls.py).
     CANNOT_SCHEDULE_SCHEDULED = "cannot_schedule_scheduled", "a scheduled poll cannot be scheduled"
     CANNOT_SCHEDULE_OPEN = "cannot_schedule_open", "an open poll cannot be scheduled"

@@ -22,10 +22,10 @@ HIDDEN = "[hidden]"
 
 _C = f"[{ALPHABET}]"
 _SECRETS = re.compile(
-    # Signed tokens of every kind (polls.tokens): staff sessions, devices, invitations and password
-    # resets, voting links, juror invitations and room links, wherever they appear (paths, query
-    # strings, messages).
-    r"(?P<token>\b(?:ss|sd|si|pr|vc|ji|jr)_)[A-Za-z0-9_.\-]+"
+    # Signed tokens of every kind (polls.tokens): staff sessions, devices, invitations, password
+    # resets and sign-in links, voting links, juror invitations and room links, wherever they
+    # appear (paths, query strings, messages).
+    r"(?P<token>\b(?:ss|sd|si|pr|sl|vc|ji|jr)_)[A-Za-z0-9_.\-]+"
     # A typed short code in a link, and any token= or code= value in a query string.
     r"|(?P<path>/c/)[^\s/?\"']+"
     r"|(?P<query>\b(?:token|code)=)[^\s&\"']+"
@@ -85,4 +85,7 @@ def redact_secrets() -> None:
         return _redacted(make(*args, **kwargs))
 
     logging.setLogRecordFactory(factory)
+    # aiosqlite logs each call with its SQL and parameters at DEBUG (answers, code digests,
+    # residents' addresses): never, whatever level the rest of the service logs at.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     _installed = True

@@ -34,6 +34,9 @@ STAFF_INVITE = TokenKind("si_", "polls.staff-invite.v1", 7 * 24 * 3600)
 # "Forgot my password": payload {"s": staff id, "f": password fingerprint}, so setting a new
 # password spends it (single use); short-lived, since it arrives by email.
 PASSWORD_RESET = TokenKind("pr_", "polls.password-reset.v1", 3600)
+# A one-time sign-in link for a locked-out officer: payload {"s": staff id, "f": sign-in fingerprint}
+# (polls.store.sign_ins.link_fingerprint), which the sign-in it starts changes, so it works once.
+SIGN_IN_LINK = TokenKind("sl_", "polls.sign-in-link.v1", 15 * 60)
 # The voting link on a poll card; its payload is the card's short code (the server needs the code
 # to unwrap the card's voter secret). Links printed before migration 0010 carry the reference.
 VOTER_CODE = TokenKind("vc_", "polls.voter-code.v1", 400 * 24 * 3600)

@@ -53,11 +53,13 @@ class Purpose(StrEnum):
 
     STAFF_INVITE = "staff_invite"
     PASSWORD_RESET = "password_reset"
+    SIGN_IN_LINK = "sign_in_link"
     JUROR_INVITE = "juror_invite"
     SESSION_REMINDER = "session_reminder"
     ROOM_LINK = "room_link"
     RESULTS_SUBSCRIBED = "results_subscribed"
     RESULTS_PUBLISHED = "results_published"
+    JUROR_THANKS = "juror_thanks"
 
 
 # Messages to residents: officers see their status, never their content or whole address, and
@@ -222,6 +224,46 @@ TEMPLATES: dict[str, Template] = {
                     "cyhoeddi. Dyma nhw, gyda'r hyn y bydd ((council)) yn ei wneud amdanyn nhw:\n\n"
                     "((link))\n\nRydym bellach wedi dileu eich cyfeiriad." + _SIGN_OFF_CY,
                     "((council)): mae canlyniadau ((poll)) wedi'u cyhoeddi: ((link))",
+                ),
+            },
+        ),
+        Template(
+            "sign_in_link",
+            ("council", "link"),
+            {
+                "en": Wording(
+                    "Your sign-in link",
+                    "Someone asked for a link to sign in to your ((council)) polls staff account. "
+                    "If it was you, sign in here (the link works once, for 15 minutes):\n\n((link))"
+                    "\n\nIf it was not you, you can ignore this email." + _SIGN_OFF_EN,
+                    "((council)): sign in to polls at ((link))",
+                ),
+                "cy": Wording(
+                    "Eich dolen mewngofnodi",
+                    "Gofynnodd rhywun am ddolen i fewngofnodi i'ch cyfrif staff arolygon ((council)). "
+                    "Os mai chi oedd hwn, mewngofnodwch yma (mae'r ddolen yn gweithio unwaith, am 15 "
+                    "munud):\n\n((link))\n\nOs nad chi oedd hwn, gallwch anwybyddu'r e-bost hwn."
+                    + _SIGN_OFF_CY,
+                    "((council)): mewngofnodwch i arolygon yn ((link))",
+                ),
+            },
+        ),
+        Template(
+            "juror_thanks",
+            ("council", "jury", "link"),
+            {
+                "en": Wording(
+                    "Thank you for serving on ((jury))",
+                    "Thank you for your time on ((jury)). The jury's report is now published, for "
+                    "everyone to read:\n\n((link))\n\n((council)) will answer it in public." + _SIGN_OFF_EN,
+                    "((council)): thank you for serving on ((jury)). The report: ((link))",
+                ),
+                "cy": Wording(
+                    "Diolch am wasanaethu ar ((jury))",
+                    "Diolch am eich amser ar ((jury)). Mae adroddiad y rheithgor wedi'i gyhoeddi, i "
+                    "bawb ei ddarllen:\n\n((link))\n\nBydd ((council)) yn ei ateb yn gyhoeddus."
+                    + _SIGN_OFF_CY,
+                    "((council)): diolch am wasanaethu ar ((jury)). Yr adroddiad: ((link))",
                 ),
             },
         ),

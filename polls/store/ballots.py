@@ -92,9 +92,10 @@ B = TypeVar("B", bound=BallotToWrite)
 
 
 async def write_batch(db: Database, votes: list[B], key: bytes) -> tuple[list[B], list[tuple[B, PollsError]]]:
-    """A batch's transaction: the votes accepted (committed), and those refused (and why). Two
-    may run at once on PostgreSQL: the nullifiers' key decides between them, and they take its
-    locks in the same (sorted) order."""
+    """A batch's transaction in a session of its own (in-memory SQLite; PostgreSQL's ballot writer
+    runs polls.store.ballots_postgresql on a connection of its own): the votes accepted
+    (committed), and those refused (and why). Transactions may run at once: the nullifiers' key
+    decides between them, and they take its locks in the same (sorted) order."""
     async with db.begin() as session:
         accepted, refused = await spend_codes(session, votes, key)
         await store_ballots(session, accepted)
@@ -128,6 +129,19 @@ async def spend_codes(
 
 async def store_ballots(session: AsyncSession, ballots: Sequence[BallotToWrite]) -> None:
     """Insert ballots whose codes are spent, in random order, with nothing that names a card."""
+    rows = ballot_rows(ballots)
+    if not rows:
+        return
+    if _postgresql(session):
+        await session.execute(
+            _PG_BALLOTS, _columns(rows, ("poll_id", "area_id", "channel", "tracker", "answers"))
+        )
+    else:
+        await session.execute(insert(BALLOTS), rows)
+
+
+def ballot_rows(ballots: Sequence[BallotToWrite]) -> list[dict[str, Any]]:
+    """The rows of ballots whose codes are spent, shuffled: nothing in them names a card."""
     rows = [
         {
             "poll_id": v.poll.id,
@@ -139,19 +153,12 @@ async def store_ballots(session: AsyncSession, ballots: Sequence[BallotToWrite])
         for v in ballots
     ]
     random.shuffle(rows)  # insertion order must not mirror the nullifiers' order
-    if not rows:
-        return
-    if _postgresql(session):
-        await session.execute(
-            _PG_BALLOTS, _columns(rows, ("poll_id", "area_id", "channel", "tracker", "answers"))
-        )
-    else:
-        await session.execute(insert(BALLOTS), rows)
+    return rows
 
 
 async def _code_facts(session: AsyncSession, credentials: list[str]) -> dict[str, CodeFacts]:
     """What the cards with these short digests say, by digest (browsers have no card)."""
-    wanted = [c for c in credentials if not c.startswith(BROWSER)]
+    wanted = cards_of(credentials)
     if not wanted:
         return {}
     query = (
@@ -179,6 +186,11 @@ async def _code_facts(session: AsyncSession, credentials: list[str]) -> dict[str
             await session.execute(query)
         ).all()
     }
+
+
+def cards_of(credentials: list[str]) -> list[str]:
+    """The short digests among a batch's credentials (a browser's credential names no card)."""
+    return [c for c in credentials if not c.startswith(BROWSER)]
 
 
 @dataclass
@@ -216,9 +228,14 @@ def _nullifier_order(row: dict[str, Any]) -> tuple[int, str]:
     return row["poll_id"], row["value"]
 
 
+def nullifier_rows(votes: Sequence[PendingVote]) -> list[dict[str, Any]]:
+    """The votes' nullifiers, sorted: concurrent transactions take the key's locks in one order."""
+    return sorted(({"poll_id": v.poll.id, "value": v.nullifier} for v in votes), key=_nullifier_order)
+
+
 async def _insert_nullifiers(session: AsyncSession, votes: Sequence[PendingVote]) -> set[tuple[int, str]]:
     """Insert the batch's nullifiers, skipping ones already present; return those inserted."""
-    rows = sorted(({"poll_id": v.poll.id, "value": v.nullifier} for v in votes), key=_nullifier_order)
+    rows = nullifier_rows(votes)
     if _postgresql(session):
         result = await session.execute(_PG_NULLIFIERS, _columns(rows, ("poll_id", "value")))
         return {(poll_id, value) for poll_id, value in result}

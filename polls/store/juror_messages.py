@@ -23,7 +23,7 @@ from polls.tokens import Tokens
 LINK_PATHS = ""
 
 
-def _contact_line(pilot: Pilot) -> str:
+def contact_line(pilot: Pilot) -> str:
     return f"{pilot.contact_email} or {pilot.contact_phone}" if pilot.contact_phone else pilot.contact_email
 
 
@@ -69,7 +69,7 @@ async def send_invitation(
             "council": pilot.council,
             "jury": jury.title,
             "link": invitation_link(tokens, LINK_PATHS, juror),
-            "contact": _contact_line(pilot),
+            "contact": contact_line(pilot),
         },
         purpose=Purpose.JUROR_INVITE,
         pilot_id=pilot.id,
@@ -173,3 +173,40 @@ async def send_room_link_on_accept(session: AsyncSession, juror: Juror, *, token
     link = room_link(tokens, LINK_PATHS, juror)
     await _room_link_message(session, jury, juror, where, "room_link", {}, link=link)
     return True
+
+
+async def send_thanks(session: AsyncSession, jury: Jury) -> int:
+    """Thank every juror who sat on the jury and whom we can write to, with the link to its
+    published report, in the publishing transaction; each in the language they were last written
+    to in. How many were queued."""
+    pilot = await session.get_one(Pilot, jury.pilot_id)
+    last = (
+        select(Message.juror_id, Message.language)
+        .where(Message.jury_id == jury.id, Message.juror_id.is_not(None))
+        .order_by(Message.id)
+    )
+    languages = {juror_id: language for juror_id, language in (await session.execute(last)).all()}
+    thanked = 0
+    for juror in await jury_sessions.accepted_jurors(session, jury.id):
+        where = _where(juror)
+        if where is None:
+            continue
+        await outbox.enqueue(
+            session,
+            channel=where.channel,
+            recipient=where.address,
+            template="juror_thanks",
+            language=languages.get(juror.id, "en"),
+            personalisation={
+                "council": pilot.council,
+                "jury": jury.title,
+                "link": f"/juries/{jury.id}/report",
+            },
+            purpose=Purpose.JUROR_THANKS,
+            pilot_id=pilot.id,
+            jury_id=jury.id,
+            juror_id=juror.id,
+            flush=False,
+        )
+        thanked += 1
+    return thanked

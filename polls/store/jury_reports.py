@@ -26,7 +26,7 @@ from polls.domain.jury_report import (
 )
 from polls.domain.publication import FollowUpSpec
 from polls.errors import Conflict, ErrorCode, NotFound
-from polls.store import audit
+from polls.store import audit, juror_messages
 from polls.store import results as result_store
 from polls.store.juries import get_jury, seated_profile
 from polls.store.jury_sessions import load_state, sessions_of
@@ -166,6 +166,7 @@ async def publish(session: AsyncSession, actor: Actor, jury_id: int) -> JuryRepo
     published = JuryReport(jury_id=jury.id, published_at=utcnow(), published_by=actor.email)
     session.add(published)
     jury.status = JuryStatus.REPORTED
+    thanked = await juror_messages.send_thanks(session, jury)
     await session.flush()
     await audit.record(
         session,
@@ -178,6 +179,7 @@ async def publish(session: AsyncSession, actor: Actor, jury_id: int) -> JuryRepo
             "status": JuryStatus.REPORTED.value,
             "sessions": [s["id"] for s in data["sessions"]],
             "recommendations": len(data["recommendations"]),
+            "jurors_thanked": thanked,
         },
     )
     return published

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from polls.domain.access import Actor, Permission
 from polls.domain.contacts import masked
 from polls.domain.messages import (
     RESIDENTS,
@@ -28,6 +29,7 @@ from polls.domain.messages import (
     retry_delay,
 )
 from polls.errors import Conflict, ErrorCode, NotFound
+from polls.store import audit
 from polls.store.db import Database
 from polls.store.models import Message, utcnow
 
@@ -210,6 +212,29 @@ async def retry(session: AsyncSession, message: Message) -> None:
     message.attempts = 0
     message.next_attempt_at = utcnow()
     message.last_error = None
+
+
+async def retry_for(session: AsyncSession, actor: Actor, message_id: int) -> Message:
+    """An officer sends a message again: council admins of its pilot, or site admins for a message
+    of no pilot. Audited."""
+    message = await get_message(session, message_id, lock=True)
+    allowed = (
+        actor.is_site_admin
+        if message.pilot_id is None
+        else actor.can(Permission.MANAGE_PILOT, message.pilot_id)
+    )
+    if not allowed:  # 404 rather than 403: message ids leak nothing
+        raise NotFound("There is no such message", code=ErrorCode.MESSAGE_NOT_FOUND)
+    await retry(session, message)
+    await audit.record(
+        session,
+        actor=actor.email,
+        action="message.retry",
+        target=f"message:{message.id}",
+        pilot_id=message.pilot_id,
+        after={"purpose": message.purpose},
+    )
+    return message
 
 
 async def get_message(session: AsyncSession, message_id: int, *, lock: bool = False) -> Message:

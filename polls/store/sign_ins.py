@@ -14,7 +14,7 @@ from polls.domain.access import Actor, Permission
 from polls.errors import NotFound
 from polls.store import audit
 from polls.store.models import SignIn, Staff, StaffRole, utcnow
-from polls.tokens import STAFF_SESSION
+from polls.tokens import STAFF_SESSION, password_fingerprint
 
 
 def _digest(secret: str) -> str:
@@ -30,6 +30,26 @@ async def start(db: AsyncSession, staff_id: int) -> str:
     db.add(SignIn(id=_digest(secret), staff_id=staff_id, expires_at=expires))
     await db.flush()
     return secret
+
+
+async def link_fingerprint(db: AsyncSession, staff: Staff) -> str:
+    """What a one-time sign-in link is bound to: the password and the sessions the account has
+    now. Signing in through the link adds a session, so the link cannot be used twice."""
+    rows = await db.scalars(select(SignIn.id).where(SignIn.staff_id == staff.id).order_by(SignIn.id))
+    seen = ":".join([password_fingerprint(staff.password_hash), *rows.all()])
+    return _digest(seen)[:16]
+
+
+async def start_from_link(db: AsyncSession, staff_id: int, fingerprint: str) -> tuple[Staff, str] | None:
+    """Spend a sign-in link: a new session for its active account, if the link is still unused
+    (its fingerprint is the account's now); else None. The account's row is locked meanwhile, so
+    two uses at once cannot both see the fingerprint before either adds its session."""
+    staff = await db.scalar(select(Staff).where(Staff.id == staff_id).with_for_update())
+    if staff is None or not staff.active or await link_fingerprint(db, staff) != fingerprint:
+        return None
+    secret = await start(db, staff.id)
+    await audit.record(db, actor=staff.email, action="staff.sign_in_by_link", target=f"staff:{staff.id}")
+    return staff, secret
 
 
 async def is_live(db: AsyncSession, staff_id: int, secret: str) -> bool:

@@ -27,6 +27,7 @@ from polls.store.ballots import write_batch
 from polls.store.codes import ballot_key
 from polls.store.db import Database, sqlite_file
 from polls.voting.claims import Claims
+from polls.voting.pg_ballots import PostgresBallots
 from polls.voting.sqlite_handover import SqliteBallots, WriterGone
 from polls.voting.votes import BatchOutcome, Receipt, Vote
 
@@ -48,7 +49,7 @@ class BallotStore(Protocol):
 
 
 class SqlAlchemyBallots:
-    """A batch's transaction through SQLAlchemy: used for PostgreSQL (and in-memory SQLite)."""
+    """A batch's transaction through a session: used for in-memory SQLite."""
 
     def __init__(self, db: Database, key: bytes) -> None:
         self.db = db
@@ -144,10 +145,15 @@ class BallotWriter:
         self._loop = asyncio.get_running_loop()  # asking for it costs a system call each time
         async with self.db() as session:
             self.key = await ballot_key(session)
-        # A SQLite file is written by a process of its own, one hand-over per batch; anything
-        # else goes through SQLAlchemy's async engine.
+        # A SQLite file is written by a process of its own, one hand-over per batch; PostgreSQL on
+        # a connection of the writer's own; anything else through a session per batch.
         path = sqlite_file(self.db.engine.url)
-        self.store = SqliteBallots(path, self.key) if path else SqlAlchemyBallots(self.db, self.key)
+        if path:
+            self.store = SqliteBallots(path, self.key)
+        elif self.db.engine.dialect.name == "postgresql":
+            self.store = PostgresBallots(self.db, self.key)
+        else:
+            self.store = SqlAlchemyBallots(self.db, self.key)
         if self.claims is not None:  # alive before the first claim names this instance
             await self.claims.beat()
             self._tasks.append(asyncio.create_task(self.claims.beat_forever(), name="claims-heartbeat"))

@@ -172,6 +172,9 @@ async def test_no_secret_and_no_client_address_reaches_any_log_line_at_debug(
     for secret in secrets:
         for piece in _pieces(secret):
             assert piece not in text, f"{piece!r} is in the logs"
+    # aiosqlite logs each call with its SQL and parameters at DEBUG: ballots' answers, code
+    # digests and residents' addresses would follow. Its records stop at INFO.
+    assert not [line for line in captured.lines if " aiosqlite: " in line]
     server_port = debug_server.rsplit(":", 1)[1]
     clients = {port for port in re.findall(r"127\.0\.0\.1:(\d+)", text) if port != server_port}
     assert not clients, f"client addresses in the logs: {sorted(clients)[:5]}"

@@ -13,6 +13,7 @@ from polls.tokens import (
     JUROR_INVITE,
     JUROR_ROOM,
     PASSWORD_RESET,
+    SIGN_IN_LINK,
     STAFF_DEVICE,
     STAFF_INVITE,
     STAFF_SESSION,
@@ -55,7 +56,16 @@ def test_a_websocket_line_from_an_ipv6_client_hides_the_address_and_the_room_tok
 
 @given(
     st.sampled_from(
-        [STAFF_SESSION, STAFF_DEVICE, STAFF_INVITE, PASSWORD_RESET, VOTER_CODE, JUROR_INVITE, JUROR_ROOM]
+        [
+            STAFF_SESSION,
+            STAFF_DEVICE,
+            STAFF_INVITE,
+            PASSWORD_RESET,
+            SIGN_IN_LINK,
+            VOTER_CODE,
+            JUROR_INVITE,
+            JUROR_ROOM,
+        ]
     ),
     st.integers(),
 )

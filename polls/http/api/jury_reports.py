@@ -49,6 +49,7 @@ async def api_response(request: Request, actor: Actor) -> Response:
 async def api_publish(request: Request, actor: Actor) -> Response:
     async with runtime(request).db.begin() as db:
         await store.publish(db, actor, path_int(request, "jury_id"))
+    runtime(request).messages_queued()  # the jurors' thank-you messages
     return ok(await _api_report(request, actor))
 
 

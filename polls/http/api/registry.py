@@ -15,6 +15,7 @@ from polls.errors import ErrorCode
 from polls.http.api import (
     analysis,
     codes,
+    deliveries,
     juries,
     jury_reports,
     messages,
@@ -39,6 +40,7 @@ OPERATIONS: list[ApiRoute] = [
     *analysis.OPERATIONS,
     *votes.OPERATIONS,
     *messages.OPERATIONS,
+    *deliveries.OPERATIONS,
 ]
 
 _ERROR = {

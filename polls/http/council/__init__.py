@@ -16,12 +16,14 @@ from polls.http.council import (
     report,
     results_review,
     sign_in,
+    sign_in_link,
     themes,
 )
 
 routes: list[BaseRoute] = [
     *sign_in.routes,
     *password_reset.routes,
+    *sign_in_link.routes,
     *pilots.routes,
     *polls.routes,
     *preview.routes,

@@ -128,6 +128,7 @@ async def publish_page(request: Request, actor: Actor) -> Response:
             await store.publish(db, actor, jury_id)
     except Conflict as exc:
         return await _review(request, actor, refusal=exc.message, status_code=409)
+    runtime(request).messages_queued()  # the jurors' thank-you messages
     return see_other(f"/juries/{jury_id}/report")
 
 

@@ -6,12 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from polls.domain.access import Actor, Permission
-from polls.errors import ErrorCode, NotFound
+from polls.domain.access import Actor
 from polls.http.kit.forms import path_int, read_form, see_other
 from polls.http.kit.guards import page
 from polls.runtime import runtime
-from polls.store import audit
 from polls.store import messages as outbox
 
 
@@ -27,23 +25,7 @@ async def retry_message(request: Request, actor: Actor) -> Response:
     form = await read_form(request)
     rt = runtime(request)
     async with rt.db.begin() as db:
-        message = await outbox.get_message(db, path_int(request, "message_id"), lock=True)
-        allowed = (
-            actor.is_site_admin
-            if message.pilot_id is None
-            else actor.can(Permission.MANAGE_PILOT, message.pilot_id)
-        )
-        if not allowed:  # 404 rather than 403: message ids leak nothing
-            raise NotFound("There is no such message", code=ErrorCode.MESSAGE_NOT_FOUND)
-        await outbox.retry(db, message)
-        await audit.record(
-            db,
-            actor=actor.email,
-            action="message.retry",
-            target=f"message:{message.id}",
-            pilot_id=message.pilot_id,
-            after={"purpose": message.purpose},
-        )
+        await outbox.retry_for(db, actor, path_int(request, "message_id"))
     rt.messages_queued()
     return see_other(_back(form.get("back")))
 
