@@ -8,68 +8,38 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from polls.domain.contacts import check_email
-from polls.domain.messages import Channel, Purpose
-from polls.errors import ErrorCode, Forbidden, ValidationFailed
-from polls.http.council.password_reset import too_many_requests
-from polls.http.council.sign_in import client_address
+from polls.domain.messages import Purpose
+from polls.errors import ErrorCode, Forbidden
+from polls.http.council.password_reset import LinkEmail, email_staff_a_link
 from polls.http.kit.auth import check_csrf, session_of, sign_out
 from polls.http.kit.render import render
 from polls.i18n import N_
 from polls.runtime import runtime
-from polls.store import messages as outbox
 from polls.store import sign_ins
-from polls.store.staff import find_by_email
+from polls.store.db import Session
+from polls.store.models import Staff
 from polls.tokens import SIGN_IN_LINK, TokenInvalid
 
-_FORM = "council/sign_in_link.html"
 _SPENT = N_(
     "This sign-in link has expired or has already been used. Ask for a new one from the sign-in page."
 )
 
 
 async def ask_for_link_page(request: Request) -> Response:
-    if request.method == "GET":
-        return render(request, _FORM, {"values": {}})
-    form = await request.form()
-    check_csrf(request, form)
-    typed = str(form.get("email", ""))
-    try:
-        email = check_email(typed)
-    except ValidationFailed as exc:
-        errors = {"email": exc.errors[0].message}
-        return render(request, _FORM, {"values": {"email": typed}, "errors": errors}, status_code=422)
-    rt = runtime(request)
-    # Every request counts, known address or not, so the answer's timing and limit say nothing.
-    wait = await rt.link_throttle.take(f"sign-in-link:{email.lower()}", f"ip:{client_address(request)}")
-    if wait:
-        minutes = max(1, round(wait / 60))
-        errors = {"email": too_many_requests(minutes)}
-        return render(
-            request,
-            _FORM,
-            {"values": {"email": typed}, "errors": errors},
-            status_code=429,
-            headers={"Retry-After": str(wait)},
-        )
-    async with rt.db.begin() as db:
-        staff = await find_by_email(db, email)
-        if staff is not None and staff.active:
-            fingerprint = await sign_ins.link_fingerprint(db, staff)
-            token = rt.tokens.sign(SIGN_IN_LINK, {"s": staff.id, "f": fingerprint})
-            await outbox.enqueue(
-                db,
-                channel=Channel.EMAIL,
-                recipient=staff.email,
-                template="sign_in_link",
-                personalisation={
-                    "council": rt.settings.council_name,
-                    "link": f"/sign-in/link?token={token}",  # completed with BASE_URL when sent
-                },
-                purpose=Purpose.SIGN_IN_LINK,
-            )
-    rt.messages_queued()
-    return render(request, "council/sign_in_link_sent.html", {"email": email})
+    tokens = runtime(request).tokens
+
+    async def sign_in_email(db: Session, staff: Staff) -> LinkEmail:
+        fingerprint = await sign_ins.link_fingerprint(db, staff)
+        token = tokens.sign(SIGN_IN_LINK, {"s": staff.id, "f": fingerprint})
+        return "sign_in_link", Purpose.SIGN_IN_LINK, f"/sign-in/link?token={token}"
+
+    return await email_staff_a_link(
+        request,
+        form_page="council/sign_in_link.html",
+        sent_page="council/sign_in_link_sent.html",
+        throttle_key="sign-in-link",
+        link_email=sign_in_email,
+    )
 
 
 async def use_link_page(request: Request) -> Response:
