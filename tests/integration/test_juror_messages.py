@@ -126,3 +126,17 @@ async def test_reminders_carry_each_jurors_room_link_and_officers_see_delivery_a
     await send_queued(settings, mail_server)
     [reminder] = [m for m in mail_server.to("sam@example.org") if m["Subject"] == "Reminder: Day 1: evidence"]
     assert (await person.get(path(link_in(mail_server.body(reminder), "room")))).status_code == 200
+
+
+async def test_asking_for_a_room_link_too_often_is_refused_with_when_to_try_again(
+    officer: httpx.AsyncClient, person: httpx.AsyncClient, settings: Settings, db: AsyncSession
+) -> None:
+    jury, _ = await inviting_jury(officer)
+    limit = settings.signin_attempts  # per address asked about and per client address
+    answers = [await ask_for_room_link(person, jury["id"], "nobody@example.org") for _ in range(limit)]
+    assert [a.status_code for a in answers] == [200] * limit
+    refused = await ask_for_room_link(person, jury["id"], "nobody@example.org")
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    assert "Too many requests" in refused.text
+    assert await count(db, Message) == 0  # the address belongs to no juror

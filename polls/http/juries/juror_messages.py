@@ -89,6 +89,7 @@ async def room_link_again(request: Request) -> Response:
             "juries/room_link.html",
             {**context, "values": {"contact": typed}, "errors": errors},
             status_code=429,
+            headers={"Retry-After": str(wait)},
         )
     async with rt.db.begin() as db:
         await juror_messages.send_room_link_again(db, jury_id, contact, tokens=rt.tokens)
