@@ -18,7 +18,7 @@ from polls.errors import Conflict, ErrorCode, NotFound
 from polls.store import audit
 from polls.store.analysis import counted_poll
 from polls.store.db import Database
-from polls.store.models import Poll, ResponseTag, Theme, ThemeSuggestion
+from polls.store.models import Pilot, Poll, ResponseTag, Theme, ThemeSuggestion
 from polls.store.pilots import get_pilot
 
 
@@ -35,6 +35,10 @@ async def themes_in_use(session: AsyncSession, pilot_id: int) -> list[tuple[Them
 
 
 async def _name_free(session: AsyncSession, pilot_id: int, name: str, other_than: int | None = None) -> None:
+    # Names are unique whatever their case, which no index here enforces: the pilot's row lock
+    # makes two officers naming a theme at the same instant take turns (SQLite's writers
+    # already do, behind BEGIN IMMEDIATE).
+    await session.execute(select(Pilot.id).where(Pilot.id == pilot_id).with_for_update())
     query = select(Theme.id).where(Theme.pilot_id == pilot_id, func.lower(Theme.name) == name.lower())
     found = await session.scalar(query)
     if found is not None and found != other_than:

@@ -4,6 +4,7 @@ audited), the theme list's guarded changes, and suggested themes that wait for a
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -353,3 +354,17 @@ async def test_the_json_api_tags_counts_and_guards_theme_changes(
     assert rename_only.status_code == 422  # a rename needs the new name
     assert (await officer.delete(f"{themes}/{theme['id']}?confirm=true")).json() == []
     assert await _tag_count(db) == 0
+
+
+async def test_two_officers_adding_one_theme_name_at_once_make_one_theme(
+    officer: httpx.AsyncClient, written: Written, db: AsyncSession
+) -> None:
+    # Names differ only in case, which the unique index does not catch: the pilot's lock must.
+    themes = f"/api/pilots/{written.pilot['id']}/themes"
+    for attempt in range(5):
+        names = [f"Parks {attempt}", f"PARKS {attempt}", f"parks {attempt}"]
+        answers = await asyncio.gather(*(officer.post(themes, json={"name": n}) for n in names))
+        assert sorted(a.status_code for a in answers) == [201, 409, 409]
+        assert {a.json()["code"] for a in answers if a.status_code == 409} == {"theme_name_taken"}
+    stored = (await db.scalars(select(Theme.name).where(Theme.name.ilike("parks%")))).all()
+    assert len(stored) == 5
