@@ -54,6 +54,7 @@ async def test_a_reset_link_sets_a_new_password_once(
     link = link_in(mail_server.body(email)).replace("http://127.0.0.1:8000", "")
     form = await client.get(link)
     assert form.status_code == 200
+    assert "<title>Choose a new password" in form.text and f'action="{link}"' in form.text
     new = "a brand new password"
     changed = await client.post(
         link, data={"csrf_token": csrf_from(form.text), "password": new, "confirm": new}
